@@ -1,0 +1,9 @@
+"""Commands of `genav` defined here are added by :func:`register`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass
