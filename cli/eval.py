@@ -1,7 +1,11 @@
-"""`genav eval ...`."""
+"""`genav eval ...`: AV-Align (eval_av_align.py) and the classifier metrics (eval_audio.py)."""
 
 from __future__ import annotations
 
 import typer
 
+from genav.cli import eval_audio, eval_av_align
+
 app = typer.Typer(no_args_is_help=True)
+eval_av_align.register(app)
+eval_audio.register(app)

@@ -1,0 +1,112 @@
+"""Model folders: ``config.json`` + ``model.safetensors`` (+ ``MODEL_CARD.md``), loaded strictly.
+
+Loading never falls back to ``strict=False``: a missing, unexpected or mis-shaped tensor is a
+:class:`CheckpointError` that names the keys, so a config that does not match its weights is
+caught at load time instead of producing noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from genav.config import Config
+from genav.errors import CheckpointError
+
+if TYPE_CHECKING:
+    import torch
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "MODEL_CARD.md"
+
+C = TypeVar("C", bound=Config)
+
+
+def save_model_folder(
+    folder: str | Path,
+    config: Config,
+    state_dict: dict[str, torch.Tensor],
+    *,
+    model_card: str | None = None,
+    weights_name: str = WEIGHTS_NAME,
+) -> Path:
+    """Write a model folder atomically file by file; returns the folder."""
+    from safetensors.torch import save_file
+
+    from genav.media.atomic import atomic_output, atomic_write_text
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config.save(folder / CONFIG_NAME)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
+    with atomic_output(folder / weights_name, overwrite=True) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": config.model_type})
+    if model_card is not None:
+        atomic_write_text(folder / CARD_NAME, model_card)
+    return folder
+
+
+def load_model_folder(
+    folder: str | Path, config_cls: type[C], *, weights_name: str = WEIGHTS_NAME
+) -> tuple[C, dict[str, torch.Tensor]]:
+    """Read ``(config, state_dict)`` from a model folder, with clear errors for what is missing."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"model folder not found: {folder}")
+    config_path = folder / CONFIG_NAME
+    if not config_path.exists():
+        raise CheckpointError(f"{folder} has no {CONFIG_NAME}")
+    config = config_cls.load(config_path)
+    return config, load_safetensors(folder / weights_name)
+
+
+def load_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"weights file not found: {path}")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file: {exc}") from None
+
+
+def load_state_strict(module: torch.nn.Module, state_dict: dict[str, torch.Tensor], *, source: str = "") -> None:
+    """Load weights into ``module``; any key or shape mismatch is an error naming the keys."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    mismatched = sorted(
+        f"{k} {tuple(state_dict[k].shape)} vs {tuple(expected[k].shape)}"
+        for k in set(expected) & set(state_dict)
+        if tuple(state_dict[k].shape) != tuple(expected[k].shape)
+    )
+    problems = []
+    if missing:
+        problems.append(f"missing keys {_short(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys {_short(unexpected)}")
+    if mismatched:
+        problems.append(f"shape mismatch {_short(mismatched)}")
+    if problems:
+        where = f"{source}: " if source else ""
+        raise CheckpointError(f"{where}checkpoint does not match its config: " + "; ".join(problems))
+    module.load_state_dict(state_dict, strict=True)
+
+
+def file_checksum(path: str | Path, *, algorithm: str = "sha256", length: int = 16) -> str:
+    """Hex digest (shortened) of a file, for output sidecars and model cards."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:length]
+
+
+def _short(items: list[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return f"[{shown}{', ...' if len(items) > limit else ''}] ({len(items)})"
