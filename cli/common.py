@@ -16,7 +16,7 @@ def emit_json(data: Any, out: Path | None = None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
-    from genav.media.atomic import atomic_write_text
+    from genav.atomic import atomic_write_text
 
     atomic_write_text(Path(out), text)
 

@@ -35,7 +35,7 @@ def save_model_folder(
     """Write a model folder atomically file by file; returns the folder."""
     from safetensors.torch import save_file
 
-    from genav.media.atomic import atomic_output, atomic_write_text
+    from genav.atomic import atomic_output, atomic_write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -62,7 +62,7 @@ class Config:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
     def save(self, path: str | Path) -> None:
-        from genav.media.atomic import atomic_write_text
+        from genav.atomic import atomic_write_text
 
         atomic_write_text(Path(path), self.to_json())
 
@@ -118,7 +118,7 @@ def _from_json_value(value: Any, hint: Any, where: str) -> Any:
             return tuple(_from_json_value(v, args[0], where) for v in value)
         if len(args) != len(value):
             raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
-        return tuple(_from_json_value(v, a, where) for v, a in zip(value, args))
+        return tuple(_from_json_value(v, a, where) for v, a in zip(value, args, strict=True))
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected an object")

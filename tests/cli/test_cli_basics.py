@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+PY = [sys.executable, "-m", "genav"]
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*PY, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def test_help_is_fast_and_imports_no_torch():
+    code = (
+        "import sys, time; t = time.perf_counter();"
+        "from genav.cli.app import app;"
+        "from typer.testing import CliRunner;"
+        "r = CliRunner().invoke(app, ['--help']);"
+        "assert r.exit_code == 0, r.output;"
+        "assert 'torch' not in sys.modules, 'torch imported by --help';"
+        "print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    start = time.perf_counter()
+    proc = run("--help")
+    assert proc.returncode == 0 and "Commands" in proc.stdout
+    assert time.perf_counter() - start < 1.0
+
+
+def test_version():
+    from genav import __version__
+
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"genav {__version__}"
+
+
+def test_info_json():
+    proc = run("info", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["devices"][-1] == "cpu"
+    assert data["attention_backends"]["math"] == "ok"
+    assert data["attention_backends"]["xformers"] != "ok"  # no CUDA on CI machines
+    assert os.path.exists(data["ffmpeg"]["path"])
+
+
+def test_user_error_is_one_line_and_traceback_only_with_debug():
+    proc = run("models", "info", "debug-no-such-model")
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("genav: error: unknown model")
+    proc = run("models", "info", "debug-no-such-model", env={"GENAV_DEBUG": "1"})
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["cli", "pipelines", "checkpoints"])
+def test_mapped_folders_refuse_their_bare_names(name):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, cwd=repo)
+    assert proc.returncode != 0 and f"import genav.{name}" in proc.stderr
