@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from genav.cli import bench_attention
+from genav.cli import bench_attention, bench_media, bench_sample
 
 app = typer.Typer(no_args_is_help=True)
 bench_attention.register(app)
+bench_sample.register(app)
+bench_media.register(app)

@@ -41,7 +41,10 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
     ...     write_something(tmp)
     """
     path = check_output_path(path, overwrite=overwrite)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    except OSError as exc:
+        raise MediaError(f"cannot write in {path.parent}: {exc.strerror}") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -147,30 +147,11 @@ def _sinc_kernel(orig: int, new: int, zeros: int, rolloff: float, dtype: Any, de
 
 
 def read_audio_channels(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a file at its native rate with all channels: ((C, T) float32, sample_rate)."""
-    path = Path(path)
-    if not path.exists():
-        raise MediaError(f"audio file not found: {path}")
-    try:
-        import soundfile as sf
+    """Read a file (or a video's audio track) at its native rate, all channels: ((C, T) float32, rate)."""
+    from genav.media import read_audio
 
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        return np.ascontiguousarray(data.T), int(rate)
-    except Exception as exc:  # noqa: BLE001 - soundfile raises several types; fall through to ffmpeg
-        first_error = exc
-    try:
-        from genav.media import read_audio  # type: ignore[attr-defined]
-    except ImportError:
-        raise MediaError(f"cannot read audio from {path}: {first_error}") from None
-    wave, rate = _read_with_media(read_audio, path)
-    return wave, rate
-
-
-def _read_with_media(read_audio: Any, path: Path) -> tuple[np.ndarray, int]:
-    result = read_audio(path, sample_rate=None, mono=False)
-    wave, rate = (result.samples, result.sample_rate) if hasattr(result, "sample_rate") else result
-    wave = np.asarray(wave, dtype=np.float32)
-    return (wave[None] if wave.ndim == 1 else wave), int(rate)
+    audio = read_audio(Path(path), mono=False)
+    return audio.samples, audio.sample_rate
 
 
 def _samples(seconds: float, rate: int) -> int:

@@ -79,7 +79,9 @@ def _csv_text(report: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def save_report(report: dict[str, Any], *, json_path: Path | None = None, csv_path: Path | None = None) -> None:
+def save_report(
+    report: dict[str, Any], *, json_path: Path | None = None, csv_path: Path | None = None
+) -> None:
     """Write ``report`` as JSON and/or its rows as CSV, each atomically (temp file, then rename).
 
     Both texts are built before anything is written, so a report that cannot be serialised leaves

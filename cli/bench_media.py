@@ -1,0 +1,25 @@
+"""`genav bench media`: streaming read of a long 720p clip (time and peak memory)."""
+
+from __future__ import annotations
+
+import typer
+
+from genav.cli.common import echo_table, emit_json
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("media")
+    def bench_media(
+        minutes: float = typer.Option(10.0, "--minutes", help="Length of the generated 720p test clip."),
+        fps: float = typer.Option(8.0, "--fps", help="Frame rate to read at."),
+        size: int = typer.Option(64, "--size", help="Square frame size to read at."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Read a long 720p clip as a stream at low fps/size; report time and peak RSS."""
+        from genav.media.bench import bench_stream_read
+
+        result = bench_stream_read(minutes=minutes, fps=fps, size=(size, size))
+        if as_json:
+            emit_json(result)
+        else:
+            echo_table([result], list(result))

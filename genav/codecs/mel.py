@@ -1,0 +1,247 @@
+"""``mel``: a normalised log-mel spectrogram as the latent space, inverted by Griffin-Lim.
+
+Needs no pretrained weights, so it serves the embedded defaults and the ``debug-*`` models.
+Encoding is ``(log(max(mel(|STFT|), floor)) - latent_mean) / latent_std``. Decoding maps mel
+energies back to a linear magnitude (pseudo-inverse of the filterbank, then a few non-negative
+least-squares multiplicative updates), optionally refines it with a small trained
+:class:`~genav.codecs.vocoder.MelVocoder`, and recovers phase with fast Griffin-Lim (momentum
+0.99, Perraudin et al. 2013) from a seeded random phase, so decoding is deterministic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from genav.codecs.base import AudioCodec
+from genav.config import Config
+from genav.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class MelCodecConfig(Config):
+    """Settings of the log-mel codec. ``latent_mean``/``latent_std`` scale the log-mel values
+    (natural log of slaney-normalised mel magnitudes) to roughly unit variance; the defaults were
+    measured on ``../shared/data/sfx`` (see the tests for the command)."""
+
+    model_type: ClassVar[str] = "codec-mel"
+
+    sample_rate: int = 16000
+    n_fft: int = 1024
+    hop_length: int = 256
+    n_mels: int = 64
+    fmin: float = 0.0
+    fmax: float | None = None  # None = Nyquist
+    audio_channels: int = 1
+    log_floor: float = 1e-5
+    latent_mean: float = -4.4
+    latent_std: float = 2.6
+    griffin_lim_iters: int = 32
+    griffin_lim_momentum: float = 0.99
+    griffin_lim_seed: int = 0
+    nnls_iters: int = 32
+    # Optional small vocoder (0 = none): channels and conv layers of the magnitude refiner.
+    vocoder_channels: int = 0
+    vocoder_layers: int = 4
+
+    def __post_init__(self) -> None:
+        fmax = self.fmax if self.fmax is not None else self.sample_rate / 2
+        if self.hop_length <= 0 or self.n_fft < self.hop_length or self.n_fft % 2:
+            raise ConfigError("MelCodecConfig: need an even n_fft >= hop_length > 0")
+        if not 0 <= self.fmin < fmax <= self.sample_rate / 2:
+            raise ConfigError(f"MelCodecConfig: need 0 <= fmin < fmax <= {self.sample_rate / 2}")
+        if self.n_mels <= 0 or self.n_mels > self.n_fft // 2 + 1:
+            raise ConfigError("MelCodecConfig: n_mels must be in 1..n_fft/2+1")
+        if self.latent_std <= 0 or self.log_floor <= 0:
+            raise ConfigError("MelCodecConfig: latent_std and log_floor must be positive")
+
+
+# -- mel scale (Slaney's auditory toolbox: linear below 1 kHz, logarithmic above) ------------
+_F_SP = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOG_STEP = math.log(6.4) / 27.0
+
+
+def hz_to_mel(hz: torch.Tensor) -> torch.Tensor:
+    linear = hz / _F_SP
+    log = _MIN_LOG_MEL + torch.log(torch.clamp(hz, min=1e-10) / _MIN_LOG_HZ) / _LOG_STEP
+    return torch.where(hz >= _MIN_LOG_HZ, log, linear)
+
+
+def mel_to_hz(mel: torch.Tensor) -> torch.Tensor:
+    linear = mel * _F_SP
+    log = _MIN_LOG_HZ * torch.exp(_LOG_STEP * (mel - _MIN_LOG_MEL))
+    return torch.where(mel >= _MIN_LOG_MEL, log, linear)
+
+
+def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> torch.Tensor:
+    """Triangular, area-normalised ("slaney") mel filters, ``(n_mels, n_fft // 2 + 1)`` float64."""
+    freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1, dtype=torch.float64)
+    edges = mel_to_hz(
+        torch.linspace(
+            hz_to_mel(torch.tensor(fmin, dtype=torch.float64)).item(),
+            hz_to_mel(torch.tensor(fmax, dtype=torch.float64)).item(),
+            n_mels + 2,
+            dtype=torch.float64,
+        )
+    )
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (freqs[None] - lo) / (mid - lo)
+    falling = (hi - freqs[None]) / (hi - mid)
+    weights = torch.clamp(torch.minimum(rising, falling), min=0)
+    return weights * (2.0 / (hi - lo))
+
+
+class MelCodec(AudioCodec):
+    """Log-mel codec: ``latent_dim = n_mels * audio_channels``, ``frame_rate = sr / hop``.
+
+    Multi-channel audio is encoded channel by channel and the mel bands stacked:
+    latents are ``(B, C * n_mels, T)`` with channel 0's bands first.
+    """
+
+    def __init__(self, config: MelCodecConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or MelCodecConfig()
+        c = self.config
+        self.sample_rate = c.sample_rate
+        self.hop_length = c.hop_length
+        self.audio_channels = c.audio_channels
+        self.latent_dim = c.n_mels * c.audio_channels
+        fb = mel_filterbank(c.sample_rate, c.n_fft, c.n_mels, c.fmin, c.fmax or c.sample_rate / 2)
+        self.register_buffer("filterbank", fb.float(), persistent=False)
+        self.register_buffer("filterbank_pinv", torch.linalg.pinv(fb).float(), persistent=False)
+        self.register_buffer("window", torch.hann_window(c.n_fft, dtype=torch.float32), persistent=False)
+        self._envelope: tuple[tuple[int, torch.device], torch.Tensor] | None = None
+        self.vocoder: torch.nn.Module | None = None
+        if c.vocoder_channels > 0:
+            from genav.codecs.vocoder import MelVocoder
+
+            self.vocoder = MelVocoder(c.n_mels, c.n_fft // 2 + 1, c.vocoder_channels, c.vocoder_layers)
+            self.vocoder.requires_grad_(False)
+        self.eval()
+
+    # -- spectral helpers ------------------------------------------------------------------
+    # Internally spectra are frame-major ``(..., T, F)``: the FFTs run on contiguous frames and
+    # the Griffin-Lim loop never transposes. Frame t is centred on sample t * hop (zero padding).
+    def _spectrum(self, wave: torch.Tensor) -> torch.Tensor:
+        """``(R, T * hop)`` -> complex ``(R, T, F)``."""
+        n_fft, hop = self.config.n_fft, self.hop_length
+        frames = F.pad(wave, (n_fft // 2, n_fft // 2)).unfold(-1, n_fft, hop)
+        return torch.fft.rfft(frames[:, : wave.shape[-1] // hop] * self.window, dim=-1)
+
+    def _overlap_add(self, spec: torch.Tensor) -> torch.Tensor:
+        """Complex ``(R, T, F)`` -> ``(R, T * hop)``: least-squares inverse of :meth:`_spectrum`."""
+        n_fft, hop = self.config.n_fft, self.hop_length
+        rows, t = spec.shape[0], spec.shape[1]
+        frames = torch.fft.irfft(spec, n=n_fft, dim=-1) * self.window
+        if n_fft % hop:
+            out = F.fold(frames.transpose(1, 2), (1, (t - 1) * hop + n_fft), (1, n_fft), stride=(1, hop))
+            out = out.reshape(rows, -1)
+        else:  # the common case: sum n_fft / hop shifted copies, much faster than fold on CPU
+            r = n_fft // hop
+            frames = frames.reshape(rows, t, r, hop)
+            out = frames.new_zeros(rows, t + r - 1, hop)
+            for j in range(r):
+                out[:, j : j + t] += frames[:, :, j]
+            out = out.reshape(rows, -1)
+        start = n_fft // 2
+        return out[:, start : start + t * hop] / self._window_envelope(t)
+
+    def _window_envelope(self, t: int) -> torch.Tensor:
+        """Sum of squared windows over the ``t * hop`` output samples (cached for the last ``t``)."""
+        key = (t, self.window.device)
+        if self._envelope is None or self._envelope[0] != key:
+            n_fft, hop = self.config.n_fft, self.hop_length
+            sq = (self.window**2)[None, :, None].expand(1, n_fft, t)
+            env = F.fold(sq, (1, (t - 1) * hop + n_fft), (1, n_fft), stride=(1, hop)).reshape(-1)
+            self._envelope = (key, torch.clamp(env[n_fft // 2 : n_fft // 2 + t * hop], min=1e-11))
+        return self._envelope[1]
+
+    def stft(self, wave: torch.Tensor) -> torch.Tensor:
+        """``(..., T * hop)`` -> complex ``(..., n_fft // 2 + 1, T)``."""
+        spec = self._spectrum(wave.reshape(-1, wave.shape[-1]))
+        return spec.transpose(-1, -2).reshape(*wave.shape[:-1], *spec.shape[-1:], spec.shape[-2])
+
+    def istft(self, spec: torch.Tensor) -> torch.Tensor:
+        """Complex ``(..., F, T)`` -> wave ``(..., T * hop)``; the inverse of :meth:`stft`."""
+        wave = self._overlap_add(spec.reshape(-1, *spec.shape[-2:]).transpose(-1, -2))
+        return wave.reshape(*spec.shape[:-2], wave.shape[-1])
+
+    def log_mel(self, wave: torch.Tensor) -> torch.Tensor:
+        """``(..., T * hop)`` -> un-normalised log-mel ``(..., n_mels, T)``."""
+        mag = self.stft(wave).abs()
+        mel = torch.matmul(self.filterbank, mag)
+        return torch.log(torch.clamp(mel, min=self.config.log_floor))
+
+    def mel_to_magnitude(self, log_mel: torch.Tensor, *, refine: bool = True) -> torch.Tensor:
+        """Un-normalised log-mel ``(..., n_mels, T)`` -> linear magnitude ``(..., F, T)``;
+        ``refine`` applies the vocoder when there is one."""
+        mel = torch.exp(log_mel)
+        mag = torch.clamp(torch.matmul(self.filterbank_pinv, mel), min=1e-8)
+        # Multiplicative NNLS updates (Lee & Seung): stay non-negative, shrink ||M s - y||.
+        fb = self.filterbank
+        target = torch.matmul(fb.T, mel)
+        gram = fb.T @ fb
+        for _ in range(self.config.nnls_iters):
+            mag = mag * target / (torch.matmul(gram, mag) + 1e-10)
+        if refine and self.vocoder is not None:
+            mag = self.vocoder(log_mel, mag)
+        return mag
+
+    def griffin_lim(self, mag: torch.Tensor) -> torch.Tensor:
+        """Linear magnitude ``(..., F, T)`` -> wave ``(..., T * hop)`` by fast Griffin-Lim."""
+        c = self.config
+        lead = mag.shape[:-2]
+        mag = mag.reshape(-1, *mag.shape[-2:]).transpose(-1, -2).contiguous()
+        gen = torch.Generator().manual_seed(c.griffin_lim_seed)
+        phase = torch.rand(mag.shape, generator=gen, dtype=torch.float32).to(mag.device)
+        angles = torch.polar(torch.ones_like(mag), phase * (2 * math.pi))
+        previous = torch.zeros_like(angles)
+        alpha = c.griffin_lim_momentum / (1 + c.griffin_lim_momentum)
+        for _ in range(c.griffin_lim_iters):
+            rebuilt = self._spectrum(self._overlap_add(mag * angles))
+            angles = rebuilt - alpha * previous
+            previous = rebuilt
+            angles = angles / torch.clamp(angles.abs(), min=1e-16)
+        wave = self._overlap_add(mag * angles)
+        return wave.reshape(*lead, wave.shape[-1])
+
+    # -- codec -----------------------------------------------------------------------------
+    def _encode_raw(self, wave: torch.Tensor) -> torch.Tensor:
+        b, ch, _ = wave.shape
+        return self.log_mel(wave).reshape(b, ch * self.config.n_mels, -1)
+
+    def _decode_raw(self, raw: torch.Tensor) -> torch.Tensor:
+        b, _, t = raw.shape
+        log_mel = raw.reshape(b, self.audio_channels, self.config.n_mels, t)
+        return self.griffin_lim(self.mel_to_magnitude(log_mel))
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """``config.json`` (+ ``model.safetensors`` with the vocoder weights, when there is one)."""
+        from genav.checkpoint import CONFIG_NAME, save_model_folder
+
+        folder = Path(folder)
+        if self.vocoder is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.config.save(folder / CONFIG_NAME)
+            return folder
+        return save_model_folder(folder, self.config, self.state_dict())
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path) -> MelCodec:
+        from genav.checkpoint import CONFIG_NAME, WEIGHTS_NAME, load_safetensors, load_state_strict
+        from genav.errors import CheckpointError
+
+        folder = Path(folder)
+        if not (folder / CONFIG_NAME).is_file():
+            raise CheckpointError(f"mel codec folder {folder} has no {CONFIG_NAME}")
+        codec = cls(MelCodecConfig.load(folder / CONFIG_NAME))
+        if codec.vocoder is not None:
+            load_state_strict(codec, load_safetensors(folder / WEIGHTS_NAME), source=str(folder))
+        return codec

@@ -1,0 +1,167 @@
+"""``generate_clip``: one deterministic clip of the synthetic audio-visual world."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from genav.data.synth import captions
+from genav.data.synth.actors import Actor, BounceActor, DrumActor, ImpactActor, RollActor, SlideActor
+from genav.data.synth.canvas import Canvas, vertical_gradient
+from genav.data.synth.scene import (
+    DistractorActor,
+    DoorActor,
+    EngineActor,
+    FlashActor,
+    OffscreenActor,
+    Texture,
+    WalkerActor,
+)
+from genav.data.synth.settings import SynthSettings
+from genav.data.synth.world import Event, World
+from genav.errors import InputError
+
+# Planning order: sources with rigid rhythms claim their frames first.
+ACTORS: dict[str, type[Actor]] = {
+    "footsteps": WalkerActor, "bounce": BounceActor, "engine": EngineActor, "drum": DrumActor,
+    "flash": FlashActor, "slide": SlideActor, "roll": RollActor, "door": DoorActor, "impact": ImpactActor,
+}
+_SALT = 0x6E6176  # keeps these streams apart from other users of the same integer seed
+_SURFACE_WORDS = {"wooden floor": "a wooden floor", "metal grate": "a metal grate"}
+
+
+@dataclasses.dataclass
+class SynthClip:
+    """One clip: ``frames`` (T, H, W, 3) uint8 at ``fps``, mono ``audio`` (N,) float32 in -1..1 at
+    ``sample_rate``, a caption, and the ground-truth ``events`` sorted by time."""
+
+    frames: np.ndarray
+    audio: np.ndarray
+    sample_rate: int
+    fps: int
+    caption: str
+    events: list[Event]
+    textures: list[dict[str, Any]]
+    seed: int
+    settings: SynthSettings
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def event_times(self, *, on_screen: bool | None = None, audible: bool | None = None) -> list[float]:
+        """Times (s) of the events that match the given flags."""
+        return [
+            e.time for e in self.events
+            if (on_screen is None or e.on_screen == on_screen) and (audible is None or e.audible == audible)
+        ]
+
+
+def generate_clip(seed: int, settings: SynthSettings | None = None) -> SynthClip:
+    """Make clip number ``seed`` of the world described by ``settings``: same seed and settings,
+    same frames and audio samples, bit for bit."""
+    settings = settings or SynthSettings()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    rng = np.random.default_rng([_SALT, int(seed)])
+    world = World(settings)
+    actors = _plan_sources(world, rng)
+    extras = _plan_difficulty(world, rng)
+    texture = None
+    if settings.textures and rng.random() < settings.p_texture:
+        texture = Texture(world, rng, str(rng.choice(settings.textures)), rng.random() >= settings.p_offscreen)
+    caption = _caption(rng, actors, extras, texture)
+    frames = _render(world, rng, [*actors, *[a for a in extras if a.on_screen]], texture)
+    audio = _mix(world, int(seed), [*actors, *extras], texture)
+    events = sorted((e for a in [*actors, *extras] for e in a.events()), key=lambda e: (e.frame, e.source))
+    textures = [] if texture is None else [{"type": texture.kind, "on_screen": texture.on_screen}]
+    return SynthClip(frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings)
+
+
+def _plan_sources(world: World, rng: np.random.Generator) -> list[Actor]:
+    st = world.settings
+    budget = int(rng.integers(st.n_events[0], st.n_events[1] + 1))
+    lanes_fit = max(1, int(world.width // (28 * world.scale)))
+    n_sources = int(rng.integers(1, min(st.max_sources, budget, lanes_fit) + 1))
+    kinds = list(rng.choice(st.event_types, n_sources, replace=len(st.event_types) < n_sources))
+    kinds.sort(key=list(ACTORS).index)
+    shares = np.ones(n_sources, dtype=int) + rng.multinomial(budget - n_sources, [1.0 / n_sources] * n_sources)
+    lane_w = world.width / n_sources
+    order = rng.permutation(n_sources)  # which lane each source gets
+    actors: list[Actor] = []
+    for j, (kind, share) in enumerate(zip(kinds, shares)):
+        lane = (lane_w * order[j] + 1.0, lane_w * (order[j] + 1) - 1.0)
+        actor = ACTORS[str(kind)](world, rng, lane, source=j)
+        if actor.plan(rng, int(share)):
+            actors.append(actor)
+    if not actors:  # every source failed to fit (very short clips): one drop always fits
+        actor = ImpactActor(world, rng, (1.0, world.width - 1.0), source=0)
+        actor.fall = 2
+        actor.plan(rng, 1)
+        actors.append(actor)
+    return actors
+
+
+def _plan_difficulty(world: World, rng: np.random.Generator) -> list[Actor]:
+    extras: list[Actor] = []
+    full = (1.0, world.width - 1.0)
+    for cls, source in ((DistractorActor, 10), (OffscreenActor, 11)):
+        if rng.random() < world.settings.difficulty:
+            actor = cls(world, rng, full, source=source)
+            if actor.plan(rng, int(rng.integers(1, 3))):
+                extras.append(actor)
+    return extras
+
+
+def _caption(rng: np.random.Generator, actors: list[Actor], extras: list[Actor], texture: Texture | None) -> str:
+    parts = []
+    for a in actors:
+        n = len(a.frames)
+        key = "impact_many" if a.kind == "impact" and n > 1 else a.kind
+        material = _SURFACE_WORDS.get(a.material or "", a.material) if a.kind == "footsteps" else a.material
+        color = getattr(a, "light", "")
+        parts.append(captions.phrase(rng, key, n=n, object=a.object, material=material, size=a.size, color=color))
+    for a in extras:
+        key = a.kind if a.on_screen else f"off:{a.sound_kind}"  # type: ignore[attr-defined]
+        parts.append(captions.phrase(rng, key, n=len(a.frames), object=a.object, material=a.material))
+    if texture is not None:
+        key = f"tex:{texture.kind}" if texture.on_screen else f"offtex:{texture.kind}"
+        parts.append(captions.phrase(rng, key))
+    return captions.sentence(parts)
+
+
+def _background(world: World, rng: np.random.Generator) -> np.ndarray:
+    wall = rng.uniform(70, 200, 3)
+    image = vertical_gradient(world.height, world.width, tuple(wall * 1.1), tuple(wall * 0.8))
+    canvas = Canvas(image)
+    floor = tuple(float(c) for c in rng.uniform(50, 150, 3))
+    canvas.rect(0, world.floor_y, world.width, world.height, floor)
+    canvas.rect(0, world.floor_y, world.width, world.floor_y + 1.0 * world.scale, tuple(0.7 * c for c in floor))
+    return canvas.image
+
+
+def _render(world: World, rng: np.random.Generator, actors: list[Actor], texture: Texture | None) -> np.ndarray:
+    background = _background(world, rng)
+    frames = np.empty((world.n_frames, world.height, world.width, 3), dtype=np.uint8)
+    for i in range(world.n_frames):
+        canvas = Canvas(background.copy())
+        if texture is not None:
+            texture.draw(canvas, i)
+        for actor in actors:
+            actor.draw(canvas, i)
+        frames[i] = canvas.to_uint8()
+    return frames
+
+
+def _mix(world: World, seed: int, actors: list[Actor], texture: Texture | None) -> np.ndarray:
+    out = np.zeros(world.n_samples)
+    for j, actor in enumerate(actors):
+        actor.sound(np.random.default_rng([_SALT, seed, 1 + j]), out)
+    if texture is not None:
+        texture.sound(np.random.default_rng([_SALT, seed, 100]), out)
+    peak = float(np.abs(out).max())
+    if peak > 0.95:  # keep headroom without clipping; relative loudness is kept
+        out *= 0.95 / peak
+    return out.astype(np.float32)

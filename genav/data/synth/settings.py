@@ -1,0 +1,80 @@
+"""Settings of the synthetic audio-visual world."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from genav.config import Config
+from genav.errors import ConfigError
+
+EVENT_TYPES: tuple[str, ...] = (
+    "impact", "bounce", "drum", "door", "flash", "footsteps", "slide", "roll", "engine",
+)
+"""Visible event types: each sound has a cause on screen."""
+
+TEXTURES: tuple[str, ...] = ("rain", "wind", "crowd")
+"""Background textures: continuous sounds, drawn or off-screen."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthSettings(Config):
+    """How clips of the synthetic world are made.
+
+    ``difficulty`` in 0..1 is the chance of a silent distractor motion and, separately, of
+    sounds from an off-screen source; at 0 every sound has a visible cause and every burst of
+    motion a sound. ``p_texture`` is the chance of a background texture and ``p_offscreen`` the
+    chance that it is off-screen (named only in the caption).
+    """
+
+    model_type: ClassVar[str] = "synth"
+
+    duration: float = 4.0
+    fps: int = 10
+    width: int = 64
+    height: int = 64
+    sample_rate: int = 16000
+    n_events: tuple[int, int] = (2, 5)
+    difficulty: float = 0.0
+    p_texture: float = 0.4
+    p_offscreen: float = 0.5
+    event_types: tuple[str, ...] = EVENT_TYPES
+    textures: tuple[str, ...] = TEXTURES
+    max_sources: int = 2
+
+    def __post_init__(self) -> None:
+        checks = [
+            (1.0 <= self.duration <= 60.0, f"duration must be in 1..60 s, got {self.duration}"),
+            (8 <= self.fps <= 25, f"fps must be in 8..25, got {self.fps}"),
+            (32 <= self.width <= 1024 and self.width % 2 == 0, f"width must be even, 32..1024, got {self.width}"),
+            (32 <= self.height <= 1024 and self.height % 2 == 0,
+             f"height must be even, 32..1024, got {self.height}"),
+            (8000 <= self.sample_rate <= 48000, f"sample_rate must be in 8000..48000, got {self.sample_rate}"),
+            (len(self.n_events) == 2 and 1 <= self.n_events[0] <= self.n_events[1] <= 12,
+             f"n_events must be (lo, hi) with 1 <= lo <= hi <= 12, got {self.n_events}"),
+            (0.0 <= self.difficulty <= 1.0, f"difficulty must be in 0..1, got {self.difficulty}"),
+            (0.0 <= self.p_texture <= 1.0, f"p_texture must be in 0..1, got {self.p_texture}"),
+            (0.0 <= self.p_offscreen <= 1.0, f"p_offscreen must be in 0..1, got {self.p_offscreen}"),
+            (1 <= self.max_sources <= 3, f"max_sources must be in 1..3, got {self.max_sources}"),
+            (len(self.event_types) > 0, "event_types must not be empty"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"SynthSettings: {message}")
+        unknown = sorted(set(self.event_types) - set(EVENT_TYPES))
+        if unknown:
+            raise ConfigError(f"SynthSettings: unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}")
+        unknown = sorted(set(self.textures) - set(TEXTURES))
+        if unknown:
+            raise ConfigError(f"SynthSettings: unknown textures {unknown}; known: {', '.join(TEXTURES)}")
+        if self.duration * self.fps < 12:
+            raise ConfigError(f"SynthSettings: a clip needs at least 12 frames (duration * fps), got "
+                              f"{self.duration * self.fps:g}")
+
+    @property
+    def n_frames(self) -> int:
+        return int(round(self.duration * self.fps))
+
+    @property
+    def n_samples(self) -> int:
+        return int(round(self.duration * self.sample_rate))

@@ -1,0 +1,250 @@
+"""Video conditioning: semantic frame features at a low rate, motion/sync features at a high rate.
+
+Input: ``frames (B, T, H, W, 3)`` uint8 at ``config.fps`` and an optional ``mask (B, T)`` (True =
+real frame). Output :class:`VideoFeatures`:
+
+- ``semantic (B, T_sem, semantic_dim)`` at ``semantic_fps`` (default 8): one frame from the middle
+  of each 1/semantic_fps window, through a small trainable conv encoder on ``frame_size``-pixel
+  frames, or through a frozen CLIP/SigLIP vision tower from a local folder plus a trainable
+  linear map (``backbone="clip"``);
+- ``sync (B, T_sync, sync_dim)`` at ``sync_fps`` (default 25): *non-learned* motion features
+  (:func:`motion_features`: mean absolute difference between consecutive grey frames on a coarse
+  ``grid x grid`` of cells plus the whole frame, log-compressed) through a small trainable
+  temporal convolution. Motion bursts are directly visible in these features, so a model can
+  learn audio-visual sync from little data. ``motion`` holds the raw features.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from genav.config import Config
+from genav.errors import ConfigError, InputError
+
+BACKBONES = ("conv", "clip")
+_CHUNK = 64  # frames downscaled at once: bounds memory for long clips at full resolution
+
+
+@dataclasses.dataclass(frozen=True)
+class VideoEncoderConfig(Config):
+    model_type: ClassVar[str] = "video-encoder"
+
+    fps: float = 25.0
+    semantic_fps: float = 8.0
+    sync_fps: float = 25.0
+    frame_size: int = 64
+    semantic_channels: tuple[int, ...] = (32, 64, 128, 128)
+    semantic_dim: int = 128
+    sync_dim: int = 64
+    sync_kernel: int = 5
+    motion_size: int = 32
+    motion_grid: int = 4
+    motion_gain: float = 50.0  # log1p(gain * d) / log1p(gain); 0 keeps differences linear
+    backbone: str = "conv"
+    backbone_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if min(self.fps, self.semantic_fps, self.sync_fps) <= 0:
+            raise ConfigError("VideoEncoderConfig: fps, semantic_fps and sync_fps must be positive")
+        if self.backbone not in BACKBONES:
+            raise ConfigError(f"VideoEncoderConfig.backbone must be one of {BACKBONES}")
+        if self.backbone == "clip" and not self.backbone_path:
+            raise ConfigError("VideoEncoderConfig: backbone 'clip' needs backbone_path (a local folder)")
+        if self.motion_grid < 1 or self.motion_size < self.motion_grid or self.sync_kernel % 2 == 0:
+            raise ConfigError("VideoEncoderConfig: need motion_size >= motion_grid >= 1 and an odd sync_kernel")
+        if not self.semantic_channels or self.frame_size < 2 ** len(self.semantic_channels):
+            raise ConfigError("VideoEncoderConfig: frame_size too small for the semantic conv stack")
+
+    @property
+    def motion_dim(self) -> int:
+        return self.motion_grid**2 + 1
+
+
+@dataclasses.dataclass
+class VideoFeatures:
+    """Encoded video. Masks are bool (True = valid); ``motion`` = raw sync-rate motion features."""
+
+    semantic: torch.Tensor  # (B, T_sem, D_sem)
+    semantic_mask: torch.Tensor  # (B, T_sem)
+    semantic_fps: float
+    sync: torch.Tensor  # (B, T_sync, D_sync)
+    sync_mask: torch.Tensor  # (B, T_sync)
+    sync_fps: float
+    motion: torch.Tensor  # (B, T_sync, grid * grid + 1)
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> VideoFeatures:
+        return dataclasses.replace(
+            self,
+            semantic=self.semantic.to(device=device, dtype=dtype),
+            semantic_mask=self.semantic_mask.to(device=device),
+            sync=self.sync.to(device=device, dtype=dtype),
+            sync_mask=self.sync_mask.to(device=device),
+            motion=self.motion.to(device=device, dtype=dtype),
+        )
+
+
+def num_frames_at(n_frames: int, fps: float, out_fps: float) -> int:
+    """Frames at ``out_fps`` that cover ``n_frames`` frames at ``fps`` (at least 1)."""
+    return max(1, math.ceil(n_frames * out_fps / fps - 1e-6))
+
+
+def window_centre_indices(n_frames: int, fps: float, out_fps: float) -> torch.Tensor:
+    """For each ``out_fps`` window, the input frame at its centre: ``(T_out,)`` long."""
+    k = torch.arange(num_frames_at(n_frames, fps, out_fps), dtype=torch.float64)
+    idx = torch.floor((k + 0.5) * fps / out_fps).long()
+    return idx.clamp_(max=n_frames - 1)
+
+
+def _grey_small(frames: torch.Tensor, size: int) -> torch.Tensor:
+    """``(B, T, H, W, 3)`` uint8 -> grey ``(B, T, size, size)`` in [0, 1] by area averaging."""
+    b, t = frames.shape[:2]
+    out = []
+    for start in range(0, t, _CHUNK):
+        chunk = frames[:, start : start + _CHUNK].float().mean(-1) / 255.0
+        n = chunk.shape[1]
+        small = F.interpolate(chunk.reshape(b * n, 1, *chunk.shape[-2:]), size=(size, size), mode="area")
+        out.append(small.reshape(b, n, size, size))
+    return torch.cat(out, dim=1)
+
+
+def motion_features(
+    frames: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    *,
+    size: int = 32,
+    grid: int = 4,
+    gain: float = 50.0,
+) -> torch.Tensor:
+    """Per-frame motion energy ``(B, T, grid * grid + 1)`` of ``frames (B, T, H, W, 3)`` uint8.
+
+    Frame t's features are the mean absolute grey-level change from frame t-1, averaged over each
+    cell of a ``grid x grid`` partition (cells row-major) and over the whole frame (last), after
+    downscaling to ``size x size``; then ``log1p(gain * d) / log1p(gain)`` (values in [0, 1]).
+    Frame 0 and frames next to masked-out frames get 0.
+    """
+    grey = _grey_small(frames, size)
+    diff = (grey[:, 1:] - grey[:, :-1]).abs()
+    diff = torch.cat([torch.zeros_like(grey[:, :1]), diff], dim=1)
+    b, t = diff.shape[:2]
+    cells = F.adaptive_avg_pool2d(diff.reshape(b * t, 1, size, size), grid).reshape(b, t, grid * grid)
+    feats = torch.cat([cells, diff.mean(dim=(-1, -2))[..., None]], dim=-1)
+    if gain > 0:
+        feats = torch.log1p(gain * feats) / math.log1p(gain)
+    if mask is not None:
+        valid = mask.clone()
+        valid[:, 1:] &= mask[:, :-1]
+        feats = feats * valid[..., None]
+    return feats
+
+
+class FrameEncoder(torch.nn.Module):
+    """Small conv net: ``(N, 3, S, S)`` in [-1, 1] -> ``(N, dim)``."""
+
+    def __init__(self, channels: tuple[int, ...], dim: int) -> None:
+        super().__init__()
+        layers: list[torch.nn.Module] = []
+        c_in = 3
+        for c in channels:
+            layers += [torch.nn.Conv2d(c_in, c, 3, stride=2, padding=1), torch.nn.GroupNorm(min(8, c), c),
+                       torch.nn.SiLU()]
+            c_in = c
+        layers.append(torch.nn.AdaptiveAvgPool2d(4))  # keep a coarse layout, not just a global average
+        self.net = torch.nn.Sequential(*layers)
+        self.head = torch.nn.Linear(c_in * 16, dim)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.net(images).flatten(1))
+
+
+class VideoEncoder(torch.nn.Module):
+    """Trainable video encoder (see the module docstring). Attributes mirror the config:
+    ``fps``, ``semantic_fps``, ``sync_fps``, ``semantic_dim``, ``sync_dim``."""
+
+    def __init__(self, config: VideoEncoderConfig | None = None) -> None:
+        super().__init__()
+        self.config = c = config or VideoEncoderConfig()
+        self.fps, self.semantic_fps, self.sync_fps = c.fps, c.semantic_fps, c.sync_fps
+        self.semantic_dim, self.sync_dim = c.semantic_dim, c.sync_dim
+        self.backbone = None
+        if c.backbone == "clip":
+            from genav.encoders.vision import CLIPVisionEncoder
+
+            self.backbone = CLIPVisionEncoder(c.backbone_path)
+            self.frame_encoder = torch.nn.Linear(self.backbone.dim, c.semantic_dim)
+        else:
+            self.frame_encoder = FrameEncoder(c.semantic_channels, c.semantic_dim)
+        self.sync_proj = torch.nn.Sequential(
+            torch.nn.Conv1d(c.motion_dim, c.sync_dim, c.sync_kernel, padding=c.sync_kernel // 2),
+            torch.nn.SiLU(),
+            torch.nn.Conv1d(c.sync_dim, c.sync_dim, 1),
+        )
+
+    def __setattr__(self, name, value):
+        if name == "backbone":  # frozen, folder-loaded: kept out of state_dict (see hf_text)
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def _apply(self, fn, recurse: bool = True):
+        if self.backbone is not None:
+            self.backbone._apply(fn)
+        return super()._apply(fn, recurse)
+
+    def forward(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> VideoFeatures:
+        """``frames (B, T, H, W, 3)`` uint8 at ``fps``, ``mask (B, T)`` bool -> :class:`VideoFeatures`."""
+        frames, mask = self._check(frames, mask)
+        c = self.config
+        idx = window_centre_indices(frames.shape[1], c.fps, c.semantic_fps).to(frames.device)
+        semantic = self._semantic(frames[:, idx])
+        semantic_mask = mask[:, idx]
+        semantic = semantic * semantic_mask[..., None]
+
+        motion = motion_features(frames, mask, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain)
+        t_sync = num_frames_at(frames.shape[1], c.fps, c.sync_fps)
+        sync_mask = mask
+        if t_sync != frames.shape[1]:  # max over each window keeps short bursts
+            motion = F.adaptive_max_pool1d(motion.transpose(1, 2), t_sync).transpose(1, 2)
+            sync_mask = F.adaptive_max_pool1d(mask[:, None].float(), t_sync)[:, 0] > 0
+        dtype = self.sync_proj[0].weight.dtype
+        sync = self.sync_proj(motion.to(dtype).transpose(1, 2)).transpose(1, 2)
+        sync = sync * sync_mask[..., None]
+        return VideoFeatures(semantic, semantic_mask, c.semantic_fps, sync, sync_mask, c.sync_fps, motion)
+
+    def encode(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> VideoFeatures:
+        return self(frames, mask)
+
+    def _semantic(self, frames: torch.Tensor) -> torch.Tensor:
+        b, t = frames.shape[:2]
+        flat = frames.reshape(b * t, *frames.shape[2:])
+        if self.backbone is not None:
+            with torch.no_grad():
+                emb = self.backbone.encode_images(flat)
+            return self.frame_encoder(emb.to(self.frame_encoder.weight.dtype)).reshape(b, t, -1)
+        size = self.config.frame_size
+        out = []
+        dtype = self.frame_encoder.head.weight.dtype
+        for start in range(0, b * t, _CHUNK):
+            x = flat[start : start + _CHUNK].permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+            out.append(self.frame_encoder(x.to(dtype)))
+        return torch.cat(out).reshape(b, t, -1)
+
+    def _check(self, frames: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(frames, torch.Tensor) or frames.dim() != 5 or frames.shape[-1] != 3:
+            shape = tuple(frames.shape) if isinstance(frames, torch.Tensor) else type(frames).__name__
+            raise InputError(f"VideoEncoder expects frames of shape (B, T, H, W, 3), got {shape}")
+        if frames.dtype != torch.uint8:
+            raise InputError(f"VideoEncoder expects uint8 frames, got {frames.dtype}")
+        if frames.shape[1] == 0:
+            raise InputError("VideoEncoder got a video with no frames")
+        if mask is None:
+            mask = torch.ones(frames.shape[:2], dtype=torch.bool, device=frames.device)
+        elif tuple(mask.shape) != tuple(frames.shape[:2]):
+            raise InputError(f"frames mask must have shape {tuple(frames.shape[:2])}, got {tuple(mask.shape)}")
+        dev = self.sync_proj[0].weight.device
+        return frames.to(dev), mask.to(dev, torch.bool)

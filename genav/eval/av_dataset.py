@@ -1,0 +1,246 @@
+"""AV-Align over a dataset: clip discovery, a process pool, and the report.
+
+A path is a video with its own audio track, a folder of ``<stem>.mp4`` + optional ``<stem>.wav``
+(a video without a wav uses its own track), or a manifest (``.jsonl`` / ``.csv`` with a ``file``
+column, optional ``audio`` and ``name`` columns; relative paths are relative to the manifest).
+One bad clip never stops the run: it becomes a row with ``error`` set. Rows keep input order
+(paths in order given, folders sorted by name, manifests in row order).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from genav.errors import DataError, GenavError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ClipSpec", "VIDEO_SUFFIXES", "AUDIO_SUFFIXES", "resolve_clips", "evaluate_av_align"]
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+MANIFEST_SUFFIXES = (".jsonl", ".csv")
+_PRELOAD = ["numpy", "cv2", "librosa", "genav.eval.av_align"]
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """One clip to evaluate: a video, an optional separate audio file, or why it cannot be."""
+
+    name: str
+    video: Path | None
+    audio: Path | None = None
+    error: str | None = None
+
+
+def _folder_clips(folder: Path) -> list[ClipSpec]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    videos = {p.stem: p for p in files if p.suffix.lower() in VIDEO_SUFFIXES}
+    audios: dict[str, Path] = {}
+    for p in files:  # first audio suffix in AUDIO_SUFFIXES order wins
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.stem not in audios:
+            audios[p.stem] = p
+    clips = []
+    for stem in sorted(set(videos) | set(audios)):
+        if stem in videos:
+            clips.append(ClipSpec(stem, videos[stem], audios.get(stem)))
+        else:
+            clips.append(ClipSpec(stem, None, audios[stem], error=f"no video for {audios[stem].name}"))
+    if not clips:
+        raise DataError(f"no videos ({', '.join(VIDEO_SUFFIXES)}) in folder {folder}")
+    return clips
+
+
+def _manifest_rows(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".csv":
+        return list(csv.DictReader(text.splitlines()))
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{lineno}: a manifest row must be a JSON object")
+        rows.append(row)
+    return rows
+
+
+def _manifest_clips(path: Path) -> list[ClipSpec]:
+    clips = []
+    for i, row in enumerate(_manifest_rows(path), start=1):
+        if not row.get("file"):
+            raise DataError(f"{path}: row {i} has no 'file' column")
+        video = path.parent / str(row["file"])
+        audio = path.parent / str(row["audio"]) if row.get("audio") else None
+        clips.append(ClipSpec(str(row.get("name") or video.stem), video, audio))
+    if not clips:
+        raise DataError(f"manifest {path} has no rows")
+    return clips
+
+
+def resolve_clips(paths: list[str | Path]) -> list[ClipSpec]:
+    """Expand PATHS (videos, folders, manifests) into clips in a deterministic order.
+
+    Raises :class:`DataError` for a path that does not exist or is of an unknown kind (before any
+    work); problems with single clips (missing audio, orphan wav) become per-clip errors later.
+    Duplicate names get their path as the name so every report row is unique.
+    """
+    if not paths:
+        raise DataError("no input paths given")
+    clips: list[ClipSpec] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            clips.extend(_folder_clips(path))
+        elif not path.exists():
+            raise DataError(f"input path does not exist: {path}")
+        elif path.suffix.lower() in MANIFEST_SUFFIXES:
+            clips.extend(_manifest_clips(path))
+        elif path.suffix.lower() in VIDEO_SUFFIXES:
+            clips.append(ClipSpec(path.stem, path, None))
+        else:
+            raise DataError(
+                f"{path}: not a video ({', '.join(VIDEO_SUFFIXES)}), folder or manifest (.jsonl/.csv)"
+            )
+    seen: set[str] = set()
+    unique = []
+    for clip in clips:
+        name = clip.name if clip.name not in seen else str(clip.video or clip.audio)
+        seen.add(name)
+        unique.append(ClipSpec(name, clip.video, clip.audio, clip.error))
+    return unique
+
+
+def _worker_init(threads: int | None) -> None:
+    import cv2
+
+    if threads is not None:
+        cv2.setNumThreads(threads)  # one process per core: no thread oversubscription
+
+
+def _evaluate_one(job: tuple[ClipSpec, str, str | None]) -> dict[str, Any]:
+    """Evaluate one clip and return its report row; every error is caught and recorded."""
+    from genav.eval.av_align import av_align
+
+    clip, protocol, plot_dir = job
+    if clip.error is not None or clip.video is None:
+        return _failed_row(clip, clip.error or "no video")
+    try:
+        result = av_align(
+            clip.video, clip.audio, protocol=protocol, name=clip.name, keep_curves=plot_dir is not None
+        )
+    except GenavError as exc:
+        return _failed_row(clip, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a decoder bug in one clip must not stop the run
+        logger.debug("clip %s failed", clip.name, exc_info=True)
+        return _failed_row(clip, f"{type(exc).__name__}: {exc}")
+    row = result.row()
+    if plot_dir is not None:
+        from genav.eval.plots import plot_av_align
+
+        try:
+            row["plot"] = str(plot_av_align(result, Path(plot_dir) / f"{_safe_name(clip.name)}.png"))
+        except Exception as exc:  # noqa: BLE001 - a plot failure is not a metric failure
+            logger.warning("cannot plot %s: %s", clip.name, exc)
+    return row
+
+
+def _safe_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
+    return {
+        "name": clip.name,
+        "score": None,
+        "n_audio_peaks": None,
+        "n_video_peaks": None,
+        "n_matched": None,
+        "fps": None,
+        "frames": None,
+        "error": error,
+        "audio_peaks": [],
+        "video_peaks": [],
+        "video": str(clip.video) if clip.video else None,
+        "audio": str(clip.audio) if clip.audio else None,
+    }
+
+
+def _crashed(job: tuple[ClipSpec, str, str | None], exc: BaseException) -> dict[str, Any]:
+    return _failed_row(job[0], f"worker process failed: {type(exc).__name__}: {exc}")
+
+
+def summarize(rows: list[dict[str, Any]], protocol: str) -> dict[str, Any]:
+    """The AV-Align report around per-clip rows: mean over defined scores, undefined and failed lists."""
+    from genav.eval.av_align import GENAV_WINDOW_S
+    from genav.eval.report import versions
+
+    failed = [r["name"] for r in rows if r.get("error")]
+    undefined = [r["name"] for r in rows if not r.get("error") and r.get("score") is None]
+    scores = [r["score"] for r in rows if r.get("score") is not None]
+    mean = sum(scores) / len(scores) if scores else None
+    window = "1/fps (one frame)" if protocol == "reference" else f"max({GENAV_WINDOW_S * 1000:g} ms, 1/fps)"
+    return {
+        "metric": "av_align",
+        "protocol": protocol,
+        "window": window,
+        "versions": versions(),
+        "mean": mean,
+        "n_clips": len(rows),
+        "n_scored": len(scores),
+        "n_undefined": len(undefined),
+        "n_failed": len(failed),
+        "undefined": undefined,
+        "failed": failed,
+        "note": (
+            f"mean over {len(scores)} scored clips; {len(undefined)} undefined "
+            f"(no audio onsets and no video peaks) and {len(failed)} failed clips left out"
+        ),
+        "clips": rows,
+    }
+
+
+def evaluate_av_align(
+    paths: list[str | Path],
+    *,
+    protocol: str = "reference",
+    workers: int | None = None,
+    plot_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """AV-Align of every clip under ``paths`` -> report dict (see :func:`summarize`).
+
+    ``workers``: processes (default all cores; 1 = in this process). ``plot_dir``: write one PNG
+    per clip there. Raises only for unusable arguments (unknown protocol, missing path, old
+    OpenCV), never for a bad clip.
+    """
+    from genav.eval.av_align import check_protocol
+    from genav.eval.pool import default_workers, map_ordered
+
+    check_protocol(protocol)
+    clips = resolve_clips(list(paths))
+    if plot_dir is not None:
+        Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    workers = default_workers() if workers is None else workers
+    jobs = [(clip, protocol, str(plot_dir) if plot_dir is not None else None) for clip in clips]
+    rows = map_ordered(
+        _evaluate_one,
+        jobs,
+        workers=workers,
+        preload=_PRELOAD,
+        initializer=_worker_init,
+        initargs=(1 if workers > 1 else None,),
+        on_error=_crashed,
+        log_every=max(1, len(jobs) // 10),
+    )
+    report = summarize(rows, protocol)
+    logger.info("AV-Align (%s): %s", protocol, report["note"])
+    return report

@@ -1,0 +1,136 @@
+"""Video side of AV-Align: OpenCV decoding, Farneback flow trajectory, video peaks.
+
+Decoding is OpenCV's (``cv2.VideoCapture``) at native resolution, BGR, fps from the container;
+each frame is converted with ``COLOR_BGR2GRAY`` and compared with the previous one by Farneback
+optical flow (pyr_scale 0.5, levels 3, winsize 15, iterations 3, poly_n 5, poly_sigma 1.2,
+flags 0). The motion value of a pair is the mean flow magnitude over all pixels (in pixels).
+Frames are streamed: only two grey frames are alive at a time, so memory is flat in clip length.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genav.errors import BackendUnavailableError, MediaError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FARNEBACK",
+    "MIN_OPENCV",
+    "FlowTrajectory",
+    "opencv_version",
+    "require_opencv",
+    "flow_trajectory",
+    "detect_video_peaks",
+]
+
+# pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags (the reference's constants)
+FARNEBACK = (0.5, 3, 15, 3, 5, 1.2, 0)
+# From 4.13 on OpenCV converts BT.709-tagged video with BT.709 coefficients (4.10-4.12: BT.601).
+MIN_OPENCV = (4, 13)
+
+
+@dataclass(frozen=True)
+class FlowTrajectory:
+    """Per-frame motion of a clip.
+
+    values: (T,) float64, one value per decoded frame; ``values[0] == values[1]`` (F[0] = m(f0, f1)).
+    fps: container frame rate (``CAP_PROP_FPS``). frames: T. width/height: native frame size.
+    """
+
+    values: np.ndarray
+    fps: float
+    frames: int
+    width: int
+    height: int
+
+
+def opencv_version() -> tuple[int, ...]:
+    """OpenCV's version as integers, e.g. (5, 0, 0)."""
+    import cv2
+
+    parts = []
+    for piece in str(cv2.__version__).split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def require_opencv(minimum: tuple[int, int] = MIN_OPENCV) -> None:
+    """Raise :class:`BackendUnavailableError` when OpenCV is older than ``minimum``."""
+    import cv2
+
+    if opencv_version() < minimum:
+        raise BackendUnavailableError(
+            f"protocol 'reference' needs OpenCV >= {'.'.join(map(str, minimum))} (found {cv2.__version__}): "
+            "older versions convert BT.709 video with BT.601 coefficients and give other peaks",
+            hint="pip install -U opencv-python-headless",
+        )
+
+
+def _mean_flow(prev_gray: np.ndarray, gray: np.ndarray) -> float:
+    import cv2
+
+    flow = cv2.calcOpticalFlowFarneback(prev_gray, gray, None, *FARNEBACK)
+    magnitude = cv2.magnitude(flow[..., 0], flow[..., 1])  # == cartToPolar's magnitude
+    return float(cv2.mean(magnitude)[0])
+
+
+def flow_trajectory(path: str | Path) -> FlowTrajectory:
+    """Decode ``path`` with OpenCV and return its motion trajectory (see :class:`FlowTrajectory`).
+
+    Raises :class:`MediaError` when the file is missing, cannot be opened, has no usable fps, or
+    has fewer than two decodable frames.
+    """
+    import cv2
+
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"video file not found: {path}")
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise MediaError(f"OpenCV cannot open video {path}")
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+        if not math.isfinite(fps) or fps <= 0:
+            raise MediaError(f"video {path} has no usable frame rate (CAP_PROP_FPS = {fps})")
+        ok, frame = cap.read()
+        if not ok:
+            raise MediaError(f"OpenCV decodes no frame from {path}")
+        height, width = frame.shape[:2]
+        prev = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        values: list[float] = []
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            values.append(_mean_flow(prev, gray))
+            prev = gray
+    finally:
+        cap.release()
+    if not values:
+        raise MediaError(f"video {path} has a single frame; AV-Align needs at least two")
+    traj = np.asarray([values[0], *values], dtype=np.float64)
+    logger.debug("%s: %d frames at %.3f fps", path, len(traj), fps)
+    return FlowTrajectory(values=traj, fps=fps, frames=len(traj), width=width, height=height)
+
+
+def detect_video_peaks(trajectory: np.ndarray, threshold: float = 0.1) -> np.ndarray:
+    """Reference video peaks: indices i with F[i-1] < F[i] > F[i+1] (strict) and F[i] >= threshold.
+
+    trajectory: (T,). Returns ascending frame indices (K,); the first and last index are never
+    peaks, and there is no smoothing. Peak time = index / fps.
+    """
+    f = np.asarray(trajectory, dtype=np.float64).reshape(-1)
+    if f.size < 3:
+        return np.zeros(0, dtype=np.int64)
+    mid = f[1:-1]
+    is_peak = (f[:-2] < mid) & (mid > f[2:]) & (mid >= threshold)
+    return np.flatnonzero(is_peak).astype(np.int64) + 1

@@ -1,0 +1,101 @@
+"""Streaming benchmark: read a long 720p clip at low fps and size, measure time and peak memory.
+
+The clip is made cheaply: 10 s of ffmpeg's ``testsrc`` pattern encoded once, then repeated by
+stream copy (``-stream_loop``) to the requested length. The read runs in a fresh Python process
+so its peak RSS (``ru_maxrss``) measures the read alone, not whatever the caller imported
+before; the decoding ffmpeg's peak is reported separately (it is that process's child).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from genav.errors import MediaError
+from genav.media import _ffmpeg
+from genav.media.probe import probe
+
+log = logging.getLogger(__name__)
+
+_SEGMENT_SECONDS = 10
+
+# Runs in the child process: argv = path, fps, width, height; prints one JSON line.
+_READER = """
+import json, resource, sys, time
+from genav.media import iter_frames
+path, fps, w, h = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+t0 = time.perf_counter()
+n = 0
+for frame in iter_frames(path, fps=fps, size=(w, h)):
+    n += 1
+seconds = time.perf_counter() - t0
+kib = lambda who: resource.getrusage(who).ru_maxrss  # Linux: KiB
+print(json.dumps({"frames": n, "seconds": seconds, "python_kib": kib(resource.RUSAGE_SELF),
+                  "ffmpeg_kib": kib(resource.RUSAGE_CHILDREN)}))
+"""
+
+
+def make_test_clip(path: Path, minutes: float, *, width: int = 1280, height: int = 720, fps: int = 25) -> Path:
+    """Write an H.264 testsrc clip of ``minutes`` to ``path`` (encodes 10 s, loops it by stream copy)."""
+    segment = path.with_name(f"segment{path.suffix}")
+    src = f"testsrc=size={width}x{height}:rate={fps}:duration={_SEGMENT_SECONDS}"
+    _ffmpeg.run(["-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * fps),
+                 "-pix_fmt", "yuv420p", _ffmpeg.file_arg(segment)], segment, action="write")  # fmt: skip
+    loops = max(0, math.ceil(minutes * 60 / _SEGMENT_SECONDS) - 1)
+    _ffmpeg.run(["-stream_loop", str(loops), "-i", _ffmpeg.file_arg(segment), "-c", "copy",
+                 "-t", f"{minutes * 60:.3f}", _ffmpeg.file_arg(path)], path, action="write")  # fmt: skip
+    segment.unlink()
+    return path
+
+
+def bench_stream_read(
+    minutes: float = 10.0,
+    *,
+    fps: float = 8.0,
+    size: tuple[int, int] = (64, 64),
+    width: int = 1280,
+    height: int = 720,
+    workdir: str | Path | None = None,
+) -> dict:
+    """Make a ``minutes``-long ``width``x``height`` clip, read it with :func:`iter_frames` at
+    ``fps`` and ``size``, and report frames, times and peak RSS (MB) of the reading process."""
+    with tempfile.TemporaryDirectory(prefix="genav-bench-media-", dir=workdir) as work:
+        clip = Path(work) / "clip.mp4"
+        t0 = time.perf_counter()
+        make_test_clip(clip, minutes, width=width, height=height)
+        made = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        info = probe(clip)
+        probe_seconds = time.perf_counter() - t0
+        result = _read_in_child(clip, fps, size)
+    mb = 1024 / 1e6
+    return {
+        "clip": {"minutes": minutes, "width": width, "height": height, "fps": info.fps,
+                 "frames": info.n_frames, "duration": info.duration},  # fmt: skip
+        "read": {"fps": fps, "size": list(size), "frames": result["frames"],
+                 "expected_frames": round(info.duration * fps)},  # fmt: skip
+        "make_clip_s": round(made, 2),
+        "probe_s": round(probe_seconds, 3),
+        "read_s": round(result["seconds"], 2),
+        "decode_fps": round(info.n_frames / result["seconds"], 1),
+        "peak_rss_python_mb": round(result["python_kib"] * mb, 1),
+        "peak_rss_ffmpeg_mb": round(result["ffmpeg_kib"] * mb, 1),
+        "peak_rss_total_mb": round((result["python_kib"] + result["ffmpeg_kib"]) * mb, 1),
+    }
+
+
+def _read_in_child(clip: Path, fps: float, size: tuple[int, int]) -> dict:
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding the genav package
+    cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {root!r})\n{_READER}",
+           str(clip), str(fps), str(size[0]), str(size[1])]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        raise MediaError(f"streaming benchmark failed: {lines[-1] if lines else 'no message'}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -1,0 +1,291 @@
+"""The audio MM-DiT: one flow transformer for text-to-audio, video-to-audio and both (MMAudio-style).
+
+Tokens of three streams -- audio latent frames, video frames (semantic + sync features, each
+projected) and text -- pass through joint blocks (separate weights per stream, one attention over
+the concatenation), then the audio tokens alone through single-stream blocks. A global condition
+(time step + pooled text + duration) modulates every block by adaLN-Zero. Audio and video tokens
+carry rotary positions aligned in seconds (:class:`genav.nn.TimeAlignedRoPE`), so an audio frame
+and the video frame shown at the same instant sit at the same position. Each of the video and text
+streams starts with a learned null token that is the only valid token of that stream when the
+condition is dropped or absent; real tokens are then masked out, so T2A (no video), a dropped
+video and a video-less training row are the same computation for the audio tokens.
+
+Trained by rectified flow (:mod:`genav.models.flow`): ``x_t = (1 - t) noise + t data``, the model
+predicts the velocity ``data - noise``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from einops import rearrange, repeat
+from torch import Tensor, nn
+
+from genav.config import Config
+from genav.codecs import EncodecCodecConfig, MelCodecConfig, OobleckCodecConfig
+from genav.encoders.text import TextEncoderConfig
+from genav.encoders.video import VideoEncoder, VideoEncoderConfig
+from genav.errors import ConfigError, InputError
+from genav.models.conditioning import Conditioning, VideoTokens
+from genav.models.flow import T_SAMPLINGS, flow_interpolate, flow_velocity_target, masked_mse, sample_flow_times
+from genav.models.mmdit_blocks import JointBlock, SingleBlock
+from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
+
+
+@dataclass(frozen=True)
+class AudioMMDiTConfig(Config):
+    """Architecture, conditioning and training settings of the audio MM-DiT.
+
+    ``audio_frame_rate`` must equal the codec's latent frame rate (checked by
+    :meth:`AudioMMDiT.check_codec`); ``video`` None makes a text-to-audio-only model.
+    ``rope_rate`` is positions per second shared by audio and video tokens.
+    ``p_drop_text``/``p_drop_video``/``p_drop_both``: per-row probabilities, in training, of
+    dropping only the text, only the video, or both (classifier-free guidance).
+    ``codec`` and ``text_encoder`` say which frozen codec / text encoder the model works with.
+    """
+
+    model_type: ClassVar[str] = "audio-mmdit"
+
+    family: str = "foley"
+    latent_dim: int = 64
+    audio_frame_rate: float = 62.5
+    hidden: int = 256
+    depth_joint: int = 2
+    depth_audio: int = 2
+    heads: int = 4
+    kv_heads: int = 4
+    mlp_ratio: float = 4.0
+    mlp_kind: str = "swiglu"
+    text_dim: int = 384
+    video: VideoEncoderConfig | None = field(default_factory=VideoEncoderConfig)
+    rope_rate: float = 25.0
+    rope_base: float = 10000.0
+    max_duration: float = 10.0
+    p_drop_text: float = 0.1
+    p_drop_video: float = 0.1
+    p_drop_both: float = 0.1
+    t_sampling: str = "logit_normal"
+    codec: MelCodecConfig | EncodecCodecConfig | OobleckCodecConfig = field(default_factory=MelCodecConfig)
+    text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+
+    def __post_init__(self) -> None:
+        if self.hidden % self.heads or self.heads % self.kv_heads or (self.hidden // self.heads) % 2:
+            raise ConfigError(
+                f"AudioMMDiTConfig: hidden ({self.hidden}) must split into heads ({self.heads}) of even size, "
+                f"and heads into kv_heads ({self.kv_heads})"
+            )
+        if self.depth_joint < 1 or self.depth_audio < 0:
+            raise ConfigError("AudioMMDiTConfig: need depth_joint >= 1 and depth_audio >= 0")
+        probs = (self.p_drop_text, self.p_drop_video, self.p_drop_both)
+        if min(probs) < 0 or sum(probs) > 1:
+            raise ConfigError(f"AudioMMDiTConfig: drop probabilities {probs} must be >= 0 and sum to <= 1")
+        if self.t_sampling not in T_SAMPLINGS:
+            raise ConfigError(f"AudioMMDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
+        if self.max_duration <= 0 or self.audio_frame_rate <= 0:
+            raise ConfigError("AudioMMDiTConfig: max_duration and audio_frame_rate must be positive")
+
+
+def _cond_mlp(in_dim: int, hidden: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
+
+
+class AudioMMDiT(nn.Module):
+    """Velocity model ``(x_t, t, conditioning) -> v`` over audio latents ``(B, latent_dim, T)``."""
+
+    def __init__(self, config: AudioMMDiTConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        head_dim = c.hidden // c.heads
+        self.rope = TimeAlignedRoPE(head_dim, rate=c.rope_rate, base=c.rope_base)
+        self.audio_in = nn.Linear(c.latent_dim, c.hidden)
+        self.text_in = _cond_mlp(c.text_dim, c.hidden)
+        self.pooled_in = _cond_mlp(c.text_dim, c.hidden)
+        self.t_embed = ScalarEmbedder(c.hidden, scale=1000.0)
+        self.duration_embed = ScalarEmbedder(c.hidden, scale=1000.0)
+        self.null_text = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
+        self.null_pooled = nn.Parameter(torch.randn(1, c.hidden) * 0.02)
+        self.null_video = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
+        if c.video is not None:
+            self.video_encoder = VideoEncoder(c.video)
+            self.semantic_in = _cond_mlp(self.video_encoder.semantic_dim, c.hidden)
+            self.sync_in = _cond_mlp(self.video_encoder.sync_dim, c.hidden)
+        streams = 3
+        self.joint_blocks = nn.ModuleList(
+            JointBlock(
+                streams, c.hidden, c.heads, c.kv_heads, c.mlp_ratio, c.mlp_kind,
+                context_pre_only=(i == c.depth_joint - 1),
+            )
+            for i in range(c.depth_joint)
+        )
+        self.audio_blocks = nn.ModuleList(
+            SingleBlock(c.hidden, c.heads, c.kv_heads, c.mlp_ratio, c.mlp_kind) for _ in range(c.depth_audio)
+        )
+        self.final = FinalLayer(c.hidden, c.latent_dim, c.hidden)
+
+    # -- conditioning ----------------------------------------------------------------------------
+    @property
+    def has_video(self) -> bool:
+        return self.config.video is not None
+
+    def encode_video(self, frames: Tensor, frames_mask: Tensor | None = None) -> VideoTokens:
+        """``frames`` ``(B, T, H, W, 3)`` uint8 at ``config.video.fps`` -> :class:`VideoTokens`."""
+        if not self.has_video:
+            raise InputError("this model was built without video input (text-to-audio only)")
+        return VideoTokens.from_features(self.video_encoder(frames, frames_mask))
+
+    def sample_dropout(self, batch: int, *, generator: torch.Generator | None = None, device: Any = None) -> tuple[Tensor, Tensor]:
+        """Per-row training drop flags ``(drop_text, drop_video)``, each ``(B,)`` bool."""
+        c = self.config
+        u = torch.rand(batch, generator=generator, device=device)
+        both = u < c.p_drop_both
+        text_only = (u >= c.p_drop_both) & (u < c.p_drop_both + c.p_drop_text)
+        lo = c.p_drop_both + c.p_drop_text
+        video_only = (u >= lo) & (u < lo + c.p_drop_video)
+        return both | text_only, both | video_only
+
+    def _flags(self, flags: Tensor | None, batch: int, device: torch.device) -> Tensor:
+        if flags is None:
+            return torch.zeros(batch, dtype=torch.bool, device=device)
+        return flags.to(device=device, dtype=torch.bool)
+
+    def _text_stream(self, cond: Conditioning, batch: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+        """Text tokens ``(B, 1 + L, C)``, their mask ``(B, 1 + L)`` and the pooled vector ``(B, C)``."""
+        null_tok = repeat(self.null_text, "1 n c -> b n c", b=batch)
+        null_pooled = repeat(self.null_pooled, "1 c -> b c", b=batch)
+        if cond.text_tokens is None:
+            return null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), null_pooled
+        drop = self._flags(cond.drop_text, batch, device)
+        tokens = self.text_in(cond.text_tokens.to(null_tok.dtype))
+        mask = cond.text_mask if cond.text_mask is not None else torch.ones(tokens.shape[:2], dtype=torch.bool, device=device)
+        mask = mask.to(device, torch.bool) & ~drop[:, None]
+        if cond.text_pooled is None:
+            pooled = null_pooled
+        else:
+            pooled = torch.where(drop[:, None], null_pooled, self.pooled_in(cond.text_pooled.to(null_tok.dtype)))
+        return torch.cat([null_tok, tokens], 1), torch.cat([drop[:, None], mask], 1), pooled
+
+    def _video_stream(
+        self, cond: Conditioning, batch: int, device: torch.device
+    ) -> tuple[Tensor, Tensor, list[tuple[int, float | None]]]:
+        """Video tokens ``(B, 1 + T_sem + T_sync, C)``, mask, and their RoPE segments."""
+        null_tok = repeat(self.null_video, "1 n c -> b n c", b=batch)
+        video = cond.video
+        if video is None or not self.has_video:
+            if video is not None:
+                raise InputError("this model was built without video input (text-to-audio only)")
+            return null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), [(1, None)]
+        drop = self._flags(cond.drop_video, batch, device)
+        sem = self.semantic_in(video.semantic.to(null_tok.dtype))
+        sync = self.sync_in(video.sync.to(null_tok.dtype))
+        keep = ~drop[:, None]
+        mask = torch.cat([drop[:, None], video.semantic_mask.to(device) & keep, video.sync_mask.to(device) & keep], 1)
+        segments = [(1, None), (sem.shape[1], float(video.semantic_fps)), (sync.shape[1], float(video.sync_fps))]
+        return torch.cat([null_tok, sem, sync], 1), mask, segments
+
+    # -- forward ---------------------------------------------------------------------------------
+    def forward(self, x: Tensor, t: Tensor, cond: Conditioning) -> Tensor:
+        """Velocity ``(B, latent_dim, T)`` for latents ``x`` ``(B, latent_dim, T)`` at times ``t`` ``(B,)``.
+
+        Padded audio frames (``cond.audio_mask`` False) never influence valid ones; their outputs
+        are meaningless and should be ignored (the loss masks them).
+        """
+        batch, _, frames = x.shape
+        if x.shape[1] != self.config.latent_dim:
+            raise InputError(f"expected latents with {self.config.latent_dim} channels, got {tuple(x.shape)}")
+        device = x.device
+        audio = self.audio_in(rearrange(x, "b c t -> b t c").to(self.audio_in.weight.dtype))
+        text, text_mask, pooled = self._text_stream(cond, batch, device)
+        video, video_mask, video_segments = self._video_stream(cond, batch, device)
+        duration = cond.duration.to(device, torch.float32) / self.config.max_duration
+        g = self.t_embed(t.to(device)) + self.duration_embed(duration) + pooled
+        audio_mask = cond.audio_mask
+        if audio_mask is None:
+            audio_mask = torch.ones(batch, frames, dtype=torch.bool, device=device)
+        audio_mask = audio_mask.to(device, torch.bool)
+        audio_angles = self.rope.angles([(frames, self.config.audio_frame_rate)], device=device)
+        angles = [
+            audio_angles,
+            self.rope.angles(video_segments, device=device),
+            self.rope.angles([(text.shape[1], None)], device=device),
+        ]
+        mask = torch.cat([audio_mask, video_mask, text_mask], 1)
+        streams = [audio, video, text]
+        for block in self.joint_blocks:
+            streams = block(streams, g, angles, mask)
+        audio = streams[0]
+        for block in self.audio_blocks:
+            audio = block(audio, g, audio_angles, audio_mask)
+        return rearrange(self.final(audio, g), "b t c -> b c t")
+
+    # -- training --------------------------------------------------------------------------------
+    def flow_loss(self, data: Tensor, cond: Conditioning, *, generator: torch.Generator | None = None) -> Tensor:
+        """Rectified-flow loss: masked MSE between predicted and straight-path velocity.
+
+        ``data`` ``(B, latent_dim, T)`` clean latents; noise and ``t`` come from ``generator``
+        (which must live on ``data``'s device).
+        """
+        noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
+        t = sample_flow_times(data.shape[0], self.config.t_sampling, generator=generator, device=data.device)
+        pred = self(flow_interpolate(data, noise, t), t, cond)
+        return masked_mse(pred, flow_velocity_target(data, noise), cond.audio_mask)
+
+    def check_codec(self, codec: Any) -> None:
+        """Raise if ``codec``'s latent size or frame rate differs from this model's config."""
+        c = self.config
+        if codec.latent_dim != c.latent_dim or abs(codec.frame_rate - c.audio_frame_rate) > 1e-6:
+            raise ConfigError(
+                f"codec gives {codec.latent_dim}-d latents at {codec.frame_rate} frames/s but the model "
+                f"expects {c.latent_dim}-d at {c.audio_frame_rate} frames/s"
+            )
+
+    def num_parameters(self) -> int:
+        return count_parameters(self)
+
+
+def debug_config(**changes: Any) -> AudioMMDiTConfig:
+    """A tiny random-initialisable config for tests and ``debug-*`` models (~0.1M parameters).
+
+    Hash text encoder (32-d), a small mel codec (16 kHz, 32 mels, 62.5 frames/s) and a small
+    video encoder taking 10 fps frames (the synthetic world's default rate).
+    """
+    base = AudioMMDiTConfig(
+        latent_dim=32,
+        audio_frame_rate=62.5,
+        hidden=48,
+        depth_joint=1,
+        depth_audio=1,
+        heads=2,
+        kv_heads=1,
+        mlp_ratio=2.0,
+        text_dim=32,
+        video=VideoEncoderConfig(
+            fps=10.0, semantic_fps=5.0, sync_fps=10.0, frame_size=32, semantic_channels=(8, 16),
+            semantic_dim=16, sync_dim=16, motion_size=16, motion_grid=2,
+        ),
+        max_duration=10.0,
+        codec=MelCodecConfig(n_fft=512, hop_length=256, n_mels=32, griffin_lim_iters=8, nnls_iters=4),
+        text_encoder=TextEncoderConfig(kind="hash", dim=32),
+    )
+    return base.replace(**changes)
+
+
+def tiny_config(**changes: Any) -> AudioMMDiTConfig:
+    """The ~10M-parameter configuration of the embedded default (``genav-foley-tiny``).
+
+    MiniLM text (384-d), the default mel codec (16 kHz, 64 mels, 62.5 frames/s), the default
+    conv video encoder at 25 fps; hidden 256, 2 joint + 3 audio blocks, 10 s window.
+    """
+    return AudioMMDiTConfig(hidden=256, depth_joint=2, depth_audio=3, heads=4, kv_heads=4).replace(**changes)
+
+
+def model_summary(config: AudioMMDiTConfig) -> dict[str, Any]:
+    """Parameter counts of a config's model, overall and without the video encoder."""
+    model = AudioMMDiT(config)
+    total = count_parameters(model)
+    video = count_parameters(model.video_encoder) if model.has_video else 0
+    return {"parameters": total, "video_encoder_parameters": video, "transformer_parameters": total - video}
+
+
+__all__ = ["AudioMMDiT", "AudioMMDiTConfig", "Conditioning", "VideoTokens", "debug_config", "model_summary", "tiny_config"]

@@ -1,0 +1,118 @@
+"""Generating audio latents with an :class:`AudioMMDiT`: guidance branches + an ODE solver.
+
+The guidance branches of :mod:`genav.sampling.guidance` map onto conditionings as follows
+(``T+`` the prompt, ``T-`` the negative prompt or the null text, ``V`` the video):
+``full = (T+, V)``, ``video = (T-, V)``, ``null = (T-, no video)``. The needed branches are stacked
+along the batch and evaluated in one forward per solver step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from genav.models.audio_mmdit import AudioMMDiT
+from genav.models.conditioning import Conditioning, VideoTokens, concat_conditionings
+from genav.sampling import ProgressCallback, guided_velocity, plan_guidance, sample
+
+
+def make_conditioning(
+    duration: Tensor | float | list[float],
+    *,
+    text: Any = None,
+    video: VideoTokens | None = None,
+    frame_rate: float,
+    batch: int | None = None,
+    device: torch.device | str = "cpu",
+) -> Conditioning:
+    """A :class:`Conditioning` from parts.
+
+    ``text``: an object with ``tokens (B, L, D)``, ``mask (B, L)``, ``pooled (B, D)`` (a
+    ``genav.encoders.TextEmbedding``) or None. ``duration``: seconds, one per row or one for all.
+    The audio mask marks the ``ceil(duration * frame_rate)`` valid frames of each row.
+    """
+    if batch is None:
+        batch = len(text) if text is not None else (video.semantic.shape[0] if video is not None else 1)
+    dur = torch.as_tensor(duration, dtype=torch.float32, device=device).reshape(-1)
+    if dur.numel() == 1:
+        dur = dur.expand(batch).clone()
+    frames = torch.ceil(dur * frame_rate - 1e-6).long()
+    mask = torch.arange(int(frames.max()), device=device)[None] < frames[:, None]
+    cond = Conditioning(duration=dur, video=video, audio_mask=mask)
+    if text is not None:
+        cond.text_tokens, cond.text_mask, cond.text_pooled = text.tokens, text.mask, text.pooled
+    return cond.to(device)
+
+
+def guidance_conditioning(
+    cond: Conditioning,
+    *,
+    negative: Any = None,
+    text_scale: float = 4.5,
+    video_scale: float | None = None,
+) -> tuple[Conditioning, Any]:
+    """The stacked branch conditioning and the :class:`~genav.sampling.GuidancePlan` for ``cond``.
+
+    ``negative``: a text embedding (``tokens``/``mask``/``pooled``) of the negative prompt, or None.
+    """
+    plan = plan_guidance(
+        text_scale=text_scale,
+        video_scale=video_scale,
+        has_video=cond.video is not None,
+        text_differs=cond.text_tokens is not None or negative is not None,
+    )
+    if negative is None:
+        neg = cond.with_flags(drop_text=True)
+    else:
+        neg = dataclasses.replace(
+            cond, text_tokens=negative.tokens, text_mask=negative.mask, text_pooled=negative.pooled,
+        ).with_flags(drop_text=False)
+    branches = {"full": cond, "video": neg, "null": neg.with_flags(drop_video=True)}
+    stacked = concat_conditionings([branches[b] for b in plan.branches])
+    return stacked, plan
+
+
+@torch.no_grad()
+def generate_latents(
+    model: AudioMMDiT,
+    cond: Conditioning,
+    *,
+    negative: Any = None,
+    steps: int = 25,
+    method: str = "euler",
+    schedule: str = "linear",
+    shift: float = 3.0,
+    text_scale: float = 4.5,
+    video_scale: float | None = None,
+    generator: torch.Generator | None = None,
+    noise: Tensor | None = None,
+    callback: ProgressCallback | None = None,
+) -> Tensor:
+    """Sample latents ``(B, latent_dim, T)`` (float32) for ``cond`` (T from ``cond.audio_mask``).
+
+    Padded frames (beyond each row's duration) are zeroed. ``noise`` overrides the initial noise
+    (``(B, latent_dim, T)``); otherwise it is drawn from ``generator`` on the model's device.
+    """
+    param = next(model.parameters())
+    device, dtype = param.device, param.dtype
+    cond = cond.to(device)
+    if cond.audio_mask is None:
+        frames = math.ceil(float(cond.duration.max()) * model.config.audio_frame_rate - 1e-6)
+        cond.audio_mask = torch.ones(cond.batch_size, frames, dtype=torch.bool, device=device)
+    shape = (cond.batch_size, model.config.latent_dim, cond.audio_mask.shape[1])
+    if noise is None:
+        noise = torch.randn(shape, generator=generator, device=device, dtype=torch.float32)
+    stacked, plan = guidance_conditioning(cond, negative=negative, text_scale=text_scale, video_scale=video_scale)
+    stacked = stacked.to(device, dtype)
+
+    def batched(x: Tensor, t: Tensor) -> Tensor:
+        return model(x.to(dtype), t, stacked).float()
+
+    velocity = guided_velocity(batched, plan)
+    out = sample(velocity, noise.to(device, torch.float32), steps=steps, method=method, schedule=schedule,
+                 shift=shift, callback=callback)
+    return out * cond.audio_mask[:, None, :].to(out.dtype)

@@ -1,0 +1,147 @@
+"""Training recipes: one strict JSON file says what to train, on what, and how.
+
+A recipe names the task (``foley``), the model config of that task's family (kept as a JSON
+object here and parsed strictly by the task, so ``genav.train`` stays independent of
+``genav.models``), the data, and the optimisation settings. Unknown keys anywhere are an error
+that names the file. Relative data paths in a recipe are relative to the recipe file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from genav.config import Config
+from genav.errors import ConfigError
+
+TASKS = ("foley",)
+MIXED_PRECISION = ("no", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class SynthSpec(Config):
+    """Synthetic clips to generate (``genav.data.synth``) when the recipe trains on the synthetic world.
+
+    ``settings`` holds ``SynthSettings`` fields (duration, fps, size, ...); empty = defaults.
+    """
+
+    model_type: ClassVar[str] = "recipe-synth"
+
+    clips: int = 32
+    val_clips: int = 8
+    seed: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataSpec(Config):
+    """Where training data comes from and how clips are cut.
+
+    ``manifests``: JSONL/CSV manifests (training rows; with ``split`` only rows of that split).
+    ``val_manifests``/``val_split``: validation rows; if neither is given and ``synth`` is, the
+    synthetic validation clips are used; otherwise the last ``val_items`` training rows are held
+    out. ``crop_seconds``: clip length used in training (None = whole clips, padded and masked).
+    ``fps``/``frame_size``: video frame rate and square size fed to the video encoder.
+    ``cache``: precompute codec latents and text embeddings once (both are frozen).
+    """
+
+    model_type: ClassVar[str] = "recipe-data"
+
+    synth: SynthSpec | None = None
+    manifests: tuple[str, ...] = ()
+    split: str | None = None
+    val_manifests: tuple[str, ...] = ()
+    val_split: str | None = None
+    val_items: int = 8
+    crop_seconds: float | None = None
+    fps: float | None = None
+    frame_size: int | None = None
+    skip_bad_rows: bool = True
+    cache: bool = True
+
+
+@dataclass(frozen=True)
+class Recipe(Config):
+    """Everything a training run needs besides the output folder.
+
+    ``batch_size`` is the global batch (split across processes under ``accelerate launch``), so a
+    recipe trains the same model on any number of GPUs. The learning rate warms up linearly for
+    ``warmup_steps`` then follows a cosine to ``lr * min_lr_ratio``. EMA decay ramps up as
+    ``min(ema_decay, (1 + step) / (10 + step))``. Checkpoints every ``ckpt_every`` steps (and at
+    the end); validation loss (and ``val_samples`` generated samples) every ``val_every``.
+    """
+
+    model_type: ClassVar[str] = "train-recipe"
+
+    task: str = "foley"
+    description: str = ""
+    model: dict[str, Any] = field(default_factory=dict)
+    data: DataSpec = field(default_factory=DataSpec)
+    batch_size: int = 16
+    steps: int = 1000
+    lr: float = 3e-4
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.99)
+    warmup_steps: int = 100
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    ckpt_every: int = 500
+    keep_checkpoints: int = 2
+    val_every: int = 500
+    val_max_items: int = 64
+    val_samples: int = 2
+    sample_steps: int = 25
+    sample_cfg: float = 4.5
+    seed: int = 0
+    mixed_precision: str = "no"
+    log_every: int = 10
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(f"Recipe: unknown task {self.task!r}; choose one of {', '.join(TASKS)}")
+        positive = ("batch_size", "steps", "ckpt_every", "val_every", "log_every", "keep_checkpoints")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"Recipe: {name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0 or not 0 <= self.min_lr_ratio <= 1 or self.warmup_steps < 0:
+            raise ConfigError("Recipe: need lr > 0, 0 <= min_lr_ratio <= 1, warmup_steps >= 0")
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"Recipe: ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise ConfigError(f"Recipe: mixed_precision must be one of {', '.join(MIXED_PRECISION)}")
+
+    def fingerprint(self) -> str:
+        """Short hash of the settings that shape the run (used to refuse resuming a different recipe)."""
+        data = self.to_dict()
+        for volatile in ("steps", "ckpt_every", "val_every", "log_every", "keep_checkpoints", "description"):
+            data.pop(volatile, None)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read a recipe file; relative data paths become absolute (relative to the file)."""
+    path = Path(path)
+    try:
+        recipe = Recipe.load(path)
+    except ConfigError as exc:
+        if str(path) in str(exc):
+            raise
+        raise ConfigError(f"recipe {path}: {exc}") from None
+    return resolve_paths(recipe, path.resolve().parent)
+
+
+def resolve_paths(recipe: Recipe, base: Path) -> Recipe:
+    """Make the recipe's relative manifest paths absolute against ``base``."""
+
+    def absolute(paths: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(p if Path(p).is_absolute() else (base / p).resolve()) for p in paths)
+
+    data = dataclasses.replace(
+        recipe.data, manifests=absolute(recipe.data.manifests), val_manifests=absolute(recipe.data.val_manifests)
+    )
+    return dataclasses.replace(recipe, data=data)

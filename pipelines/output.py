@@ -1,0 +1,59 @@
+"""What audio pipelines return: :class:`AudioOutput`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genav.errors import InputError
+from genav.media import Audio, write_audio
+
+
+@dataclass
+class AudioOutput:
+    """Generated sounds.
+
+    Attributes:
+        audio: ``(num_outputs, C, N)`` float32 in about [-1, 1].
+        sample_rate: samples per second.
+        seeds: the seed of each output (rerunning with ``seed=seeds[i]`` and one output gives
+            output ``i`` again).
+        metadata: model name and checksum, every setting, timings per phase (seconds), genav
+            version: what a sidecar file records.
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    seeds: list[int]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        audio = np.asarray(self.audio, dtype=np.float32)
+        if audio.ndim != 3:
+            raise InputError(f"AudioOutput.audio must be (num_outputs, C, N), got shape {audio.shape}")
+        self.audio = audio
+
+    def __len__(self) -> int:
+        return int(self.audio.shape[0])
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.audio.shape[-1])
+
+    @property
+    def duration(self) -> float:
+        """Seconds of each output."""
+        return self.num_samples / self.sample_rate
+
+    def to_audio(self, index: int = 0) -> Audio:
+        """Output ``index`` as a :class:`genav.media.Audio`."""
+        if not -len(self) <= index < len(self):
+            raise InputError(f"output index {index} out of range (this result holds {len(self)})")
+        return Audio(self.audio[index], self.sample_rate)
+
+    def save(self, path: str | Path, *, index: int = 0, overwrite: bool = False) -> Path:
+        """Write output ``index`` atomically (format from the suffix); returns the path."""
+        return write_audio(path, self.to_audio(index), overwrite=overwrite)
