@@ -6,3 +6,32 @@ if __name__ != "genav.pipelines":  # the folder is reachable under two names; al
 from genav.registry import list_models, resolve_model  # noqa: E402  (re-exported for the CLI)
 
 __all__ = ["list_models", "resolve_model"]
+
+# -- audio pipelines (T2A / V2A); importing them registers ``debug-foley`` ------------------------
+from genav.pipelines import debug as _debug  # noqa: E402,F401  (registers debug-foley)
+from genav.pipelines.output import AudioOutput  # noqa: E402
+from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
+from genav.pipelines.video_to_audio import VideoToAudioPipeline  # noqa: E402
+
+
+def __getattr__(name: str):
+    # diffusers and the benchmark load only when asked for.
+    if name == "DiffusersTextToAudioPipeline":
+        from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline
+
+        return DiffusersTextToAudioPipeline
+    if name in ("bench_sample", "bench_v2a_memory"):
+        from genav.pipelines import bench
+
+        return getattr(bench, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ += [
+    "AudioOutput",
+    "DiffusersTextToAudioPipeline",
+    "TextToAudioPipeline",
+    "VideoToAudioPipeline",
+    "bench_sample",
+    "bench_v2a_memory",
+]

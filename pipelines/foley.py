@@ -24,17 +24,23 @@ import torch
 from torch import Tensor
 
 import genav
-from genav.checkpoint import WEIGHTS_NAME, file_checksum, load_model_folder, load_state_strict, save_model_folder
-from genav.codecs import AudioCodec, MelCodec, codec_from_config, load_codec
-from genav.encoders import TextEmbedding, TextEncoder, TextEncoderConfig, build_text_encoder
-from genav.errors import CheckpointError, InputError, UnknownModelError
+from genav.checkpoint import (
+    WEIGHTS_NAME,
+    file_checksum,
+    load_model_folder,
+    load_state_strict,
+    save_model_folder,
+)
+from genav.codecs import AudioCodec, MelCodec, build_codec, load_codec
+from genav.encoders import TextEmbedding, TextEncoder, build_text_encoder
+from genav.errors import InputError, UnknownModelError
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig
 from genav.models.audio_mmdit_generate import guidance_conditioning
 from genav.models.conditioning import Conditioning
+from genav.pipelines.output import AudioOutput, make_output
 from genav.registry import ModelEntry, resolve_model
 from genav.runtime import select_device, select_dtype
 from genav.sampling import METHODS, VelocityFn, guided_velocity, sample
-from genav.pipelines.output import AudioOutput
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +69,10 @@ def state_checksum(module: torch.nn.Module, length: int = 16) -> str:
 
 
 def text_encoder_for(config: AudioMMDiTConfig, folder: Path | None = None) -> TextEncoder:
-    """The frozen text encoder ``config.text_encoder`` names: ``minilm``, ``hash`` or an HF folder."""
-    name = config.text_encoder
-    if name in ("minilm", "hash"):
-        spec = TextEncoderConfig(kind=name, dim=config.text_dim)
-    else:
-        path = folder / name if folder is not None and (folder / name).is_dir() else Path(name)
-        spec = TextEncoderConfig(kind="hf", path=str(path), dim=config.text_dim)
+    """The frozen text encoder of ``config``; a relative HF path is looked up in ``folder`` first."""
+    spec = config.text_encoder
+    if spec.kind == "hf" and folder is not None and spec.path and (folder / spec.path).is_dir():
+        spec = spec.replace(path=str(folder / spec.path))
     return build_text_encoder(spec)
 
 
@@ -78,12 +81,7 @@ def load_foley_folder(folder: Path) -> FoleyComponents:
     config, state = load_model_folder(folder, AudioMMDiTConfig)
     model = AudioMMDiT(config)
     load_state_strict(model, state, source=str(folder))
-    if (folder / CODEC_FOLDER).is_dir():
-        codec = load_codec(folder / CODEC_FOLDER)
-    elif config.codec:
-        codec = codec_from_config(config.codec)
-    else:
-        raise CheckpointError(f"{folder}: config.json names no codec and there is no {CODEC_FOLDER}/ folder")
+    codec = load_codec(folder / CODEC_FOLDER) if (folder / CODEC_FOLDER).is_dir() else build_codec(config.codec)
     model.check_codec(codec)
     return FoleyComponents(model, codec, text_encoder_for(config, folder), folder.name, file_checksum(folder / WEIGHTS_NAME))
 
@@ -97,11 +95,13 @@ def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: in
     return [secrets.randbelow(2**31 - 1) for _ in range(count)]
 
 
-def seeded_noise(seeds: list[int], shape: tuple[int, ...]) -> Tensor:
-    """``(len(seeds), *shape)`` float32 standard normal noise, row ``i`` from ``seeds[i]`` on the CPU
-    (so a seed gives the same noise on every device)."""
-    rows = [torch.randn(shape, generator=torch.Generator().manual_seed(s), dtype=torch.float32) for s in seeds]
-    return torch.stack(rows)
+def seeded_noise(seeds: list[int], shape: tuple[int, int]) -> Tensor:
+    """``(len(seeds), C, T)`` float32 standard normal noise for ``shape = (C, T)``; row ``i`` from
+    ``seeds[i]``, drawn on the CPU (the same on every device) frame by frame, so the noise of the
+    first frames does not depend on ``T`` (a longer clip starts like a shorter one)."""
+    channels, frames = shape
+    rows = [torch.randn(frames, channels, generator=torch.Generator().manual_seed(s)).T for s in seeds]
+    return torch.stack(rows).contiguous()
 
 
 def with_known_prefix(velocity: VelocityFn, known: Tensor, noise: Tensor) -> VelocityFn:
@@ -123,18 +123,26 @@ def with_known_prefix(velocity: VelocityFn, known: Tensor, noise: Tensor) -> Vel
 
 
 class PhaseTimer:
-    """Wall time per named phase (seconds), accumulated."""
+    """Wall time per named phase (seconds), accumulated. ``device``: a CUDA device is synchronised
+    at phase boundaries so that asynchronous kernels count in the phase that launched them."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: torch.device | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self._cuda = device is not None and device.type == "cuda"
 
     @contextmanager
     def __call__(self, phase: str) -> Iterator[None]:
+        self._sync()
         begin = time.perf_counter()
         try:
             yield
         finally:
+            self._sync()
             self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - begin
+
+    def _sync(self) -> None:
+        if self._cuda:
+            torch.cuda.synchronize()
 
 
 def prompt_list(prompt: str | list[str] | None, *, required: bool) -> list[str] | None:
@@ -192,7 +200,7 @@ class FoleyPipeline:
         codec has weights) so that :meth:`from_pretrained` gives identical outputs."""
         folder = Path(folder)
         codec_state = self.codec.state_dict()
-        config = self.config.replace(codec=self.codec.config.to_dict())
+        config = self.config.replace(codec=self.codec.config)
         state = {k: v.float() for k, v in self.model.state_dict().items()}
         card = model_card or self._model_card(config)
         save_model_folder(folder, config, state, model_card=card)
@@ -204,8 +212,8 @@ class FoleyPipeline:
         return (
             f"# {self.model_name}\n\nAudio MM-DiT (genav {genav.__version__}), "
             f"{self.model.num_parameters():,} parameters, saved from `{self.model_name}` "
-            f"(checksum {self.checksum}).\n\n- codec: {config.codec.get('model_type')}\n"
-            f"- text encoder: {config.text_encoder}\n- video input: {config.video is not None}\n"
+            f"(checksum {self.checksum}).\n\n- codec: {config.codec.model_type}\n"
+            f"- text encoder: {config.text_encoder.kind}\n- video input: {config.video is not None}\n"
             f"- max duration per window: {config.max_duration} s\n"
         )
 
@@ -287,7 +295,9 @@ class FoleyPipeline:
 
     def decode(self, latents: Tensor, n_samples: int) -> np.ndarray:
         """Latents ``(B, latent_dim, T)`` -> wave ``(B, C, n_samples)`` float32 on the CPU."""
-        wave = self.codec.decode(latents.float())[..., :n_samples]
+        # One row at a time: a codec's decode may depend on the batch (Griffin-Lim draws its
+        # initial phase for the whole batch), and output i must not depend on the others.
+        wave = torch.cat([self.codec.decode(row[None].float()) for row in latents])[..., :n_samples]
         if wave.shape[-1] < n_samples:  # only when a duration sits a hair above a frame boundary
             wave = torch.nn.functional.pad(wave, (0, n_samples - wave.shape[-1]))
         return wave.cpu().numpy().astype(np.float32)
@@ -300,18 +310,8 @@ class FoleyPipeline:
 
     def build_output(self, audio: np.ndarray, seeds: list[int], settings: dict[str, Any], timer: PhaseTimer) -> AudioOutput:
         """An :class:`AudioOutput` whose metadata records model, settings, seeds and timings."""
-        timings = {"load": round(self.load_seconds, 6), **{k: round(v, 6) for k, v in timer.seconds.items()}}
-        metadata = {
-            "task": self.task,
-            "model": self.model_name,
-            "model_checksum": self.checksum,
-            "settings": settings,
-            "seeds": list(seeds),
-            "sample_rate": self.sample_rate,
-            "duration": audio.shape[-1] / self.sample_rate,
-            "device": str(self.device),
-            "dtype": str(self.dtype).replace("torch.", ""),
-            "timings": timings,
-            "genav_version": genav.__version__,
-        }
-        return AudioOutput(audio=audio, sample_rate=self.sample_rate, seeds=list(seeds), metadata=metadata)
+        return make_output(
+            audio, sample_rate=self.sample_rate, seeds=seeds, task=self.task, model=self.model_name,
+            checksum=self.checksum, settings=settings, timings={"load": self.load_seconds, **timer.seconds},
+            device=str(self.device), dtype=str(self.dtype),
+        )  # fmt: skip

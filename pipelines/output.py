@@ -57,3 +57,35 @@ class AudioOutput:
     def save(self, path: str | Path, *, index: int = 0, overwrite: bool = False) -> Path:
         """Write output ``index`` atomically (format from the suffix); returns the path."""
         return write_audio(path, self.to_audio(index), overwrite=overwrite)
+
+
+def make_output(
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    seeds: list[int],
+    task: str,
+    model: str,
+    checksum: str,
+    settings: dict[str, Any],
+    timings: dict[str, float],
+    device: str,
+    dtype: str,
+) -> AudioOutput:
+    """An :class:`AudioOutput` with the metadata every pipeline records (one layout for sidecars)."""
+    import genav
+
+    metadata = {
+        "task": task,
+        "model": model,
+        "model_checksum": checksum,
+        "settings": settings,
+        "seeds": list(seeds),
+        "sample_rate": int(sample_rate),
+        "duration": audio.shape[-1] / sample_rate,
+        "device": device,
+        "dtype": dtype.replace("torch.", ""),
+        "timings": {k: round(float(v), 6) for k, v in timings.items()},
+        "genav_version": genav.__version__,
+    }
+    return AudioOutput(audio=audio, sample_rate=int(sample_rate), seeds=list(seeds), metadata=metadata)

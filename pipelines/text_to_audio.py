@@ -10,7 +10,14 @@ import torch
 
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
-from genav.pipelines.foley import FoleyPipeline, PhaseTimer, ProgressFn, prompt_list, resolve_seeds, seeded_noise
+from genav.pipelines.foley import (
+    FoleyPipeline,
+    PhaseTimer,
+    ProgressFn,
+    prompt_list,
+    resolve_seeds,
+    seeded_noise,
+)
 from genav.pipelines.output import AudioOutput
 from genav.registry import resolve_model
 
@@ -68,7 +75,7 @@ class TextToAudioPipeline(FoleyPipeline):
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
         rows = len(prompts) * num_outputs
         seeds = resolve_seeds(seed, generator, rows)
-        timer = PhaseTimer()
+        timer = PhaseTimer(self.device)
         with timer("encode_conditions"):
             text = self.encode_prompts(prompts, num_outputs)
             negative = self.negative_embedding(negative_prompt, len(prompts), num_outputs)

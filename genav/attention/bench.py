@@ -2,12 +2,18 @@
 
 Memory is measured honestly per case:
 
-- **CPU**: each case runs in a fresh subprocess (``python -m genav.attention.bench <case-json>``).
-  After building the inputs and a tiny warm-up call (thread pools, kernel caches), the worker
-  resets the kernel's peak-RSS counter (``/proc/self/clear_refs`` <- ``5``, Linux >= 4.0), runs
-  the case once and reports ``VmHWM - VmRSS_before``: every page the call touched, whoever
-  allocated it (torch, oneDNN, OpenMP). Without that counter it falls back to ``ru_maxrss``
-  above the baseline RSS, an upper bound (``memory_method`` says which).
+- **CPU**: each case runs in a fresh worker process (``python -m genav.attention.bench <cases>``).
+  After building its inputs and a tiny warm-up call (thread pools, kernel caches), the worker
+  resets the kernel's peak-RSS counter
+  (``/proc/self/clear_refs`` <- ``5``, Linux >= 4.0), runs the case once and reports
+  ``VmHWM - VmRSS_before``: every page the call touched, whoever allocated it (torch, oneDNN,
+  OpenMP). The worker runs with glibc's mmap threshold fixed at 1 MiB (``MALLOC_MMAP_THRESHOLD_``,
+  unless already set), so a freed large buffer goes back to the OS at once; with glibc's adaptive
+  default the peak also depended on heap reuse and varied by up to two score blocks from run to
+  run. With ``isolate=False`` the cases share one worker, shortest first (large buffers a case
+  freed are gone before the next starts, smaller ones may be reused). Where the counter cannot be
+  reset, the peak is ``ru_maxrss`` above the baseline RSS, an upper bound, and cases never share
+  a worker (``memory_method`` says which).
 - **CUDA**: in process, ``torch.cuda.max_memory_allocated`` above ``memory_allocated`` before.
 
 Time is the best of up to ``repeats`` calls after the measured one (the machine is shared; the
@@ -47,6 +53,7 @@ def bench_attention(
     memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET,
     repeats: int = 3,
     time_budget_s: float = 5.0,
+    isolate: bool = True,
 ) -> list[dict[str, Any]]:
     """Benchmark self-attention (N = M = length, no mask) for each backend and length.
 
@@ -54,6 +61,8 @@ def bench_attention(
     error), ``time_ms`` (best of ``runs``), ``runs``, ``peak_mib`` (measured, above the inputs),
     ``expected_mib`` (analytic working set for ``chunked``/``math``, else None), ``reason``.
     ``math`` is skipped when its (B, H, N, N) fp32 score matrix exceeds ``memory_budget_bytes``.
+    On CPU, ``isolate=False`` runs all cases in one worker process (faster; buffers under 1 MiB
+    that an earlier case freed may be reused uncounted).
     """
     from genav.attention.core import available_backends
     from genav.runtime import select_device, select_dtype
@@ -70,20 +79,44 @@ def bench_attention(
             )
     if not lengths or min(lengths) < 1 or heads < 1 or dim < 1 or batch < 1:
         raise InputError("benchmark lengths, heads, dim and batch must be positive")
-    rows = []
+    rows, todo = [], []
     for name in names:
-        for length in lengths:
-            case = {"backend": name, "length": int(length), "heads": heads, "dim": dim, "batch": batch,
-                    "device": str(dev), "dtype": dtype_name, "repeats": repeats, "time_budget_s": time_budget_s}
-            row = {"backend": name, "length": int(length), "status": "ok", "time_ms": None, "runs": 0,
-                   "peak_mib": None, "expected_mib": _expected_mib(case), "reason": None}
+        for length in sorted(int(n) for n in lengths):
+            case = {
+                "backend": name,
+                "length": length,
+                "heads": heads,
+                "dim": dim,
+                "batch": batch,
+                "device": str(dev),
+                "dtype": dtype_name,
+                "repeats": repeats,
+                "time_budget_s": time_budget_s,
+            }
+            row = {
+                "backend": name,
+                "length": length,
+                "status": "ok",
+                "time_ms": None,
+                "runs": 0,
+                "peak_mib": None,
+                "expected_mib": _expected_mib(case),
+                "reason": None,
+            }
             scores = batch * heads * length * length * 4
             if name == "math" and scores > memory_budget_bytes:
-                row.update(status="skipped", reason=f"score matrix {scores / MIB:.0f} MiB exceeds the "
-                           f"memory budget {memory_budget_bytes / MIB:.0f} MiB")
+                row.update(
+                    status="skipped",
+                    reason=f"score matrix {scores / MIB:.0f} MiB exceeds the "
+                    f"memory budget {memory_budget_bytes / MIB:.0f} MiB",
+                )
             else:
-                row.update(_run_subprocess(case) if dev.type == "cpu" else run_case(case))
+                todo.append((row, case))
             rows.append(row)
+    cases = [case for _, case in todo]
+    results = _run_in_workers(cases, isolate) if dev.type == "cpu" else [run_case(case) for case in cases]
+    for (row, _), result in zip(todo, results, strict=True):
+        row.update(result)
     return rows
 
 
@@ -95,9 +128,16 @@ def memory_growth(rows: list[dict[str, Any]], floor_mib: float = 1.0) -> dict[st
     """
     out: dict[str, float | None] = {}
     for name in dict.fromkeys(r["backend"] for r in rows):
-        ok = sorted((r["length"], max(r["peak_mib"], floor_mib)) for r in rows
-                    if r["backend"] == name and r["status"] == "ok" and r["peak_mib"] is not None)
-        slopes = [math.log(p2 / p1) / math.log(n2 / n1) for (n1, p1), (n2, p2) in zip(ok, ok[1:]) if n2 > n1]
+        ok = sorted(
+            (r["length"], max(r["peak_mib"], floor_mib))
+            for r in rows
+            if r["backend"] == name and r["status"] == "ok" and r["peak_mib"] is not None
+        )
+        slopes = [
+            math.log(p2 / p1) / math.log(n2 / n1)
+            for (n1, p1), (n2, p2) in zip(ok, ok[1:], strict=False)
+            if n2 > n1
+        ]
         out[name] = round(max(slopes), 2) if slopes else None
     return out
 
@@ -116,15 +156,21 @@ def machine_info(device: str = "cpu") -> dict[str, Any]:
                 break
     except OSError:
         pass
-    info: dict[str, Any] = {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
-                            "torch_threads": torch.get_num_threads(), "platform": platform.platform()}
+    info: dict[str, Any] = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+    }
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
     return info
 
 
-def working_set_bytes(backend: str, batch: int, n: int, m: int, heads: int, kv_heads: int, dim: int,
-                      itemsize: int) -> int | None:
+def working_set_bytes(
+    backend: str, batch: int, n: int, m: int, heads: int, kv_heads: int, dim: int, itemsize: int
+) -> int | None:
     """Analytic extra memory of one call, inputs excluded (``chunked`` and ``math``; else None)."""
     from genav.attention.backends import chunk_rows
 
@@ -186,8 +232,13 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
             times.append(time.perf_counter() - t0)
     except (RuntimeError, MemoryError) as exc:  # out of memory, unsupported kernel: report, go on
         return {"status": "error", "reason": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
-    return {"status": "ok", "time_ms": round(min(times) * 1e3, 3), "runs": len(times),
-            "peak_mib": round(mem.peak / MIB, 2), "memory_method": mem.method}
+    return {
+        "status": "ok",
+        "time_ms": round(min(times) * 1e3, 3),
+        "runs": len(times),
+        "peak_mib": round(mem.peak / MIB, 2),
+        "memory_method": mem.method,
+    }
 
 
 class _PeakMemory:
@@ -235,18 +286,47 @@ def _proc_status(field: str) -> int:
     return 0
 
 
-def _run_subprocess(case: dict[str, Any]) -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(_REPO_ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.run([sys.executable, "-m", "genav.attention.bench", json.dumps(case)],
-                          capture_output=True, text=True, env=env, timeout=1800)
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        if proc.returncode < 0:
-            tail = f"killed by signal {-proc.returncode} (out of memory?)"
-        return {"status": "error", "reason": tail[:200]}
-    return json.loads(lines[-1])
+def _run_in_workers(cases: list[dict[str, Any]], isolate: bool) -> list[dict[str, Any]]:
+    """Run ``cases`` in fresh worker processes: one each, or one for all when the peak can be reset."""
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(_REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    )
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(MIB))
+    batches = [cases] if not isolate and _peak_resettable() else [[case] for case in cases]
+    return [result for batch in batches for result in _worker(batch, env)]
 
 
-if __name__ == "__main__":  # the per-case worker
-    sys.stdout.write(json.dumps(run_case(json.loads(sys.argv[1]))) + "\n")
+def _worker(cases: list[dict[str, Any]], env: dict[str, str]) -> list[dict[str, Any]]:
+    """One worker for ``cases``; after a crash the failed case gets an error row and the rest a new worker."""
+    results: list[dict[str, Any]] = []
+    while len(results) < len(cases):
+        rest = cases[len(results) :]
+        proc = subprocess.run(
+            [sys.executable, "-m", "genav.attention.bench", json.dumps(rest)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=1800 * len(rest),
+        )
+        done = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        results += done
+        if len(done) < len(rest):
+            tail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+            if proc.returncode < 0:
+                tail = f"worker killed by signal {-proc.returncode} (out of memory?)"
+            results.append({"status": "error", "reason": tail[:200]})
+    return results
+
+
+def _peak_resettable() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+if __name__ == "__main__":  # the worker: one JSON line per case, written as soon as it is measured
+    for _case in json.loads(sys.argv[1]):
+        sys.stdout.write(json.dumps(run_case(_case)) + "\n")
+        sys.stdout.flush()

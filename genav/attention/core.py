@@ -136,7 +136,9 @@ def _xformers_misfit(q: "torch.Tensor", k: "torch.Tensor | None", mask: "torch.T
     if mask is not None:
         return "a mask would be materialised as a dense (B, H, N, M) bias"
     if q.dtype not in (torch.float16, torch.bfloat16):
-        return f"its kernels are fastest in float16/bfloat16, inputs are {str(q.dtype).removeprefix('torch.')}"
+        return (
+            f"its kernels are fastest in float16/bfloat16, inputs are {str(q.dtype).removeprefix('torch.')}"
+        )
     if q.shape[-1] % 8 or q.shape[-1] > 256:
         return f"head dim {q.shape[-1]} is not a multiple of 8 up to 256"
     return None
@@ -179,7 +181,7 @@ def _check_shapes(q: "torch.Tensor", k: "torch.Tensor", v: "torch.Tensor") -> No
         raise InputError(
             f"attention wants 4-D (B, N, H, D) tensors; got q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
         )
-    (b, _, h, d), (bk, m, hkv, dk) = q.shape, k.shape
+    (b, _, h, d), (bk, _, hkv, dk) = q.shape, k.shape
     if bk != b or v.shape[:3] != k.shape[:3] or dk != d:
         raise InputError(
             f"attention shapes disagree: q {tuple(q.shape)} (B, N, H, D), k {tuple(k.shape)} and "
@@ -209,10 +211,14 @@ def _prepare_mask(
         return None, None
     (b, n, h, _), m = q.shape, k.shape[1]
     if mask.dtype != torch.bool and not mask.is_floating_point():
-        raise InputError(f"attention mask must be bool (True = attend) or float (added to scores), got {mask.dtype}")
+        raise InputError(
+            f"attention mask must be bool (True = attend) or float (added to scores), got {mask.dtype}"
+        )
     if mask.ndim == 2:
         if mask.shape[0] not in (1, b) or mask.shape[1] != m:
-            raise InputError(f"a 2-D attention mask is a key-padding mask (B={b}, M={m}); got {tuple(mask.shape)}")
+            raise InputError(
+                f"a 2-D attention mask is a key-padding mask (B={b}, M={m}); got {tuple(mask.shape)}"
+            )
         mask = mask[:, None, None, :]
     elif mask.ndim in (3, 4):
         try:

@@ -65,6 +65,13 @@ class AudioCodec(torch.nn.Module, metaclass=abc.ABCMeta):
             return t.device
         return torch.device("cpu")
 
+    def to(self, *args, **kwargs) -> AudioCodec:
+        """Move to a device; a dtype argument is ignored: codecs compute in float32 (see module doc)."""
+        device, _dtype, non_blocking, _fmt = torch._C._nn._parse_to(*args, **kwargs)
+        if device is None:
+            return self
+        return super().to(device=device, non_blocking=non_blocking)
+
     # -- lengths ---------------------------------------------------------------------------
     def num_frames(self, n_samples: int) -> int:
         """Latent frames that ``encode`` returns for ``n_samples`` samples: ``ceil(N / hop)``."""

@@ -81,6 +81,8 @@ class EncodecCodec(AudioCodec):
         self.bandwidth = config.bandwidth if config.bandwidth is not None else float(mc.target_bandwidths[0])
         if self.bandwidth not in [float(b) for b in mc.target_bandwidths]:
             raise ConfigError(f"{what}: bandwidth {self.bandwidth} is not one of {list(mc.target_bandwidths)}")
+        if config.latent_kind == "quantized" and model.quantizer.get_num_quantizers_for_bandwidth(self.bandwidth) < 1:
+            raise ConfigError(f"{what}: bandwidth {self.bandwidth} kbps selects no quantizer in {folder}")
 
     def _encode_raw(self, wave: torch.Tensor) -> torch.Tensor:
         emb = self.model.encoder(wave)

@@ -26,8 +26,9 @@ from genav.errors import ConfigError
 @dataclasses.dataclass(frozen=True)
 class MelCodecConfig(Config):
     """Settings of the log-mel codec. ``latent_mean``/``latent_std`` scale the log-mel values
-    (natural log of slaney-normalised mel magnitudes) to roughly unit variance; the defaults were
-    measured on ``../shared/data/sfx`` (see the tests for the command)."""
+    (natural log of slaney-normalised mel magnitudes) to roughly unit variance. The defaults are
+    :func:`~genav.codecs.estimate_latent_stats` over all 224 clips of ``../shared/data/sfx``
+    (mono, resampled to 16 kHz): mean -4.42, std 2.59 (checked by tests/codecs/test_mel.py)."""
 
     model_type: ClassVar[str] = "codec-mel"
 
@@ -187,9 +188,8 @@ class MelCodec(AudioCodec):
         # Multiplicative NNLS updates (Lee & Seung): stay non-negative, shrink ||M s - y||.
         fb = self.filterbank
         target = torch.matmul(fb.T, mel)
-        gram = fb.T @ fb
-        for _ in range(self.config.nnls_iters):
-            mag = mag * target / (torch.matmul(gram, mag) + 1e-10)
+        for _ in range(self.config.nnls_iters):  # fb.T @ (fb @ s): rank n_mels, 8x cheaper than a gram
+            mag = mag * target / (torch.matmul(fb.T, torch.matmul(fb, mag)) + 1e-10)
         if refine and self.vocoder is not None:
             mag = self.vocoder(log_mel, mag)
         return mag

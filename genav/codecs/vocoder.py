@@ -20,6 +20,9 @@ from genav.errors import ConfigError
 log = logging.getLogger(__name__)
 
 _EPS = 1e-5
+# Typical centre and spread of natural-log magnitudes of [-1, 1] audio, to give the convs
+# inputs of order one; and the largest log-gain the refiner may apply (e^4 ~ 55x).
+_LOG_CENTRE, _LOG_SCALE, _MAX_GAIN = -4.0, 3.0, 4.0
 
 
 class MelVocoder(torch.nn.Module):
@@ -42,10 +45,11 @@ class MelVocoder(torch.nn.Module):
         lead = mag.shape[:-2]
         log_mag = torch.log(mag.reshape(-1, *mag.shape[-2:]) + _EPS)
         x = torch.cat([log_mel.reshape(-1, *log_mel.shape[-2:]), log_mag], dim=1)
-        h = F.silu(self.inp(x))
+        h = F.silu(self.inp((x - _LOG_CENTRE) / _LOG_SCALE))
         for conv in self.body:
             h = h + F.silu(conv(h))
-        refined = torch.exp(log_mag + self.out(h)) - _EPS
+        # A bounded log-gain keeps exp() from overflowing early in training.
+        refined = torch.exp(log_mag + _MAX_GAIN * torch.tanh(self.out(h) / _MAX_GAIN)) - _EPS
         return torch.clamp(refined, min=0).reshape(*lead, *refined.shape[-2:])
 
 

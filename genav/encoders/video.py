@@ -205,7 +205,7 @@ class VideoEncoder(torch.nn.Module):
         semantic = semantic * semantic_mask[..., None]
 
         motion = motion_features(frames, mask, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain)
-        t_sync = num_frames_at(frames.shape[1], c.fps, c.sync_fps)
+        t_sync = self.sync_frames(frames.shape[1])
         sync_mask = mask
         if t_sync != frames.shape[1]:  # max over each window keeps short bursts
             motion = F.adaptive_max_pool1d(motion.transpose(1, 2), t_sync).transpose(1, 2)
@@ -217,6 +217,14 @@ class VideoEncoder(torch.nn.Module):
 
     def encode(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> VideoFeatures:
         return self(frames, mask)
+
+    def semantic_frames(self, n_frames: int) -> int:
+        """``T_sem`` for a clip of ``n_frames`` input frames."""
+        return num_frames_at(n_frames, self.config.fps, self.config.semantic_fps)
+
+    def sync_frames(self, n_frames: int) -> int:
+        """``T_sync`` for a clip of ``n_frames`` input frames."""
+        return num_frames_at(n_frames, self.config.fps, self.config.sync_fps)
 
     def _semantic(self, frames: torch.Tensor) -> torch.Tensor:
         b, t = frames.shape[:2]

@@ -54,6 +54,7 @@ __all__ = [
     "av_align_score",
     "score_clip",
     "check_protocol",
+    "protocol_settings",
     "iou_score",
     "match_greedy",
     "match_optimal",
@@ -193,6 +194,22 @@ class AVAlignResult:
             "video": self.video,
             "audio": self.audio,
         }
+
+
+def protocol_settings(protocol: str) -> dict[str, str]:
+    """What a protocol computes, in words, for reports."""
+    if protocol == "reference":
+        return {
+            "video_peaks": "F[i-1] < F[i] > F[i+1] and F[i] >= 0.1 px (absolute)",
+            "window": "v - 1/fps < a < v + 1/fps (one frame)",
+            "matching": "greedy: each audio peak takes the first unused video peak",
+        }
+    return {
+        "video_peaks": f"height >= {GENAV_THRESHOLD} px at 256x256-equivalent scale, prominence >= "
+        f"max({GENAV_MIN_PROMINENCE}, {GENAV_REL_PROMINENCE} x height)",
+        "window": f"|a - v| < max({GENAV_WINDOW_S * 1000:g} ms, 1/fps)",
+        "matching": "maximum one-to-one matching, nearest partners (linear_sum_assignment)",
+    }
 
 
 def check_protocol(protocol: str) -> str:

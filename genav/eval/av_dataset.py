@@ -181,18 +181,17 @@ def _crashed(job: tuple[ClipSpec, str, str | None], exc: BaseException) -> dict[
 
 def summarize(rows: list[dict[str, Any]], protocol: str) -> dict[str, Any]:
     """The AV-Align report around per-clip rows: mean over defined scores, undefined and failed lists."""
-    from genav.eval.av_align import GENAV_WINDOW_S
+    from genav.eval.av_align import protocol_settings
     from genav.eval.report import versions
 
     failed = [r["name"] for r in rows if r.get("error")]
     undefined = [r["name"] for r in rows if not r.get("error") and r.get("score") is None]
     scores = [r["score"] for r in rows if r.get("score") is not None]
     mean = sum(scores) / len(scores) if scores else None
-    window = "1/fps (one frame)" if protocol == "reference" else f"max({GENAV_WINDOW_S * 1000:g} ms, 1/fps)"
     return {
         "metric": "av_align",
         "protocol": protocol,
-        "window": window,
+        "settings": protocol_settings(protocol),
         "versions": versions(),
         "mean": mean,
         "n_clips": len(rows),

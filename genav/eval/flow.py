@@ -111,6 +111,10 @@ def flow_trajectory(path: str | Path) -> FlowTrajectory:
             if not ok:
                 break
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            if gray.shape != prev.shape:
+                raise MediaError(
+                    f"video {path}: frame {len(values) + 1} is {gray.shape}, the previous frame was {prev.shape}"
+                )
             values.append(_mean_flow(prev, gray))
             prev = gray
     finally:

@@ -16,6 +16,7 @@ machine (tested), at a flat memory cost.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "HOP_LENGTH",
     "N_FFT",
     "CHUNK_SAMPLES",
+    "STREAM_SAMPLES",
     "load_audio",
     "onset_envelope",
     "onset_frames",
@@ -37,6 +39,7 @@ SAMPLE_RATE = 22050
 HOP_LENGTH = 512
 N_FFT = 2048
 CHUNK_SAMPLES = 1 << 22  # ~190 s at 22050 Hz; above it the mel spectrogram is built in blocks
+STREAM_SAMPLES = 1 << 23  # wav/flac/ogg above this many samples (all channels) are read in blocks
 _BLOCK_FRAMES = 2048  # frames per block in the blocked path (~8 MB of complex STFT)
 _SOUNDFILE_SUFFIXES = {".wav", ".flac", ".ogg", ".oga"}
 
@@ -44,9 +47,12 @@ _SOUNDFILE_SUFFIXES = {".wav", ".flac", ".ogg", ".oga"}
 def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Load ``path`` as mono float32 at ``sample_rate``, exactly as ``librosa.load(path, sr=...)``.
 
-    wav/flac/ogg files go through ``librosa.load`` (channel mean, soxr_hq). Anything else (a
-    video's own audio track, mp3, ...) is decoded by :func:`genav.media.read_audio` (ffmpeg, then
-    soxr HQ, the same resampler). Returns (N,) float32.
+    wav/flac/ogg files up to :data:`STREAM_SAMPLES` samples (all channels) go through
+    ``librosa.load`` itself; longer ones and anything else (a video's own audio track, mp3, ...)
+    are decoded in blocks (soundfile, or ffmpeg's float32 output) and down-mixed block by block
+    with the same channel mean, then resampled once with soxr HQ (:func:`genav.media.resample`,
+    librosa's soxr_hq). Memory is then one mono copy at the native rate, not the full
+    multichannel decode. Returns (N,) float32.
     """
     from genav.errors import MediaError
 
@@ -54,18 +60,59 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
     if not path.is_file():
         raise MediaError(f"audio file not found: {path}")
     if path.suffix.lower() in _SOUNDFILE_SUFFIXES:
-        import librosa
+        import soundfile as sf
 
         try:
-            wave, _ = librosa.load(str(path), sr=sample_rate, mono=True)
-        except Exception as exc:  # soundfile/audioread raise many types; report one line
+            info = sf.info(str(path))
+        except Exception as exc:  # libsndfile error types vary; one line for the user
             raise MediaError(f"cannot read audio {path}: {exc}") from None
-        return np.asarray(wave, dtype=np.float32)
-    from genav.media import read_audio
+        if info.frames * info.channels <= STREAM_SAMPLES:
+            import librosa
 
-    wave = read_audio(path, sample_rate=sample_rate, mono=True)
-    wave = np.asarray(getattr(wave, "samples", wave), dtype=np.float32)
-    return wave.reshape(-1)  # (N,) or (1, N) -> (N,)
+            wave, _ = librosa.load(str(path), sr=sample_rate, mono=True)
+            return np.asarray(wave, dtype=np.float32)
+        native_sr, mono = info.samplerate, _mono(_soundfile_blocks(path), info.frames)
+    else:
+        native_sr, expected, blocks = _ffmpeg_blocks(path)
+        mono = _mono(blocks, expected)
+    from genav.media import resample
+
+    return np.asarray(resample(mono, native_sr, sample_rate), dtype=np.float32)
+
+
+def _mono(blocks: Iterator[np.ndarray], expected: int) -> np.ndarray:
+    """Channel mean of (n, C) float32 blocks, concatenated into a preallocated (N,) buffer."""
+    out = np.empty(max(expected, 1), dtype=np.float32)
+    filled = 0
+    for block in blocks:
+        mono = block.T.mean(axis=0)  # (C, n) mean over channels, as librosa.to_mono
+        if filled + len(mono) > len(out):  # the header under-stated the length
+            out = np.resize(out, max(2 * len(out), filled + len(mono)))
+        out[filled : filled + len(mono)] = mono
+        filled += len(mono)
+    return out[:filled]
+
+
+def _soundfile_blocks(path: Path) -> Iterator[np.ndarray]:
+    import soundfile as sf
+
+    yield from sf.blocks(str(path), blocksize=1 << 18, dtype="float32", always_2d=True)
+
+
+def _ffmpeg_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
+    """(native rate, expected frames, (n, C) float32 blocks) of the first audio track via ffmpeg."""
+    from genav.media import _ffmpeg
+    from genav.media.probe import probe, require_audio
+
+    info = probe(path, count_frames=False)
+    require_audio(info)
+    sr, channels = int(info.sample_rate), int(info.channels)
+    args = ["-i", _ffmpeg.file_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
+            "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(channels), "-ar", str(sr), "pipe:1"]  # fmt: skip
+    frame_bytes = 4 * channels
+    chunks = _ffmpeg.stream(args, path, chunk_bytes=(1 << 20) // frame_bytes * frame_bytes)
+    blocks = (np.frombuffer(c, dtype="<f4", count=len(c) // 4).reshape(-1, channels) for c in chunks)
+    return sr, int(info.duration * sr) + sr, blocks
 
 
 def _blocked_mel_power(wave: np.ndarray, sr: int) -> np.ndarray:

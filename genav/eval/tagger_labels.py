@@ -52,3 +52,25 @@ def coarse_class(file: str, label: str = "") -> str | None:
         if any(w in text for w in words):
             return name
     return None
+
+# Event types of the synthetic world (genav.data.synth) -> tagger classes. Kept apart from the
+# SFX classes: the synthetic sounds have their own timbres, and a model trained on the synthetic
+# world is scored on them.
+SYNTH_CLASS_OF_EVENT: dict[str, str] = {
+    "impact": "synth_hit",
+    "bounce": "synth_hit",
+    "drum": "synth_drum",
+    "door": "synth_door",
+    "flash": "synth_beep",
+    "footsteps": "synth_steps",
+    "slide": "synth_friction",
+    "roll": "synth_friction",
+    "engine": "synth_engine",
+}
+SYNTH_CLASSES: tuple[str, ...] = tuple(dict.fromkeys(SYNTH_CLASS_OF_EVENT.values()))
+ALL_CLASSES: tuple[str, ...] = COARSE_CLASSES + SYNTH_CLASSES
+
+
+def classes_present(labels: set[str]) -> tuple[str, ...]:
+    """The classes that occur in ``labels``, in the canonical order of :data:`ALL_CLASSES`."""
+    return tuple(c for c in ALL_CLASSES if c in labels)

@@ -214,3 +214,27 @@ def evaluate_tagger(model: Tagger, clips: list[LabelledClip]) -> tuple[float, di
         per[clip.label]["correct"] += int(names[int(logits.argmax())] == clip.label)
     correct = sum(v["correct"] for v in per.values())
     return correct / len(clips), dict(sorted(per.items()))
+
+
+def train_and_save(
+    manifest: str | Path,
+    out: str | Path,
+    *,
+    settings: TrainSettings | None = None,
+    extra: list[LabelledClip] | None = None,
+    command: str | None = None,
+) -> TrainResult:
+    """Load the SFX manifest (+ ``extra`` clips), train, and write the model folder with its card."""
+    from genav.eval.tagger import save_tagger
+    from genav.eval.tagger_card import model_card
+    from genav.eval.tagger_labels import classes_present
+
+    settings = settings or TrainSettings()
+    base = TaggerConfig()
+    clips, skipped = load_sfx_clips(manifest, base.sample_rate)
+    clips += list(extra or [])
+    config = base.replace(classes=classes_present({c.label for c in clips}))
+    result = train_tagger(clips, config, settings)
+    card = model_card(result, clips, skipped, manifest=Path(manifest), settings=settings, command=command)
+    save_tagger(result.model, out, model_card=card)
+    return result

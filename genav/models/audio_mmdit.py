@@ -23,13 +23,19 @@ import torch
 from einops import rearrange, repeat
 from torch import Tensor, nn
 
-from genav.config import Config
 from genav.codecs import EncodecCodecConfig, MelCodecConfig, OobleckCodecConfig
+from genav.config import Config
 from genav.encoders.text import TextEncoderConfig
 from genav.encoders.video import VideoEncoder, VideoEncoderConfig
 from genav.errors import ConfigError, InputError
 from genav.models.conditioning import Conditioning, VideoTokens
-from genav.models.flow import T_SAMPLINGS, flow_interpolate, flow_velocity_target, masked_mse, sample_flow_times
+from genav.models.flow import (
+    T_SAMPLINGS,
+    flow_interpolate,
+    flow_velocity_target,
+    masked_mse,
+    sample_flow_times,
+)
 from genav.models.mmdit_blocks import JointBlock, SingleBlock
 from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
 

@@ -129,6 +129,7 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.train_set, self.val_set = train_set, val_set
         self.sample_fn = sample_fn
+        self.loss_fn = loss_fn
         self.progress = progress
         self.acc = accelerator or make_accelerator(recipe.mixed_precision)
         if recipe.batch_size % self.acc.num_processes:
@@ -170,14 +171,17 @@ class Trainer:
             log.info("saved checkpoint %s", path)
         self.acc.wait_for_everyone()
 
-    def resume(self) -> bool:
-        """Load the latest checkpoint if there is one; returns whether one was loaded."""
+    def resume(self, total: int | None = None) -> bool:
+        """Load the latest checkpoint if there is one; returns whether one was loaded.
+
+        ``total``: the run's total steps, which shapes the cosine schedule (default: the recipe's).
+        """
         from genav.checkpoint import load_state_strict
 
         path = latest_checkpoint(self.checkpoint_dir)
         if path is None:
             return False
-        ckpt = load_checkpoint(path, map_location=self.acc.device)
+        ckpt = load_checkpoint(path)  # CPU tensors; load_state_dict moves them to the model's device
         if ckpt.fingerprint != self.recipe.fingerprint():
             raise CheckpointError(
                 f"{path} was trained with a different recipe (model, data or optimiser settings changed); "
@@ -185,8 +189,9 @@ class Trainer:
             )
         load_state_strict(self.model, ckpt.model, source=str(path))
         self.ema.load_state_dict(ckpt.ema, ckpt.ema_updates)
+        # The scheduler first: creating it resets the learning rate, loading the optimizer restores it.
+        self._make_scheduler(total or self.recipe.steps)
         self.optimizer.load_state_dict(ckpt.optimizer)
-        self._make_scheduler(self.recipe.steps)
         if ckpt.scheduler:
             self.scheduler.load_state_dict(ckpt.scheduler)
         set_rng_state(ckpt.rng)
@@ -243,7 +248,7 @@ class Trainer:
             idx = mine[start : start + per]
             gen = torch.Generator(self.acc.device).manual_seed(r.seed + 17 * i + 31 * self.acc.process_index)
             with self.acc.autocast():
-                loss = self.loss_module.loss_fn(model, self.val_set.collate(idx), gen)
+                loss = self.loss_fn(model, self.val_set.collate(idx), gen)
             total += loss.float() * len(idx)
             count += len(idx)
         model.train(was_training)
@@ -275,7 +280,7 @@ class Trainer:
 
         total = steps or self.recipe.steps
         started = time.perf_counter()
-        if resume and self.resume():
+        if resume and self.resume(total):
             self._truncate_metrics(self.step)  # rows logged after the checkpoint are replayed
         else:
             self._make_scheduler(total)
@@ -337,7 +342,8 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with self.metrics_path.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
-            log.info("step %d: %s", row["step"], {k: v for k, v in row.items() if k != "step"})
+            level = logging.INFO if "val_loss" in row else logging.DEBUG  # the progress bar shows the loss
+            log.log(level, "step %d: %s", row["step"], {k: v for k, v in row.items() if k != "step"})
         return row
 
     def _first_val_loss(self) -> float | None:

@@ -142,15 +142,15 @@ def test_config_dispatch_and_folders(codec, tmp_path):
 
 
 def test_vocoder_trains_and_round_trips(tmp_path):
-    cfg = MelCodecConfig(vocoder_channels=32, vocoder_layers=3, griffin_lim_iters=4)
+    cfg = MelCodecConfig(vocoder_channels=32, vocoder_layers=3, griffin_lim_iters=4, nnls_iters=8)
     codec = build_codec(cfg)
     wave = torch.cat([harmonic(f, 256 * 32) for f in (180.0, 260.0, 410.0)])
     z = codec.encode(wave)
     plain = MelCodec(cfg.replace(vocoder_channels=0))
     assert torch.allclose(codec.decode(z), plain.decode(z), atol=1e-4)  # zero-initialised: identity
     torch.manual_seed(0)
-    losses = train_mel_vocoder(codec, [wave], steps=40, lr=3e-3)
-    assert losses[-1] < 0.7 * losses[0]
+    losses = train_mel_vocoder(codec, [wave], steps=20, lr=3e-3)
+    assert losses[-1] < 0.75 * losses[0]  # measured 1.41 -> 0.77
     assert not any(p.requires_grad for p in codec.vocoder.parameters())
     codec.save_pretrained(tmp_path / "voc")
     assert (tmp_path / "voc" / "model.safetensors").is_file()
@@ -159,3 +159,25 @@ def test_vocoder_trains_and_round_trips(tmp_path):
     (tmp_path / "voc" / "model.safetensors").unlink()
     with pytest.raises(CheckpointError, match="not found"):
         load_codec(tmp_path / "voc")
+
+
+def test_to_keeps_float32(codec):
+    moved = MelCodec().to("cpu", torch.bfloat16)
+    assert moved.filterbank.dtype == torch.float32
+    wave = harmonic(220.0, 1024)
+    assert torch.equal(moved.encode(wave.to(torch.bfloat16)), codec.encode(wave.to(torch.bfloat16)))
+
+
+def test_default_scaling_matches_real_sounds(codec, sfx_dir, sfx_manifest):
+    soundfile = pytest.importorskip("soundfile")
+    soxr = pytest.importorskip("soxr")
+
+    def waves():
+        for row in sfx_manifest[::8]:  # every 8th clip keeps this fast; all 224 gave -4.42 / 2.59
+            x, sr = soundfile.read(sfx_dir / row["file"], dtype="float32", always_2d=True)
+            x = soxr.resample(x.mean(1), sr, SR)
+            yield torch.from_numpy(np.ascontiguousarray(x[: SR * 4]))[None, None]
+
+    mean, std = estimate_latent_stats(codec, waves())
+    assert mean == pytest.approx(codec.config.latent_mean, abs=0.6)
+    assert std == pytest.approx(codec.config.latent_std, rel=0.2)

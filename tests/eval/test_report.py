@@ -17,7 +17,13 @@ def _report() -> dict:
         "metric": "av_align",
         "mean": np.float64(0.75),
         "clips": [
-            {"name": "a", "score": float("nan"), "n_audio_peaks": np.int64(0), "audio_peaks": [], "error": None},
+            {
+                "name": "a",
+                "score": float("nan"),
+                "n_audio_peaks": np.int64(0),
+                "audio_peaks": [],
+                "error": None,
+            },
             {"name": "b", "score": 0.75, "n_audio_peaks": 3, "audio_peaks": [0.5, 1.0], "error": None},
             {"name": "c", "score": None, "error": "cannot decode"},
         ],
@@ -52,7 +58,9 @@ def test_unserialisable_report_writes_nothing(tmp_path):
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
-        save_report({"clips": [{"name": Weird()}]}, json_path=tmp_path / "r.json", csv_path=tmp_path / "r.csv")
+        save_report(
+            {"clips": [{"name": Weird()}]}, json_path=tmp_path / "r.json", csv_path=tmp_path / "r.csv"
+        )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -23,6 +23,9 @@ class Actor:
     on_screen: ClassVar[bool] = True
     audible: ClassVar[bool] = True
     max_events: ClassVar[int] = 4
+    # Frames of visible motion before (approach) and after (settling) each event; see World.fits.
+    ramp: int = 0
+    tail: int = 0
 
     def __init__(self, world: World, rng: np.random.Generator, lane: tuple[float, float], source: int) -> None:
         self.world = world
@@ -61,9 +64,9 @@ class Actor:
         for attempt in range(48):
             want = max(1, n - attempt // 12)
             frames = self.propose(rng, want)
-            if frames and self.world.fits(frames):
+            if frames and self.world.fits(frames, self.ramp, self.tail):
                 self.frames = frames
-                self.world.take(frames)
+                self.world.take(frames, self.ramp, self.tail)
                 self.setup(rng)
                 return True
         return False
@@ -101,17 +104,17 @@ def draw_object(canvas: Canvas, name: str, cx: float, bottom: float, w: float, h
     """Draw object ``name`` standing on ``bottom`` (y of its lowest point), centred at ``cx``."""
     dark = shade(color, 0.7)
     if name in ("ball", "rock"):
-        canvas.ellipse(cx, bottom - h / 2, w / 2, h / 2, color)
+        canvas.ellipse(cx, bottom - h / 2, w / 2, h / 2, color, outline=True)
         # a marker that turns with the object, so rolling is visible
         r = 0.55 * min(w, h) / 2
         canvas.disc(cx + r * np.cos(angle), bottom - h / 2 + r * np.sin(angle), max(1.0, 0.18 * w), dark)
     elif name == "bottle":
-        canvas.rect(cx - w / 2, bottom - 0.7 * h, cx + w / 2, bottom, color)
-        canvas.rect(cx - w / 5, bottom - h, cx + w / 5, bottom - 0.7 * h, dark)
+        canvas.rect(cx - w / 5, bottom - h, cx + w / 5, bottom - 0.7 * h, dark, outline=True)
+        canvas.rect(cx - w / 2, bottom - 0.7 * h, cx + w / 2, bottom, color, outline=True)
     elif name == "plate":
-        canvas.ellipse(cx, bottom - h / 2, w / 2, h / 2, color)
+        canvas.ellipse(cx, bottom - h / 2, w / 2, h / 2, color, outline=True)
     else:
-        canvas.rect(cx - w / 2, bottom - h, cx + w / 2, bottom, color)
+        canvas.rect(cx - w / 2, bottom - h, cx + w / 2, bottom, color, outline=True)
         canvas.rect(cx - w / 2 + 0.2 * w, bottom - 0.8 * h, cx + w / 2 - 0.2 * w, bottom - 0.2 * h, dark)
 
 
@@ -131,6 +134,7 @@ class ImpactActor(Actor):
         base = sounds.MATERIALS[self.material].color
         self.color = shade(base, rng.uniform(0.85, 1.15))
         self.fall = int(rng.integers(3, 6))
+        self.ramp, self.tail = self.fall - 1, 1
 
     def propose(self, rng: np.random.Generator, n: int) -> list[int]:
         w = self.world
@@ -143,12 +147,12 @@ class ImpactActor(Actor):
         room = w.floor_y - self.dims[1] - 2.0
         self.tracks = []
         for k in self.frames:
-            step = rng.uniform(2.8, 6.0) * self.s
+            step = rng.uniform(2.8, 5.0) * self.s
             d = self.fall
             height = min(step * d * d / (2 * d - 1), room)
             self.tracks.append(motion.strike_track(w.n_frames, [k], [height], up_share=0.5,
                                                    first_descent=d, rise_after=False))
-            self.strengths.append(height * (2 * d - 1) / (d * d) / (6.0 * self.s))
+            self.strengths.append(height * (2 * d - 1) / (d * d) / (5.0 * self.s))
 
     def draw(self, canvas: Canvas, i: int) -> None:
         for x, track in zip(self.xs, self.tracks):
@@ -193,6 +197,7 @@ class BounceActor(Actor):
                 break
         self.intervals = intervals
         self.first_fall = int(np.ceil(0.6 * (intervals[0] if intervals else w.gap + 2)))
+        self.ramp, self.tail = self.first_fall - 1, 1
         span = int(sum(intervals))
         lo, hi = max(w.first, self.first_fall + 1), w.last - span
         if hi < lo:
@@ -202,14 +207,14 @@ class BounceActor(Actor):
 
     def setup(self, rng: np.random.Generator) -> None:
         w, d0 = self.world, self.first_fall
-        step = rng.uniform(3.5, 6.5) * self.s
+        step = rng.uniform(3.5, 5.0) * self.s
         g = step / (d0 - 0.5)
         g = min(g, 2 * (w.floor_y - 2 * self.r - 3.0) / d0**2)
         heights = [g * d0**2 / 2] + [g * iv**2 / 8 for iv in self.intervals]
         speeds = [g * d0] + [g * iv / 2 for iv in self.intervals]
         self.track = motion.strike_track(w.n_frames, self.frames, heights, up_share=0.5,
                                          first_descent=d0, rise_after=False)
-        self.strengths = [v / (7.0 * self.s) for v in speeds]
+        self.strengths = [v / (5.5 * self.s) for v in speeds]
         # a slow constant drift while airborne, so the ball travels a little
         drift = rng.uniform(-0.3, 0.3) * self.s
         frames = np.arange(w.n_frames)
@@ -219,7 +224,7 @@ class BounceActor(Actor):
 
     def draw(self, canvas: Canvas, i: int) -> None:
         bottom = self.world.floor_y - self.track[i]
-        canvas.disc(self.x[i], bottom - self.r, self.r, self.color)
+        canvas.disc(self.x[i], bottom - self.r, self.r, self.color, outline=True)
         canvas.disc(self.x[i] - 0.35 * self.r, bottom - 1.35 * self.r, 0.3 * self.r, shade(self.color, 1.3))
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
@@ -242,6 +247,7 @@ class DrumActor(Actor):
         self.drum_w, self.drum_h = 16 * big * self.s, 9 * big * self.s
         self.color = tuple(float(c) for c in rng.uniform(60, 220, 3))
         self.first_fall = int(rng.integers(2, 4))
+        self.ramp, self.tail = 3, 3
 
     def propose(self, rng: np.random.Generator, n: int) -> list[int]:
         w = self.world
@@ -249,23 +255,23 @@ class DrumActor(Actor):
 
     def setup(self, rng: np.random.Generator) -> None:
         w = self.world
-        speeds = rng.uniform(3.0, 6.0, len(self.frames)) * self.s
-        downs = [float(self.first_fall)] + [(b - a) / 3.0 for a, b in zip(self.frames, self.frames[1:])]
+        speeds = rng.uniform(2.5, 4.5, len(self.frames)) * self.s
+        downs = [float(self.first_fall)] + [min((b - a) / 3.0, 3.0) for a, b in zip(self.frames, self.frames[1:])]
         heights = [min(v * d / 2, 16 * self.s) for v, d in zip(speeds, downs)]
         self.track = motion.strike_track(w.n_frames, self.frames, heights, up_share=2 / 3,
-                                         first_descent=self.first_fall, rise_after=True)
-        self.strengths = [h * 2 / d / (6.0 * self.s) for h, d in zip(heights, downs)]
+                                         first_descent=self.first_fall, rise_after=True, max_descent=3.0)
+        self.strengths = [h * 2 / d / (4.5 * self.s) for h, d in zip(heights, downs)]
         self.shake = motion.knocks(w.n_frames, self.frames, [0.8 * self.s * st for st in self.strengths])
 
     def draw(self, canvas: Canvas, i: int) -> None:
         top = self.world.floor_y - self.drum_h + self.shake[i]
         cx, half = self.center, self.drum_w / 2
-        canvas.rect(cx - half, top, cx + half, self.world.floor_y, self.color)
-        canvas.ellipse(cx, top, half, 1.5 * self.s, (230, 225, 210))
-        tip = top - self.track[i]
-        x = cx + 0.2 * half
-        canvas.segment(x, tip - 1.5 * self.s, x + 3 * self.s, tip - 13 * self.s, 2.0 * self.s, (120, 80, 40))
-        canvas.disc(x, tip - 1.5 * self.s, 1.8 * self.s, (235, 235, 225))
+        canvas.rect(cx - half, top, cx + half, self.world.floor_y, self.color, outline=True)
+        canvas.ellipse(cx, top, half, 1.5 * self.s, (230, 225, 210), outline=True)
+        # a mallet: a dark head on a thick handle, moving straight up and down
+        s, tip, x = self.s, top - self.track[i], cx + 0.2 * half
+        canvas.rect(x - 1.5 * s, tip - 15 * s, x + 1.5 * s, tip - 3 * s, (120, 80, 40), outline=True)
+        canvas.rect(x - 3.5 * s, tip - 4.5 * s, x + 3.5 * s, tip, (150, 40, 40), outline=True)
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         size = {"large": 1.2, "medium": 1.0, "small": 0.85}[self.size]
@@ -288,7 +294,8 @@ ROLLERS: dict[str, tuple[tuple[str, ...], tuple[float, float], str]] = {
 
 
 class SlideActor(Actor):
-    """An object shoved along the floor (a jump in speed on the event frame, then a slow-down);
+    """An object shoved along the floor (a jump in speed on the event frame, then a geometric
+    slow-down: a linear one is nearly constant-speed motion, which makes spurious flow peaks);
     its scraping noise follows its speed. A second shove sends it back."""
 
     kind = "slide"
@@ -302,14 +309,12 @@ class SlideActor(Actor):
         self.size = "medium"
         self.dims = (dims[0] * self.s, dims[1] * self.s)
         self.color = shade(sounds.MATERIALS[self.material].color, rng.uniform(0.85, 1.15))
-        self.v0 = rng.uniform(3.0, 5.5) * self.s
+        self.keep = rng.uniform(0.65, 0.8)
         travel = (self.lane[1] - self.lane[0]) - self.dims[0] - 3 * self.s
-        glide = int(round(rng.uniform(0.4, 1.0) * self.world.fps))
-        # distance = v0 * (1 + (glide + 1) / 4): keep it inside the lane
-        glide = int(min(glide, 4 * travel / self.v0 - 5))
-        if glide < 2:
-            glide, self.v0 = 2, travel / 1.75
-        self.glide = glide
+        # distance = v0 * (1 + 0.4 / (1 - keep)): keep it inside the lane
+        self.v0 = min(rng.uniform(3.0, 5.0) * self.s, travel / (1 + 0.4 / (1 - self.keep)))
+        self.glide = int(np.ceil(np.log(0.1 / self.v0) / np.log(self.keep))) + 1  # frames until < 0.05 px
+        self.tail = max(1, int(np.ceil(np.log(1.5 * self.s / self.v0) / np.log(self.keep))))  # until < 0.6 px
 
     def propose(self, rng: np.random.Generator, n: int) -> list[int]:
         w = self.world
@@ -321,7 +326,8 @@ class SlideActor(Actor):
         direction = np.zeros(w.n_frames)
         sign = 1.0 if rng.random() < 0.5 else -1.0
         for j, k in enumerate(self.frames):
-            part = motion.kick_speeds(w.n_frames, k, self.v0 * (1.0 if j == 0 else rng.uniform(0.8, 1.0)), self.glide)
+            v0 = self.v0 * (1.0 if j == 0 else rng.uniform(0.8, 1.0))
+            part = motion.kick_speeds(w.n_frames, k, v0, self.keep)
             direction[part > 0] = sign * (1 if j % 2 == 0 else -1)
             speed += part
         self.speed = speed
@@ -329,15 +335,15 @@ class SlideActor(Actor):
         start = self.lane[0] + half if sign > 0 else self.lane[1] - half
         self.x = start + np.cumsum(speed * direction)
         self.angle = (self.x - self.x[0]) / max(self.dims[0] / 2, 1.0)
-        self.strengths = [float(speed[k]) / (5.5 * self.s) for k in self.frames]
+        self.strengths = [float(speed[k]) / (5.0 * self.s) for k in self.frames]
 
     def draw(self, canvas: Canvas, i: int) -> None:
         draw_object(canvas, self.shape if self.shape == "ball" else "box", self.x[i], self.world.floor_y,
-                    *self.dims, self.color, self.angle[i])
+                    *self.dims, self.color, self.angle[i])  # outlined by draw_object
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         w = self.world
-        level = sounds.follow(self.speed / (5.5 * self.s), w.fps, w.sr, w.n_samples)
+        level = sounds.follow(self.speed / (5.0 * self.s), w.fps, w.sr, w.n_samples)
         for k in self.frames:  # no ramp before the shove: the noise starts on the event
             level[w.sample(k - 1) : w.sample(k)] = 0.0
         out += 0.35 * sounds.friction(rng, w.sr, self.material, level, rolling=self.shape == "ball")

@@ -15,9 +15,13 @@ Color = tuple[float, float, float]
 class Canvas:
     """One (H, W, 3) float32 frame in 0..255, with shape primitives that blend into it."""
 
-    def __init__(self, image: np.ndarray) -> None:
+    def __init__(self, image: np.ndarray, ink: Color = (25.0, 25.0, 25.0), ink_width: float = 1.0) -> None:
         self.image = image
         self.height, self.width = image.shape[:2]
+        # Outlines in a colour that contrasts with the background: optical flow works on grey
+        # levels, and a shape whose grey matches the wall is invisible to it.
+        self.ink = ink
+        self.ink_width = ink_width
 
     def _box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice] | None:
         c0, c1 = max(int(np.floor(x0)) - 1, 0), min(int(np.ceil(x1)) + 2, self.width)
@@ -37,8 +41,10 @@ class Canvas:
         xs = np.arange(box[1].start, box[1].stop, dtype=np.float32) + 0.5
         return ys[:, None], xs[None, :]
 
-    def disc(self, cx: float, cy: float, r: float, color: Color, alpha: float = 1.0) -> None:
+    def disc(self, cx: float, cy: float, r: float, color: Color, alpha: float = 1.0, outline: bool = False) -> None:
         """Filled circle centred at (cx, cy) in pixel coordinates (pixel centres at +0.5)."""
+        if outline:
+            self.disc(cx, cy, r + self.ink_width, self.ink, alpha)
         box = self._box(cx - r, cy - r, cx + r, cy + r)
         if box is None:
             return
@@ -46,7 +52,11 @@ class Canvas:
         dist = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
         self._blend(box, r + 0.5 - dist, color, alpha)
 
-    def ellipse(self, cx: float, cy: float, rx: float, ry: float, color: Color, alpha: float = 1.0) -> None:
+    def ellipse(self, cx: float, cy: float, rx: float, ry: float, color: Color, alpha: float = 1.0,
+                outline: bool = False) -> None:
+        if outline:
+            k = self.ink_width
+            self.ellipse(cx, cy, rx + k, ry + k, self.ink, alpha)
         box = self._box(cx - rx, cy - ry, cx + rx, cy + ry)
         if box is None:
             return
@@ -55,8 +65,12 @@ class Canvas:
         norm = np.sqrt(((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2)
         self._blend(box, (1.0 - norm) * min(rx, ry) + 0.5, color, alpha)
 
-    def rect(self, x0: float, y0: float, x1: float, y1: float, color: Color, alpha: float = 1.0) -> None:
+    def rect(self, x0: float, y0: float, x1: float, y1: float, color: Color, alpha: float = 1.0,
+             outline: bool = False) -> None:
         """Axis-aligned rectangle with exact fractional coverage of border pixels."""
+        if outline:
+            k = self.ink_width
+            self.rect(x0 - k, y0 - k, x1 + k, y1 + k, self.ink, alpha)
         if x1 <= x0 or y1 <= y0:
             return
         box = self._box(x0, y0, x1, y1)
@@ -68,8 +82,10 @@ class Canvas:
         self._blend(box, cover_y * cover_x, color, alpha)
 
     def segment(self, x0: float, y0: float, x1: float, y1: float, width: float, color: Color,
-                alpha: float = 1.0) -> None:
+                alpha: float = 1.0, outline: bool = False) -> None:
         """A thick line with round caps (a capsule)."""
+        if outline:
+            self.segment(x0, y0, x1, y1, width + 2 * self.ink_width, self.ink, alpha)
         half = width / 2.0
         box = self._box(min(x0, x1) - half, min(y0, y1) - half, max(x0, x1) + half, max(y0, y1) + half)
         if box is None:
@@ -83,6 +99,11 @@ class Canvas:
 
     def to_uint8(self) -> np.ndarray:
         return np.clip(self.image + 0.5, 0, 255).astype(np.uint8)
+
+
+def luminance(color: Color) -> float:
+    """Grey level as OpenCV computes it (BT.601 weights)."""
+    return 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
 
 
 def vertical_gradient(height: int, width: int, top: Color, bottom: Color) -> np.ndarray:

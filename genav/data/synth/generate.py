@@ -9,7 +9,7 @@ import numpy as np
 
 from genav.data.synth import captions
 from genav.data.synth.actors import Actor, BounceActor, DrumActor, ImpactActor, RollActor, SlideActor
-from genav.data.synth.canvas import Canvas, vertical_gradient
+from genav.data.synth.canvas import Canvas, luminance, vertical_gradient
 from genav.data.synth.scene import (
     DistractorActor,
     DoorActor,
@@ -133,12 +133,17 @@ def _caption(rng: np.random.Generator, actors: list[Actor], extras: list[Actor],
 
 
 def _background(world: World, rng: np.random.Generator) -> np.ndarray:
-    wall = rng.uniform(70, 200, 3)
-    image = vertical_gradient(world.height, world.width, tuple(wall * 1.1), tuple(wall * 0.8))
+    """A wall and a floor of one tone (both light or both dark); outlines take the other tone."""
+    light = bool(rng.random() < 0.5)
+    lo, hi = (150, 215) if light else (45, 95)
+    world.ink = (25.0, 25.0, 25.0) if light else (235.0, 235.0, 235.0)
+    wall = rng.uniform(lo, hi, 3)
+    image = vertical_gradient(world.height, world.width, tuple(wall * 1.05), tuple(wall * 0.95))
     canvas = Canvas(image)
-    floor = tuple(float(c) for c in rng.uniform(50, 150, 3))
-    canvas.rect(0, world.floor_y, world.width, world.height, floor)
-    canvas.rect(0, world.floor_y, world.width, world.floor_y + 1.0 * world.scale, tuple(0.7 * c for c in floor))
+    # the floor differs in hue, not in grey: optical flow sees no edge for objects to cross
+    floor = rng.uniform(lo, hi, 3)
+    floor = np.clip(floor + (luminance(tuple(wall * 0.95)) - luminance(tuple(floor))), 0, 255)
+    canvas.rect(0, world.horizon_y, world.width, world.height, tuple(floor.tolist()))
     return canvas.image
 
 
@@ -146,7 +151,7 @@ def _render(world: World, rng: np.random.Generator, actors: list[Actor], texture
     background = _background(world, rng)
     frames = np.empty((world.n_frames, world.height, world.width, 3), dtype=np.uint8)
     for i in range(world.n_frames):
-        canvas = Canvas(background.copy())
+        canvas = Canvas(background.copy(), world.ink, world.ink_width)
         if texture is not None:
             texture.draw(canvas, i)
         for actor in actors:
@@ -161,6 +166,8 @@ def _mix(world: World, seed: int, actors: list[Actor], texture: Texture | None) 
         actor.sound(np.random.default_rng([_SALT, seed, 1 + j]), out)
     if texture is not None:
         texture.sound(np.random.default_rng([_SALT, seed, 100]), out)
+    fade = min(len(out), int(0.1 * world.sr))  # a sound cut by the clip's end must not click
+    out[len(out) - fade :] *= 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fade))
     peak = float(np.abs(out).max())
     if peak > 0.95:  # keep headroom without clipping; relative loudness is kept
         out *= 0.95 / peak

@@ -27,14 +27,16 @@ def _ascend(tau: np.ndarray, t_up: float, height: float) -> np.ndarray:
 
 
 def strike_track(n_frames: int, hits: Sequence[int], heights: Sequence[float], *, up_share: float,
-                 first_descent: float, rise_after: bool) -> np.ndarray:
+                 first_descent: float, rise_after: bool, max_descent: float | None = None) -> np.ndarray:
     """Height above the contact point per frame for something that strikes at ``hits``.
 
     Between two hits the mover rises (decelerating) for ``up_share`` of the interval and falls
-    (accelerating) for the rest, reaching ``heights[i + 1]``'s arc apex; before the first hit it
-    falls from rest at ``heights[0]`` over ``first_descent`` frames. After the last hit it stays at
-    the contact (``rise_after=False``, a ball that stops) or (``rise_after=True``) rises back to ``heights[-1]`` and rests
-    there (a drum stick). ``heights`` has one apex per hit: the arc that ends in that hit.
+    (accelerating) for the rest, to the apex ``heights[i + 1]``; with ``max_descent`` the fall
+    takes at most that many frames (the rise at most proportionally more) and the mover rests at
+    the apex in between: long, slow phases give a flat flow trajectory whose noise makes spurious
+    peaks. Before the first hit it falls from rest at ``heights[0]`` over ``first_descent``
+    frames. After the last hit it stays at the contact (``rise_after=False``, a ball that stops)
+    or rises back to ``heights[-1]`` and rests there (``rise_after=True``, a drum stick).
     Returns (n_frames,) float heights.
     """
     frames = np.arange(n_frames, dtype=np.float64)
@@ -42,18 +44,22 @@ def strike_track(n_frames: int, hits: Sequence[int], heights: Sequence[float], *
     first = hits[0]
     before = frames <= first
     out[before] = _descend(frames[before] - (first - first_descent), first_descent, heights[0])
+    up_per_down = up_share / max(1.0 - up_share, 1e-6)
     for i in range(len(hits) - 1):
         k0, k1 = hits[i], hits[i + 1]
         span = (frames > k0) & (frames <= k1)
-        t_up = (k1 - k0) * up_share
-        t_down = (k1 - k0) - t_up
+        t_down = (k1 - k0) * (1.0 - up_share)
+        if max_descent is not None:
+            t_down = min(t_down, max_descent)
+        t_up = min((k1 - k0) * up_share, t_down * up_per_down)
         tau = frames[span] - k0
         apex = heights[i + 1]
-        out[span] = np.where(tau <= t_up, _ascend(tau, t_up, apex), _descend(tau - t_up, t_down, apex))
+        rising = _ascend(tau, t_up, apex)
+        falling = _descend(tau - (k1 - k0 - t_down), t_down, apex)
+        out[span] = np.where(tau <= t_up, rising, falling)
     after = frames > hits[-1]
     if rise_after:
-        t_up = first_descent * up_share / max(1.0 - up_share, 1e-6)
-        out[after] = _ascend(frames[after] - hits[-1], t_up, heights[-1])
+        out[after] = _ascend(frames[after] - hits[-1], first_descent * up_per_down, heights[-1])
     return out
 
 
@@ -79,16 +85,17 @@ def knocks(n_frames: int, frames: Sequence[int], amplitudes: Sequence[float], ke
     return out
 
 
-def kick_speeds(n_frames: int, frame: int, v0: float, glide: int) -> np.ndarray:
-    """Per-frame speed of a shoved object: ``v0`` on the kick frame, half of it on the next,
-    then a linear slow-down to rest over ``glide`` frames. Returns (n_frames,) speeds >= 0."""
+def kick_speeds(n_frames: int, frame: int, v0: float, keep: float) -> np.ndarray:
+    """Per-frame speed of a shoved object: ``v0`` on the kick frame, 0.4 of it on the next, then
+    ``keep`` of the previous speed per frame (cut below 0.05 px). Returns (n_frames,) speeds >= 0."""
     out = np.zeros(n_frames)
     if frame >= n_frames:
         return out
+    j = np.arange(n_frames - frame - 1)
+    tail = 0.4 * v0 * keep**j
+    tail[tail < 0.05] = 0.0
     out[frame] = v0
-    tail = 0.5 * v0 * (1.0 - np.arange(glide) / glide)
-    end = min(n_frames, frame + 1 + glide)
-    out[frame + 1 : end] = tail[: end - frame - 1]
+    out[frame + 1 :] = tail
     return out
 
 
@@ -103,26 +110,28 @@ def surge_speeds(n_frames: int, frames: Sequence[int], peaks: Sequence[float], i
     return out
 
 
-def lurch_speeds(n_frames: int, steps: Sequence[int], v_min: float, v_max: float) -> np.ndarray:
-    """Forward speed of a walker: within each step it speeds up quadratically and lands at ``v_max``
-    on the footfall frame, then drops back to ``v_min``. 0 before the first step's swing and
-    after the last footfall. Returns (n_frames,) speeds."""
+def lurch_speeds(n_frames: int, steps: Sequence[int], v_min: float, v_max: float, power: float = 2.0) -> np.ndarray:
+    """Forward speed of a walker: within each step it speeds up as ``u ** power`` and lands at
+    ``v_max`` on the footfall frame, then drops back to ``v_min``. A higher power keeps the slow
+    part of long steps (high fps) slower, under the flow-peak threshold. 0 before the first
+    step's swing and after the last footfall. Returns (n_frames,) speeds."""
     out = np.zeros(n_frames)
     period = steps[1] - steps[0] if len(steps) > 1 else 4
     starts = [steps[0] - period, *steps[:-1]]
     for k0, k1 in zip(starts, steps):
         j = np.arange(max(k0 + 1, 0), min(k1 + 1, n_frames))
         u = (j - k0) / (k1 - k0)
-        out[j] = v_min + (v_max - v_min) * u**2
+        out[j] = v_min + (v_max - v_min) * u**power
     return out
 
 
-def brightness(n_frames: int, frames: Sequence[int], fps: float, decay_s: float) -> np.ndarray:
-    """A light switched fully on at each frame, fading exponentially with time constant ``decay_s``.
-    Returns (n_frames,) levels in 0..1."""
+def brightness(n_frames: int, frames: Sequence[int], levels: Sequence[float], keep: float = 0.3) -> np.ndarray:
+    """A light switched on to ``levels[i]`` at ``frames[i]`` that keeps ``keep`` of its level per
+    frame. A fast, frame-based fade gives steps that shrink by a clear factor each frame, so the
+    fade never makes a flow peak of its own. Returns (n_frames,) levels in 0..1."""
     out = np.zeros(n_frames)
-    for k in frames:
+    for k, level in zip(frames, levels):
         j = np.arange(n_frames - k)
-        out[k:] = np.maximum(out[k:], np.exp(-j / (decay_s * fps)))
+        out[k:] = np.maximum(out[k:], level * keep**j)
     out[out < 0.02] = 0.0
     return out

@@ -27,6 +27,7 @@ class DoorActor(Actor):
         self.door_h = min(rng.uniform(24, 30) * self.s, 0.7 * self.world.floor_y)
         self.color = shade(sounds.MATERIALS[self.material].color, rng.uniform(0.8, 1.1))
         self.closing = int(rng.integers(3, 6))
+        self.ramp, self.tail = self.closing - 1, 2
         self.openness = rng.uniform(0.5, 0.8)
         self.hinge_left = bool(rng.random() < 0.5)
 
@@ -51,7 +52,7 @@ class DoorActor(Actor):
         canvas.rect(x0, top, x0 + self.door_w, w.floor_y, (25, 22, 22))
         width = self.width[i]
         left = x0 if self.hinge_left else x0 + self.door_w - width
-        canvas.rect(left, top, left + width, w.floor_y, self.color)
+        canvas.rect(left, top, left + width, w.floor_y, self.color, outline=True)
         canvas.rect(left + 0.2 * width, top + 3 * s, left + 0.8 * width, top + 0.45 * self.door_h, shade(self.color, 0.8))
         knob = left + 0.82 * width if self.hinge_left else left + 0.18 * width
         canvas.disc(knob, top + 0.55 * self.door_h, 1.2 * s, (220, 200, 90))
@@ -68,7 +69,11 @@ LIGHTS: dict[str, tuple[float, float, float]] = {
 
 
 class FlashActor(Actor):
-    """A lamp that switches on with a beep and fades out (a fade makes no flow peak)."""
+    """An alarm lamp on a spring: on each beep it switches on, jumps up, fades and settles.
+
+    A change of brightness alone is a weak and erratic cause of optical flow, so the lamp head
+    also jolts (a knock that settles), which puts the flow peak on the beep's frame.
+    """
 
     kind = "flash"
     max_events = 3
@@ -78,35 +83,32 @@ class FlashActor(Actor):
         self.object = f"{self.light} light"
         self.material = None
         self.size = "medium"
-        self.decay = rng.uniform(0.12, 0.25)
         self.beep_freq = float(rng.choice([660.0, 880.0, 1000.0, 1250.0, 1500.0, 2000.0]))
         self.beep_len = rng.uniform(0.08, 0.2)
+        self.tail = 3
         self.bulb_y = rng.uniform(0.35, 0.5) * self.world.height
 
     def propose(self, rng: np.random.Generator, n: int) -> list[int]:
         w = self.world
-        least = max(w.gap, int(np.ceil(1.3 * self.decay * w.fps)), int(np.ceil(1.3 * self.beep_len * w.fps)))
+        least = max(w.gap, int(np.ceil(1.5 * self.beep_len * w.fps)))
         return w.random_frames(rng, n, least, least + int(0.6 * w.fps))
 
     def setup(self, rng: np.random.Generator) -> None:
         self.strengths = rng.uniform(0.65, 1.0, len(self.frames)).tolist()
-        w = self.world
-        level = np.zeros(w.n_frames)
-        for k, st in zip(self.frames, self.strengths):
-            one = motion.brightness(w.n_frames, [k], w.fps, self.decay) * st
-            level = np.maximum(level, one)
-        self.level = level
+        self.level = motion.brightness(self.world.n_frames, self.frames, self.strengths)
+        self.jump = motion.knocks(self.world.n_frames, self.frames, [-4.0 * self.s * st for st in self.strengths])
 
     def draw(self, canvas: Canvas, i: int) -> None:
-        s, x, y = self.s, self.center, self.bulb_y
-        canvas.rect(x - 1.0 * s, y, x + 1.0 * s, self.world.floor_y, (90, 90, 95))
+        s, x, y = self.s, self.center, self.bulb_y + self.jump[i]
+        canvas.rect(x - 1.0 * s, y, x + 1.0 * s, self.world.floor_y, (90, 90, 95), outline=True)
         canvas.rect(x - 4 * s, self.world.floor_y - 2 * s, x + 4 * s, self.world.floor_y, (70, 70, 75))
         on = np.asarray(LIGHTS[self.light], np.float32)
-        off = 0.25 * on + 30
+        off = 0.2 * on + 45
         b = float(self.level[i])
+        # a black rim: the bulb is brighter than its surround at every level, so its grey only
+        # ever changes in one direction during a fade (no flicker of contrast against the wall)
+        canvas.disc(x, y, 6.5 * s, (12.0, 12.0, 12.0), outline=True)
         canvas.disc(x, y, 5.0 * s, tuple((off + b * (on - off)).tolist()))
-        if b > 0:
-            canvas.disc(x, y, 8.0 * s, tuple(on.tolist()), alpha=0.3 * b)
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         for k, st in zip(self.frames, self.strengths):
@@ -127,6 +129,7 @@ class WalkerActor(Actor):
         self.clothes = tuple(float(c) for c in rng.uniform(40, 230, 3))
         self.period = int(rng.integers(max(self.world.gap, int(0.35 * self.world.fps)),
                                        max(self.world.gap, int(0.6 * self.world.fps)) + 1))
+        self.ramp, self.tail = self.period, 1
 
     def propose(self, rng: np.random.Generator, n: int) -> list[int]:
         n = max(n, 2)
@@ -136,8 +139,10 @@ class WalkerActor(Actor):
         w, n = self.world, len(self.frames)
         travel = (self.lane[1] - self.lane[0]) - 8 * self.s
         step_len = min(travel / n, 7 * self.s)
-        v_max = max(step_len / (0.43 * self.period), 1.6 * self.s)
-        speed = motion.lurch_speeds(w.n_frames, self.frames, 0.15 * v_max, v_max)
+        power = max(2.0, self.period / 3.0)
+        # mean speed over a step is about v_min + (v_max - v_min) / (power + 1)
+        v_max = float(np.clip(step_len * (power + 1) / self.period, 1.6 * self.s, 5.0 * self.s))
+        speed = motion.lurch_speeds(w.n_frames, self.frames, 0.05 * v_max, v_max, power)
         direction = 1.0 if rng.random() < 0.5 else -1.0
         start = self.lane[0] + 4 * self.s if direction > 0 else self.lane[1] - 4 * self.s
         self.x = start + direction * np.cumsum(speed)
@@ -151,10 +156,10 @@ class WalkerActor(Actor):
         s, x, foot = self.s, self.x[i], self.world.floor_y
         hip = foot - 8 * s
         spread = 0.0 if self.pose[i] == 0 else (3.0 if self.pose[i] == 1 else -3.0) * s
-        canvas.segment(x, hip, x + spread, foot - 1 * s, 2.2 * s, shade(self.clothes, 0.6))
-        canvas.segment(x, hip, x - spread, foot - 1 * s, 2.2 * s, shade(self.clothes, 0.5))
-        canvas.rect(x - 2.2 * s, hip - 9 * s, x + 2.2 * s, hip + 0.5 * s, self.clothes)
-        canvas.disc(x + 0.5 * s * self.direction, hip - 11.5 * s, 2.6 * s, (235, 195, 160))
+        canvas.segment(x, hip, x + spread, foot - 1 * s, 2.2 * s, shade(self.clothes, 0.6), outline=True)
+        canvas.segment(x, hip, x - spread, foot - 1 * s, 2.2 * s, shade(self.clothes, 0.5), outline=True)
+        canvas.rect(x - 2.2 * s, hip - 9 * s, x + 2.2 * s, hip + 0.5 * s, self.clothes, outline=True)
+        canvas.disc(x + 0.5 * s * self.direction, hip - 11.5 * s, 2.6 * s, (235, 195, 160), outline=True)
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         for k, st in zip(self.frames, self.strengths):
@@ -175,6 +180,7 @@ class EngineActor(Actor):
         self.radius = 6.0 * self.s
         self.color = tuple(float(c) for c in rng.uniform(50, 200, 3))
         self.f_idle = rng.uniform(45.0, 90.0)
+        self.tail = 4
 
     def setup(self, rng: np.random.Generator) -> None:
         w = self.world
@@ -189,10 +195,10 @@ class EngineActor(Actor):
     def draw(self, canvas: Canvas, i: int) -> None:
         s, cx, floor = self.s, self.center, self.world.floor_y
         top = floor - 2 * self.radius - 8 * s + self.shake[i]
-        canvas.rect(cx - 9 * s, top, cx + 9 * s, top + 9 * s, self.color)
+        canvas.rect(cx - 9 * s, top, cx + 9 * s, top + 9 * s, self.color, outline=True)
         canvas.rect(cx + 6 * s, top - 4 * s, cx + 8 * s, top, (60, 60, 60))
         wy = floor - self.radius
-        canvas.disc(cx, wy, self.radius, (35, 35, 38))
+        canvas.disc(cx, wy, self.radius, (35, 35, 38), outline=True)
         for j in range(3):
             a = self.angle[i] + 2 * np.pi * j / 3
             canvas.segment(cx, wy, cx + 0.85 * self.radius * np.cos(a), wy + 0.85 * self.radius * np.sin(a),
@@ -228,6 +234,7 @@ class DistractorActor(Actor):
         self.color = tuple(float(c) for c in rng.uniform(60, 240, 3))
         self.y = rng.uniform(0.15, 0.4) * self.world.height
         self.x0 = rng.uniform(0.2, 0.8) * self.world.width
+        self.tail = 3
 
     def setup(self, rng: np.random.Generator) -> None:
         amps = rng.uniform(2.5, 4.5, len(self.frames)) * self.s * rng.choice([-1.0, 1.0], len(self.frames))
@@ -238,12 +245,12 @@ class DistractorActor(Actor):
         s, x, y = self.s, self.x0 + self.offset[i], self.y
         if self.object == "balloon":
             canvas.segment(x, y + 5 * s, self.x0, y + 14 * s, 0.8 * s, (200, 200, 200))
-            canvas.ellipse(x, y, 4.0 * s, 5.0 * s, self.color)
+            canvas.ellipse(x, y, 4.0 * s, 5.0 * s, self.color, outline=True)
         elif self.object == "flag":
             canvas.rect(self.x0 - 0.6 * s, y - 3 * s, self.x0 + 0.6 * s, y + 14 * s, (110, 100, 90))
-            canvas.rect(x + 0.6 * s, y - 3 * s, x + 9 * s, y + 3 * s, self.color)
+            canvas.rect(x + 0.6 * s, y - 3 * s, x + 9 * s, y + 3 * s, self.color, outline=True)
         else:
-            canvas.rect(x - 4 * s, y - 4 * s, x + 4 * s, y + 4 * s, self.color)
+            canvas.rect(x - 4 * s, y - 4 * s, x + 4 * s, y + 4 * s, self.color, outline=True)
             canvas.segment(x, y + 4 * s, x - 2 * s, y + 12 * s, 0.8 * s, (220, 220, 220))
 
 
@@ -292,7 +299,7 @@ class Texture:
 
     def __init__(self, world: World, rng: np.random.Generator, kind: str, on_screen: bool) -> None:
         self.world, self.kind, self.on_screen = world, kind, on_screen
-        self.level = rng.uniform(0.012, 0.025)
+        self.level = rng.uniform(0.004, 0.008) * (2.0 if kind == "wind" else 1.0)
         self.seed = int(rng.integers(2**31))
         self.phase = rng.uniform(0, 2 * np.pi)
 

@@ -56,6 +56,14 @@ def band(x: np.ndarray, sr: int, lo: float | None, hi: float | None, order: int 
     return signal.sosfilt(sos, x)
 
 
+def layer(*parts: tuple[float, np.ndarray]) -> np.ndarray:
+    """Sum ``(gain, sound)`` parts that all start at sample 0; as long as the longest part."""
+    out = np.zeros(max(len(p) for _, p in parts))
+    for gain, part in parts:
+        out[: len(part)] += gain * part
+    return out
+
+
 def add_at(buffer: np.ndarray, start: int, sound: np.ndarray) -> None:
     """Mix ``sound`` into ``buffer`` from sample ``start`` on, cutting what falls outside."""
     if start >= len(buffer):
@@ -68,10 +76,12 @@ def _time(sr: int, seconds: float) -> np.ndarray:
     return np.arange(int(round(seconds * sr))) / sr
 
 
-def _tail_fade(x: np.ndarray, sr: int, seconds: float = 0.01) -> np.ndarray:
+def _tail_fade(x: np.ndarray, sr: int, seconds: float = 0.03) -> np.ndarray:
+    """Fade the end out smoothly: a cut while a sound still rings splatters across the spectrum
+    and reads as an onset."""
     n = min(len(x), int(seconds * sr))
     if n > 1:
-        x[-n:] *= np.linspace(1.0, 0.0, n)
+        x[-n:] *= 0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, n))
     return x
 
 
@@ -101,14 +111,12 @@ def impact(rng: np.random.Generator, sr: int, material: str, size: float, speed:
     freqs = mat.f0 / size * np.asarray(mat.ratios) * rng.uniform(0.96, 1.04, n_modes)
     decays = np.asarray(mat.decays) * np.sqrt(size) * rng.uniform(0.85, 1.15, n_modes)
     amps = (1.0 / np.arange(1, n_modes + 1) ** 0.7) * rng.uniform(0.7, 1.0, n_modes)
-    length = min(1.5, 5.0 * float(decays.max()) + 0.02)
+    length = min(2.0, 7.0 * float(decays.max()) + 0.03)
     body = modes(sr, freqs, decays, amps, length, rng)
     body /= max(np.abs(body).max(), 1e-9)
     tick = click(rng, sr, 0.003 + 0.004 * (1 - mat.hardness), mat.hardness)
     tick /= max(np.abs(tick).max(), 1e-9)
-    sound = (1 - mat.noise) * body
-    sound[: len(tick)] += mat.noise * tick
-    return _tail_fade(sound * speed, sr)
+    return _tail_fade(layer((1 - mat.noise, body), (mat.noise, tick)) * speed, sr)
 
 
 DRUMS: dict[str, tuple[float, float, float]] = {  # kind -> (f0 Hz, decay s, snare-noise share)
@@ -123,7 +131,7 @@ def drum(rng: np.random.Generator, sr: int, kind: str, size: float, speed: float
     """Membrane modes (Bessel ratios) with a short downward pitch glide, stick click, snare noise."""
     f0, decay, snare = DRUMS[kind]
     f0 = f0 / size * rng.uniform(0.95, 1.05)
-    t = _time(sr, min(1.2, decay * 5))
+    t = _time(sr, min(1.5, decay * 7))
     glide = 1.0 + 0.25 * np.exp(-t / 0.03)
     out = np.zeros_like(t)
     for ratio, amp, d in zip((1.0, 1.59, 2.14, 2.30, 2.65), (1.0, 0.5, 0.35, 0.3, 0.2), (1, 0.7, 0.5, 0.45, 0.4)):
@@ -134,8 +142,7 @@ def drum(rng: np.random.Generator, sr: int, kind: str, size: float, speed: float
     noise /= max(np.abs(noise).max(), 1e-9)
     tick = click(rng, sr, 0.002, 0.8)
     tick /= max(np.abs(tick).max(), 1e-9)
-    sound = (1 - snare) * out + snare * noise
-    sound[: len(tick)] += 0.3 * tick
+    sound = layer((1 - snare, out), (snare, noise), (0.3, tick))
     return _tail_fade(sound * speed, sr)
 
 
@@ -145,20 +152,22 @@ def door_slam(rng: np.random.Generator, sr: int, material: str, speed: float) ->
     latch = impact(rng, sr, "metal", 0.45, 0.35)
     crack = click(rng, sr, 0.02, 0.4)
     crack /= max(np.abs(crack).max(), 1e-9)
-    out = big.copy()
-    add_at(out, 0, latch[: len(out)])
-    add_at(out, 0, 0.5 * crack[: len(out)])
+    out = layer((1.0, big), (1.0, latch), (0.5, crack))
     return out * speed / max(np.abs(out).max(), 1e-9)
 
 
 def beep(rng: np.random.Generator, sr: int, freq: float, seconds: float, level: float) -> np.ndarray:
-    """An electronic beep: a tone with odd harmonics, 1 ms attack, 8 ms release."""
+    """An electronic beep: a tone with odd harmonics and a speaker tick, 1 ms attack and a 40 ms
+    release (an abrupt stop splatters across the spectrum and reads as a second onset)."""
     t = _time(sr, seconds)
     tone = np.sin(2 * np.pi * freq * t) + 0.3 * np.sin(2 * np.pi * 3 * freq * t) + 0.15 * np.sin(
         2 * np.pi * 5 * freq * t
     ) * (5 * freq < 0.45 * sr)
-    env = np.minimum(1.0, t / 0.001) * np.minimum(1.0, (seconds - t) / 0.008)
-    return level * tone * env / 1.45
+    release = np.clip((seconds - t) / 0.04, 0.0, 1.0)
+    env = np.minimum(1.0, t / 0.001) * (0.5 - 0.5 * np.cos(np.pi * release))
+    tick = click(rng, sr, 0.0015, 1.0)
+    tick /= max(np.abs(tick).max(), 1e-9)
+    return level * layer((1 / 1.45, tone * env), (0.4, tick))
 
 
 SURFACES: dict[str, tuple[str, float, float, float]] = {  # surface -> (modal material, size, noise lo, hi)
@@ -177,8 +186,7 @@ def footstep(rng: np.random.Generator, sr: int, surface: str, speed: float) -> n
     t = _time(sr, 0.12)
     scuff = band(white(rng, len(t)), sr, lo, hi) * np.exp(-t / 0.025)
     scuff /= max(np.abs(scuff).max(), 1e-9)
-    out = 0.6 * thud
-    add_at(out, 0, 0.6 * scuff[: len(out)])
+    out = layer((0.6, thud), (0.6, scuff))
     return _tail_fade(out * speed / max(np.abs(out).max(), 1e-9), sr)
 
 
@@ -212,25 +220,27 @@ def hum(rng: np.random.Generator, sr: int, f0: np.ndarray, level: np.ndarray) ->
 
 
 def texture(rng: np.random.Generator, sr: int, kind: str, n: int) -> np.ndarray:
-    """A stationary background of ``n`` samples (rain, wind or crowd), unit RMS, with a 0.4 s fade-in
-    so its start does not read as an onset."""
+    """A stationary background of ``n`` samples (rain, wind or crowd), unit RMS once faded in.
+
+    It fades in linearly in dB over the first 1.5 s: a texture that is simply there from the
+    first sample reads as an onset at the start of the clip.
+    """
     t = np.arange(n) / sr
     if kind == "rain":
         x = band(white(rng, n), sr, 700.0, 7000.0) + 0.5 * band(white(rng, n), sr, 150.0, 700.0)
         x *= 1.0 + 0.15 * np.sin(2 * np.pi * rng.uniform(0.05, 0.15) * t)
     elif kind == "wind":
         x = band(white(rng, n), sr, 60.0, rng.uniform(350.0, 700.0), order=3)
-        gust = 0.65 + 0.35 * np.sin(2 * np.pi * rng.uniform(0.12, 0.3) * t + rng.uniform(0, 6.28))
-        x *= gust
+        x *= 0.65 + 0.35 * np.sin(2 * np.pi * rng.uniform(0.12, 0.3) * t + rng.uniform(0, 6.28))
     elif kind == "crowd":
+        # many voices with independent syllable rhythms: the sum murmurs without distinct onsets
         x = np.zeros(n)
-        for _ in range(8):
+        control = np.arange(n) / 400.0  # a 40 Hz control rate at 16 kHz
+        for _ in range(12):
             voice = band(white(rng, n), sr, rng.uniform(250, 500), rng.uniform(1500, 3200))
-            syllables = band(rng.standard_normal(n // 400 + 2), 40, None, 4.0)  # 40 Hz control rate
-            env = 0.7 + 0.3 * np.tanh(np.interp(np.arange(n) / 400, np.arange(len(syllables)), syllables) * 3)
-            x += voice * env
+            syllables = band(rng.standard_normal(int(control[-1]) + 2), 40, None, 4.0)
+            x += voice * (1.0 + 0.3 * np.tanh(np.interp(control, np.arange(len(syllables)), syllables) * 3))
     else:
         raise ValueError(f"unknown texture {kind!r}")
     x /= max(float(np.sqrt(np.mean(x**2))), 1e-9)
-    fade = np.minimum(1.0, t / 0.4)
-    return x * (0.5 - 0.5 * np.cos(np.pi * fade))
+    return x * 10.0 ** ((-60.0 + 60.0 * np.minimum(1.0, t / 1.5)) / 20.0)

@@ -54,25 +54,37 @@ class World:
         self.n_samples = settings.n_samples
         self.width, self.height = settings.width, settings.height
         self.scale = min(self.width, self.height) / 64.0
-        self.floor_y = 0.8 * self.height
+        # Objects stand on the contact line, well below the wall/floor edge: a static edge next
+        # to the contact point drags Farneback's flow estimate towards zero.
+        self.horizon_y = 0.7 * self.height
+        self.floor_y = 0.84 * self.height
+        self.ink: tuple[float, float, float] = (25.0, 25.0, 25.0)
+        self.ink_width = max(1.0, self.scale)
         # Two events closer than this merge into one flow peak or one onset.
         self.gap = max(4, math.ceil(0.25 * self.fps))
         # Keep events away from the ends: the first and last frames can never be flow peaks, and
         # onsets right at the start are unreliable.
         self.first = max(3, math.ceil(0.3 * self.fps))
         self.last = self.n_frames - 3
-        self.taken: list[int] = []
+        self.taken: list[tuple[int, int, int]] = []  # (frame, ramp, tail) of other sources' events
 
-    def fits(self, frames: list[int]) -> bool:
-        """True when every frame is in the usable range and at least ``gap`` from every taken one."""
+    def fits(self, frames: list[int], ramp: int = 0, tail: int = 0) -> bool:
+        """True when every frame is in the usable range, at least ``gap`` from every taken frame,
+        and its busy span (``ramp`` frames of approach before, ``tail`` frames of settling after)
+        does not overlap another source's: a rising approach on top of another source's decaying
+        tail sums to a flat flow trajectory, where noise makes spurious peaks."""
         if not frames:
             return False
         if min(frames) < self.first or max(frames) > self.last:
             return False
-        return all(abs(f - g) >= self.gap for f in frames for g in self.taken)
+        for f in frames:
+            for g, g_ramp, g_tail in self.taken:
+                if abs(f - g) < self.gap or (f - ramp < g + g_tail and g - g_ramp < f + tail):
+                    return False
+        return True
 
-    def take(self, frames: list[int]) -> None:
-        self.taken.extend(frames)
+    def take(self, frames: list[int], ramp: int = 0, tail: int = 0) -> None:
+        self.taken.extend((f, ramp, tail) for f in frames)
 
     def time(self, frame: int) -> float:
         return frame / self.fps

@@ -1,0 +1,264 @@
+"""Benchmarks of audio generation: ``bench_sample`` (speed, FLOP/s) and ``bench_v2a_memory``.
+
+``bench_sample`` times one generation phase by phase (load, encode conditions, sampling, decode,
+and mux when a video is written), counts the model's FLOPs per forward with
+``torch.utils.flop_counter.FlopCounterMode`` (plus a formula for PyTorch's CPU flash attention,
+which the counter does not know), times every model forward, and compares the achieved FLOP/s
+with a large matmul measured on the same device. Real-time factor: ``rtf`` = generation wall
+time / audio seconds (below 1 is faster than real time); ``x_realtime`` is its inverse.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode, register_flop_formula
+
+from genav.codecs import build_codec
+from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config, tiny_config
+from genav.pipelines.debug import random_model
+from genav.pipelines.foley import FoleyComponents, FoleyPipeline, state_checksum, text_encoder_for
+from genav.pipelines.text_to_audio import TextToAudioPipeline
+from genav.pipelines.video_to_audio import VideoToAudioPipeline
+from genav.runtime import select_device, select_dtype
+
+log = logging.getLogger(__name__)
+
+# Random-weight configurations by name (the architecture is what a speed benchmark needs).
+PRESETS: dict[str, Callable[[], AudioMMDiTConfig]] = {"tiny": tiny_config, "debug": debug_config}
+BENCH_PROMPT = "footsteps on gravel, then a door slams"
+
+
+def _register_cpu_flash_flops() -> None:
+    aten = torch.ops.aten
+    op = getattr(aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+    from torch.utils import flop_counter
+
+    if op is None or op in flop_counter.flop_registry:
+        return
+
+    @register_flop_formula(op)
+    def _flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:  # noqa: ANN001
+        b, h, n, d = query_shape  # two matmuls: q k^T and p v
+        return 2 * b * h * n * key_shape[-2] * (d + value_shape[-1])
+
+
+_register_cpu_flash_flops()
+
+
+class ForwardProbe:
+    """Times every ``model.forward`` (synchronising CUDA) and counts FLOPs per distinct input shape."""
+
+    def __init__(self, model: torch.nn.Module, device: torch.device) -> None:
+        self.model = model
+        self.cuda = device.type == "cuda"
+        self.seconds = 0.0
+        self.calls: dict[tuple, int] = {}
+        self.examples: dict[tuple, tuple] = {}
+        self._begin = 0.0
+        self._handles: list[Any] = []
+
+    def _sync(self) -> None:
+        if self.cuda:
+            torch.cuda.synchronize()
+
+    def _pre(self, _module: Any, args: tuple) -> None:
+        key = (tuple(args[0].shape), args[2].text_tokens.shape[1] if args[2].text_tokens is not None else 0)
+        self.calls[key] = self.calls.get(key, 0) + 1
+        self.examples.setdefault(key, args)
+        self._sync()
+        self._begin = time.perf_counter()
+
+    def _post(self, _module: Any, _args: tuple, _out: Any) -> None:
+        self._sync()
+        self.seconds += time.perf_counter() - self._begin
+
+    def __enter__(self) -> ForwardProbe:
+        self._handles = [self.model.register_forward_pre_hook(self._pre), self.model.register_forward_hook(self._post)]
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for h in self._handles:
+            h.remove()
+
+    def flops(self) -> tuple[int, int]:
+        """(FLOPs of the first forward shape, FLOPs of all recorded forwards)."""
+        total, first = 0, None
+        for key, args in self.examples.items():
+            with FlopCounterMode(display=False) as counter, torch.no_grad():
+                self.model(*args)
+            flops = int(counter.get_total_flops())
+            first = flops if first is None else first
+            total += flops * self.calls[key]
+        return first or 0, total
+
+
+def measure_matmul_flops(device: torch.device, dtype: torch.dtype = torch.float32, *, n: int = 2048,
+                         repeats: int = 3) -> float:  # fmt: skip
+    """Best FLOP/s of an ``n x n`` matmul on ``device`` in ``dtype`` (2 n^3 FLOPs each)."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    inner = 10 if device.type == "cuda" else 1
+    best = math.inf
+    for _ in range(repeats + 1):  # the first round warms up
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        begin = time.perf_counter()
+        for _ in range(inner):
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, (time.perf_counter() - begin) / inner)
+    return 2 * n**3 / best
+
+
+def build_bench_pipeline(model: str, *, video: bool, device: str, dtype: str) -> FoleyPipeline:
+    """A pipeline for ``model``: a preset (random weights, see :data:`PRESETS`) or a registered name/folder."""
+    cls = VideoToAudioPipeline if video else TextToAudioPipeline
+    if model not in PRESETS:
+        return cls.from_pretrained(model, device=device, dtype=dtype)
+    begin = time.perf_counter()
+    config = PRESETS[model]()
+    net = random_model(config)
+    comps = FoleyComponents(net, build_codec(config.codec), text_encoder_for(config), f"{model}-random", state_checksum(net))
+    return cls(comps, device=device, dtype=dtype, load_seconds=time.perf_counter() - begin)
+
+
+def _noise_clip(path: Path, seconds: float, fps: float, size: tuple[int, int]) -> Path:
+    """A clip of random frames (``size`` = (width, height)), streamed to the encoder."""
+    from genav.media import write_video
+
+    rng = np.random.default_rng(0)
+    frames = ((rng.random((size[1], size[0], 3)) * 255).astype(np.uint8) for _ in range(int(round(seconds * fps))))
+    return write_video(path, frames, fps)
+
+
+def bench_sample(
+    model: str = "debug-foley",
+    *,
+    duration: float = 8.0,
+    steps: int = 25,
+    cfg: float = 4.5,
+    device: str = "cpu",
+    dtype: str = "float32",
+    video: bool = True,
+    method: str = "euler",
+    attention_backend: str | None = None,
+    warmup: bool = True,
+    matmul_size: int = 2048,
+) -> dict[str, Any]:
+    """Time one generation of ``duration`` s at ``steps`` steps and CFG ``cfg``; returns a JSON-ready dict.
+
+    ``video``: video-to-audio on a generated clip (the output muxed into it, which is timed),
+    else text-to-audio. ``attention_backend``: a genav attention backend for the run.
+    ``warmup``: one short untimed generation first (kernels, caches, the prompt's embedding).
+    ``matmul_size``: side of the square matmul that measures the device's FLOP/s.
+    """
+    from genav.attention import use_backend
+    from genav.media import mux_audio
+
+    dev = select_device(device)
+    pipe = build_bench_pipeline(model, video=video, device=str(dev), dtype=dtype)
+    backend = use_backend(attention_backend) if attention_backend else nullcontext()
+    with tempfile.TemporaryDirectory(prefix="genav-bench-") as tmp, backend:
+        clip = _noise_clip(Path(tmp) / "bench.mp4", duration, pipe.config.video.fps, (128, 96)) if video else None
+
+        def run(steps_: int) -> Any:
+            if video:
+                return pipe(clip, prompt=BENCH_PROMPT, duration=duration, num_steps=steps_, guidance_scale=cfg, seed=0, method=method)
+            return pipe(BENCH_PROMPT, duration=duration, num_steps=steps_, guidance_scale=cfg, seed=0, method=method)
+
+        if warmup:
+            run(1)
+        with ForwardProbe(pipe.model, dev) as probe:
+            out = run(steps)
+        mux_seconds = None
+        if video:
+            begin = time.perf_counter()
+            mux_audio(clip, out.to_audio(0), Path(tmp) / "out.mp4")
+            mux_seconds = time.perf_counter() - begin
+    return _report(pipe, out, probe, dev, dtype, mux_seconds, matmul_size, model=model, steps=steps, cfg=cfg,
+                   video=video, attention_backend=attention_backend)  # fmt: skip
+
+
+def _report(pipe: FoleyPipeline, out: Any, probe: ForwardProbe, dev: torch.device, dtype: str,
+            mux_seconds: float | None, matmul_size: int, **settings: Any) -> dict[str, Any]:  # fmt: skip
+    timings = dict(out.metadata["timings"])
+    if mux_seconds is not None:
+        timings["mux"] = round(mux_seconds, 6)
+    generation = sum(v for k, v in timings.items() if k != "load")
+    flops_forward, flops_total = probe.flops()
+    matmul_fp32 = measure_matmul_flops(dev, torch.float32, n=matmul_size)
+    run_dtype = select_dtype(dtype, dev)
+    matmul_run = matmul_fp32 if run_dtype == torch.float32 else measure_matmul_flops(dev, run_dtype, n=matmul_size)
+    achieved = flops_total / probe.seconds if probe.seconds > 0 else 0.0
+    return {
+        **settings,
+        "model_name": pipe.model_name,
+        "parameters": pipe.model.num_parameters(),
+        "device": str(dev),
+        "dtype": str(run_dtype).replace("torch.", ""),
+        "torch_threads": torch.get_num_threads(),
+        "audio_seconds": out.duration,
+        "timings": timings,
+        "generation_seconds": generation,
+        "rtf": generation / out.duration,
+        "x_realtime": out.duration / generation,
+        "model_forwards": sum(probe.calls.values()),
+        "model_forward_seconds": probe.seconds,
+        "flops_per_forward": flops_forward,
+        "model_flops": flops_total,
+        "achieved_flops_per_s": achieved,
+        "matmul_fp32_flops_per_s": matmul_fp32,
+        "matmul_run_dtype_flops_per_s": matmul_run,
+        "model_vs_matmul_fp32": achieved / matmul_fp32,
+        "model_vs_matmul_run_dtype": achieved / matmul_run,
+        "sampling_overhead_fraction": 1.0 - probe.seconds / timings["sampling"],
+        "non_model_fraction": 1.0 - probe.seconds / generation,
+        "phase_fractions": {k: v / generation for k, v in timings.items() if k != "load"},
+    }
+
+
+# -- memory ------------------------------------------------------------------------------------
+_CHILD = """
+import json, resource, sys, torch
+torch.set_num_threads(1)
+from genav.pipelines import VideoToAudioPipeline
+pipe = VideoToAudioPipeline.from_pretrained(sys.argv[2], device="cpu", dtype="float32")
+out = pipe(sys.argv[1], num_steps=int(sys.argv[3]), seed=0)
+print(json.dumps({"peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "seconds": out.duration}))
+"""
+
+
+def bench_v2a_memory(durations: tuple[float, ...] = (8.0, 60.0), *, model: str = "debug-foley", num_steps: int = 2,
+                     fps: float = 25.0, size: tuple[int, int] = (320, 240)) -> dict[str, Any]:  # fmt: skip
+    """Peak RSS of video-to-audio on clips of each duration (each in a fresh process).
+
+    The clips are ``size`` at ``fps``; ``ratio`` = peak for the longest / peak for the shortest
+    (bounded memory means close to 1: only one window's frames are ever decoded at once).
+    """
+    peaks: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="genav-mem-") as tmp:
+        for seconds in durations:
+            clip = _noise_clip(Path(tmp) / f"clip{seconds:g}.mp4", seconds, fps, size)
+            proc = subprocess.run([sys.executable, "-c", _CHILD, str(clip), model, str(num_steps)],
+                                  capture_output=True, text=True, check=False)  # fmt: skip
+            if proc.returncode != 0:
+                raise RuntimeError(f"memory benchmark child failed: {proc.stderr.strip().splitlines()[-1:]}")
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            peaks[f"{seconds:g}"] = result["peak_rss_kb"] / 1024
+    values = list(peaks.values())
+    return {"model": model, "peak_rss_mb": peaks, "ratio": values[-1] / values[0], "fps": fps, "size": list(size)}
+

@@ -1,0 +1,233 @@
+"""Text-to-audio through a local diffusers ``StableAudioPipeline`` folder, with genav's API.
+
+Exact durations without waste: ``StableAudioPipeline`` normally denoises its full window
+(``transformer.config.sample_size`` latent frames, ~47 s for Stable Audio Open) and crops the
+decoded wave. Its DiT has rotary positions and no fixed-length embedding, and the pipeline sizes
+the rotary table from the latents it is given, so here it is handed seeded latents of only
+``ceil(n / hop)`` frames for ``n = round(duration * sr)`` samples (``hop`` = the Oobleck VAE's
+total downsampling, 2048 samples for Stable Audio Open) and ``audio_end_in_s = duration`` for
+the timing conditioning. The VAE decodes ``T * hop`` samples (it only works in whole latent
+frames); only the last partial frame is trimmed. The model's maximum is ``sample_size * hop / sr``.
+
+The DiT's attention (rotary, grouped-query) runs through :func:`genav.attention.attention` by
+:class:`GenavStableAudioAttnProcessor`; other diffusers attention layers get
+:func:`genav.attention.set_genav_attention`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from genav.attention import attention, set_genav_attention
+from genav.checkpoint import file_checksum
+from genav.errors import CheckpointError, InputError
+from genav.pipelines.foley import PhaseTimer, ProgressFn, prompt_list, resolve_seeds, seeded_noise
+from genav.pipelines.output import AudioOutput, make_output
+from genav.pipelines.text_to_audio import DEFAULT_DURATION, check_duration
+from genav.runtime import select_device, select_dtype
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = ("StableAudioPipeline",)
+
+
+class GenavStableAudioAttnProcessor:
+    """diffusers' Stable Audio attention (partial rotary embedding on q/k, GQA) with the attention
+    product computed by :func:`genav.attention.attention` (``backend`` None follows genav's rule)."""
+
+    def __init__(self, backend: str | None = None) -> None:
+        self.backend = backend
+
+    def __call__(self, attn: Any, hidden_states: torch.Tensor, encoder_hidden_states: torch.Tensor | None = None,
+                 attention_mask: torch.Tensor | None = None, rotary_emb: Any = None) -> torch.Tensor:  # fmt: skip
+        from diffusers.models.embeddings import apply_rotary_emb
+
+        residual = hidden_states
+        context = hidden_states if encoder_hidden_states is None else encoder_hidden_states
+        if encoder_hidden_states is not None and attn.norm_cross:
+            context = attn.norm_encoder_hidden_states(context)
+        batch = hidden_states.shape[0]
+        query = attn.to_q(hidden_states)
+        head_dim = query.shape[-1] // attn.heads
+        query = query.unflatten(-1, (attn.heads, head_dim))  # (B, N, H, D)
+        key = attn.to_k(context).unflatten(-1, (-1, head_dim))  # (B, M, Hkv, D)
+        value = attn.to_v(context).unflatten(-1, (-1, head_dim))
+        if attn.norm_q is not None:
+            query = attn.norm_q(query)
+        if attn.norm_k is not None:
+            key = attn.norm_k(key)
+        if rotary_emb is not None:
+            query = _rotate(query, rotary_emb, apply_rotary_emb)
+            if not attn.is_cross_attention:
+                key = _rotate(key, rotary_emb, apply_rotary_emb)
+        mask = None
+        if attention_mask is not None:
+            mask = attn.prepare_attention_mask(attention_mask, context.shape[1], batch)
+            mask = mask.view(batch, attn.heads, -1, mask.shape[-1])
+        out = attention(query, key, value, mask=mask, backend=self.backend)
+        hidden_states = attn.to_out[1](attn.to_out[0](out.flatten(2).to(query.dtype)))
+        if attn.residual_connection:
+            hidden_states = hidden_states + residual
+        return hidden_states / attn.rescale_output_factor
+
+
+def _rotate(x: torch.Tensor, freqs: Any, apply_rotary_emb: Any) -> torch.Tensor:
+    """Rotary embedding on the first ``rot_dim`` channels of ``x`` ``(B, N, H, D)``, in float32."""
+    rot = freqs[0].shape[-1]
+    x32 = x.float().transpose(1, 2)  # diffusers rotates (B, H, N, D)
+    turned = apply_rotary_emb(x32[..., :rot], freqs, use_real=True, use_real_unbind_dim=-2)
+    return torch.cat([turned, x32[..., rot:]], -1).transpose(1, 2).to(x.dtype)
+
+
+def route_attention(transformer: torch.nn.Module, backend: str | None = None) -> int:
+    """Give the Stable Audio DiT's attention layers genav processors; returns how many."""
+    from diffusers.models.attention_processor import Attention, StableAudioAttnProcessor2_0
+
+    count = 0
+    for module in transformer.modules():
+        if isinstance(module, Attention) and isinstance(module.processor, StableAudioAttnProcessor2_0):
+            module.set_processor(GenavStableAudioAttnProcessor(backend))
+            count += 1
+    return count + set_genav_attention(transformer, backend=backend)
+
+
+def folder_checksum(folder: Path, length: int = 16) -> str:
+    """sha256 over the checksums of every weight and config file in a diffusers folder."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".json")):
+        digest.update(f"{path.relative_to(folder)}:{file_checksum(path)}".encode())
+    return digest.hexdigest()[:length]
+
+
+class DiffusersTextToAudioPipeline:
+    """A local diffusers text-to-audio folder behind genav's ``__call__`` and :class:`AudioOutput`."""
+
+    task = "t2a"
+
+    def __init__(self, pipe: Any, *, name: str, checksum: str, load_seconds: float = 0.0) -> None:
+        self.pipe = pipe
+        self.model_name = name
+        self.checksum = checksum
+        self.load_seconds = load_seconds
+        pipe.set_progress_bar_config(disable=True)
+        self.attention_layers = route_attention(pipe.transformer)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, *, device: str = "auto", dtype: str = "auto") -> DiffusersTextToAudioPipeline:
+        begin = time.perf_counter()
+        folder = Path(folder)
+        index_path = folder / "model_index.json"
+        if not index_path.is_file():
+            raise CheckpointError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
+        kind = json.loads(index_path.read_text()).get("_class_name")
+        if kind not in SUPPORTED:
+            raise CheckpointError(f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: {', '.join(SUPPORTED)}")
+        import diffusers
+
+        dev = select_device(device)
+        torch_dtype = select_dtype(dtype, dev)
+        try:
+            pipe = getattr(diffusers, kind).from_pretrained(str(folder), torch_dtype=torch_dtype, local_files_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(f"could not load the diffusers pipeline in {folder}: {first}") from None
+        pipe.to(dev)
+        # the VAE is kept in float32: Oobleck is not reliable in half precision (see genav.codecs)
+        pipe.vae.to(torch.float32)
+        return cls(pipe, name=folder.name, checksum=folder_checksum(folder), load_seconds=time.perf_counter() - begin)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        self.pipe.save_pretrained(str(folder))
+        return Path(folder)
+
+    def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> DiffusersTextToAudioPipeline:
+        dev = select_device(device) if isinstance(device, str) else (device or self.device)
+        dt = select_dtype(dtype, torch.device(dev)) if isinstance(dtype, str) else dtype
+        self.pipe.to(dev, dt) if dt is not None else self.pipe.to(dev)
+        self.pipe.vae.to(torch.float32)
+        return self
+
+    # -- properties ------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.pipe.transformer.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.pipe.transformer.dtype
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.pipe.vae.config.sampling_rate)
+
+    @property
+    def hop_length(self) -> int:
+        return int(self.pipe.vae.hop_length)
+
+    @property
+    def max_duration(self) -> float:
+        """Seconds of the DiT's full window: ``sample_size * hop / sr``."""
+        return self.pipe.transformer.config.sample_size * self.hop_length / self.sample_rate
+
+    # -- generation ------------------------------------------------------------------------------
+    def __call__(
+        self,
+        prompt: str | list[str],
+        *,
+        negative_prompt: str | list[str] | None = None,
+        duration: float | None = None,
+        num_steps: int = 25,
+        guidance_scale: float = 4.5,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        num_outputs: int = 1,
+        method: str = "euler",
+        progress: ProgressFn | None = None,
+    ) -> AudioOutput:
+        """Same arguments as :class:`~genav.pipelines.TextToAudioPipeline`. The pipeline's own
+        scheduler integrates (``method`` must stay at its default); ``num_steps`` is its step count."""
+        prompts = prompt_list(prompt, required=True)
+        duration = check_duration(duration, self.max_duration, default=DEFAULT_DURATION)
+        if method != "euler":
+            raise InputError(f"diffusers pipelines use their own scheduler ({type(self.pipe.scheduler).__name__}); "
+                             f"method {method!r} cannot be chosen")  # fmt: skip
+        if num_steps < 1 or num_outputs < 1:
+            raise InputError("num_steps and num_outputs must be at least 1")
+        negatives = prompt_list(negative_prompt, required=False)
+        if negatives is not None and len(negatives) == 1:
+            negatives = negatives * len(prompts)
+        seeds = resolve_seeds(seed, generator, len(prompts) * num_outputs)
+        n = int(round(duration * self.sample_rate))
+        frames = math.ceil(n / self.hop_length)
+        latents = seeded_noise(seeds, (self.pipe.transformer.config.in_channels, frames))
+        timer = PhaseTimer(self.device)
+        with timer("sampling"):  # diffusers encodes the prompt inside its __call__
+            callback = None if progress is None else (lambda i, _t, _x: progress(i + 1, num_steps))
+            latents = self.pipe(
+                prompt=prompts, negative_prompt=negatives, audio_end_in_s=duration, num_inference_steps=num_steps,
+                guidance_scale=guidance_scale, num_waveforms_per_prompt=num_outputs,
+                latents=latents.to(self.device, self.dtype), output_type="latent", callback=callback,
+                generator=[torch.Generator().manual_seed(s + 1) for s in seeds],
+            ).audios  # fmt: skip
+        with timer("decode"), torch.no_grad():
+            wave = self.pipe.vae.decode(latents.to(torch.float32)).sample[..., :n]
+        audio = wave.float().cpu().numpy().astype(np.float32)
+        settings = {
+            "prompt": prompts, "negative_prompt": negative_prompt, "duration": duration, "num_steps": num_steps,
+            "guidance_scale": guidance_scale, "num_outputs": num_outputs, "scheduler": type(self.pipe.scheduler).__name__,
+            "latent_frames": frames,
+        }  # fmt: skip
+        return make_output(
+            audio, sample_rate=self.sample_rate, seeds=seeds, task=self.task, model=self.model_name,
+            checksum=self.checksum, settings=settings, timings={"load": self.load_seconds, **timer.seconds},
+            device=str(self.device), dtype=str(self.dtype),
+        )  # fmt: skip

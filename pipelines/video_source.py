@@ -1,0 +1,97 @@
+"""Video input for video-to-audio: a file or an array, read window by window at the model's rate.
+
+Only the frames of the window being generated are ever held (decoded by ffmpeg with
+``start``/``duration``), so memory does not grow with the clip's length.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from genav.errors import InputError, MediaError
+from genav.media import iter_frames, probe
+
+
+class VideoSource:
+    """Frames of a video at ``fps`` and ``size`` = (width, height), for any window in seconds."""
+
+    duration: float
+
+    def __init__(self, fps: float, size: tuple[int, int]) -> None:
+        self.fps = float(fps)
+        self.size = size
+
+    def frames(self, start: float, duration: float) -> np.ndarray:
+        """Frames ``(T, H, W, 3)`` uint8 of ``[start, start + duration)``, frame ``j`` at ``start + j / fps``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def open(video: str | Path | np.ndarray, *, fps: float | None, model_fps: float,
+             size: tuple[int, int]) -> VideoSource:  # fmt: skip
+        """A :class:`FileVideoSource` for paths, an :class:`ArrayVideoSource` for arrays (``fps`` needed)."""
+        if isinstance(video, np.ndarray):
+            if fps is None or not fps > 0:
+                raise InputError("a video given as an array needs its frame rate: pass fps=...")
+            return ArrayVideoSource(video, fps, model_fps, size)
+        if isinstance(video, (str, Path)):
+            return FileVideoSource(Path(video), model_fps, size)
+        raise InputError(f"video must be a path or a (T, H, W, 3) array, got {type(video).__name__}")
+
+
+class FileVideoSource(VideoSource):
+    """A video file, decoded by ffmpeg per window."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        super().__init__(fps, size)
+        info = probe(path)
+        if not info.has_video:
+            if info.has_audio:
+                raise InputError(f"{path} is an audio file, not a video (use text-to-audio, or give a video)")
+            raise MediaError(f"{path} has no video stream")
+        if not info.n_frames:
+            raise InputError(f"{path} has a video stream with no frames")
+        self.path = path
+        self.duration = info.video_duration if info.fps else info.duration
+        if not self.duration > 0:
+            raise InputError(f"{path} has a video stream of zero length")
+
+    def frames(self, start: float, duration: float) -> np.ndarray:
+        frames = list(iter_frames(self.path, fps=self.fps, size=self.size, start=start, duration=duration))
+        if not frames:
+            raise InputError(f"{self.path} gave no frames between {start:.3f} s and {start + duration:.3f} s")
+        return np.stack(frames)
+
+
+class ArrayVideoSource(VideoSource):
+    """Frames in memory ``(T, H, W, 3)`` (uint8, or float in [0, 1]) at ``source_fps``."""
+
+    def __init__(self, video: np.ndarray, source_fps: float, fps: float, size: tuple[int, int]) -> None:
+        super().__init__(fps, size)
+        if video.ndim != 4 or video.shape[-1] != 3:
+            raise InputError(f"a video array must be (T, H, W, 3), got shape {video.shape}")
+        if video.shape[0] == 0:
+            raise InputError("the video has no frames")
+        self.video = video
+        self.source_fps = float(source_fps)
+        self.duration = video.shape[0] / self.source_fps
+
+    def frames(self, start: float, duration: float) -> np.ndarray:
+        import cv2
+
+        count = max(1, math.ceil(duration * self.fps - 1e-6))
+        times = start + np.arange(count) / self.fps
+        times = times[times < self.duration - 1e-9] if (times < self.duration - 1e-9).any() else times[:1]
+        index = np.minimum(np.floor(times * self.source_fps + 1e-6).astype(int), len(self.video) - 1)
+        out = []
+        for i in index:
+            frame = self.video[i]
+            if np.issubdtype(frame.dtype, np.floating):
+                frame = (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+            elif frame.dtype != np.uint8:
+                raise InputError(f"video frames must be uint8 or float in [0, 1], got {frame.dtype}")
+            shrink = self.size[0] <= frame.shape[1] and self.size[1] <= frame.shape[0]
+            out.append(cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC))
+        return np.stack(out)

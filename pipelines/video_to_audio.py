@@ -1,0 +1,173 @@
+"""Video-to-audio (optionally steered by text) with the audio MM-DiT, any length of video.
+
+A clip longer than the model's window is generated in overlapping windows (see
+:mod:`genav.pipelines.windows`): each window is conditioned on its own span of the video, its
+first frames are the previous window's latents (kept fixed during sampling, so the new window
+continues the sound instead of restarting it), and the decoded windows are crossfaded. Frames
+are decoded per window, so memory depends on the window, not on the clip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from genav.encoders import TextEmbedding, VideoEncoderConfig
+from genav.errors import InputError
+from genav.models.audio_mmdit_generate import make_conditioning
+from genav.models.conditioning import Conditioning, VideoTokens
+from genav.pipelines.foley import (
+    FoleyPipeline,
+    PhaseTimer,
+    ProgressFn,
+    prompt_list,
+    resolve_seeds,
+    seeded_noise,
+)
+from genav.pipelines.output import AudioOutput
+from genav.pipelines.video_source import VideoSource
+from genav.pipelines.windows import WaveAssembler, Window, plan_windows
+
+CLIP_INPUT_SIZE = 224
+
+
+def video_input_size(config: VideoEncoderConfig) -> tuple[int, int]:
+    """(width, height) to decode frames at: what the video encoder looks at, no larger."""
+    if config.backbone == "clip":
+        return (CLIP_INPUT_SIZE, CLIP_INPUT_SIZE)
+    side = max(config.frame_size, config.motion_size)
+    return (side, side)
+
+
+def repeat_video(tokens: VideoTokens, rows: int) -> VideoTokens:
+    """Batch-1 video tokens repeated to ``rows`` rows."""
+    return VideoTokens(**{
+        f.name: (v.expand(rows, *v.shape[1:]) if isinstance(v, torch.Tensor) else v)
+        for f in dataclasses.fields(tokens) for v in [getattr(tokens, f.name)]
+    })  # fmt: skip
+
+
+class VideoToAudioPipeline(FoleyPipeline):
+    """Video (+ optional prompt and negative prompt) -> a soundtrack as long as the video."""
+
+    task = "v2a"
+
+    def __call__(
+        self,
+        video: str | Path | np.ndarray,
+        *,
+        fps: float | None = None,
+        prompt: str | list[str] | None = None,
+        negative_prompt: str | list[str] | None = None,
+        duration: float | None = None,
+        num_steps: int = 25,
+        guidance_scale: float = 4.5,
+        text_guidance_scale: float | None = None,
+        video_guidance_scale: float | None = None,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+        num_outputs: int = 1,
+        method: str = "euler",
+        progress: ProgressFn | None = None,
+        window: float | None = None,
+        overlap: float = 1.0,
+    ) -> AudioOutput:
+        """Generate ``num_outputs`` soundtracks for ``video`` -> :class:`AudioOutput` ``(num_outputs, C, N)``.
+
+        ``video``: a file, or frames ``(T, H, W, 3)`` with ``fps``. ``duration`` defaults to the
+        video's; ``N = round(duration * sr)``. ``prompt`` may be one string (a list must have one
+        item: a video has one soundtrack per output). ``window`` (default: the model's maximum)
+        and ``overlap`` (seconds) control long videos. Text and video guidance scales default to
+        ``guidance_scale``.
+        """
+        if self.config.video is None:
+            raise InputError(f"model {self.model_name!r} has no video input (it is text-to-audio only)")
+        prompts = prompt_list(prompt, required=False)
+        if prompts is not None and len(prompts) != 1:
+            raise InputError("video-to-audio takes one prompt per video")
+        if num_outputs < 1:
+            raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
+        timer = PhaseTimer(self.device)
+        with timer("encode_conditions"):
+            source = VideoSource.open(video, fps=fps, model_fps=self.config.video.fps,
+                                      size=video_input_size(self.config.video))  # fmt: skip
+            duration = self._check_duration(duration, source.duration)
+            windows = self._plan(duration, window, overlap)
+            text = self.encode_prompts(prompts, num_outputs)
+            negative = self.negative_embedding(negative_prompt, 1, num_outputs)
+        seeds = resolve_seeds(seed, generator, num_outputs)
+        scales = {"text_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
+                  "video_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale}  # fmt: skip
+        sampling = {"negative": negative, "num_steps": num_steps, "method": method, "progress": progress, **scales}
+        wave = self._generate(source, windows, duration, text, seeds, sampling, timer)
+        settings = {
+            "video": str(video) if not isinstance(video, np.ndarray) else f"array{tuple(video.shape)}@{fps}fps",
+            "prompt": prompts[0] if prompts else None, "negative_prompt": negative_prompt, "duration": duration,
+            "num_steps": num_steps, "guidance_scale": guidance_scale, "text_guidance_scale": scales["text_scale"],
+            "video_guidance_scale": scales["video_scale"], "num_outputs": num_outputs, "method": method,
+            "window": window or self.max_duration, "overlap": overlap,
+            "windows": [[w.start / self.frame_rate, w.end / self.frame_rate] for w in windows],
+        }  # fmt: skip
+        return self.build_output(wave, seeds, settings, timer)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _generate(self, source: VideoSource, windows: list[Window], duration: float, text: TextEmbedding | None,
+                  seeds: list[int], sampling: dict[str, Any], timer: PhaseTimer) -> np.ndarray:  # fmt: skip
+        """Sample and decode window after window; returns the joined wave ``(B, C, N)``."""
+        noise = seeded_noise(seeds, (self.config.latent_dim, windows[-1].end))
+        assembler = WaveAssembler(len(seeds), self.codec.audio_channels, self.n_samples_for(duration))
+        steps = sampling["num_steps"]
+        previous: tuple[Window, torch.Tensor] | None = None
+        for win in windows:
+            with timer("encode_conditions"):
+                cond = self._window_conditioning(source, win, duration, text, len(seeds))
+            known = None
+            if previous is not None:  # the previous window's latents over the shared frames
+                known = previous[1][..., win.start - previous[0].start :]
+            with timer("sampling"):
+                latents = self.sample_latents(cond, noise[..., win.start : win.end], known=known,
+                                              step_offset=win.index * steps, total_steps=steps * len(windows),
+                                              **sampling)  # fmt: skip
+            with timer("decode"):
+                start = win.start * self.codec.hop_length
+                n = min(self.codec.num_samples(win.frames), assembler.wave.shape[-1] - start)
+                assembler.add(start, self.decode(latents, n))
+            previous = (win, latents)
+        return assembler.wave
+
+    def _check_duration(self, duration: float | None, video_duration: float) -> float:
+        if duration is None:
+            return video_duration
+        duration = float(duration)
+        if not math.isfinite(duration) or duration <= 0:
+            raise InputError(f"duration must be more than 0 seconds, got {duration:g}")
+        slack = 1.0 / self.config.video.fps
+        if duration > video_duration + slack:
+            raise InputError(f"duration {duration:g} s is longer than the video ({video_duration:.3f} s)")
+        return duration
+
+    def _plan(self, duration: float, window: float | None, overlap: float) -> list[Window]:
+        window = self.max_duration if window is None else float(window)
+        if not 0 < window <= self.max_duration + 1e-9:
+            raise InputError(f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}")
+        window_frames = int(math.floor(window * self.frame_rate + 1e-6))
+        overlap_frames = max(1, int(round(overlap * self.frame_rate)))
+        return plan_windows(self.frames_for(duration), window_frames, overlap_frames)
+
+    def _window_conditioning(self, source: VideoSource, win: Window, duration: float, text: TextEmbedding | None,
+                             rows: int) -> Conditioning:  # fmt: skip
+        """The conditioning of one window: its video span, the prompt, its length."""
+        start = win.start / self.frame_rate
+        seconds = min(win.end / self.frame_rate, duration) - start
+        span = min(seconds, max(source.duration - start, 1.0 / self.config.video.fps))
+        frames = torch.from_numpy(source.frames(start, span))[None].to(self.device)
+        tokens = repeat_video(self.model.encode_video(frames), rows)
+        cond = make_conditioning(seconds, text=text, video=tokens, frame_rate=self.frame_rate, batch=rows,
+                                 device=self.device)  # fmt: skip
+        cond.audio_mask = torch.ones(rows, win.frames, dtype=torch.bool, device=self.device)
+        return cond

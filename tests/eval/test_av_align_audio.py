@@ -1,0 +1,71 @@
+"""Audio side of AV-Align: identical to librosa's defaults, including the blocked long-signal paths."""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+
+import genav.eval.onsets as onsets
+from genav.errors import MediaError
+from genav.eval.av_synth import click_track
+
+
+def _signal(seconds: float = 12.0) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    wave = click_track(np.arange(0.3, seconds - 0.2, 0.37).tolist(), duration=seconds, amplitude=0.3, seed=1)
+    return wave + 0.003 * rng.standard_normal(wave.size).astype(np.float32)
+
+
+def test_detect_audio_peaks_equals_librosa_onset_detect():
+    wave = _signal()
+    expected = librosa.onset.onset_detect(y=wave, sr=22050, units="time")
+    got = onsets.detect_audio_peaks(wave, 22050)
+    assert len(got) > 20
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_blocked_envelope_is_bitwise_librosa():
+    wave = _signal()
+    whole = librosa.onset.onset_strength(y=wave, sr=22050)
+    blocked = onsets.onset_envelope(wave, 22050, chunk_samples=1000)  # forces the blocked path
+    assert blocked.shape == whole.shape
+    np.testing.assert_array_equal(blocked, whole)
+
+
+def test_silence_has_no_onsets():
+    assert onsets.detect_audio_peaks(np.zeros(22050 * 2, dtype=np.float32)).size == 0
+
+
+def test_load_audio_matches_librosa_load_in_both_paths(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    stereo = (0.1 * rng.standard_normal((44100 * 2, 2))).astype(np.float32)
+    path = tmp_path / "st.wav"
+    sf.write(path, stereo, 44100, subtype="FLOAT")
+    expected, _ = librosa.load(path, sr=22050, mono=True)
+    np.testing.assert_array_equal(onsets.load_audio(path), expected)
+    monkeypatch.setattr(onsets, "STREAM_SAMPLES", 10)  # block-wise channel mean + one resampling
+    streamed = onsets.load_audio(path)
+    assert streamed.dtype == np.float32
+    np.testing.assert_array_equal(streamed, expected)
+
+
+def test_load_audio_errors(tmp_path):
+    with pytest.raises(MediaError, match="not found"):
+        onsets.load_audio(tmp_path / "missing.wav")
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not a wav file at all")
+    with pytest.raises(MediaError):
+        onsets.load_audio(bad)
+
+
+def test_own_track_matches_media_read_audio(tmp_path):
+    from genav.media import Audio, read_audio, write_video
+
+    rng = np.random.default_rng(1)
+    stereo = (0.1 * rng.standard_normal((2, 48000))).astype(np.float32)
+    frames = np.zeros((10, 32, 32, 3), dtype=np.uint8)
+    video = write_video(tmp_path / "v.mp4", frames, 10, audio=Audio(stereo, 48000))
+    expected = read_audio(video, sample_rate=22050, mono=True).samples[0]
+    np.testing.assert_array_equal(onsets.load_audio(video), expected)

@@ -1,0 +1,55 @@
+"""The sample benchmark's library side."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+
+def test_bench_sample_t2a_reports_phases_and_flops():
+    from genav.pipelines import bench_sample
+
+    r = bench_sample("debug-foley", duration=1.0, steps=2, video=False, warmup=False, matmul_size=256)
+    json.dumps(r)
+    assert r["audio_seconds"] == pytest.approx(1.0)
+    assert set(r["timings"]) == {"load", "encode_conditions", "sampling", "decode"}
+    assert r["model_forwards"] == 2 and r["flops_per_forward"] > 0
+    assert r["model_flops"] == 2 * r["flops_per_forward"]
+    assert r["achieved_flops_per_s"] > 0 and r["matmul_fp32_flops_per_s"] > 0
+    assert 0 <= r["non_model_fraction"] <= 1 and 0 <= r["sampling_overhead_fraction"] <= 1
+    assert r["rtf"] == pytest.approx(1 / r["x_realtime"])
+    assert sum(r["phase_fractions"].values()) == pytest.approx(1.0)
+
+
+def test_bench_sample_v2a_times_the_mux():
+    from genav.pipelines import bench_sample
+
+    r = bench_sample("debug", duration=1.0, steps=1, video=True, warmup=False, matmul_size=256)
+    assert "mux" in r["timings"] and r["model_name"] == "debug-random"
+
+
+def test_flop_count_includes_attention():
+    from genav.pipelines.bench import ForwardProbe  # noqa: F401  (registers the CPU flash formula)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    q = torch.randn(1, 4, 128, 16)
+    with FlopCounterMode(display=False) as counter:
+        torch.nn.functional.scaled_dot_product_attention(q, q, q)
+    assert counter.get_total_flops() == 4 * 4 * 128 * 128 * 16
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("backend", ["sdpa", "xformers"])
+def test_bench_sample_cuda_bf16(backend):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    from genav.attention import available_backends
+    from genav.pipelines import bench_sample
+
+    if backend not in available_backends("cuda"):
+        pytest.skip(f"attention backend {backend} is not available here")
+    r = bench_sample("tiny", duration=8.0, steps=25, device="cuda", dtype="bfloat16", video=False,
+                     attention_backend=backend)  # fmt: skip
+    assert r["dtype"] == "bfloat16" and r["audio_seconds"] == pytest.approx(8.0)

@@ -1,0 +1,99 @@
+"""Bad input gives one clear GenavError line and writes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from genav.errors import CheckpointError, GenavError, InputError, UnknownModelError
+
+
+def one_line(exc: pytest.ExceptionInfo) -> str:
+    text = str(exc.value)
+    assert "\n" not in text and text
+    return text
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", [], [""]])
+def test_empty_prompt(t2a, prompt):
+    with pytest.raises(InputError) as exc:
+        t2a(prompt, duration=1.0, num_steps=1)
+    assert "prompt" in one_line(exc)
+
+
+@pytest.mark.parametrize("duration", [0, -1.0, float("nan")])
+def test_duration_must_be_positive(t2a, v2a, small_video, duration):
+    with pytest.raises(InputError) as exc:
+        t2a("a bell", duration=duration, num_steps=1)
+    assert "more than 0" in one_line(exc)
+    with pytest.raises(InputError):
+        v2a(small_video, duration=duration, num_steps=1)
+
+
+def test_duration_above_maximum_names_it(t2a):
+    with pytest.raises(InputError) as exc:
+        t2a("a bell", duration=t2a.max_duration + 0.5, num_steps=1)
+    assert f"maximum of {t2a.max_duration:g} s" in one_line(exc)
+
+
+def test_v2a_duration_longer_than_video(v2a, small_video):
+    with pytest.raises(InputError) as exc:
+        v2a(small_video, duration=30.0, num_steps=1)
+    assert "longer than the video" in one_line(exc)
+
+
+def test_unknown_model_lists_close_names():
+    from genav.pipelines import TextToAudioPipeline, VideoToAudioPipeline
+
+    for cls in (TextToAudioPipeline, VideoToAudioPipeline):
+        with pytest.raises(UnknownModelError) as exc:
+            cls.from_pretrained("debug-foly")
+        assert "debug-foley" in one_line(exc)
+
+
+def test_config_that_does_not_match_weights_names_keys(t2a, tmp_path):
+    from genav.pipelines import TextToAudioPipeline
+
+    folder = t2a.save_pretrained(tmp_path / "bad")
+    config = json.loads((folder / "config.json").read_text())
+    config["depth_audio"] = 2
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError) as exc:
+        TextToAudioPipeline.from_pretrained(folder)
+    assert "audio_blocks.1." in one_line(exc) and "missing keys" in str(exc.value)
+
+
+def test_audio_file_given_as_video(v2a, tmp_path):
+    from genav.media import Audio, write_audio
+
+    wav = write_audio(tmp_path / "sound.wav", Audio(np.zeros((1, 8000), np.float32), 16000))
+    with pytest.raises(InputError) as exc:
+        v2a(wav, num_steps=1)
+    assert "audio file, not a video" in one_line(exc)
+
+
+def test_video_with_no_frames(v2a, tmp_path):
+    with pytest.raises(InputError) as exc:
+        v2a(np.zeros((0, 16, 16, 3), np.uint8), fps=8.0, num_steps=1)
+    assert "no frames" in one_line(exc)
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(GenavError):
+        v2a(empty, num_steps=1)
+
+
+def test_array_video_needs_fps(v2a):
+    with pytest.raises(InputError) as exc:
+        v2a(np.zeros((8, 16, 16, 3), np.uint8), num_steps=1)
+    assert "fps" in one_line(exc)
+
+
+def test_bad_settings(t2a):
+    with pytest.raises(InputError):
+        t2a("a bell", duration=0.5, num_steps=0)
+    with pytest.raises(InputError):
+        t2a("a bell", duration=0.5, num_steps=1, method="rk4")
+    with pytest.raises(InputError):
+        t2a("a bell", duration=0.5, num_steps=1, num_outputs=0)

@@ -1,0 +1,108 @@
+"""Foley training end to end on the synthetic world: loss drops, exact resume, model folder, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from genav.checkpoint import load_model_folder, load_safetensors, load_state_strict
+from genav.errors import ConfigError, OutputExistsError
+from genav.models import AudioMMDiT, AudioMMDiTConfig
+from genav.train.foley import train_foley
+from genav.train.recipe import load_recipe
+
+REPO = Path(__file__).resolve().parents[2]
+DEBUG_RECIPE = REPO / "pipelines" / "recipes" / "foley-debug.json"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("foley-cache")
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory: pytest.TempPathFactory, cache: Path):
+    out = tmp_path_factory.mktemp("runs") / "straight"
+    return train_foley(load_recipe(DEBUG_RECIPE), out, cache_dir=cache, device="cpu", progress=False)
+
+
+def test_debug_recipe_lowers_the_loss_by_a_third(straight) -> None:
+    res = straight.result
+    assert res.step == 50
+    assert straight.train_items == 32 and straight.val_items == 4
+    assert res.val_loss <= 0.7 * res.initial_val_loss, (res.initial_val_loss, res.val_loss)
+
+
+def test_model_folder_loads_strictly(straight) -> None:
+    out = straight.model_dir
+    config, state = load_model_folder(out, AudioMMDiTConfig)
+    assert config.family == "foley"
+    load_state_strict(AudioMMDiT(config), state)
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "synthetic world" in card and "final validation loss" in card
+    samples = sorted((out / "train" / "samples" / "step-000050").glob("*.wav"))
+    assert len(samples) == 1
+    rows = [json.loads(x) for x in (out / "train" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["step"] == 50
+
+
+def test_stop_and_resume_matches_straight_run(straight, tmp_path: Path, cache: Path) -> None:
+    recipe = load_recipe(DEBUG_RECIPE)
+    out = tmp_path / "resumed"
+    first = train_foley(recipe, out, cache_dir=cache, device="cpu", progress=False, stop_after=25)
+    assert first.result.step == 25 and not (out / "model.safetensors").exists()
+    with pytest.raises(OutputExistsError):
+        train_foley(recipe, out, cache_dir=cache, device="cpu", progress=False)
+    second = train_foley(recipe, out, cache_dir=cache, device="cpu", progress=False, resume=True)
+    assert second.result.step == 50
+    a = load_safetensors(straight.model_dir / "model.safetensors")
+    b = load_safetensors(out / "model.safetensors")
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+
+
+def test_recipe_model_errors_name_the_key(tmp_path: Path) -> None:
+    data = json.loads(DEBUG_RECIPE.read_text())
+    data["model"]["hiden"] = 3
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="recipe model: .*hiden"):
+        train_foley(load_recipe(path), tmp_path / "out", device="cpu", progress=False)
+
+
+def test_cli_unknown_recipe_key_is_one_line(tmp_path: Path) -> None:
+    data = json.loads(DEBUG_RECIPE.read_text())
+    data["stepz"] = 3
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    env = {**os.environ, "GENAV_DEBUG": ""}
+    proc = subprocess.run(
+        [sys.executable, "-m", "genav", "train", "foley", "--recipe", str(path), "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"genav: error: recipe {path}: Recipe: unknown config keys ['stepz']"
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_accelerate_launch_one_cpu_process(tmp_path: Path, cache: Path) -> None:
+    cmd = [
+        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "-m", "genav", "train", "foley", "--recipe", str(DEBUG_RECIPE), "--out", str(tmp_path / "acc"),
+        "--steps", "6", "--cache-dir", str(cache), "--quiet",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "acc" / "model.safetensors").exists()
+    assert "trained" in proc.stdout
