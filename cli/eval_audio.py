@@ -45,9 +45,8 @@ def _finish(report: dict[str, Any], json_out: Path | None, csv_out: Path | None)
     bad = [r for r in report.get("items", []) if r.get("error")]
     if bad:
         typer.echo(f"{len(bad)} item(s) with problems: " + "; ".join(f"{r['name']}: {r['error']}" for r in bad))
-    n_bad = int(report.get("n_failed", 0)) + int(report.get("n_unpaired", 0))
-    if n_bad or report.get("value_error"):
-        why = report.get("value_error") or f"{n_bad} item(s) failed or unpaired"
+    if bad or report.get("value_error"):
+        why = report.get("value_error") or f"{len(bad)} item(s) failed, unpaired or not computable"
         typer.echo(f"genav: {why}", err=True)
         raise typer.Exit(code=1)
 

@@ -53,9 +53,16 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
             raise MediaError(f"writing {path} produced no data")
         if path.exists() and not overwrite:  # appeared while we worked
             raise OutputExistsError(path)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> None:

@@ -150,6 +150,7 @@ class DiffusersTextToAudioPipeline:
         return Path(folder)
 
     def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> DiffusersTextToAudioPipeline:
+        """Move the pipeline (the VAE stays float32)."""
         dev = select_device(device) if isinstance(device, str) else (device or self.device)
         dt = select_dtype(dtype, torch.device(dev)) if isinstance(dtype, str) else dtype
         self.pipe.to(dev, dt) if dt is not None else self.pipe.to(dev)

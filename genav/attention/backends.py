@@ -14,15 +14,12 @@ Every kernel takes the genav layout and a mask already normalised by the core:
 from __future__ import annotations
 
 import functools
-import logging
 from typing import TYPE_CHECKING
 
 from genav.errors import BackendUnavailableError
 
 if TYPE_CHECKING:
     import torch
-
-log = logging.getLogger(__name__)
 
 BACKENDS: tuple[str, ...] = ("sdpa", "chunked", "math", "xformers")
 
@@ -185,7 +182,7 @@ def xformers_attention(
     if groups == 1:
         return xops.memory_efficient_attention(q, k, v, attn_bias=bias, scale=scale)
     # GQA: the 5-D form (B, N, Hkv, G, D) with K/V broadcast over G (stride 0, no copy).
-    q5 = q.view(b, n, hkv, groups, d)
+    q5 = q.reshape(b, n, hkv, groups, d)
     k5 = k.unsqueeze(3).expand(b, m, hkv, groups, d)
     v5 = v.unsqueeze(3).expand(b, m, hkv, groups, v.shape[-1])
     bias5 = bias.view(b, hkv, groups, n, m) if bias is not None else None

@@ -60,7 +60,7 @@ def attention(
     """
     _check_shapes(q, k, v)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    name = resolve_backend(backend, q, k, mask)
+    name = resolve_backend(backend, q, mask)
     mask4, row_ok = _prepare_mask(mask, q, k)
     out = KERNELS[name](q, k, v, mask4, scale)
     if row_ok is not None:
@@ -97,16 +97,11 @@ def requested_backend(backend: str | None = None) -> str:
     return "auto"
 
 
-def resolve_backend(
-    backend: str | None,
-    q: "torch.Tensor",
-    k: "torch.Tensor | None" = None,
-    mask: "torch.Tensor | None" = None,
-) -> str:
+def resolve_backend(backend: str | None, q: "torch.Tensor", mask: "torch.Tensor | None" = None) -> str:
     """The backend that will run for these inputs; raises if an explicit one cannot run."""
     name = requested_backend(backend)
     if name == "auto":
-        return _auto(q, k, mask)
+        return _auto(q, mask)
     reason = unavailable_reason(name, q.device)
     if reason is not None:
         able = ", ".join(available_backends(q.device))
@@ -117,11 +112,11 @@ def resolve_backend(
     return name
 
 
-def _auto(q: "torch.Tensor", k: "torch.Tensor | None", mask: "torch.Tensor | None") -> str:
+def _auto(q: "torch.Tensor", mask: "torch.Tensor | None") -> str:
     """xformers on CUDA when importable and the inputs suit it, else sdpa (fastest and flat on CPU)."""
     if q.device.type != "cuda":
         return "sdpa"
-    reason = unavailable_reason("xformers", q.device) or _xformers_misfit(q, k, mask)
+    reason = unavailable_reason("xformers", q.device) or _xformers_misfit(q, mask)
     if reason is None:
         return "xformers"
     if reason not in _logged_reasons:
@@ -130,7 +125,7 @@ def _auto(q: "torch.Tensor", k: "torch.Tensor | None", mask: "torch.Tensor | Non
     return "sdpa"
 
 
-def _xformers_misfit(q: "torch.Tensor", k: "torch.Tensor | None", mask: "torch.Tensor | None") -> str | None:
+def _xformers_misfit(q: "torch.Tensor", mask: "torch.Tensor | None") -> str | None:
     import torch
 
     if mask is not None:

@@ -81,14 +81,16 @@ def _read(item: Item) -> tuple[np.ndarray, int]:
     return read_audio_channels(item.path)
 
 
+def _read_side(item: Item, side: str) -> tuple[np.ndarray, int]:
+    loaded, error = _guarded(lambda: _read(item))
+    if error or loaded is None:
+        raise InputError(f"{side}: {error}")
+    return loaded
+
+
 def _prepare_pair(ref: Item, gen: Item, spec: KldVariant, rate: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Both sides prepared; with ``spec.same_length`` both are first cut to the shorter clip."""
-    (r_wave, r_sr), r_err = _guarded(lambda: _read(ref))
-    if r_err:
-        raise InputError(f"reference: {r_err}")
-    (g_wave, g_sr), g_err = _guarded(lambda: _read(gen))
-    if g_err:
-        raise InputError(f"generated: {g_err}")
+    (r_wave, r_sr), (g_wave, g_sr) = _read_side(ref, "reference"), _read_side(gen, "generated")
     if spec.same_length:
         seconds = min(r_wave.shape[1] / r_sr, g_wave.shape[1] / g_sr)
         r_wave, g_wave = r_wave[:, : int(round(seconds * r_sr))], g_wave[:, : int(round(seconds * g_sr))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 
@@ -41,11 +42,13 @@ def _frechet_from_stats(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, c
     from scipy import linalg
 
     diff = mu_a - mu_b
-    covmean = linalg.sqrtm(cov_a @ cov_b)
-    if not np.isfinite(covmean).all():
-        log.warning("FD: sqrtm of the covariance product is not finite; adding %g to the diagonals", _DIAG_EPS)
-        offset = np.eye(cov_a.shape[0]) * _DIAG_EPS
-        covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    with warnings.catch_warnings():  # singular products are common (few items, many dims); handled below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(cov_a @ cov_b)
+        if not np.isfinite(covmean).all():
+            log.warning("FD: sqrtm of the covariance product is not finite; adding %g to the diagonals", _DIAG_EPS)
+            offset = np.eye(cov_a.shape[0]) * _DIAG_EPS
+            covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
     if np.iscomplexobj(covmean):
         worst = float(np.max(np.abs(np.diagonal(covmean).imag)))
         if worst > _IMAG_TOL:

@@ -126,7 +126,7 @@ def test_auto_falls_back_with_one_log_message_per_reason(
 
     monkeypatch.setattr(core, "_logged_reasons", set())
     with caplog.at_level(logging.INFO, logger="genav.attention.core"):
-        picks = [core._auto(FakeCudaTensor(), None, None) for _ in range(3)]
+        picks = [core._auto(FakeCudaTensor(), None) for _ in range(3)]
     assert picks == ["sdpa"] * 3
     records = [r for r in caplog.records if "instead of xformers" in r.getMessage()]
     assert len(records) == 1 and "CUDA" in records[0].getMessage()
@@ -140,7 +140,7 @@ def test_auto_prefers_xformers_on_cuda_when_it_suits(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(core, "unavailable_reason", lambda name, device: None)
     monkeypatch.setattr(core, "_logged_reasons", set())
-    assert core._auto(FakeCudaTensor(), None, None) == "xformers"
-    assert core._auto(FakeCudaTensor(), None, torch.ones(1, 4, dtype=torch.bool)) == "sdpa"  # masks -> sdpa
+    assert core._auto(FakeCudaTensor(), None) == "xformers"
+    assert core._auto(FakeCudaTensor(), torch.ones(1, 4, dtype=torch.bool)) == "sdpa"  # masks -> sdpa
     FakeCudaTensor.dtype = torch.float32
-    assert core._auto(FakeCudaTensor(), None, None) == "sdpa"
+    assert core._auto(FakeCudaTensor(), None) == "sdpa"

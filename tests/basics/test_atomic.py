@@ -25,6 +25,7 @@ def test_existing_output_needs_overwrite(tmp_path):
     assert target.read_text() == "old"
     atomic_write_text(target, "new", overwrite=True)
     assert target.read_text() == "new"
+    assert target.stat().st_mode & 0o644 == 0o644  # readable like any file, not mkstemp's 0600
 
 
 def test_empty_result_is_an_error(tmp_path):

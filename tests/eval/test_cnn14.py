@@ -11,6 +11,7 @@ import torch
 
 from genav.errors import CheckpointError
 from genav.eval.cnn14 import CNN14_16K, CNN14_32K, Cnn14, FrontEndSpec, LogMelFrontEnd, load_cnn14
+from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 
 def _official_state(spec: FrontEndSpec) -> dict[str, torch.Tensor]:

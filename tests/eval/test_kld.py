@@ -9,6 +9,7 @@ import torch
 from genav.errors import InputError
 from genav.eval.audio_prep import Preparation, prepare_audio, segment, sinc_resample
 from genav.eval.kld import KLD_VARIANTS, get_variant, kl_divergence, kl_per_pair
+from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 
 def _onehot_logits(n: int, cls: int, classes: int = 527) -> np.ndarray:

@@ -96,3 +96,15 @@ def test_genav_attention_matches_diffusers(pipe):
         finally:
             dit.set_attn_processor(saved)
     torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-4)
+
+
+def test_save_pretrained_round_trip_and_to(pipe, tmp_path):
+    from genav.pipelines import TextToAudioPipeline
+
+    a = pipe("wind", duration=0.5, num_steps=2, seed=1)
+    assert pipe.to("cpu", "float32") is pipe
+    folder = pipe.save_pretrained(tmp_path / "copy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = TextToAudioPipeline.from_pretrained(folder, device="cpu", dtype="float32")
+    np.testing.assert_array_equal(again("wind", duration=0.5, num_steps=2, seed=1).audio, a.audio)

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from genav.media import probe, read_audio
 
@@ -152,3 +153,16 @@ def test_v2a_prompt_video_and_scales_matter(v2a, small_video):
     assert arr.audio.shape == (2, 1, 2 * v2a.sample_rate) and arr.seeds == [0, 1]
     dark = v2a(np.zeros_like(frames), fps=probe(small_video).fps, num_steps=STEPS, seed=0, duration=2.0)
     assert not np.allclose(arr.audio[0], dark.audio[0])
+
+
+def test_to_dtype_and_back():
+    from genav.pipelines import TextToAudioPipeline
+
+    pipe = TextToAudioPipeline.from_pretrained("debug-foley", device="cpu", dtype="float32")
+    ref = pipe("a bell", duration=0.5, num_steps=STEPS, seed=0)
+    assert pipe.to("cpu", "bfloat16") is pipe and pipe.dtype.is_floating_point
+    half = pipe("a bell", duration=0.5, num_steps=STEPS, seed=0)
+    assert half.metadata["dtype"] == "bfloat16" and half.audio.dtype == np.float32
+    assert half.audio.shape == ref.audio.shape and np.isfinite(half.audio).all()
+    assert not np.array_equal(half.audio, ref.audio)  # the model really ran in bfloat16
+    assert pipe.to(dtype="float32").model.final.proj.weight.dtype == torch.float32

@@ -82,7 +82,7 @@ def test_cli_unknown_recipe_key_is_one_line(tmp_path: Path) -> None:
     data["stepz"] = 3
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
-    env = {**os.environ, "GENAV_DEBUG": ""}
+    env = {**os.environ, "GENAV_DEBUG": "", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "genav", "train", "foley", "--recipe", str(path), "--out", str(tmp_path / "o")],
         capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
