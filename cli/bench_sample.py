@@ -31,6 +31,6 @@ def register(app: typer.Typer) -> None:
         else:
             flat = {k: v for k, v in result.items() if not isinstance(v, (dict, list))}
             echo_table([flat], list(flat))
-            for key, value in result.items():
+            for value in result.values():
                 if isinstance(value, dict):
                     echo_table([value], list(value))

@@ -67,6 +67,8 @@ def foley(
         progress=not quiet,
     )
     res = run.result
+    if not run.main_process:
+        return
     loss = "n/a" if res.val_loss is None else f"{res.val_loss:.4f}"
     typer.echo(
         f"trained {run.parameters:,} parameters for {res.step} steps in {res.seconds:.1f} s "
@@ -96,3 +98,9 @@ def step_time(
             f"{res['parameters']:,} parameters, batch {res['batch_size']} x {res['seconds_of_audio']:g} s on "
             f"{res['device']}: {res['step_seconds']:.3f} s per training step"
         )
+
+
+# `genav train tagger` (the genav tagger, issue 5) lives in train_tagger.py.
+from genav.cli import train_tagger as _train_tagger  # noqa: E402
+
+_train_tagger.register(app)

@@ -24,11 +24,17 @@ def tagger_command(
     epochs: int = typer.Option(60, "--epochs", min=1, help="Training epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the initialisation and the batches."),
     holdout: float = typer.Option(0.2, "--holdout", min=0.0, max=0.5, help="Held-out share per class."),
+    threads: int = typer.Option(
+        1, "--threads", min=1, help="Torch CPU threads (1: the same numbers on every machine, and no OpenMP "
+        "spinning when other processes share the cores)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing model folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the result line."),
 ) -> None:
     """Train the genav tagger on labelled SFX (+ synthetic-world clips); writes config, weights, model card."""
     import logging
+
+    import torch
 
     from genav.errors import OutputExistsError
     from genav.eval.tagger_train import TrainSettings, train_and_save
@@ -36,6 +42,7 @@ def tagger_command(
     if (out / "model.safetensors").exists() and not overwrite:
         raise OutputExistsError(out)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    torch.set_num_threads(threads)
     extra = _synth_clips(synth_per_type, seed) if synth_per_type else []
     command = "genav " + shlex.join(sys.argv[1:]) if sys.argv[1:] else None
     result = train_and_save(
@@ -51,8 +58,8 @@ def tagger_command(
 def _synth_clips(per_type: int, seed: int) -> list:
     """Single-source clips of each event type of the synthetic world (no textures, no distractors)."""
     from genav.data.synth import EVENT_TYPES, SynthSettings, generate_clip
-    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT
     from genav.eval.tagger import TaggerConfig
+    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT
     from genav.eval.tagger_train import LabelledClip
 
     rate = TaggerConfig().sample_rate

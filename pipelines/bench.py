@@ -86,7 +86,10 @@ class ForwardProbe:
         self.seconds += time.perf_counter() - self._begin
 
     def __enter__(self) -> ForwardProbe:
-        self._handles = [self.model.register_forward_pre_hook(self._pre), self.model.register_forward_hook(self._post)]
+        self._handles = [
+            self.model.register_forward_pre_hook(self._pre),
+            self.model.register_forward_hook(self._post),
+        ]
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -132,7 +135,9 @@ def build_bench_pipeline(model: str, *, video: bool, device: str, dtype: str) ->
     begin = time.perf_counter()
     config = PRESETS[model]()
     net = random_model(config)
-    comps = FoleyComponents(net, build_codec(config.codec), text_encoder_for(config), f"{model}-random", state_checksum(net))
+    comps = FoleyComponents(
+        net, build_codec(config.codec), text_encoder_for(config), f"{model}-random", state_checksum(net)
+    )
     return cls(comps, device=device, dtype=dtype, load_seconds=time.perf_counter() - begin)
 
 
@@ -141,7 +146,9 @@ def _noise_clip(path: Path, seconds: float, fps: float, size: tuple[int, int]) -
     from genav.media import write_video
 
     rng = np.random.default_rng(0)
-    frames = ((rng.random((size[1], size[0], 3)) * 255).astype(np.uint8) for _ in range(int(round(seconds * fps))))
+    frames = (
+        (rng.random((size[1], size[0], 3)) * 255).astype(np.uint8) for _ in range(int(round(seconds * fps)))
+    )
     return write_video(path, frames, fps)
 
 
@@ -173,12 +180,26 @@ def bench_sample(
     pipe = build_bench_pipeline(model, video=video, device=str(dev), dtype=dtype)
     backend = use_backend(attention_backend) if attention_backend else nullcontext()
     with tempfile.TemporaryDirectory(prefix="genav-bench-") as tmp, backend:
-        clip = _noise_clip(Path(tmp) / "bench.mp4", duration, pipe.config.video.fps, (128, 96)) if video else None
+        clip = (
+            _noise_clip(Path(tmp) / "bench.mp4", duration, pipe.config.video.fps, (128, 96))
+            if video
+            else None
+        )
 
         def run(steps_: int) -> Any:
             if video:
-                return pipe(clip, prompt=BENCH_PROMPT, duration=duration, num_steps=steps_, guidance_scale=cfg, seed=0, method=method)
-            return pipe(BENCH_PROMPT, duration=duration, num_steps=steps_, guidance_scale=cfg, seed=0, method=method)
+                return pipe(
+                    clip,
+                    prompt=BENCH_PROMPT,
+                    duration=duration,
+                    num_steps=steps_,
+                    guidance_scale=cfg,
+                    seed=0,
+                    method=method,
+                )
+            return pipe(
+                BENCH_PROMPT, duration=duration, num_steps=steps_, guidance_scale=cfg, seed=0, method=method
+            )
 
         if warmup:
             run(1)
@@ -202,7 +223,9 @@ def _report(pipe: FoleyPipeline, out: Any, probe: ForwardProbe, dev: torch.devic
     flops_forward, flops_total = probe.flops()
     matmul_fp32 = measure_matmul_flops(dev, torch.float32, n=matmul_size)
     run_dtype = select_dtype(dtype, dev)
-    matmul_run = matmul_fp32 if run_dtype == torch.float32 else measure_matmul_flops(dev, run_dtype, n=matmul_size)
+    matmul_run = (
+        matmul_fp32 if run_dtype == torch.float32 else measure_matmul_flops(dev, run_dtype, n=matmul_size)
+    )
     achieved = flops_total / probe.seconds if probe.seconds > 0 else 0.0
     return {
         **settings,
@@ -260,5 +283,10 @@ def bench_v2a_memory(durations: tuple[float, ...] = (8.0, 60.0), *, model: str =
             result = json.loads(proc.stdout.strip().splitlines()[-1])
             peaks[f"{seconds:g}"] = result["peak_rss_kb"] / 1024
     values = list(peaks.values())
-    return {"model": model, "peak_rss_mb": peaks, "ratio": values[-1] / values[0], "fps": fps, "size": list(size)}
-
+    return {
+        "model": model,
+        "peak_rss_mb": peaks,
+        "ratio": values[-1] / values[0],
+        "fps": fps,
+        "size": list(size),
+    }

@@ -25,7 +25,9 @@ DEBUG_CODEC = MelCodecConfig(sample_rate=16000, n_fft=1024, hop_length=256, n_me
 DEBUG_FOLEY_CONFIG = debug_config(codec=DEBUG_CODEC)
 
 
-def random_model(config: AudioMMDiTConfig, seed: int = DEBUG_SEED, *, zero_init_std: float = 0.05) -> AudioMMDiT:
+def random_model(
+    config: AudioMMDiTConfig, seed: int = DEBUG_SEED, *, zero_init_std: float = 0.05
+) -> AudioMMDiT:
     """An :class:`AudioMMDiT` with seeded random weights, including its zero-initialised layers."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -42,7 +44,9 @@ def build_debug_foley() -> FoleyComponents:
     """The ``debug-foley`` model: tiny MM-DiT + mel codec (Griffin-Lim) + hash text encoder."""
     model = random_model(DEBUG_FOLEY_CONFIG)
     codec = MelCodec(DEBUG_CODEC)
-    return FoleyComponents(model, codec, text_encoder_for(DEBUG_FOLEY_CONFIG), "debug-foley", state_checksum(model))
+    return FoleyComponents(
+        model, codec, text_encoder_for(DEBUG_FOLEY_CONFIG), "debug-foley", state_checksum(model)
+    )
 
 
 DEBUG_FOLEY = register_model(

@@ -103,7 +103,9 @@ def route_attention(transformer: torch.nn.Module, backend: str | None = None) ->
 def folder_checksum(folder: Path, length: int = 16) -> str:
     """sha256 over the checksums of every weight and config file in a diffusers folder."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".json")):
+    for path in sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".json")
+    ):
         digest.update(f"{path.relative_to(folder)}:{file_checksum(path)}".encode())
     return digest.hexdigest()[:length]
 
@@ -122,7 +124,9 @@ class DiffusersTextToAudioPipeline:
         self.attention_layers = route_attention(pipe.transformer)
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, *, device: str = "auto", dtype: str = "auto") -> DiffusersTextToAudioPipeline:
+    def from_pretrained(
+        cls, folder: str | Path, *, device: str = "auto", dtype: str = "auto"
+    ) -> DiffusersTextToAudioPipeline:
         begin = time.perf_counter()
         folder = Path(folder)
         index_path = folder / "model_index.json"
@@ -130,26 +134,34 @@ class DiffusersTextToAudioPipeline:
             raise CheckpointError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
         kind = json.loads(index_path.read_text()).get("_class_name")
         if kind not in SUPPORTED:
-            raise CheckpointError(f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: {', '.join(SUPPORTED)}")
+            raise CheckpointError(
+                f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: {', '.join(SUPPORTED)}"
+            )
         import diffusers
 
         dev = select_device(device)
         torch_dtype = select_dtype(dtype, dev)
         try:
-            pipe = getattr(diffusers, kind).from_pretrained(str(folder), torch_dtype=torch_dtype, local_files_only=True)
+            pipe = getattr(diffusers, kind).from_pretrained(
+                str(folder), torch_dtype=torch_dtype, local_files_only=True
+            )
         except (OSError, ValueError, KeyError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"could not load the diffusers pipeline in {folder}: {first}") from None
         pipe.to(dev)
         # the VAE is kept in float32: Oobleck is not reliable in half precision (see genav.codecs)
         pipe.vae.to(torch.float32)
-        return cls(pipe, name=folder.name, checksum=folder_checksum(folder), load_seconds=time.perf_counter() - begin)
+        return cls(
+            pipe, name=folder.name, checksum=folder_checksum(folder), load_seconds=time.perf_counter() - begin
+        )
 
     def save_pretrained(self, folder: str | Path) -> Path:
         self.pipe.save_pretrained(str(folder))
         return Path(folder)
 
-    def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> DiffusersTextToAudioPipeline:
+    def to(
+        self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None
+    ) -> DiffusersTextToAudioPipeline:
         """Move the pipeline (the VAE stays float32)."""
         dev = select_device(device) if isinstance(device, str) else (device or self.device)
         dt = select_dtype(dtype, torch.device(dev)) if isinstance(dtype, str) else dtype

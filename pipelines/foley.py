@@ -81,9 +81,13 @@ def load_foley_folder(folder: Path) -> FoleyComponents:
     config, state = load_model_folder(folder, AudioMMDiTConfig)
     model = AudioMMDiT(config)
     load_state_strict(model, state, source=str(folder))
-    codec = load_codec(folder / CODEC_FOLDER) if (folder / CODEC_FOLDER).is_dir() else build_codec(config.codec)
+    codec = (
+        load_codec(folder / CODEC_FOLDER) if (folder / CODEC_FOLDER).is_dir() else build_codec(config.codec)
+    )
     model.check_codec(codec)
-    return FoleyComponents(model, codec, text_encoder_for(config, folder), folder.name, file_checksum(folder / WEIGHTS_NAME))
+    return FoleyComponents(
+        model, codec, text_encoder_for(config, folder), folder.name, file_checksum(folder / WEIGHTS_NAME)
+    )
 
 
 def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: int) -> list[int]:
@@ -91,7 +95,10 @@ def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: in
     if seed is not None:
         return [int(seed) + i for i in range(count)]
     if generator is not None:
-        return [int(v) for v in torch.randint(0, 2**31 - 1, (count,), generator=generator, device=generator.device)]
+        return [
+            int(v)
+            for v in torch.randint(0, 2**31 - 1, (count,), generator=generator, device=generator.device)
+        ]
     return [secrets.randbelow(2**31 - 1) for _ in range(count)]
 
 
@@ -179,7 +186,9 @@ class FoleyPipeline:
 
     # -- loading and saving ----------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, *, device: str = "auto", dtype: str = "auto") -> FoleyPipeline:
+    def from_pretrained(
+        cls, name_or_path: str | Path, *, device: str = "auto", dtype: str = "auto"
+    ) -> FoleyPipeline:
         """A pipeline from a registered name (``debug-foley``, embedded defaults) or a model folder."""
         begin = time.perf_counter()
         entry = resolve_model(name_or_path)
@@ -189,7 +198,9 @@ class FoleyPipeline:
     @classmethod
     def _load_entry(cls, entry: ModelEntry) -> FoleyComponents:
         if entry.family != "foley":
-            raise UnknownModelError(f"model {entry.name!r} is a {entry.family} model, not a foley (audio MM-DiT) model")
+            raise UnknownModelError(
+                f"model {entry.name!r} is a {entry.family} model, not a foley (audio MM-DiT) model"
+            )
         if entry.builder is not None:
             return entry.builder()
         assert entry.path is not None
@@ -217,7 +228,9 @@ class FoleyPipeline:
             f"- max duration per window: {config.max_duration} s\n"
         )
 
-    def to(self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None) -> FoleyPipeline:
+    def to(
+        self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None
+    ) -> FoleyPipeline:
         """Move the model (to ``dtype`` too); codec and text encoder stay float32 on the same device."""
         if device is not None:
             self.device = select_device(device) if isinstance(device, str) else torch.device(device)
@@ -254,7 +267,9 @@ class FoleyPipeline:
         emb = self.text_encoder.encode(prompts)
         return TextEmbedding(*(t.repeat_interleave(repeat, 0) for t in (emb.tokens, emb.mask, emb.pooled)))
 
-    def negative_embedding(self, negative: str | list[str] | None, rows: int, repeat: int) -> TextEmbedding | None:
+    def negative_embedding(
+        self, negative: str | list[str] | None, rows: int, repeat: int
+    ) -> TextEmbedding | None:
         """The negative prompt's embedding for ``rows * repeat`` outputs (one string serves all)."""
         items = prompt_list(negative, required=False)
         if items is None:
@@ -276,7 +291,9 @@ class FoleyPipeline:
             raise InputError(f"unknown sampling method {method!r}; choose one of {', '.join(METHODS)}")
         if num_steps < 1:
             raise InputError(f"num_steps must be at least 1, got {num_steps}")
-        stacked, plan = guidance_conditioning(cond, negative=negative, text_scale=text_scale, video_scale=video_scale)
+        stacked, plan = guidance_conditioning(
+            cond, negative=negative, text_scale=text_scale, video_scale=video_scale
+        )
         stacked = stacked.to(self.device, self.dtype)
 
         def batched(x: Tensor, t: Tensor) -> Tensor:
@@ -289,8 +306,10 @@ class FoleyPipeline:
         total = total_steps or num_steps
         callback = None
         if progress is not None:
+
             def callback(step: int, _n: int, _t: float, _x: Tensor) -> None:
                 progress(step_offset + step, total)
+
         return sample(velocity, noise, steps=num_steps, method=method, callback=callback)
 
     def decode(self, latents: Tensor, n_samples: int) -> np.ndarray:
@@ -308,7 +327,9 @@ class FoleyPipeline:
     def n_samples_for(self, seconds: float) -> int:
         return int(round(seconds * self.sample_rate))
 
-    def build_output(self, audio: np.ndarray, seeds: list[int], settings: dict[str, Any], timer: PhaseTimer) -> AudioOutput:
+    def build_output(
+        self, audio: np.ndarray, seeds: list[int], settings: dict[str, Any], timer: PhaseTimer
+    ) -> AudioOutput:
         """An :class:`AudioOutput` whose metadata records model, settings, seeds and timings."""
         return make_output(
             audio, sample_rate=self.sample_rate, seeds=seeds, task=self.task, model=self.model_name,

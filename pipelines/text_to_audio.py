@@ -79,7 +79,9 @@ class TextToAudioPipeline(FoleyPipeline):
         with timer("encode_conditions"):
             text = self.encode_prompts(prompts, num_outputs)
             negative = self.negative_embedding(negative_prompt, len(prompts), num_outputs)
-            cond = make_conditioning(duration, text=text, frame_rate=self.frame_rate, batch=rows, device=self.device)
+            cond = make_conditioning(
+                duration, text=text, frame_rate=self.frame_rate, batch=rows, device=self.device
+            )
         with timer("sampling"):
             noise = seeded_noise(seeds, (self.config.latent_dim, cond.audio_mask.shape[1]))
             latents = self.sample_latents(cond, noise, negative=negative, num_steps=num_steps, method=method,

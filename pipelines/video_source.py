@@ -93,5 +93,7 @@ class ArrayVideoSource(VideoSource):
             elif frame.dtype != np.uint8:
                 raise InputError(f"video frames must be uint8 or float in [0, 1], got {frame.dtype}")
             shrink = self.size[0] <= frame.shape[1] and self.size[1] <= frame.shape[0]
-            out.append(cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC))
+            out.append(
+                cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+            )
         return np.stack(out)

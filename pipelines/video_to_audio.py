@@ -103,7 +103,13 @@ class VideoToAudioPipeline(FoleyPipeline):
         seeds = resolve_seeds(seed, generator, num_outputs)
         scales = {"text_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
                   "video_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale}  # fmt: skip
-        sampling = {"negative": negative, "num_steps": num_steps, "method": method, "progress": progress, **scales}
+        sampling = {
+            "negative": negative,
+            "num_steps": num_steps,
+            "method": method,
+            "progress": progress,
+            **scales,
+        }
         wave = self._generate(source, windows, duration, text, seeds, sampling, timer)
         settings = {
             "video": str(video) if not isinstance(video, np.ndarray) else f"array{tuple(video.shape)}@{fps}fps",
@@ -154,7 +160,9 @@ class VideoToAudioPipeline(FoleyPipeline):
     def _plan(self, duration: float, window: float | None, overlap: float) -> list[Window]:
         window = self.max_duration if window is None else float(window)
         if not 0 < window <= self.max_duration + 1e-9:
-            raise InputError(f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}")
+            raise InputError(
+                f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}"
+            )
         window_frames = int(math.floor(window * self.frame_rate + 1e-6))
         overlap_frames = max(1, int(round(overlap * self.frame_rate)))
         return plan_windows(self.frames_for(duration), window_frames, overlap_frames)

@@ -41,7 +41,9 @@ def plan_windows(total: int, window: int, overlap: int) -> list[Window]:
     if total <= window:
         return [Window(0, 0, total, 0)]
     if not 0 < overlap < window:
-        raise InputError(f"window overlap must be > 0 and shorter than the window ({overlap} vs {window} frames)")
+        raise InputError(
+            f"window overlap must be > 0 and shorter than the window ({overlap} vs {window} frames)"
+        )
     hop = window - overlap
     out = [Window(0, 0, window, 0)]
     while out[-1].end < total:
@@ -90,11 +92,15 @@ class WaveAssembler:
     def add(self, start: int, chunk: np.ndarray) -> None:
         """Place ``chunk`` at sample ``start``; the part before :attr:`written` is crossfaded in."""
         if start > self.written:
-            raise InputError(f"gap in the windows: chunk starts at {start}, only {self.written} samples written")
+            raise InputError(
+                f"gap in the windows: chunk starts at {start}, only {self.written} samples written"
+            )
         end = min(start + chunk.shape[-1], self.wave.shape[-1])
         chunk = chunk[..., : end - start]
         shared = min(self.written, end) - start
         if shared > 0:
-            self.wave[..., start : start + shared] = crossfade(self.wave[..., start : start + shared], chunk[..., :shared])
+            self.wave[..., start : start + shared] = crossfade(
+                self.wave[..., start : start + shared], chunk[..., :shared]
+            )
         self.wave[..., start + shared : end] = chunk[..., shared:]
         self.written = max(self.written, end)

@@ -152,7 +152,7 @@ def evaluate_kld(
     ref_list: list[np.ndarray] = []
     gen_list: list[np.ndarray] = []
     owners: list[int] = []
-    for name, (pair, error) in zip(paired, loaded):
+    for name, (pair, error) in zip(paired, loaded, strict=True):
         if pair is not None:
             error = _length_error(pair[0], clf)
             error = f"reference: {error}" if error else _side("generated", _length_error(pair[1], clf))
@@ -208,7 +208,7 @@ def _features(
     items = collect_items(folder)
     loaded = _parallel(lambda item: prepare_audio(*_read(item), prep, clf.sample_rate)[0], items, workers)
     rows, names, waves = [], [], []
-    for item, (wave, error) in zip(items, loaded):
+    for item, (wave, error) in zip(items, loaded, strict=True):
         error = error or (clf.too_short(wave) if wave is not None else None)
         rows.append({"name": item.name, "set": set_name, "error": error})
         if not error:
@@ -277,7 +277,7 @@ def evaluate_is(
     rows, names, logits, _ = _features(gen_dir, clf, prep, "gen", workers)
     result, value_error = _guarded(lambda: inception_score(logits, splits=splits, names=names))
     classes = _class_names(clf)
-    top = dict(zip(names, (classes[int(i)] for i in logits.argmax(axis=1)))) if len(names) else {}
+    top = {n: classes[int(i)] for n, i in zip(names, logits.argmax(axis=1), strict=True)}
     for row in rows:
         row["top_class"] = top.get(row["name"])
     report = _header("is", clf)

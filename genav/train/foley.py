@@ -39,6 +39,7 @@ class FoleyRun:
     parameters: int
     train_items: int
     val_items: int
+    main_process: bool = True
 
 
 def model_config_of(recipe: Recipe) -> AudioMMDiTConfig:
@@ -191,7 +192,8 @@ def train_foley(
         save_model_folder(out, cfg, trainer.ema.state_dict(), model_card=card)
         log.info("wrote model folder %s", out)
     acc.wait_for_everyone()
-    return FoleyRun(out, result, model.num_parameters(), len(train_set), len(val_set) if val_set else 0)
+    return FoleyRun(out, result, model.num_parameters(), len(train_set), len(val_set) if val_set else 0,
+                    main_process=acc.is_main_process)
 
 
 def _fmt(x: float | None) -> str:

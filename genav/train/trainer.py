@@ -98,12 +98,20 @@ def batch_indices(step: int, batch_size: int, num_items: int, seed: int) -> list
 
 
 def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Any:
-    """An ``accelerate.Accelerator`` (``device='cpu'`` forces the CPU)."""
+    """An ``accelerate.Accelerator``; ``device`` is checked (``cuda`` without a GPU is an error).
+
+    On a machine without an accelerator, ``auto`` means the CPU, so that several processes
+    started by ``torchrun``/``accelerate launch`` train data-parallel over gloo.
+    """
     from accelerate import Accelerator, DistributedDataParallelKwargs
+
+    from genav.runtime import select_device
+
+    chosen = select_device(device)
 
     # Rows without video (or text) leave some weights unused in a step; DDP must allow that.
     ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
-    return Accelerator(mixed_precision=mixed_precision, cpu=(device == "cpu"), kwargs_handlers=[ddp])
+    return Accelerator(mixed_precision=mixed_precision, cpu=(chosen.type == "cpu"), kwargs_handlers=[ddp])
 
 
 class Trainer:

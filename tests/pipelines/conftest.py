@@ -33,7 +33,9 @@ def v2a():
     return VideoToAudioPipeline.from_pretrained("debug-foley", device="cpu", dtype="float32")
 
 
-def make_video(path: Path, seconds: float, *, fps: float = 8.0, size: tuple[int, int] = (32, 24), seed: int = 0) -> Path:
+def make_video(
+    path: Path, seconds: float, *, fps: float = 8.0, size: tuple[int, int] = (32, 24), seed: int = 0
+) -> Path:
     """A small mp4 of a bright square moving over noise (``seconds`` long, no audio)."""
     from genav.media import write_video
 

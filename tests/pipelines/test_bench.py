@@ -31,8 +31,9 @@ def test_bench_sample_v2a_times_the_mux():
 
 
 def test_flop_count_includes_attention():
-    from genav.pipelines.bench import ForwardProbe  # noqa: F401  (registers the CPU flash formula)
     from torch.utils.flop_counter import FlopCounterMode
+
+    from genav.pipelines.bench import ForwardProbe  # noqa: F401  (registers the CPU flash formula)
 
     q = torch.randn(1, 4, 128, 16)
     with FlopCounterMode(display=False) as counter:

@@ -42,7 +42,9 @@ def test_loads_through_the_registry_path_as_diffusers(pipe, tiny_folder):
 
 def test_exact_duration_without_denoising_a_longer_window(pipe):
     lengths = []
-    hook = pipe.pipe.transformer.register_forward_hook(lambda _m, args, _kw: lengths.append(args[0].shape[-1]))
+    hook = pipe.pipe.transformer.register_forward_hook(
+        lambda _m, args, _kw: lengths.append(args[0].shape[-1])
+    )
     try:
         out = pipe("a dog barks", duration=1.5, num_steps=3, seed=0)
     finally:
@@ -85,8 +87,12 @@ def test_genav_attention_matches_diffusers(pipe):
     glob = torch.randn(1, 1, dit.config.global_states_input_dim, generator=torch.Generator().manual_seed(2))
     from diffusers.models.embeddings import get_1d_rotary_pos_embed
 
-    rope = get_1d_rotary_pos_embed(pipe.pipe.rotary_embed_dim, 41, use_real=True, repeat_interleave_real=False)
-    kwargs = dict(encoder_hidden_states=ctx, global_hidden_states=glob, rotary_embedding=rope, return_dict=False)
+    rope = get_1d_rotary_pos_embed(
+        pipe.pipe.rotary_embed_dim, 41, use_real=True, repeat_interleave_real=False
+    )
+    kwargs = dict(
+        encoder_hidden_states=ctx, global_hidden_states=glob, rotary_embedding=rope, return_dict=False
+    )
     with torch.no_grad():
         ours = dit(x, torch.tensor([0.5]), **kwargs)[0]
         saved = dict(dit.attn_processors)
