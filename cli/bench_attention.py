@@ -96,6 +96,6 @@ def register(app: typer.Typer) -> None:
             f"torch {machine['torch']} ({machine['torch_threads']} threads)"
         )
         typer.echo(
-            "peak-memory growth exponent between lengths (1 = linear, 2 = quadratic): "
+            "peak-memory growth exponent, log-log fit over lengths (1 = linear, 2 = quadratic): "
             + ", ".join(f"{k} {v}" for k, v in growth.items())
         )

@@ -49,8 +49,9 @@ def synth(
     size: str = typer.Option("64", "--size", help="Frame size: N or WxH (even numbers)."),
     sample_rate: int = typer.Option(16000, "--sample-rate", help="Audio sample rate in Hz."),
     events: str = typer.Option("2,5", "--events", help="Events per clip: N or LO,HI."),
-    difficulty: float = typer.Option(0.0, "--difficulty", help="0..1: chance of silent distractor motion "
-                                      "and of off-screen sounds."),
+    difficulty: float = typer.Option(
+        0.0, "--difficulty", help="0..1: chance of silent distractor motion and of off-screen sounds."
+    ),
     p_texture: float = typer.Option(0.4, "--p-texture", help="Chance of a rain/wind/crowd background."),
     p_offscreen: float = typer.Option(0.5, "--p-offscreen", help="Chance that the background is off-screen."),
     types: str | None = typer.Option(None, "--types", help="Comma-separated event types (default: all)."),
@@ -67,11 +68,20 @@ def synth(
 
     width, height = _size(size)
     settings = SynthSettings(
-        duration=duration, fps=fps, width=width, height=height, sample_rate=sample_rate, n_events=_pair(events),
-        difficulty=difficulty, p_texture=p_texture, p_offscreen=p_offscreen, max_sources=max_sources,
+        duration=duration,
+        fps=fps,
+        width=width,
+        height=height,
+        sample_rate=sample_rate,
+        n_events=_pair(events),
+        difficulty=difficulty,
+        p_texture=p_texture,
+        p_offscreen=p_offscreen,
+        max_sources=max_sources,
         event_types=EVENT_TYPES if types is None else tuple(t.strip() for t in types.split(",") if t.strip()),
     )
     start = time.perf_counter()
-    manifest = write_synth_dataset(out, n, seed=seed, split=split, settings=settings, silent=silent,
-                                   overwrite=overwrite, workers=workers)
+    manifest = write_synth_dataset(
+        out, n, seed=seed, split=split, settings=settings, silent=silent, overwrite=overwrite, workers=workers
+    )
     typer.echo(f"wrote {n} clips to {out} in {time.perf_counter() - start:.1f} s; manifest: {manifest}")

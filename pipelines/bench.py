@@ -37,7 +37,11 @@ from genav.runtime import select_device, select_dtype
 log = logging.getLogger(__name__)
 
 # Random-weight configurations by name (the architecture is what a speed benchmark needs).
-PRESETS: dict[str, Callable[[], AudioMMDiTConfig]] = {"tiny": tiny_config, "debug": debug_config}
+PRESETS: dict[str, Callable[[], AudioMMDiTConfig]] = {
+    "mmdit-10m": tiny_config,  # ~10.4M parameters, the embedded default's architecture
+    "tiny": tiny_config,
+    "debug": debug_config,
+}
 BENCH_PROMPT = "footsteps on gravel, then a door slams"
 
 
@@ -108,8 +112,9 @@ class ForwardProbe:
         return first or 0, total
 
 
-def measure_matmul_flops(device: torch.device, dtype: torch.dtype = torch.float32, *, n: int = 2048,
-                         repeats: int = 3) -> float:  # fmt: skip
+def measure_matmul_flops(
+    device: torch.device, dtype: torch.dtype = torch.float32, *, n: int = 2048, repeats: int = 3
+) -> float:
     """Best FLOP/s of an ``n x n`` matmul on ``device`` in ``dtype`` (2 n^3 FLOPs each)."""
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
@@ -128,7 +133,7 @@ def measure_matmul_flops(device: torch.device, dtype: torch.dtype = torch.float3
 
 
 def build_bench_pipeline(model: str, *, video: bool, device: str, dtype: str) -> FoleyPipeline:
-    """A pipeline for ``model``: a preset (random weights, see :data:`PRESETS`) or a registered name/folder."""
+    """A pipeline for ``model``: a preset of :data:`PRESETS` (random weights) or a name/folder."""
     cls = VideoToAudioPipeline if video else TextToAudioPipeline
     if model not in PRESETS:
         return cls.from_pretrained(model, device=device, dtype=dtype)
@@ -162,14 +167,14 @@ def bench_sample(
     dtype: str = "float32",
     video: bool = True,
     method: str = "euler",
-    attention_backend: str | None = None,
+    attention: str | None = None,
     warmup: bool = True,
     matmul_size: int = 2048,
 ) -> dict[str, Any]:
     """Time one generation of ``duration`` s at ``steps`` steps and CFG ``cfg``; returns a JSON-ready dict.
 
     ``video``: video-to-audio on a generated clip (the output muxed into it, which is timed),
-    else text-to-audio. ``attention_backend``: a genav attention backend for the run.
+    else text-to-audio. ``attention``: a genav attention backend for the run.
     ``warmup``: one short untimed generation first (kernels, caches, the prompt's embedding).
     ``matmul_size``: side of the square matmul that measures the device's FLOP/s.
     """
@@ -178,7 +183,7 @@ def bench_sample(
 
     dev = select_device(device)
     pipe = build_bench_pipeline(model, video=video, device=str(dev), dtype=dtype)
-    backend = use_backend(attention_backend) if attention_backend else nullcontext()
+    backend = use_backend(attention) if attention else nullcontext()
     with tempfile.TemporaryDirectory(prefix="genav-bench-") as tmp, backend:
         clip = (
             _noise_clip(Path(tmp) / "bench.mp4", duration, pipe.config.video.fps, (128, 96))
@@ -210,12 +215,32 @@ def bench_sample(
             begin = time.perf_counter()
             mux_audio(clip, out.to_audio(0), Path(tmp) / "out.mp4")
             mux_seconds = time.perf_counter() - begin
-    return _report(pipe, out, probe, dev, dtype, mux_seconds, matmul_size, model=model, steps=steps, cfg=cfg,
-                   video=video, attention_backend=attention_backend)  # fmt: skip
+    return _report(
+        pipe,
+        out,
+        probe,
+        dev,
+        dtype,
+        mux_seconds,
+        matmul_size,
+        model=model,
+        steps=steps,
+        cfg=cfg,
+        video=video,
+        attention=attention,
+    )
 
 
-def _report(pipe: FoleyPipeline, out: Any, probe: ForwardProbe, dev: torch.device, dtype: str,
-            mux_seconds: float | None, matmul_size: int, **settings: Any) -> dict[str, Any]:  # fmt: skip
+def _report(
+    pipe: FoleyPipeline,
+    out: Any,
+    probe: ForwardProbe,
+    dev: torch.device,
+    dtype: str,
+    mux_seconds: float | None,
+    matmul_size: int,
+    **settings: Any,
+) -> dict[str, Any]:
     timings = dict(out.metadata["timings"])
     if mux_seconds is not None:
         timings["mux"] = round(mux_seconds, 6)
@@ -261,12 +286,19 @@ torch.set_num_threads(1)
 from genav.pipelines import VideoToAudioPipeline
 pipe = VideoToAudioPipeline.from_pretrained(sys.argv[2], device="cpu", dtype="float32")
 out = pipe(sys.argv[1], num_steps=int(sys.argv[3]), seed=0)
-print(json.dumps({"peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "seconds": out.duration}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"peak_rss_kb": peak, "seconds": out.duration}))
 """
 
 
-def bench_v2a_memory(durations: tuple[float, ...] = (8.0, 60.0), *, model: str = "debug-foley", num_steps: int = 2,
-                     fps: float = 25.0, size: tuple[int, int] = (320, 240)) -> dict[str, Any]:  # fmt: skip
+def bench_v2a_memory(
+    durations: tuple[float, ...] = (8.0, 60.0),
+    *,
+    model: str = "debug-foley",
+    num_steps: int = 2,
+    fps: float = 25.0,
+    size: tuple[int, int] = (320, 240),
+) -> dict[str, Any]:
     """Peak RSS of video-to-audio on clips of each duration (each in a fresh process).
 
     The clips are ``size`` at ``fps``; ``ratio`` = peak for the longest / peak for the shortest
@@ -276,8 +308,12 @@ def bench_v2a_memory(durations: tuple[float, ...] = (8.0, 60.0), *, model: str =
     with tempfile.TemporaryDirectory(prefix="genav-mem-") as tmp:
         for seconds in durations:
             clip = _noise_clip(Path(tmp) / f"clip{seconds:g}.mp4", seconds, fps, size)
-            proc = subprocess.run([sys.executable, "-c", _CHILD, str(clip), model, str(num_steps)],
-                                  capture_output=True, text=True, check=False)  # fmt: skip
+            proc = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(clip), model, str(num_steps)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode != 0:
                 raise RuntimeError(f"memory benchmark child failed: {proc.stderr.strip().splitlines()[-1:]}")
             result = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -20,8 +20,16 @@ DEBUG_SEED = 1234
 # Latent scaling chosen so that unit-variance latents (what a random model samples) decode to
 # quiet noise peaking below full scale, instead of the very loud noise the sfx-measured
 # statistics would give.
-DEBUG_CODEC = MelCodecConfig(sample_rate=16000, n_fft=1024, hop_length=256, n_mels=32, latent_mean=-9.5,
-                             latent_std=0.6, griffin_lim_iters=8, nnls_iters=8)  # fmt: skip
+DEBUG_CODEC = MelCodecConfig(
+    sample_rate=16000,
+    n_fft=1024,
+    hop_length=256,
+    n_mels=32,
+    latent_mean=-9.5,
+    latent_std=0.6,
+    griffin_lim_iters=8,
+    nnls_iters=8,
+)
 DEBUG_FOLEY_CONFIG = debug_config(codec=DEBUG_CODEC)
 
 

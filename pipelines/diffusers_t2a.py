@@ -47,8 +47,14 @@ class GenavStableAudioAttnProcessor:
     def __init__(self, backend: str | None = None) -> None:
         self.backend = backend
 
-    def __call__(self, attn: Any, hidden_states: torch.Tensor, encoder_hidden_states: torch.Tensor | None = None,
-                 attention_mask: torch.Tensor | None = None, rotary_emb: Any = None) -> torch.Tensor:  # fmt: skip
+    def __call__(
+        self,
+        attn: Any,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        rotary_emb: Any = None,
+    ) -> torch.Tensor:
         from diffusers.models.embeddings import apply_rotary_emb
 
         residual = hidden_states
@@ -135,7 +141,8 @@ class DiffusersTextToAudioPipeline:
         kind = json.loads(index_path.read_text()).get("_class_name")
         if kind not in SUPPORTED:
             raise CheckpointError(
-                f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: {', '.join(SUPPORTED)}"
+                f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: "
+                f"{', '.join(SUPPORTED)}"
             )
         import diffusers
 
@@ -211,8 +218,10 @@ class DiffusersTextToAudioPipeline:
         prompts = prompt_list(prompt, required=True)
         duration = check_duration(duration, self.max_duration, default=DEFAULT_DURATION)
         if method != "euler":
-            raise InputError(f"diffusers pipelines use their own scheduler ({type(self.pipe.scheduler).__name__}); "
-                             f"method {method!r} cannot be chosen")  # fmt: skip
+            raise InputError(
+                f"diffusers pipelines use their own scheduler ({type(self.pipe.scheduler).__name__}); "
+                f"method {method!r} cannot be chosen"
+            )
         if num_steps < 1 or num_outputs < 1:
             raise InputError("num_steps and num_outputs must be at least 1")
         negatives = prompt_list(negative_prompt, required=False)
@@ -226,21 +235,39 @@ class DiffusersTextToAudioPipeline:
         with timer("sampling"):  # diffusers encodes the prompt inside its __call__
             callback = None if progress is None else (lambda i, _t, _x: progress(i + 1, num_steps))
             latents = self.pipe(
-                prompt=prompts, negative_prompt=negatives, audio_end_in_s=duration, num_inference_steps=num_steps,
-                guidance_scale=guidance_scale, num_waveforms_per_prompt=num_outputs,
-                latents=latents.to(self.device, self.dtype), output_type="latent", callback=callback,
+                prompt=prompts,
+                negative_prompt=negatives,
+                audio_end_in_s=duration,
+                num_inference_steps=num_steps,
+                guidance_scale=guidance_scale,
+                num_waveforms_per_prompt=num_outputs,
+                latents=latents.to(self.device, self.dtype),
+                output_type="latent",
+                callback=callback,
                 generator=[torch.Generator().manual_seed(s + 1) for s in seeds],
-            ).audios  # fmt: skip
+            ).audios
         with timer("decode"), torch.no_grad():
             wave = self.pipe.vae.decode(latents.to(torch.float32)).sample[..., :n]
         audio = wave.float().cpu().numpy().astype(np.float32)
         settings = {
-            "prompt": prompts, "negative_prompt": negative_prompt, "duration": duration, "num_steps": num_steps,
-            "guidance_scale": guidance_scale, "num_outputs": num_outputs, "scheduler": type(self.pipe.scheduler).__name__,
+            "prompt": prompts,
+            "negative_prompt": negative_prompt,
+            "duration": duration,
+            "num_steps": num_steps,
+            "guidance_scale": guidance_scale,
+            "num_outputs": num_outputs,
+            "scheduler": type(self.pipe.scheduler).__name__,
             "latent_frames": frames,
-        }  # fmt: skip
+        }
         return make_output(
-            audio, sample_rate=self.sample_rate, seeds=seeds, task=self.task, model=self.model_name,
-            checksum=self.checksum, settings=settings, timings={"load": self.load_seconds, **timer.seconds},
-            device=str(self.device), dtype=str(self.dtype),
-        )  # fmt: skip
+            audio,
+            sample_rate=self.sample_rate,
+            seeds=seeds,
+            task=self.task,
+            model=self.model_name,
+            checksum=self.checksum,
+            settings=settings,
+            timings={"load": self.load_seconds, **timer.seconds},
+            device=str(self.device),
+            dtype=str(self.dtype),
+        )

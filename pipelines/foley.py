@@ -172,8 +172,14 @@ class FoleyPipeline:
 
     task = "foley"
 
-    def __init__(self, components: FoleyComponents, *, device: str | torch.device = "cpu",
-                 dtype: str | torch.dtype = "float32", load_seconds: float = 0.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        components: FoleyComponents,
+        *,
+        device: str | torch.device = "cpu",
+        dtype: str | torch.dtype = "float32",
+        load_seconds: float = 0.0,
+    ) -> None:
         self.model = components.model.eval().requires_grad_(False)
         self.codec = components.codec.eval()
         self.text_encoder = components.text_encoder.eval()
@@ -203,7 +209,8 @@ class FoleyPipeline:
             )
         if entry.builder is not None:
             return entry.builder()
-        assert entry.path is not None
+        if entry.path is None:
+            raise UnknownModelError(f"model {entry.name!r} has neither a folder nor a builder")
         return load_foley_folder(Path(entry.path))
 
     def save_pretrained(self, folder: str | Path, *, model_card: str | None = None) -> Path:
@@ -280,9 +287,21 @@ class FoleyPipeline:
             raise InputError(f"got {len(items)} negative prompts for {rows} prompts")
         return self.encode_prompts(items, repeat)
 
-    def sample_latents(self, cond: Conditioning, noise: Tensor, *, negative: TextEmbedding | None, num_steps: int,
-                       method: str, text_scale: float, video_scale: float | None, known: Tensor | None = None,
-                       progress: ProgressFn | None = None, step_offset: int = 0, total_steps: int | None = None) -> Tensor:  # fmt: skip
+    def sample_latents(
+        self,
+        cond: Conditioning,
+        noise: Tensor,
+        *,
+        negative: TextEmbedding | None,
+        num_steps: int,
+        method: str,
+        text_scale: float,
+        video_scale: float | None,
+        known: Tensor | None = None,
+        progress: ProgressFn | None = None,
+        step_offset: int = 0,
+        total_steps: int | None = None,
+    ) -> Tensor:
         """Guided sampling of latents ``(B, latent_dim, T)`` float32 from ``noise`` (same shape).
 
         ``known`` ``(B, latent_dim, K)``: latents the first K frames must end at (long-video context).
@@ -332,7 +351,14 @@ class FoleyPipeline:
     ) -> AudioOutput:
         """An :class:`AudioOutput` whose metadata records model, settings, seeds and timings."""
         return make_output(
-            audio, sample_rate=self.sample_rate, seeds=seeds, task=self.task, model=self.model_name,
-            checksum=self.checksum, settings=settings, timings={"load": self.load_seconds, **timer.seconds},
-            device=str(self.device), dtype=str(self.dtype),
-        )  # fmt: skip
+            audio,
+            sample_rate=self.sample_rate,
+            seeds=seeds,
+            task=self.task,
+            model=self.model_name,
+            checksum=self.checksum,
+            settings=settings,
+            timings={"load": self.load_seconds, **timer.seconds},
+            device=str(self.device),
+            dtype=str(self.dtype),
+        )

@@ -84,12 +84,25 @@ class TextToAudioPipeline(FoleyPipeline):
             )
         with timer("sampling"):
             noise = seeded_noise(seeds, (self.config.latent_dim, cond.audio_mask.shape[1]))
-            latents = self.sample_latents(cond, noise, negative=negative, num_steps=num_steps, method=method,
-                                          text_scale=guidance_scale, video_scale=None, progress=progress)  # fmt: skip
+            latents = self.sample_latents(
+                cond,
+                noise,
+                negative=negative,
+                num_steps=num_steps,
+                method=method,
+                text_scale=guidance_scale,
+                video_scale=None,
+                progress=progress,
+            )
         with timer("decode"):
             audio = self.decode(latents, self.n_samples_for(duration))
         settings = {
-            "prompt": prompts, "negative_prompt": negative_prompt, "duration": duration, "num_steps": num_steps,
-            "guidance_scale": guidance_scale, "num_outputs": num_outputs, "method": method,
-        }  # fmt: skip
+            "prompt": prompts,
+            "negative_prompt": negative_prompt,
+            "duration": duration,
+            "num_steps": num_steps,
+            "guidance_scale": guidance_scale,
+            "num_outputs": num_outputs,
+            "method": method,
+        }
         return self.build_output(audio, seeds, settings, timer)

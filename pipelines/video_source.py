@@ -25,12 +25,14 @@ class VideoSource:
         self.size = size
 
     def frames(self, start: float, duration: float) -> np.ndarray:
-        """Frames ``(T, H, W, 3)`` uint8 of ``[start, start + duration)``, frame ``j`` at ``start + j / fps``."""
+        """Frames ``(T, H, W, 3)`` uint8 of ``[start, start + duration)``; frame ``j`` is at
+        ``start + j / fps``."""
         raise NotImplementedError
 
     @staticmethod
-    def open(video: str | Path | np.ndarray, *, fps: float | None, model_fps: float,
-             size: tuple[int, int]) -> VideoSource:  # fmt: skip
+    def open(
+        video: str | Path | np.ndarray, *, fps: float | None, model_fps: float, size: tuple[int, int]
+    ) -> VideoSource:
         """A :class:`FileVideoSource` for paths, an :class:`ArrayVideoSource` for arrays (``fps`` needed)."""
         if isinstance(video, np.ndarray):
             if fps is None or not fps > 0:

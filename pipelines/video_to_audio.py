@@ -46,10 +46,13 @@ def video_input_size(config: VideoEncoderConfig) -> tuple[int, int]:
 
 def repeat_video(tokens: VideoTokens, rows: int) -> VideoTokens:
     """Batch-1 video tokens repeated to ``rows`` rows."""
-    return VideoTokens(**{
-        f.name: (v.expand(rows, *v.shape[1:]) if isinstance(v, torch.Tensor) else v)
-        for f in dataclasses.fields(tokens) for v in [getattr(tokens, f.name)]
-    })  # fmt: skip
+    return VideoTokens(
+        **{
+            f.name: (v.expand(rows, *v.shape[1:]) if isinstance(v, torch.Tensor) else v)
+            for f in dataclasses.fields(tokens)
+            for v in [getattr(tokens, f.name)]
+        }
+    )
 
 
 class VideoToAudioPipeline(FoleyPipeline):
@@ -94,15 +97,18 @@ class VideoToAudioPipeline(FoleyPipeline):
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):
-            source = VideoSource.open(video, fps=fps, model_fps=self.config.video.fps,
-                                      size=video_input_size(self.config.video))  # fmt: skip
+            source = VideoSource.open(
+                video, fps=fps, model_fps=self.config.video.fps, size=video_input_size(self.config.video)
+            )
             duration = self._check_duration(duration, source.duration)
             windows = self._plan(duration, window, overlap)
             text = self.encode_prompts(prompts, num_outputs)
             negative = self.negative_embedding(negative_prompt, 1, num_outputs)
         seeds = resolve_seeds(seed, generator, num_outputs)
-        scales = {"text_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
-                  "video_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale}  # fmt: skip
+        scales = {
+            "text_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
+            "video_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
+        }
         sampling = {
             "negative": negative,
             "num_steps": num_steps,
@@ -112,18 +118,35 @@ class VideoToAudioPipeline(FoleyPipeline):
         }
         wave = self._generate(source, windows, duration, text, seeds, sampling, timer)
         settings = {
-            "video": str(video) if not isinstance(video, np.ndarray) else f"array{tuple(video.shape)}@{fps}fps",
-            "prompt": prompts[0] if prompts else None, "negative_prompt": negative_prompt, "duration": duration,
-            "num_steps": num_steps, "guidance_scale": guidance_scale, "text_guidance_scale": scales["text_scale"],
-            "video_guidance_scale": scales["video_scale"], "num_outputs": num_outputs, "method": method,
-            "window": window or self.max_duration, "overlap": overlap,
+            "video": str(video)
+            if not isinstance(video, np.ndarray)
+            else f"array{tuple(video.shape)}@{fps}fps",
+            "prompt": prompts[0] if prompts else None,
+            "negative_prompt": negative_prompt,
+            "duration": duration,
+            "num_steps": num_steps,
+            "guidance_scale": guidance_scale,
+            "text_guidance_scale": scales["text_scale"],
+            "video_guidance_scale": scales["video_scale"],
+            "num_outputs": num_outputs,
+            "method": method,
+            "window": window or self.max_duration,
+            "overlap": overlap,
             "windows": [[w.start / self.frame_rate, w.end / self.frame_rate] for w in windows],
-        }  # fmt: skip
+        }
         return self.build_output(wave, seeds, settings, timer)
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _generate(self, source: VideoSource, windows: list[Window], duration: float, text: TextEmbedding | None,
-                  seeds: list[int], sampling: dict[str, Any], timer: PhaseTimer) -> np.ndarray:  # fmt: skip
+    def _generate(
+        self,
+        source: VideoSource,
+        windows: list[Window],
+        duration: float,
+        text: TextEmbedding | None,
+        seeds: list[int],
+        sampling: dict[str, Any],
+        timer: PhaseTimer,
+    ) -> np.ndarray:
         """Sample and decode window after window; returns the joined wave ``(B, C, N)``."""
         noise = seeded_noise(seeds, (self.config.latent_dim, windows[-1].end))
         assembler = WaveAssembler(len(seeds), self.codec.audio_channels, self.n_samples_for(duration))
@@ -136,9 +159,14 @@ class VideoToAudioPipeline(FoleyPipeline):
             if previous is not None:  # the previous window's latents over the shared frames
                 known = previous[1][..., win.start - previous[0].start :]
             with timer("sampling"):
-                latents = self.sample_latents(cond, noise[..., win.start : win.end], known=known,
-                                              step_offset=win.index * steps, total_steps=steps * len(windows),
-                                              **sampling)  # fmt: skip
+                latents = self.sample_latents(
+                    cond,
+                    noise[..., win.start : win.end],
+                    known=known,
+                    step_offset=win.index * steps,
+                    total_steps=steps * len(windows),
+                    **sampling,
+                )
             with timer("decode"):
                 start = win.start * self.codec.hop_length
                 n = min(self.codec.num_samples(win.frames), assembler.wave.shape[-1] - start)
@@ -167,15 +195,17 @@ class VideoToAudioPipeline(FoleyPipeline):
         overlap_frames = max(1, int(round(overlap * self.frame_rate)))
         return plan_windows(self.frames_for(duration), window_frames, overlap_frames)
 
-    def _window_conditioning(self, source: VideoSource, win: Window, duration: float, text: TextEmbedding | None,
-                             rows: int) -> Conditioning:  # fmt: skip
+    def _window_conditioning(
+        self, source: VideoSource, win: Window, duration: float, text: TextEmbedding | None, rows: int
+    ) -> Conditioning:
         """The conditioning of one window: its video span, the prompt, its length."""
         start = win.start / self.frame_rate
         seconds = min(win.end / self.frame_rate, duration) - start
         span = min(seconds, max(source.duration - start, 1.0 / self.config.video.fps))
         frames = torch.from_numpy(source.frames(start, span))[None].to(self.device)
         tokens = repeat_video(self.model.encode_video(frames), rows)
-        cond = make_conditioning(seconds, text=text, video=tokens, frame_rate=self.frame_rate, batch=rows,
-                                 device=self.device)  # fmt: skip
+        cond = make_conditioning(
+            seconds, text=text, video=tokens, frame_rate=self.frame_rate, batch=rows, device=self.device
+        )
         cond.audio_mask = torch.ones(rows, win.frames, dtype=torch.bool, device=self.device)
         return cond

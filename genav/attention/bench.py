@@ -121,24 +121,26 @@ def bench_attention(
 
 
 def memory_growth(rows: list[dict[str, Any]], floor_mib: float = 1.0) -> dict[str, float | None]:
-    """Per backend, the largest exponent ``p`` with peak ~ length**p between consecutive lengths.
+    """Per backend, the exponent ``p`` of peak ~ length**p: least-squares slope in log-log.
 
-    1 means linear, 2 quadratic. Peaks are floored at ``floor_mib`` so measurement noise on tiny
-    cases does not read as growth.
+    1 means linear, 2 quadratic. A fit over all lengths, not the worst pair, so a few hundred KiB
+    of noise on the smallest case does not read as growth; peaks are floored at ``floor_mib``.
+    None where fewer than two lengths were measured.
     """
     out: dict[str, float | None] = {}
     for name in dict.fromkeys(r["backend"] for r in rows):
-        ok = sorted(
-            (r["length"], max(r["peak_mib"], floor_mib))
+        points = [
+            (math.log(r["length"]), math.log(max(r["peak_mib"], floor_mib)))
             for r in rows
             if r["backend"] == name and r["status"] == "ok" and r["peak_mib"] is not None
-        )
-        slopes = [
-            math.log(p2 / p1) / math.log(n2 / n1)
-            for (n1, p1), (n2, p2) in zip(ok, ok[1:], strict=False)
-            if n2 > n1
         ]
-        out[name] = round(max(slopes), 2) if slopes else None
+        xs = [x for x, _ in points]
+        if len(set(xs)) < 2:
+            out[name] = None
+            continue
+        mx, my = sum(xs) / len(xs), sum(y for _, y in points) / len(points)
+        slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x in xs)
+        out[name] = round(slope, 2)
     return out
 
 

@@ -33,16 +33,28 @@ class ManifestDataset(torch.utils.data.Dataset):
     (row, reason); otherwise the first bad row raises DataError naming its row.
     """
 
-    def __init__(self, manifest: str | Path, *, root: str | Path | None = None, sample_rate: int,
-                 mono: bool = True, fps: float | None = None, size: tuple[int, int] | None = None,
-                 crop_seconds: float | None = None, split: str | None = None, skip_bad_rows: bool = False,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        manifest: str | Path,
+        *,
+        root: str | Path | None = None,
+        sample_rate: int,
+        mono: bool = True,
+        fps: float | None = None,
+        size: tuple[int, int] | None = None,
+        crop_seconds: float | None = None,
+        split: str | None = None,
+        skip_bad_rows: bool = False,
+        seed: int = 0,
+    ) -> None:
         if sample_rate <= 0:
             raise DataError(f"sample_rate must be positive, got {sample_rate}")
         if crop_seconds is not None and crop_seconds <= 0:
             raise DataError(f"crop_seconds must be positive, got {crop_seconds}")
         self.manifest = Path(manifest)
-        self.rows, self.bad_rows = read_manifest(manifest, root=root, split=split, skip_bad_rows=skip_bad_rows)
+        self.rows, self.bad_rows = read_manifest(
+            manifest, root=root, split=split, skip_bad_rows=skip_bad_rows
+        )
         self.sample_rate = int(sample_rate)
         self.mono = mono
         self.fps = fps
@@ -64,8 +76,13 @@ class ManifestDataset(torch.utils.data.Dataset):
 
         row = self.rows[index]
         start, duration = self._window(row, index)
-        sound = read_audio(row.audio_file or row.file, sample_rate=self.sample_rate, mono=self.mono,
-                           start=start, duration=duration)
+        sound = read_audio(
+            row.audio_file or row.file,
+            sample_rate=self.sample_rate,
+            mono=self.mono,
+            start=start,
+            duration=duration,
+        )
         samples = sound.samples
         if self.crop_seconds is not None:  # exact length: decoders may round by a sample or two
             samples = _fit(samples, int(round(self.crop_seconds * self.sample_rate)))
@@ -162,13 +179,20 @@ def collate_batch(items: list[dict[str, Any]]) -> dict[str, Any]:
         wave = item["audio"]
         if wave.shape[0] != channels:
             if wave.shape[0] != 1:
-                raise DataError(f"cannot batch {wave.shape[0]}-channel audio ({item['name']}) with "
-                                f"{channels}-channel audio; use mono=True")
+                raise DataError(
+                    f"cannot batch {wave.shape[0]}-channel audio ({item['name']}) with "
+                    f"{channels}-channel audio; use mono=True"
+                )
             wave = wave.expand(channels, -1)
         audio[b, :, : wave.shape[1]] = wave
         audio_mask[b, : wave.shape[1]] = True
     frames, frames_mask = _collate_frames(items)
-    out: dict[str, Any] = {"audio": audio, "audio_mask": audio_mask, "frames": frames, "frames_mask": frames_mask}
+    out: dict[str, Any] = {
+        "audio": audio,
+        "audio_mask": audio_mask,
+        "frames": frames,
+        "frames_mask": frames_mask,
+    }
     for key in items[0]:
         if key not in out:
             out[key] = [item.get(key) for item in items]

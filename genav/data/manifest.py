@@ -75,9 +75,14 @@ class _BadRow(Exception):
     """A row-level problem; turned into a DataError naming the row, or skipped."""
 
 
-def read_manifest(path: str | Path, *, root: str | Path | None = None, split: str | None = None,
-                  skip_bad_rows: bool = False, check_files: bool = True,
-                  ) -> tuple[list[ManifestRow], list[tuple[int, str]]]:
+def read_manifest(
+    path: str | Path,
+    *,
+    root: str | Path | None = None,
+    split: str | None = None,
+    skip_bad_rows: bool = False,
+    check_files: bool = True,
+) -> tuple[list[ManifestRow], list[tuple[int, str]]]:
     """Parse and validate a manifest. Returns (rows, bad_rows); ``bad_rows`` lists (row, reason)
     of the rows skipped with ``skip_bad_rows`` (otherwise the first bad row raises DataError).
     Rows of other splits are left out when ``split`` is given."""
@@ -98,7 +103,9 @@ def read_manifest(path: str | Path, *, root: str | Path | None = None, split: st
         if split is None or row.split == split:
             rows.append(row)
     if bad:
-        log.warning("%s: skipped %d bad row(s), the first is row %d: %s", path, len(bad), bad[0][0], bad[0][1])
+        log.warning(
+            "%s: skipped %d bad row(s), the first is row %d: %s", path, len(bad), bad[0][0], bad[0][1]
+        )
     if not rows:
         which = f" of split {split!r}" if split is not None else ""
         raise DataError(f"{path}: no usable rows{which}" + (f" ({len(bad)} bad)" if bad else ""))
@@ -112,7 +119,9 @@ def _records(path: Path, require_file: bool = True) -> Iterator[tuple[int, dict[
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
         columns = reader.fieldnames or []
         if require_file and "file" not in columns:
-            raise DataError(f"{path} row 0 (the header): no 'file' column (columns: {', '.join(columns) or 'none'})")
+            raise DataError(
+                f"{path} row 0 (the header): no 'file' column (columns: {', '.join(columns) or 'none'})"
+            )
         for number, record in enumerate(reader, start=1):
             yield number, {k: v for k, v in record.items() if k is not None and v not in ("", None)}
         return
@@ -135,15 +144,23 @@ def _parse(raw: dict[str, Any], number: int, base: Path, check_files: bool) -> M
         raise _BadRow("missing 'file'")
     file = _resolve(base, name, check_files)
     audio_name = raw.get("audio_file") or raw.get("audio")
-    audio_file = _resolve(base, audio_name, check_files) if isinstance(audio_name, str) and audio_name else None
+    audio_file = (
+        _resolve(base, audio_name, check_files) if isinstance(audio_name, str) and audio_name else None
+    )
     start, end = _seconds(raw, "start"), _seconds(raw, "end")
     if start is not None and end is not None and end <= start:
         raise _BadRow(f"end ({end:g}) must be after start ({start:g})")
     return ManifestRow(
-        row=number, file=file, caption=str(raw.get("caption") or ""), start=start, end=end,
+        row=number,
+        file=file,
+        caption=str(raw.get("caption") or ""),
+        start=start,
+        end=end,
         split=None if raw.get("split") is None else str(raw["split"]),
         label=None if raw.get("label") is None else str(raw["label"]),
-        events=_events(raw.get("events")), audio_file=audio_file, data=dict(raw),
+        events=_events(raw.get("events")),
+        audio_file=audio_file,
+        data=dict(raw),
     )
 
 

@@ -33,35 +33,38 @@ __all__ = [
 # --- end AV-Align block ---------------------------------------------------------------------------
 
 # --- classifier metrics: KLD, FD/FAD, IS, CNN14, genav tagger (issue 5, classifier part) ---------
-from genav.eval.audio_eval import evaluate_all, evaluate_fad, evaluate_is, evaluate_kld  # noqa: E402
-from genav.eval.audio_prep import Preparation, prepare_audio, sinc_resample  # noqa: E402
-from genav.eval.classifiers import AudioClassifier, ClassifierInfo, load_classifier  # noqa: E402
-from genav.eval.cnn14 import Cnn14, load_cnn14  # noqa: E402
-from genav.eval.frechet import frechet_distance  # noqa: E402
-from genav.eval.inception import inception_score  # noqa: E402
-from genav.eval.kld import KLD_VARIANTS, KldVariant, kl_divergence  # noqa: E402
-from genav.eval.tagger import Tagger, TaggerConfig, load_tagger  # noqa: E402
+# Resolved lazily: these pull in torch, which the AV-Align worker processes must not pay for.
+_LAZY_EXPORTS = {
+    "evaluate_all": "genav.eval.audio_eval",
+    "evaluate_fad": "genav.eval.audio_eval",
+    "evaluate_is": "genav.eval.audio_eval",
+    "evaluate_kld": "genav.eval.audio_eval",
+    "Preparation": "genav.eval.audio_prep",
+    "prepare_audio": "genav.eval.audio_prep",
+    "sinc_resample": "genav.eval.audio_prep",
+    "AudioClassifier": "genav.eval.classifiers",
+    "ClassifierInfo": "genav.eval.classifiers",
+    "load_classifier": "genav.eval.classifiers",
+    "Cnn14": "genav.eval.cnn14",
+    "load_cnn14": "genav.eval.cnn14",
+    "frechet_distance": "genav.eval.frechet",
+    "inception_score": "genav.eval.inception",
+    "KLD_VARIANTS": "genav.eval.kld",
+    "KldVariant": "genav.eval.kld",
+    "kl_divergence": "genav.eval.kld",
+    "Tagger": "genav.eval.tagger",
+    "TaggerConfig": "genav.eval.tagger",
+    "load_tagger": "genav.eval.tagger",
+}
+__all__ += list(_LAZY_EXPORTS)
 
-__all__ += [
-    "evaluate_all",
-    "evaluate_fad",
-    "evaluate_is",
-    "evaluate_kld",
-    "Preparation",
-    "prepare_audio",
-    "sinc_resample",
-    "AudioClassifier",
-    "ClassifierInfo",
-    "load_classifier",
-    "Cnn14",
-    "load_cnn14",
-    "frechet_distance",
-    "inception_score",
-    "KLD_VARIANTS",
-    "KldVariant",
-    "kl_divergence",
-    "Tagger",
-    "TaggerConfig",
-    "load_tagger",
-]
+
+def __getattr__(name: str):  # PEP 562: import the defining module on first use
+    if name in _LAZY_EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
+    raise AttributeError(f"module 'genav.eval' has no attribute {name!r}")
+
+
 # --- end classifier-metrics block -----------------------------------------------------------------

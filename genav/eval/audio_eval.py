@@ -121,6 +121,9 @@ def _header(metric: str, clf: AudioClassifier) -> dict[str, Any]:
     }
     if clf.info.family == "genav-tagger":
         out["note"] = "genav-tagger is genav's own small offline classifier: not comparable with published tables"
+    if metric in ("fad", "is"):
+        # published FD-PANN / ISC-PANNS use CNN14 (and their own clip length: pass the same --duration)
+        out["comparable_to_published"] = clf.info.family == "cnn14"
     return out
 
 
@@ -322,9 +325,10 @@ def evaluate_all(
     comparable = kld["comparable_to_published"]
     rows = [
         _summary(f"KLD ({variant})", kld["mean"], None, kld["n_pairs"], clf, comparable, _problems(kld)),
-        _summary("FD", fad["value"], None, fad["n_gen"], clf, False, fad["value_error"] or _problems(fad)),
-        _summary("IS", inception["mean"], inception["std"], inception["n_items"], clf, False,
-                 inception["value_error"] or _problems(inception)),
+        _summary("FD", fad["value"], None, fad["n_gen"], clf, fad["comparable_to_published"],
+                 fad["value_error"] or _problems(fad)),
+        _summary("IS", inception["mean"], inception["std"], inception["n_items"], clf,
+                 inception["comparable_to_published"], inception["value_error"] or _problems(inception)),
     ]  # fmt: skip
     av, av_note = None, None
     if any(p.suffix.lower() in VIDEO_SUFFIXES for p in Path(gen_dir).iterdir()):

@@ -106,7 +106,7 @@ def sinc_resample(
         orig_rate, new_rate: integer rates in Hz (reduced by their gcd into a polyphase filter).
 
     Returns:
-        (..., ceil(T * new / orig)) tensor of the same dtype. The kernel is computed in the
+        (..., ceil(float32(T * new / orig))) tensor of the same dtype. The kernel is computed in the
         waveform's dtype, as torchaudio does.
     """
     import torch
@@ -124,7 +124,9 @@ def sinc_resample(
     padded = torch.nn.functional.pad(flat, (width, width + orig))
     out = torch.nn.functional.conv1d(padded[:, None], kernel, stride=orig)  # (N, new, frames)
     out = out.transpose(1, 2).reshape(flat.shape[0], -1)
-    target = math.ceil(new * length / orig)
+    # torchaudio rounds the quotient to float32 before the ceil, which keeps one sample fewer for
+    # some lengths (44100 -> 16000 with 180697 samples gives 65559, not 65560)
+    target = math.ceil(float(np.float32(new * length / orig)))
     return out[..., :target].reshape(*shape[:-1], -1)
 
 

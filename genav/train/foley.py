@@ -119,19 +119,24 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(name).stem)[:60]
 
 
-def prepare_out_dir(out: Path, *, resume: bool, overwrite: bool) -> Path:
-    """Check ``out`` for a previous run; returns the run (training state) folder ``out/train``."""
+def prepare_out_dir(out: Path, *, resume: bool, overwrite: bool, accelerator: Any) -> Path:
+    """Check ``out`` for a previous run; returns the run (training state) folder ``out/train``.
+
+    Every process checks before anything is written (a barrier follows); with ``overwrite`` the
+    main process then removes the old run's checkpoints, metrics and samples (not the caches).
+    """
     run_dir = out / "train"
     has_run = (run_dir / "checkpoints").exists() or (run_dir / "metrics.jsonl").exists()
-    if overwrite:
+    if not overwrite and not resume and (has_run or (out / "config.json").exists()):
+        exc = OutputExistsError(out)
+        exc.hint = "pass --resume to continue the run there, or --overwrite to start over"
+        raise exc
+    accelerator.wait_for_everyone()
+    if overwrite and accelerator.is_main_process:
         for name in ("checkpoints", "metrics.jsonl", "samples"):
             target = run_dir / name
             shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-        return run_dir
-    if has_run and not resume:
-        raise OutputExistsError(out)
-    if not has_run and (out / "config.json").exists() and not resume:
-        raise OutputExistsError(out / "config.json")
+    accelerator.wait_for_everyone()
     return run_dir
 
 
@@ -161,19 +166,19 @@ def train_foley(
 
     out = Path(out)
     cfg = model_config_of(recipe)
-    run_dir = prepare_out_dir(out, resume=resume, overwrite=overwrite)
     acc = make_accelerator(recipe.mixed_precision, device)
-    seed_everything(recipe.seed)
-    cache = Path(cache_dir) if cache_dir is not None else run_dir / "cache"
+    # Everything that can fail on bad input happens before the output folder is touched.
+    cache = Path(cache_dir) if cache_dir is not None else out / "train" / "cache"
     codec = build_codec(cfg.codec).to(acc.device).eval()
     text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
     if text_encoder.dim != cfg.text_dim:
         raise ConfigError(f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}")
     sources = DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
-    train_set, val_set = load_examples_for(sources, cfg, codec=codec, text_encoder=text_encoder, accelerator=acc)
-    torch.manual_seed(recipe.seed)
+    seed_everything(recipe.seed)
     model = AudioMMDiT(cfg)
     model.check_codec(codec)
+    run_dir = prepare_out_dir(out, resume=resume, overwrite=overwrite, accelerator=acc)
+    train_set, val_set = load_examples_for(sources, cfg, codec=codec, text_encoder=text_encoder, accelerator=acc)
     if acc.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
         recipe.save(run_dir / "recipe.json")

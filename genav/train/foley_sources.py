@@ -10,7 +10,7 @@ and encodes, the others wait and read the caches.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,6 @@ class DataSources:
     seed: int
     synth: SynthSpec | None = None
     synth_dir: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_recipe(cls, recipe: Recipe, cfg: Any, *, data: list[str] | None, cache: Path) -> DataSources:
@@ -79,7 +78,8 @@ class DataSources:
             use_cache=d.cache,
             crop_seconds=d.crop_seconds or cfg.max_duration,
             fps=d.fps or (video.fps if video is not None else None),
-            frame_size=d.frame_size,
+            # Frames are cached raw; the encoder squares them to its frame_size anyway.
+            frame_size=d.frame_size or (video.frame_size if video is not None else None),
             skip_bad_rows=d.skip_bad_rows,
             hold_out=0 if val else d.val_items,
             seed=recipe.seed,

@@ -45,7 +45,8 @@ class DataSpec(Config):
     ``val_manifests``/``val_split``: validation rows; if neither is given and ``synth`` is, the
     synthetic validation clips are used; otherwise the last ``val_items`` training rows are held
     out. ``crop_seconds``: clip length used in training (None = whole clips, padded and masked).
-    ``fps``/``frame_size``: video frame rate and square size fed to the video encoder.
+    ``fps``/``frame_size``: video frame rate and square size fed to the video encoder (default:
+    the model's video encoder settings).
     ``cache``: precompute codec latents and text embeddings once (both are frozen).
     """
 

@@ -15,7 +15,7 @@ def flow_trajectory(frames: np.ndarray) -> np.ndarray:
     """Mean Farneback flow magnitude per frame, (T,): F[0] = m(f0, f1), F[i] = m(f[i-1], f[i])."""
     grey = [cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in frames]
     values = []
-    for a, b in zip(grey[:-1], grey[1:]):
+    for a, b in zip(grey[:-1], grey[1:], strict=False):
         flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
         values.append(float(np.mean(np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2))))
     return np.asarray([values[0], *values])

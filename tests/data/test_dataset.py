@@ -29,7 +29,11 @@ def test_every_sfx_file_loads(sfx_dir, sfx_manifest):
         channels.add(audio.shape[0])
         suffixes.add(Path(row["file"]).suffix)
         rates.add(sf.info(str(sfx_dir / row["file"])).samplerate)
-    assert channels == {1, 2} and {".ogg", ".wav", ".oga"} <= suffixes and min(rates) <= 11025 < 48000 <= max(rates)
+    assert (
+        channels == {1, 2}
+        and {".ogg", ".wav", ".oga"} <= suffixes
+        and min(rates) <= 11025 < 48000 <= max(rates)
+    )
 
 
 def test_sfx_mono_crops_batch(sfx_dir):
@@ -42,9 +46,30 @@ def test_sfx_mono_crops_batch(sfx_dir):
 def _make_video(path: Path, codec: str, channels: int, seconds: float = 2.0) -> Path:
     from genav.media import ffmpeg_exe
 
-    cmd = [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size=80x60:rate=15:duration={seconds}",
-           "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
-           "-ac", str(channels), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", codec, "-shortest", str(path)]
+    cmd = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=size=80x60:rate=15:duration={seconds}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:sample_rate=44100:duration={seconds}",
+        "-ac",
+        str(channels),
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        codec,
+        "-shortest",
+        str(path),
+    ]
     subprocess.run(cmd, check=True)
     return path
 
@@ -54,7 +79,10 @@ def videos(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("videos")
     _make_video(folder / "aac.mp4", "aac", 2)
     _make_video(folder / "mp3.mp4", "libmp3lame", 1)
-    rows = [{"file": "aac.mp4", "caption": "a tone, stereo AAC"}, {"file": "mp3.mp4", "caption": "a tone, MP3"}]
+    rows = [
+        {"file": "aac.mp4", "caption": "a tone, stereo AAC"},
+        {"file": "mp3.mp4", "caption": "a tone, MP3"},
+    ]
     (folder / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return folder
 
@@ -77,25 +105,42 @@ def test_crops_are_exact_deterministic_and_change_with_epoch(videos):
     ds = ManifestDataset(videos / "m.jsonl", sample_rate=16000, fps=10, crop_seconds=0.5, seed=1)
     first = [ds[i] for i in range(2)]
     again = [ds[i] for i in range(2)]
-    for a, b in zip(first, again):
-        assert a["start"] == b["start"] and torch.equal(a["audio"], b["audio"]) and torch.equal(a["frames"], b["frames"])
+    for a, b in zip(first, again, strict=True):
+        assert (
+            a["start"] == b["start"]
+            and torch.equal(a["audio"], b["audio"])
+            and torch.equal(a["frames"], b["frames"])
+        )
         assert a["audio"].shape == (1, 8000) and abs(a["frames"].shape[0] - 5) <= 1
-        assert 0.0 <= a["start"] <= 1.5 and round(a["start"] * 10) == pytest.approx(a["start"] * 10)  # frame grid
+        assert 0.0 <= a["start"] <= 1.5 and round(a["start"] * 10) == pytest.approx(
+            a["start"] * 10
+        )  # frame grid
     starts = {ds[0]["start"]}
     for epoch in range(1, 6):
         ds.set_epoch(epoch)
         starts.add(ds[0]["start"])
     assert len(starts) > 1
     other = ManifestDataset(videos / "m.jsonl", sample_rate=16000, crop_seconds=0.5, seed=2)
-    assert any(other[i]["start"] != first[i]["start"] for i in range(2)) or other[0]["start"] != ds[0]["start"]
+    assert (
+        any(other[i]["start"] != first[i]["start"] for i in range(2)) or other[0]["start"] != ds[0]["start"]
+    )
 
 
 def test_window_from_start_and_end(tmp_path):
     rate = 8000
     t = np.arange(3 * rate) / rate
     sf.write(tmp_path / "ramp.wav", (t / 3).astype(np.float32), rate)
-    (tmp_path / "m.jsonl").write_text(json.dumps({"file": "ramp.wav", "start": 1.0, "end": 2.5,
-                                                  "events": [{"time": 0.5}, {"time": 1.5}, {"time": 2.6}]}) + "\n")
+    (tmp_path / "m.jsonl").write_text(
+        json.dumps(
+            {
+                "file": "ramp.wav",
+                "start": 1.0,
+                "end": 2.5,
+                "events": [{"time": 0.5}, {"time": 1.5}, {"time": 2.6}],
+            }
+        )
+        + "\n"
+    )
     item = ManifestDataset(tmp_path / "m.jsonl", sample_rate=rate)[0]
     assert item["audio"].shape == (1, int(1.5 * rate)) and item["start"] == 1.0
     assert item["audio"][0, 0].item() == pytest.approx(1 / 3, abs=1e-3)
@@ -106,9 +151,19 @@ def test_window_from_start_and_end(tmp_path):
 
 def test_collate_pads_and_masks():
     items = [
-        {"name": "a", "audio": torch.ones(1, 5), "frames": torch.ones(3, 4, 4, 3, dtype=torch.uint8), "caption": "x"},
+        {
+            "name": "a",
+            "audio": torch.ones(1, 5),
+            "frames": torch.ones(3, 4, 4, 3, dtype=torch.uint8),
+            "caption": "x",
+        },
         {"name": "b", "audio": torch.ones(1, 8), "frames": None, "caption": "y"},
-        {"name": "c", "audio": torch.ones(1, 2), "frames": torch.ones(2, 4, 4, 3, dtype=torch.uint8), "caption": "z"},
+        {
+            "name": "c",
+            "audio": torch.ones(1, 2),
+            "frames": torch.ones(2, 4, 4, 3, dtype=torch.uint8),
+            "caption": "z",
+        },
     ]
     batch = collate_batch(items)
     assert batch["audio"].shape == (3, 1, 8) and batch["audio_mask"].sum(1).tolist() == [5, 8, 2]
@@ -131,6 +186,8 @@ def test_synth_manifest_works_as_is(synth_dir, synth_rows):
     assert [e["time"] for e in item["events"]] == [e.time for e in clip.events]
     # the picture decodes close to the generated frames (H.264, crf 18)
     assert np.abs(item["frames"].numpy().astype(int) - clip.frames).mean() < 3.0
-    split = ManifestDataset(synth_dir / "manifest.jsonl", sample_rate=16000, split="test", crop_seconds=2.0, fps=10)
+    split = ManifestDataset(
+        synth_dir / "manifest.jsonl", sample_rate=16000, split="test", crop_seconds=2.0, fps=10
+    )
     batch = collate_batch([split[i] for i in range(len(split))])
     assert batch["audio"].shape == (4, 1, 32000) and batch["frames"].shape[:2] in ((4, 20), (4, 21))

@@ -85,8 +85,14 @@ def test_ground_truth_50_clips_through_files(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "changes",
-    [{"fps": 8}, {"fps": 25}, {"width": 128, "height": 128}, {"width": 96, "height": 64, "sample_rate": 22050},
-     {"duration": 8.0, "n_events": (4, 8)}, {"difficulty": 1.0}],
+    [
+        {"fps": 8},
+        {"fps": 25},
+        {"width": 128, "height": 128},
+        {"width": 96, "height": 64, "sample_rate": 22050},
+        {"duration": 8.0, "n_events": (4, 8)},
+        {"difficulty": 1.0},
+    ],
 )
 def test_ground_truth_other_settings(changes):
     """With difficulty, onsets are matched to all audible events and flow peaks to all visible ones."""

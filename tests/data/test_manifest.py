@@ -34,7 +34,10 @@ BAD_LINES = {
     "malformed JSON": ('{"file": "a.wav", "caption": ', "not valid JSON"),
     "no file key": (json.dumps({"caption": "no file"}), "missing 'file'"),
     "negative start": (json.dumps({"file": "a.wav", "start": -1}), "start must be"),
-    "inverted window": (json.dumps({"file": "a.wav", "start": 0.5, "end": 0.2}), "end (0.2) must be after start (0.5)"),
+    "inverted window": (
+        json.dumps({"file": "a.wav", "start": 0.5, "end": 0.2}),
+        "end (0.2) must be after start (0.5)",
+    ),
     "not a number": (json.dumps({"file": "a.wav", "end": "soon"}), "end must be a number"),
     "bad events": (json.dumps({"file": "a.wav", "events": {"time": 1}}), "events must be a list"),
 }
@@ -88,8 +91,10 @@ def test_csv_without_file_column(folder):
 def test_csv_fields_events_split_and_extra_keys(folder):
     path = folder / "m.csv"
     events = json.dumps([{"time": 0.25, "type": "door"}]).replace('"', '""')
-    path.write_text(f'file,caption,split,label,events,source\na.wav,"a, quoted caption",train,door,"{events}",me\n'
-                    "b.wav,other,val,,,\n")
+    path.write_text(
+        f'file,caption,split,label,events,source\na.wav,"a, quoted caption",train,door,"{events}",me\n'
+        "b.wav,other,val,,,\n"
+    )
     rows, _ = read_manifest(path, split="train")
     (row,) = rows
     assert row.caption == "a, quoted caption" and row.label == "door" and row.split == "train"
@@ -100,7 +105,9 @@ def test_csv_fields_events_split_and_extra_keys(folder):
 
 def test_root_and_absolute_paths(folder, tmp_path_factory):
     elsewhere = tmp_path_factory.mktemp("manifests") / "m.jsonl"
-    elsewhere.write_text(json.dumps({"file": "a.wav"}) + "\n" + json.dumps({"file": str(folder / "b.wav")}) + "\n")
+    elsewhere.write_text(
+        json.dumps({"file": "a.wav"}) + "\n" + json.dumps({"file": str(folder / "b.wav")}) + "\n"
+    )
     with pytest.raises(DataError, match="row 1: file not found"):
         read_manifest(elsewhere)
     rows, _ = read_manifest(elsewhere, root=folder)

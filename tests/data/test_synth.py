@@ -58,7 +58,7 @@ def test_every_event_type_alone(kind):
         # the source moves at its events: the frames around each event differ
         k = clip.events[0].frame
         assert not np.array_equal(clip.frames[k - 1], clip.frames[k])
-        assert np.abs(clip.audio[int(clip.events[0].time * clip.sample_rate):]).max() > 0.05
+        assert np.abs(clip.audio[int(clip.events[0].time * clip.sample_rate) :]).max() > 0.05
 
 
 def test_motion_is_still_between_events_and_silence_before_the_first():
@@ -94,7 +94,9 @@ def test_difficulty_adds_silent_motion_and_offscreen_sound():
         offscreen += any(e.audible and not e.on_screen for e in clip.events)
         for e in clip.events:
             if not e.on_screen:
-                assert "off-screen" in clip.caption or "out of view" in clip.caption or "unseen" in clip.caption
+                assert (
+                    "off-screen" in clip.caption or "out of view" in clip.caption or "unseen" in clip.caption
+                )
     assert silent >= 4 and offscreen >= 4
 
 
@@ -112,15 +114,26 @@ def test_offscreen_texture_is_named_in_the_caption_only():
 def test_three_phrasings_per_type():
     for key in (*EVENT_TYPES, *(f"tex:{t}" for t in TEXTURES), *(f"offtex:{t}" for t in TEXTURES)):
         assert len(set(TEMPLATES[key])) >= 3, key
-    captions = {generate_clip(s, SynthSettings(event_types=("door",), max_sources=1, p_texture=0.0)).caption
-                for s in range(12)}
+    captions = {
+        generate_clip(s, SynthSettings(event_types=("door",), max_sources=1, p_texture=0.0)).caption
+        for s in range(12)
+    }
     assert len(captions) >= 3
 
 
 @pytest.mark.parametrize(
     "changes",
-    [{"fps": 30}, {"fps": 7}, {"width": 63}, {"sample_rate": 4000}, {"n_events": (3, 2)}, {"difficulty": 1.5},
-     {"event_types": ("laser",)}, {"textures": ("snow",)}, {"duration": 0.5}],
+    [
+        {"fps": 30},
+        {"fps": 7},
+        {"width": 63},
+        {"sample_rate": 4000},
+        {"n_events": (3, 2)},
+        {"difficulty": 1.5},
+        {"event_types": ("laser",)},
+        {"textures": ("snow",)},
+        {"duration": 0.5},
+    ],
 )
 def test_bad_settings_are_config_errors(changes):
     with pytest.raises(ConfigError):

@@ -116,6 +116,11 @@ def test_sinc_resampler_keeps_a_sine_frequency(orig, new):
     assert np.sqrt(np.mean(mid**2)) == pytest.approx(np.sqrt(0.5), rel=2e-3)  # passband gain ~1
 
 
+def test_sinc_resampler_output_length_follows_torchaudio_float32_ceil():
+    assert sinc_resample(torch.zeros(180697), 44100, 16000).shape[-1] == 65559
+    assert sinc_resample(torch.zeros(180698), 44100, 16000).shape[-1] == 65560
+
+
 def test_sinc_resampler_removes_content_above_the_new_nyquist():
     orig, new = 48000, 16000
     t = np.arange(orig) / orig

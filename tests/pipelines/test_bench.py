@@ -51,6 +51,7 @@ def test_bench_sample_cuda_bf16(backend):
 
     if backend not in available_backends("cuda"):
         pytest.skip(f"attention backend {backend} is not available here")
-    r = bench_sample("tiny", duration=8.0, steps=25, device="cuda", dtype="bfloat16", video=False,
-                     attention_backend=backend)  # fmt: skip
+    r = bench_sample(
+        "mmdit-10m", duration=8.0, steps=25, device="cuda", dtype="bfloat16", video=False, attention=backend
+    )
     assert r["dtype"] == "bfloat16" and r["audio_seconds"] == pytest.approx(8.0)

@@ -142,8 +142,15 @@ def test_v2a_prompt_video_and_scales_matter(v2a, small_video):
 
     base = v2a(small_video, num_steps=STEPS, seed=0, duration=2.0)
     steered = v2a(small_video, num_steps=STEPS, seed=0, duration=2.0, prompt="glass breaking")
-    split = v2a(small_video, num_steps=STEPS, seed=0, duration=2.0, prompt="glass breaking",
-                text_guidance_scale=2.0, video_guidance_scale=6.0)  # fmt: skip
+    split = v2a(
+        small_video,
+        num_steps=STEPS,
+        seed=0,
+        duration=2.0,
+        prompt="glass breaking",
+        text_guidance_scale=2.0,
+        video_guidance_scale=6.0,
+    )
     assert base.audio.shape[-1] == 2 * v2a.sample_rate
     assert not np.allclose(base.audio, steered.audio)
     assert not np.allclose(steered.audio, split.audio)

@@ -64,8 +64,16 @@ def test_known_prefix_is_kept_exactly(t2a):
     noise = seeded_noise([0], (t2a.config.latent_dim, cond.audio_mask.shape[1]))
     known = torch.randn(1, t2a.config.latent_dim, 30)
     for method in ("euler", "heun"):
-        out = t2a.sample_latents(cond, noise, negative=None, num_steps=3, method=method, text_scale=4.5,
-                                 video_scale=None, known=known)  # fmt: skip
+        out = t2a.sample_latents(
+            cond,
+            noise,
+            negative=None,
+            num_steps=3,
+            method=method,
+            text_scale=4.5,
+            video_scale=None,
+            known=known,
+        )
         torch.testing.assert_close(out[..., :30], known, atol=1e-5, rtol=0)
     free = t2a.sample_latents(
         cond, noise, negative=None, num_steps=3, method="euler", text_scale=4.5, video_scale=None

@@ -9,5 +9,14 @@ from genav.data.synth.settings import EVENT_TYPES, TEXTURES, SynthSettings
 from genav.data.synth.world import Event
 from genav.data.synth.writer import clip_seed, write_synth_dataset
 
-__all__ = ["ACTORS", "EVENT_TYPES", "TEXTURES", "Event", "SynthClip", "SynthSettings", "clip_seed", "generate_clip",
-           "write_synth_dataset"]
+__all__ = [
+    "ACTORS",
+    "EVENT_TYPES",
+    "TEXTURES",
+    "Event",
+    "SynthClip",
+    "SynthSettings",
+    "clip_seed",
+    "generate_clip",
+    "write_synth_dataset",
+]

@@ -27,7 +27,9 @@ class Actor:
     ramp: int = 0
     tail: int = 0
 
-    def __init__(self, world: World, rng: np.random.Generator, lane: tuple[float, float], source: int) -> None:
+    def __init__(
+        self, world: World, rng: np.random.Generator, lane: tuple[float, float], source: int
+    ) -> None:
         self.world = world
         self.lane = lane
         self.source = source
@@ -79,11 +81,18 @@ class Actor:
         strengths = self.strengths or [1.0] * len(self.frames)
         return [
             Event(
-                time=self.world.time(k), frame=k, type=self.kind, on_screen=self.on_screen,
-                audible=self.audible, object=self.object, material=self.material, size=self.size,
-                strength=float(np.clip(st, 0.0, 1.0)), source=self.source,
+                time=self.world.time(k),
+                frame=k,
+                type=self.kind,
+                on_screen=self.on_screen,
+                audible=self.audible,
+                object=self.object,
+                material=self.material,
+                size=self.size,
+                strength=float(np.clip(st, 0.0, 1.0)),
+                source=self.source,
             )
-            for k, st in zip(self.frames, strengths)
+            for k, st in zip(self.frames, strengths, strict=True)
         ]
 
 
@@ -99,8 +108,16 @@ OBJECTS: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
 }
 
 
-def draw_object(canvas: Canvas, name: str, cx: float, bottom: float, w: float, h: float,
-                color: tuple[float, float, float], angle: float = 0.0) -> None:
+def draw_object(
+    canvas: Canvas,
+    name: str,
+    cx: float,
+    bottom: float,
+    w: float,
+    h: float,
+    color: tuple[float, float, float],
+    angle: float = 0.0,
+) -> None:
     """Draw object ``name`` standing on ``bottom`` (y of its lowest point), centred at ``cx``."""
     dark = shade(color, 0.7)
     if name in ("ball", "rock"):
@@ -150,18 +167,24 @@ class ImpactActor(Actor):
             step = rng.uniform(2.8, 5.0) * self.s
             d = self.fall
             height = min(step * d * d / (2 * d - 1), room)
-            self.tracks.append(motion.strike_track(w.n_frames, [k], [height], up_share=0.5,
-                                                   first_descent=d, rise_after=False))
+            self.tracks.append(
+                motion.strike_track(
+                    w.n_frames, [k], [height], up_share=0.5, first_descent=d, rise_after=False
+                )
+            )
             self.strengths.append(height * (2 * d - 1) / (d * d) / (5.0 * self.s))
 
     def draw(self, canvas: Canvas, i: int) -> None:
-        for x, track in zip(self.xs, self.tracks):
+        for x, track in zip(self.xs, self.tracks, strict=True):
             draw_object(canvas, self.object, x, self.world.floor_y - track[i], *self.dims, self.color)
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
-        for k, st in zip(self.frames, self.strengths):
-            sounds.add_at(out, self.world.sample(k), 0.8 * sounds.impact(rng, self.world.sr, self.material,
-                                                                           SIZES[self.size], st))
+        for k, st in zip(self.frames, self.strengths, strict=True):
+            sounds.add_at(
+                out,
+                self.world.sample(k),
+                0.8 * sounds.impact(rng, self.world.sr, self.material, SIZES[self.size], st),
+            )
 
 
 BALLS: dict[str, tuple[str, float, tuple[float, float, float]]] = {  # name -> (material, radius, colour)
@@ -212,8 +235,9 @@ class BounceActor(Actor):
         g = min(g, 2 * (w.floor_y - 2 * self.r - 3.0) / d0**2)
         heights = [g * d0**2 / 2] + [g * iv**2 / 8 for iv in self.intervals]
         speeds = [g * d0] + [g * iv / 2 for iv in self.intervals]
-        self.track = motion.strike_track(w.n_frames, self.frames, heights, up_share=0.5,
-                                         first_descent=d0, rise_after=False)
+        self.track = motion.strike_track(
+            w.n_frames, self.frames, heights, up_share=0.5, first_descent=d0, rise_after=False
+        )
         self.strengths = [v / (5.5 * self.s) for v in speeds]
         # a slow constant drift while airborne, so the ball travels a little
         drift = rng.uniform(-0.3, 0.3) * self.s
@@ -229,8 +253,10 @@ class BounceActor(Actor):
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         size = self.r / (4.5 * self.s)
-        for k, st in zip(self.frames, self.strengths):
-            sounds.add_at(out, self.world.sample(k), 0.8 * sounds.impact(rng, self.world.sr, self.material, size, st))
+        for k, st in zip(self.frames, self.strengths, strict=True):
+            sounds.add_at(
+                out, self.world.sample(k), 0.8 * sounds.impact(rng, self.world.sr, self.material, size, st)
+            )
 
 
 class DrumActor(Actor):
@@ -256,11 +282,20 @@ class DrumActor(Actor):
     def setup(self, rng: np.random.Generator) -> None:
         w = self.world
         speeds = rng.uniform(2.5, 4.5, len(self.frames)) * self.s
-        downs = [float(self.first_fall)] + [min((b - a) / 3.0, 3.0) for a, b in zip(self.frames, self.frames[1:])]
-        heights = [min(v * d / 2, 16 * self.s) for v, d in zip(speeds, downs)]
-        self.track = motion.strike_track(w.n_frames, self.frames, heights, up_share=2 / 3,
-                                         first_descent=self.first_fall, rise_after=True, max_descent=3.0)
-        self.strengths = [h * 2 / d / (4.5 * self.s) for h, d in zip(heights, downs)]
+        downs = [float(self.first_fall)] + [
+            min((b - a) / 3.0, 3.0) for a, b in zip(self.frames, self.frames[1:], strict=False)
+        ]
+        heights = [min(v * d / 2, 16 * self.s) for v, d in zip(speeds, downs, strict=True)]
+        self.track = motion.strike_track(
+            w.n_frames,
+            self.frames,
+            heights,
+            up_share=2 / 3,
+            first_descent=self.first_fall,
+            rise_after=True,
+            max_descent=3.0,
+        )
+        self.strengths = [h * 2 / d / (4.5 * self.s) for h, d in zip(heights, downs, strict=True)]
         self.shake = motion.knocks(w.n_frames, self.frames, [0.8 * self.s * st for st in self.strengths])
 
     def draw(self, canvas: Canvas, i: int) -> None:
@@ -275,8 +310,10 @@ class DrumActor(Actor):
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         size = {"large": 1.2, "medium": 1.0, "small": 0.85}[self.size]
-        for k, st in zip(self.frames, self.strengths):
-            sounds.add_at(out, self.world.sample(k), 0.8 * sounds.drum(rng, self.world.sr, self.object, size, st))
+        for k, st in zip(self.frames, self.strengths, strict=True):
+            sounds.add_at(
+                out, self.world.sample(k), 0.8 * sounds.drum(rng, self.world.sr, self.object, size, st)
+            )
 
 
 SLIDERS: dict[str, tuple[tuple[str, ...], tuple[float, float], str]] = {  # name -> (materials, dims, shape)
@@ -338,8 +375,15 @@ class SlideActor(Actor):
         self.strengths = [float(speed[k]) / (5.0 * self.s) for k in self.frames]
 
     def draw(self, canvas: Canvas, i: int) -> None:
-        draw_object(canvas, self.shape if self.shape == "ball" else "box", self.x[i], self.world.floor_y,
-                    *self.dims, self.color, self.angle[i])  # outlined by draw_object
+        draw_object(
+            canvas,
+            self.shape if self.shape == "ball" else "box",
+            self.x[i],
+            self.world.floor_y,
+            *self.dims,
+            self.color,
+            self.angle[i],
+        )  # outlined by draw_object
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         w = self.world
@@ -347,7 +391,7 @@ class SlideActor(Actor):
         for k in self.frames:  # no ramp before the shove: the noise starts on the event
             level[w.sample(k - 1) : w.sample(k)] = 0.0
         out += 0.35 * sounds.friction(rng, w.sr, self.material, level, rolling=self.shape == "ball")
-        for k, st in zip(self.frames, self.strengths):
+        for k, st in zip(self.frames, self.strengths, strict=True):
             sounds.add_at(out, w.sample(k), 0.6 * sounds.impact(rng, w.sr, self.material, 0.8, st))
 
 

@@ -41,7 +41,9 @@ class Canvas:
         xs = np.arange(box[1].start, box[1].stop, dtype=np.float32) + 0.5
         return ys[:, None], xs[None, :]
 
-    def disc(self, cx: float, cy: float, r: float, color: Color, alpha: float = 1.0, outline: bool = False) -> None:
+    def disc(
+        self, cx: float, cy: float, r: float, color: Color, alpha: float = 1.0, outline: bool = False
+    ) -> None:
         """Filled circle centred at (cx, cy) in pixel coordinates (pixel centres at +0.5)."""
         if outline:
             self.disc(cx, cy, r + self.ink_width, self.ink, alpha)
@@ -52,8 +54,16 @@ class Canvas:
         dist = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
         self._blend(box, r + 0.5 - dist, color, alpha)
 
-    def ellipse(self, cx: float, cy: float, rx: float, ry: float, color: Color, alpha: float = 1.0,
-                outline: bool = False) -> None:
+    def ellipse(
+        self,
+        cx: float,
+        cy: float,
+        rx: float,
+        ry: float,
+        color: Color,
+        alpha: float = 1.0,
+        outline: bool = False,
+    ) -> None:
         if outline:
             k = self.ink_width
             self.ellipse(cx, cy, rx + k, ry + k, self.ink, alpha)
@@ -65,8 +75,16 @@ class Canvas:
         norm = np.sqrt(((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2)
         self._blend(box, (1.0 - norm) * min(rx, ry) + 0.5, color, alpha)
 
-    def rect(self, x0: float, y0: float, x1: float, y1: float, color: Color, alpha: float = 1.0,
-             outline: bool = False) -> None:
+    def rect(
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        color: Color,
+        alpha: float = 1.0,
+        outline: bool = False,
+    ) -> None:
         """Axis-aligned rectangle with exact fractional coverage of border pixels."""
         if outline:
             k = self.ink_width
@@ -81,8 +99,17 @@ class Canvas:
         cover_y = np.clip(np.minimum(ys + 0.5, y1) - np.maximum(ys - 0.5, y0), 0.0, 1.0)
         self._blend(box, cover_y * cover_x, color, alpha)
 
-    def segment(self, x0: float, y0: float, x1: float, y1: float, width: float, color: Color,
-                alpha: float = 1.0, outline: bool = False) -> None:
+    def segment(
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        width: float,
+        color: Color,
+        alpha: float = 1.0,
+        outline: bool = False,
+    ) -> None:
         """A thick line with round caps (a capsule)."""
         if outline:
             self.segment(x0, y0, x1, y1, width + 2 * self.ink_width, self.ink, alpha)

@@ -14,8 +14,14 @@ COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven")
 
 ADJECTIVES = {"wood": "wooden", "skin": ""}
 SOUND_WORDS = {
-    "metal": "clang", "glass": "clink", "wood": "knock", "plastic": "clack", "rubber": "thud",
-    "stone": "crack", "cardboard": "thump", "skin": "boom",
+    "metal": "clang",
+    "glass": "clink",
+    "wood": "knock",
+    "plastic": "clack",
+    "rubber": "thud",
+    "stone": "crack",
+    "cardboard": "thump",
+    "skin": "boom",
 }
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -75,23 +81,41 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{a_object} is nudged by a silent gust",
         "without a sound, {a_object} jerks to one side",
     ),
-    "off:door": ("a door slams somewhere off-screen", "off-screen, a door bangs shut",
-                 "a door is slammed out of view"),
-    "off:impact": ("something {material} clatters off-screen", "an unseen {material} object falls",
-                   "off-screen, something hits the floor with a {word}"),
-    "off:drum": ("a drum is hit off-screen", "off-screen, someone strikes a drum",
-                 "a drum beat comes from out of view"),
+    "off:door": (
+        "a door slams somewhere off-screen",
+        "off-screen, a door bangs shut",
+        "a door is slammed out of view",
+    ),
+    "off:impact": (
+        "something {material} clatters off-screen",
+        "an unseen {material} object falls",
+        "off-screen, something hits the floor with a {word}",
+    ),
+    "off:drum": (
+        "a drum is hit off-screen",
+        "off-screen, someone strikes a drum",
+        "a drum beat comes from out of view",
+    ),
     "off:beep": ("a beep sounds off-screen", "an unseen alarm beeps", "off-screen, something beeps"),
-    "off:knock": ("someone knocks off-screen", "a knock comes from out of view",
-                  "off-screen, someone knocks on a door"),
+    "off:knock": (
+        "someone knocks off-screen",
+        "a knock comes from out of view",
+        "off-screen, someone knocks on a door",
+    ),
     "tex:rain": ("rain falls", "it is raining", "rain patters steadily"),
     "tex:wind": ("wind blows", "a gusty wind blows", "the wind howls softly"),
     "tex:crowd": ("a crowd murmurs", "people chatter in the background", "a crowd talks quietly"),
-    "offtex:rain": ("rain can be heard but not seen", "off-screen, rain is falling",
-                    "the sound of rain comes from outside the picture"),
+    "offtex:rain": (
+        "rain can be heard but not seen",
+        "off-screen, rain is falling",
+        "the sound of rain comes from outside the picture",
+    ),
     "offtex:wind": ("wind blows off-screen", "an unseen wind howls", "wind can be heard outside the picture"),
-    "offtex:crowd": ("a crowd murmurs off-screen", "unseen people chatter nearby",
-                     "the murmur of a crowd comes from out of view"),
+    "offtex:crowd": (
+        "a crowd murmurs off-screen",
+        "unseen people chatter nearby",
+        "the murmur of a crowd comes from out of view",
+    ),
 }
 
 
@@ -100,8 +124,16 @@ def article(words: str) -> str:
     return ("an " if words[:1].lower() in "aeiou" else "a ") + words
 
 
-def phrase(rng: np.random.Generator, key: str, *, n: int = 1, object: str = "", material: str | None = None,
-           size: str | None = None, color: str = "") -> str:
+def phrase(
+    rng: np.random.Generator,
+    key: str,
+    *,
+    n: int = 1,
+    object: str = "",
+    material: str | None = None,
+    size: str | None = None,
+    color: str = "",
+) -> str:
     """Fill one random template of ``key``."""
     options = TEMPLATES[key]
     template = options[int(rng.integers(len(options)))]

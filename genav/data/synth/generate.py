@@ -21,12 +21,19 @@ from genav.data.synth.scene import (
 )
 from genav.data.synth.settings import SynthSettings
 from genav.data.synth.world import Event, World
-from genav.errors import InputError
+from genav.errors import ConfigError, InputError
 
 # Planning order: sources with rigid rhythms claim their frames first.
 ACTORS: dict[str, type[Actor]] = {
-    "footsteps": WalkerActor, "bounce": BounceActor, "engine": EngineActor, "drum": DrumActor,
-    "flash": FlashActor, "slide": SlideActor, "roll": RollActor, "door": DoorActor, "impact": ImpactActor,
+    "footsteps": WalkerActor,
+    "bounce": BounceActor,
+    "engine": EngineActor,
+    "drum": DrumActor,
+    "flash": FlashActor,
+    "slide": SlideActor,
+    "roll": RollActor,
+    "door": DoorActor,
+    "impact": ImpactActor,
 }
 _SALT = 0x6E6176  # keeps these streams apart from other users of the same integer seed
 _SURFACE_WORDS = {"wooden floor": "a wooden floor", "metal grate": "a metal grate"}
@@ -54,7 +61,8 @@ class SynthClip:
     def event_times(self, *, on_screen: bool | None = None, audible: bool | None = None) -> list[float]:
         """Times (s) of the events that match the given flags."""
         return [
-            e.time for e in self.events
+            e.time
+            for e in self.events
             if (on_screen is None or e.on_screen == on_screen) and (audible is None or e.audible == audible)
         ]
 
@@ -71,13 +79,17 @@ def generate_clip(seed: int, settings: SynthSettings | None = None) -> SynthClip
     extras = _plan_difficulty(world, rng)
     texture = None
     if settings.textures and rng.random() < settings.p_texture:
-        texture = Texture(world, rng, str(rng.choice(settings.textures)), rng.random() >= settings.p_offscreen)
+        texture = Texture(
+            world, rng, str(rng.choice(settings.textures)), rng.random() >= settings.p_offscreen
+        )
     caption = _caption(rng, actors, extras, texture)
     frames = _render(world, rng, [*actors, *[a for a in extras if a.on_screen]], texture)
     audio = _mix(world, int(seed), [*actors, *extras], texture)
     events = sorted((e for a in [*actors, *extras] for e in a.events()), key=lambda e: (e.frame, e.source))
     textures = [] if texture is None else [{"type": texture.kind, "on_screen": texture.on_screen}]
-    return SynthClip(frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings)
+    return SynthClip(
+        frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings
+    )
 
 
 def _plan_sources(world: World, rng: np.random.Generator) -> list[Actor]:
@@ -87,20 +99,27 @@ def _plan_sources(world: World, rng: np.random.Generator) -> list[Actor]:
     n_sources = int(rng.integers(1, min(st.max_sources, budget, lanes_fit) + 1))
     kinds = list(rng.choice(st.event_types, n_sources, replace=len(st.event_types) < n_sources))
     kinds.sort(key=list(ACTORS).index)
-    shares = np.ones(n_sources, dtype=int) + rng.multinomial(budget - n_sources, [1.0 / n_sources] * n_sources)
+    shares = np.ones(n_sources, dtype=int) + rng.multinomial(
+        budget - n_sources, [1.0 / n_sources] * n_sources
+    )
     lane_w = world.width / n_sources
     order = rng.permutation(n_sources)  # which lane each source gets
     actors: list[Actor] = []
-    for j, (kind, share) in enumerate(zip(kinds, shares)):
+    for j, (kind, share) in enumerate(zip(kinds, shares, strict=True)):
         lane = (lane_w * order[j] + 1.0, lane_w * (order[j] + 1) - 1.0)
         actor = ACTORS[str(kind)](world, rng, lane, source=j)
         if actor.plan(rng, int(share)):
             actors.append(actor)
-    if not actors:  # every source failed to fit (very short clips): one drop always fits
-        actor = ImpactActor(world, rng, (1.0, world.width - 1.0), source=0)
-        actor.fall = 2
-        actor.plan(rng, 1)
-        actors.append(actor)
+    if not actors:  # nothing fitted (very short clips): each allowed type alone, on the whole frame
+        for kind in st.event_types:
+            actor = ACTORS[kind](world, rng, (1.0, world.width - 1.0), source=0)
+            if actor.plan(rng, 1):
+                actors.append(actor)
+                break
+        else:
+            raise ConfigError(
+                f"SynthSettings: no event of types {', '.join(st.event_types)} fits in {world.n_frames} frames"
+            )
     return actors
 
 
@@ -115,14 +134,18 @@ def _plan_difficulty(world: World, rng: np.random.Generator) -> list[Actor]:
     return extras
 
 
-def _caption(rng: np.random.Generator, actors: list[Actor], extras: list[Actor], texture: Texture | None) -> str:
+def _caption(
+    rng: np.random.Generator, actors: list[Actor], extras: list[Actor], texture: Texture | None
+) -> str:
     parts = []
     for a in actors:
         n = len(a.frames)
         key = "impact_many" if a.kind == "impact" and n > 1 else a.kind
         material = _SURFACE_WORDS.get(a.material or "", a.material) if a.kind == "footsteps" else a.material
         color = getattr(a, "light", "")
-        parts.append(captions.phrase(rng, key, n=n, object=a.object, material=material, size=a.size, color=color))
+        parts.append(
+            captions.phrase(rng, key, n=n, object=a.object, material=material, size=a.size, color=color)
+        )
     for a in extras:
         key = a.kind if a.on_screen else f"off:{a.sound_kind}"  # type: ignore[attr-defined]
         parts.append(captions.phrase(rng, key, n=len(a.frames), object=a.object, material=a.material))
@@ -147,7 +170,9 @@ def _background(world: World, rng: np.random.Generator) -> np.ndarray:
     return canvas.image
 
 
-def _render(world: World, rng: np.random.Generator, actors: list[Actor], texture: Texture | None) -> np.ndarray:
+def _render(
+    world: World, rng: np.random.Generator, actors: list[Actor], texture: Texture | None
+) -> np.ndarray:
     background = _background(world, rng)
     frames = np.empty((world.n_frames, world.height, world.width, 3), dtype=np.uint8)
     for i in range(world.n_frames):

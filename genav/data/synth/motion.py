@@ -26,8 +26,16 @@ def _ascend(tau: np.ndarray, t_up: float, height: float) -> np.ndarray:
     return height * (1.0 - (1.0 - u) ** 2)
 
 
-def strike_track(n_frames: int, hits: Sequence[int], heights: Sequence[float], *, up_share: float,
-                 first_descent: float, rise_after: bool, max_descent: float | None = None) -> np.ndarray:
+def strike_track(
+    n_frames: int,
+    hits: Sequence[int],
+    heights: Sequence[float],
+    *,
+    up_share: float,
+    first_descent: float,
+    rise_after: bool,
+    max_descent: float | None = None,
+) -> np.ndarray:
     """Height above the contact point per frame for something that strikes at ``hits``.
 
     Between two hits the mover rises (decelerating) for ``up_share`` of the interval and falls
@@ -77,10 +85,12 @@ def settle(n_frames: int, frame: int, amplitude: float, keep: float = 0.55) -> n
     return out
 
 
-def knocks(n_frames: int, frames: Sequence[int], amplitudes: Sequence[float], keep: float = 0.55) -> np.ndarray:
+def knocks(
+    n_frames: int, frames: Sequence[int], amplitudes: Sequence[float], keep: float = 0.55
+) -> np.ndarray:
     """Sum of :func:`settle` offsets for several events, (n_frames,)."""
     out = np.zeros(n_frames)
-    for k, a in zip(frames, amplitudes):
+    for k, a in zip(frames, amplitudes, strict=True):
         out += settle(n_frames, k, a, keep)
     return out
 
@@ -99,18 +109,21 @@ def kick_speeds(n_frames: int, frame: int, v0: float, keep: float) -> np.ndarray
     return out
 
 
-def surge_speeds(n_frames: int, frames: Sequence[int], peaks: Sequence[float], idle: float,
-                 keep: float = 0.6) -> np.ndarray:
+def surge_speeds(
+    n_frames: int, frames: Sequence[int], peaks: Sequence[float], idle: float, keep: float = 0.6
+) -> np.ndarray:
     """Speed of a motor: 0 before ``frames[0]``, a jump to ``peaks[i]`` at each frame, then an
     exponential return to ``idle``. Returns (n_frames,) speeds."""
     out = np.zeros(n_frames)
-    for k, peak in zip(frames, peaks):
+    for k, peak in zip(frames, peaks, strict=True):
         j = np.arange(n_frames - k)
         out[k:] = idle + (peak - idle) * keep**j
     return out
 
 
-def lurch_speeds(n_frames: int, steps: Sequence[int], v_min: float, v_max: float, power: float = 2.0) -> np.ndarray:
+def lurch_speeds(
+    n_frames: int, steps: Sequence[int], v_min: float, v_max: float, power: float = 2.0
+) -> np.ndarray:
     """Forward speed of a walker: within each step it speeds up as ``u ** power`` and lands at
     ``v_max`` on the footfall frame, then drops back to ``v_min``. A higher power keeps the slow
     part of long steps (high fps) slower, under the flow-peak threshold. 0 before the first
@@ -118,19 +131,21 @@ def lurch_speeds(n_frames: int, steps: Sequence[int], v_min: float, v_max: float
     out = np.zeros(n_frames)
     period = steps[1] - steps[0] if len(steps) > 1 else 4
     starts = [steps[0] - period, *steps[:-1]]
-    for k0, k1 in zip(starts, steps):
+    for k0, k1 in zip(starts, steps, strict=True):
         j = np.arange(max(k0 + 1, 0), min(k1 + 1, n_frames))
         u = (j - k0) / (k1 - k0)
         out[j] = v_min + (v_max - v_min) * u**power
     return out
 
 
-def brightness(n_frames: int, frames: Sequence[int], levels: Sequence[float], keep: float = 0.3) -> np.ndarray:
+def brightness(
+    n_frames: int, frames: Sequence[int], levels: Sequence[float], keep: float = 0.3
+) -> np.ndarray:
     """A light switched on to ``levels[i]`` at ``frames[i]`` that keeps ``keep`` of its level per
     frame. A fast, frame-based fade gives steps that shrink by a clear factor each frame, so the
     fade never makes a flow peak of its own. Returns (n_frames,) levels in 0..1."""
     out = np.zeros(n_frames)
-    for k, level in zip(frames, levels):
+    for k, level in zip(frames, levels, strict=True):
         j = np.arange(n_frames - k)
         out[k:] = np.maximum(out[k:], level * keep**j)
     out[out < 0.02] = 0.0

@@ -53,17 +53,29 @@ class DoorActor(Actor):
         width = self.width[i]
         left = x0 if self.hinge_left else x0 + self.door_w - width
         canvas.rect(left, top, left + width, w.floor_y, self.color, outline=True)
-        canvas.rect(left + 0.2 * width, top + 3 * s, left + 0.8 * width, top + 0.45 * self.door_h, shade(self.color, 0.8))
+        canvas.rect(
+            left + 0.2 * width,
+            top + 3 * s,
+            left + 0.8 * width,
+            top + 0.45 * self.door_h,
+            shade(self.color, 0.8),
+        )
         knob = left + 0.82 * width if self.hinge_left else left + 0.18 * width
         canvas.disc(knob, top + 0.55 * self.door_h, 1.2 * s, (220, 200, 90))
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
-        sounds.add_at(out, self.world.sample(self.frames[0]),
-                      0.85 * sounds.door_slam(rng, self.world.sr, self.material, self.strengths[0]))
+        sounds.add_at(
+            out,
+            self.world.sample(self.frames[0]),
+            0.85 * sounds.door_slam(rng, self.world.sr, self.material, self.strengths[0]),
+        )
 
 
 LIGHTS: dict[str, tuple[float, float, float]] = {
-    "red": (255, 60, 40), "green": (70, 240, 90), "yellow": (255, 230, 60), "blue": (90, 150, 255),
+    "red": (255, 60, 40),
+    "green": (70, 240, 90),
+    "yellow": (255, 230, 60),
+    "blue": (90, 150, 255),
     "white": (250, 250, 250),
 }
 
@@ -96,7 +108,9 @@ class FlashActor(Actor):
     def setup(self, rng: np.random.Generator) -> None:
         self.strengths = rng.uniform(0.65, 1.0, len(self.frames)).tolist()
         self.level = motion.brightness(self.world.n_frames, self.frames, self.strengths)
-        self.jump = motion.knocks(self.world.n_frames, self.frames, [-4.0 * self.s * st for st in self.strengths])
+        self.jump = motion.knocks(
+            self.world.n_frames, self.frames, [-4.0 * self.s * st for st in self.strengths]
+        )
 
     def draw(self, canvas: Canvas, i: int) -> None:
         s, x, y = self.s, self.center, self.bulb_y + self.jump[i]
@@ -111,9 +125,12 @@ class FlashActor(Actor):
         canvas.disc(x, y, 5.0 * s, tuple((off + b * (on - off)).tolist()))
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
-        for k, st in zip(self.frames, self.strengths):
-            sounds.add_at(out, self.world.sample(k), sounds.beep(rng, self.world.sr, self.beep_freq, self.beep_len,
-                                                                 0.6 * st))
+        for k, st in zip(self.frames, self.strengths, strict=True):
+            sounds.add_at(
+                out,
+                self.world.sample(k),
+                sounds.beep(rng, self.world.sr, self.beep_freq, self.beep_len, 0.6 * st),
+            )
 
 
 class WalkerActor(Actor):
@@ -127,13 +144,14 @@ class WalkerActor(Actor):
         self.object = "person"
         self.size = "medium"
         self.clothes = tuple(float(c) for c in rng.uniform(40, 230, 3))
-        self.period = int(rng.integers(max(self.world.gap, int(0.35 * self.world.fps)),
-                                       max(self.world.gap, int(0.6 * self.world.fps)) + 1))
-        self.ramp, self.tail = self.period, 1
+        self.tail = 1
 
     def propose(self, rng: np.random.Generator, n: int) -> list[int]:
-        n = max(n, 2)
-        return self.world.random_frames(rng, n, self.period, self.period, min_first=self.period + 1)
+        # the step period is drawn per proposal, so that short clips can fall back to short steps
+        w = self.world
+        self.period = int(rng.integers(max(w.gap, int(0.35 * w.fps)), max(w.gap, int(0.6 * w.fps)) + 1))
+        self.ramp = self.period
+        return w.random_frames(rng, n, self.period, self.period, min_first=self.period)
 
     def setup(self, rng: np.random.Generator) -> None:
         w, n = self.world, len(self.frames)
@@ -162,8 +180,10 @@ class WalkerActor(Actor):
         canvas.disc(x + 0.5 * s * self.direction, hip - 11.5 * s, 2.6 * s, (235, 195, 160), outline=True)
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
-        for k, st in zip(self.frames, self.strengths):
-            sounds.add_at(out, self.world.sample(k), 0.8 * sounds.footstep(rng, self.world.sr, self.material, st))
+        for k, st in zip(self.frames, self.strengths, strict=True):
+            sounds.add_at(
+                out, self.world.sample(k), 0.8 * sounds.footstep(rng, self.world.sr, self.material, st)
+            )
 
 
 class EngineActor(Actor):
@@ -201,10 +221,18 @@ class EngineActor(Actor):
         canvas.disc(cx, wy, self.radius, (35, 35, 38), outline=True)
         for j in range(3):
             a = self.angle[i] + 2 * np.pi * j / 3
-            canvas.segment(cx, wy, cx + 0.85 * self.radius * np.cos(a), wy + 0.85 * self.radius * np.sin(a),
-                           1.4 * s, (190, 190, 195))
+            canvas.segment(
+                cx,
+                wy,
+                cx + 0.85 * self.radius * np.cos(a),
+                wy + 0.85 * self.radius * np.sin(a),
+                1.4 * s,
+                (190, 190, 195),
+            )
         a = self.angle[i]
-        canvas.disc(cx + 0.6 * self.radius * np.cos(a), wy + 0.6 * self.radius * np.sin(a), 1.2 * s, (230, 60, 50))
+        canvas.disc(
+            cx + 0.6 * self.radius * np.cos(a), wy + 0.6 * self.radius * np.sin(a), 1.2 * s, (230, 60, 50)
+        )
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         w = self.world
@@ -216,7 +244,7 @@ class EngineActor(Actor):
             norm[a:b] = norm[a - 1] if a > 0 else 0.0
         f0 = self.f_idle * (1.0 + 1.3 * np.clip(norm, 0, None))
         out += running * sounds.hum(rng, w.sr, f0, 0.18 + 0.3 * np.clip(norm, 0, 1))
-        for k, st in zip(self.frames, self.strengths):
+        for k, st in zip(self.frames, self.strengths, strict=True):
             sounds.add_at(out, w.sample(k), 0.5 * sounds.impact(rng, w.sr, "metal", 1.6, max(st, 0.6)))
 
 
@@ -267,10 +295,16 @@ class OffscreenActor(Actor):
     def choose(self, rng: np.random.Generator) -> None:
         self.sound_kind = str(rng.choice(OFFSCREEN_KINDS))
         self.size = "medium"
-        self.material = {"door": "wood", "impact": str(rng.choice(["metal", "glass", "wood"])), "drum": "skin",
-                         "beep": None, "knock": "wood"}[self.sound_kind]
-        self.object = {"door": "door", "impact": "object", "drum": "tom", "beep": "alarm",
-                       "knock": "door"}[self.sound_kind]
+        self.material = {
+            "door": "wood",
+            "impact": str(rng.choice(["metal", "glass", "wood"])),
+            "drum": "skin",
+            "beep": None,
+            "knock": "wood",
+        }[self.sound_kind]
+        self.object = {"door": "door", "impact": "object", "drum": "tom", "beep": "alarm", "knock": "door"}[
+            self.sound_kind
+        ]
 
     def events(self) -> list[Event]:
         return [dataclasses.replace(e, type=self.sound_kind) for e in super().events()]
@@ -280,7 +314,7 @@ class OffscreenActor(Actor):
 
     def sound(self, rng: np.random.Generator, out: np.ndarray) -> None:
         sr = self.world.sr
-        for k, st in zip(self.frames, self.strengths):
+        for k, st in zip(self.frames, self.strengths, strict=True):
             if self.sound_kind == "door":
                 snd = sounds.door_slam(rng, sr, "wood", st)
             elif self.sound_kind == "drum":

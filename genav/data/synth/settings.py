@@ -9,7 +9,15 @@ from genav.config import Config
 from genav.errors import ConfigError
 
 EVENT_TYPES: tuple[str, ...] = (
-    "impact", "bounce", "drum", "door", "flash", "footsteps", "slide", "roll", "engine",
+    "impact",
+    "bounce",
+    "drum",
+    "door",
+    "flash",
+    "footsteps",
+    "slide",
+    "roll",
+    "engine",
 )
 """Visible event types: each sound has a cause on screen."""
 
@@ -46,12 +54,22 @@ class SynthSettings(Config):
         checks = [
             (1.0 <= self.duration <= 60.0, f"duration must be in 1..60 s, got {self.duration}"),
             (8 <= self.fps <= 25, f"fps must be in 8..25, got {self.fps}"),
-            (32 <= self.width <= 1024 and self.width % 2 == 0, f"width must be even, 32..1024, got {self.width}"),
-            (32 <= self.height <= 1024 and self.height % 2 == 0,
-             f"height must be even, 32..1024, got {self.height}"),
-            (8000 <= self.sample_rate <= 48000, f"sample_rate must be in 8000..48000, got {self.sample_rate}"),
-            (len(self.n_events) == 2 and 1 <= self.n_events[0] <= self.n_events[1] <= 12,
-             f"n_events must be (lo, hi) with 1 <= lo <= hi <= 12, got {self.n_events}"),
+            (
+                32 <= self.width <= 1024 and self.width % 2 == 0,
+                f"width must be even, 32..1024, got {self.width}",
+            ),
+            (
+                32 <= self.height <= 1024 and self.height % 2 == 0,
+                f"height must be even, 32..1024, got {self.height}",
+            ),
+            (
+                8000 <= self.sample_rate <= 48000,
+                f"sample_rate must be in 8000..48000, got {self.sample_rate}",
+            ),
+            (
+                len(self.n_events) == 2 and 1 <= self.n_events[0] <= self.n_events[1] <= 12,
+                f"n_events must be (lo, hi) with 1 <= lo <= hi <= 12, got {self.n_events}",
+            ),
             (0.0 <= self.difficulty <= 1.0, f"difficulty must be in 0..1, got {self.difficulty}"),
             (0.0 <= self.p_texture <= 1.0, f"p_texture must be in 0..1, got {self.p_texture}"),
             (0.0 <= self.p_offscreen <= 1.0, f"p_offscreen must be in 0..1, got {self.p_offscreen}"),
@@ -63,13 +81,17 @@ class SynthSettings(Config):
                 raise ConfigError(f"SynthSettings: {message}")
         unknown = sorted(set(self.event_types) - set(EVENT_TYPES))
         if unknown:
-            raise ConfigError(f"SynthSettings: unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}")
+            raise ConfigError(
+                f"SynthSettings: unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}"
+            )
         unknown = sorted(set(self.textures) - set(TEXTURES))
         if unknown:
             raise ConfigError(f"SynthSettings: unknown textures {unknown}; known: {', '.join(TEXTURES)}")
         if self.duration * self.fps < 12:
-            raise ConfigError(f"SynthSettings: a clip needs at least 12 frames (duration * fps), got "
-                              f"{self.duration * self.fps:g}")
+            raise ConfigError(
+                f"SynthSettings: a clip needs at least 12 frames (duration * fps), got "
+                f"{self.duration * self.fps:g}"
+            )
 
     @property
     def n_frames(self) -> int:

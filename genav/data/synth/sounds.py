@@ -85,12 +85,13 @@ def _tail_fade(x: np.ndarray, sr: int, seconds: float = 0.03) -> np.ndarray:
     return x
 
 
-def modes(sr: int, freqs: np.ndarray, decays: np.ndarray, amps: np.ndarray, length: float,
-          rng: np.random.Generator) -> np.ndarray:
+def modes(
+    sr: int, freqs: np.ndarray, decays: np.ndarray, amps: np.ndarray, length: float, rng: np.random.Generator
+) -> np.ndarray:
     """Sum of exponentially damped sinusoids; modes above 0.45 * sr are dropped."""
     t = _time(sr, length)
     out = np.zeros_like(t)
-    for f, d, a in zip(freqs, decays, amps):
+    for f, d, a in zip(freqs, decays, amps, strict=True):
         if f < 0.45 * sr:
             out += a * np.sin(2 * np.pi * f * t + rng.uniform(0, 0.3)) * np.exp(-t / d)
     return out
@@ -134,7 +135,9 @@ def drum(rng: np.random.Generator, sr: int, kind: str, size: float, speed: float
     t = _time(sr, min(1.5, decay * 7))
     glide = 1.0 + 0.25 * np.exp(-t / 0.03)
     out = np.zeros_like(t)
-    for ratio, amp, d in zip((1.0, 1.59, 2.14, 2.30, 2.65), (1.0, 0.5, 0.35, 0.3, 0.2), (1, 0.7, 0.5, 0.45, 0.4)):
+    for ratio, amp, d in zip(
+        (1.0, 1.59, 2.14, 2.30, 2.65), (1.0, 0.5, 0.35, 0.3, 0.2), (1, 0.7, 0.5, 0.45, 0.4), strict=True
+    ):
         phase = 2 * np.pi * np.cumsum(f0 * ratio * glide) / sr
         out += amp * np.sin(phase) * np.exp(-t / (decay * d))
     out /= max(np.abs(out).max(), 1e-9)
@@ -160,9 +163,11 @@ def beep(rng: np.random.Generator, sr: int, freq: float, seconds: float, level: 
     """An electronic beep: a tone with odd harmonics and a speaker tick, 1 ms attack and a 40 ms
     release (an abrupt stop splatters across the spectrum and reads as a second onset)."""
     t = _time(sr, seconds)
-    tone = np.sin(2 * np.pi * freq * t) + 0.3 * np.sin(2 * np.pi * 3 * freq * t) + 0.15 * np.sin(
-        2 * np.pi * 5 * freq * t
-    ) * (5 * freq < 0.45 * sr)
+    tone = (
+        np.sin(2 * np.pi * freq * t)
+        + 0.3 * np.sin(2 * np.pi * 3 * freq * t)
+        + 0.15 * np.sin(2 * np.pi * 5 * freq * t) * (5 * freq < 0.45 * sr)
+    )
     release = np.clip((seconds - t) / 0.04, 0.0, 1.0)
     env = np.minimum(1.0, t / 0.001) * (0.5 - 0.5 * np.cos(np.pi * release))
     tick = click(rng, sr, 0.0015, 1.0)
@@ -196,7 +201,9 @@ def follow(values: np.ndarray, fps: float, sr: int, n: int) -> np.ndarray:
     return np.interp(t, np.arange(len(values)) / fps, values)
 
 
-def friction(rng: np.random.Generator, sr: int, material: str, level: np.ndarray, rolling: bool) -> np.ndarray:
+def friction(
+    rng: np.random.Generator, sr: int, material: str, level: np.ndarray, rolling: bool
+) -> np.ndarray:
     """Scraping (or rolling rumble) noise whose amplitude follows ``level`` (n,) in 0..1."""
     if rolling:
         noise = band(white(rng, len(level)), sr, 40.0, 450.0)

@@ -92,8 +92,9 @@ class World:
     def sample(self, frame: int) -> int:
         return int(round(frame / self.fps * self.sr))
 
-    def random_frames(self, rng: np.random.Generator, n: int, min_step: int, max_step: int,
-                      min_first: int | None = None) -> list[int]:
+    def random_frames(
+        self, rng: np.random.Generator, n: int, min_step: int, max_step: int, min_first: int | None = None
+    ) -> list[int]:
         """``n`` increasing frames with steps in ``min_step..max_step`` and a random start."""
         steps = rng.integers(min_step, max_step + 1, size=max(n - 1, 0))
         span = int(steps.sum())

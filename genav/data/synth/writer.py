@@ -67,8 +67,15 @@ def manifest_row(clip: SynthClip, split: str, *, silent: bool) -> dict[str, Any]
     }
 
 
-def write_clip(out: Path, seed: int, split: str, settings: SynthSettings, *, silent: bool = False,
-               overwrite: bool = False) -> dict[str, Any]:
+def write_clip(
+    out: Path,
+    seed: int,
+    split: str,
+    settings: SynthSettings,
+    *,
+    silent: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Generate clip ``seed`` and write its files into ``out`` (skipping files that exist unless
     ``overwrite``); returns its manifest row."""
     from genav.media import Audio, mux_audio, write_audio, write_video
@@ -94,9 +101,18 @@ def _write_one(job: tuple[Path, int, str, SynthSettings, bool, bool]) -> dict[st
     return write_clip(out, seed, split, settings, silent=silent, overwrite=overwrite)
 
 
-def write_synth_dataset(out: str | Path, n: int, seed: int = 0, split: str = "train",
-                        settings: SynthSettings | None = None, *, silent: bool = False, overwrite: bool = False,
-                        workers: int | None = None, progress: bool = True) -> Path:
+def write_synth_dataset(
+    out: str | Path,
+    n: int,
+    seed: int = 0,
+    split: str = "train",
+    settings: SynthSettings | None = None,
+    *,
+    silent: bool = False,
+    overwrite: bool = False,
+    workers: int | None = None,
+    progress: bool = True,
+) -> Path:
     """Write ``n`` clips of ``split`` into the folder ``out``: ``<id>.mp4`` (picture and sound),
     ``<id>.wav``, ``<id>.silent.mp4`` (only with ``silent``) and ``manifest.jsonl``.
 
@@ -129,8 +145,9 @@ def _check_args(n: int, seed: int, split: str) -> None:
     if n < 1:
         raise InputError(f"--n must be at least 1, got {n}")
     if seed < 0 or seed + n > SEED_STRIDE:
-        raise InputError(f"seed + n must stay in 0..{SEED_STRIDE} so that the splits stay disjoint, "
-                         f"got seed={seed}, n={n}")
+        raise InputError(
+            f"seed + n must stay in 0..{SEED_STRIDE} so that the splits stay disjoint, got seed={seed}, n={n}"
+        )
 
 
 def _check_settings_file(out: Path, settings: SynthSettings, split: str, seed: int, overwrite: bool) -> None:
@@ -145,8 +162,10 @@ def _check_settings_file(out: Path, settings: SynthSettings, split: str, seed: i
         except json.JSONDecodeError:
             old = None
         if old != record:
-            raise DataError(f"{out} holds clips made with other settings or seed ({path}); "
-                            "pass --overwrite or choose another folder")
+            raise DataError(
+                f"{out} holds clips made with other settings or seed ({path}); "
+                "pass --overwrite or choose another folder"
+            )
         log.info("resuming in %s", out)
         return
     atomic_write_text(path, json.dumps(record, indent=2) + "\n")
