@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import typer
@@ -44,7 +43,10 @@ def tagger_command(
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
     torch.set_num_threads(threads)
     extra = _synth_clips(synth_per_type, seed) if synth_per_type else []
-    command = "genav " + shlex.join(sys.argv[1:]) if sys.argv[1:] else None
+    command = shlex.join(
+        ["genav", "train", "tagger", "--data", str(data), "--out", str(out), "--synth-per-type", str(synth_per_type),
+         "--epochs", str(epochs), "--seed", str(seed), "--holdout", f"{holdout:g}", "--threads", str(threads)]
+    )  # fmt: skip
     result = train_and_save(
         data, out, settings=TrainSettings(epochs=epochs, seed=seed, holdout=holdout), extra=extra, command=command
     )

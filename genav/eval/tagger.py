@@ -40,7 +40,8 @@ class TaggerConfig(Config):
     channels: tuple[int, ...] = (32, 64, 128, 256)
     embedding_dim: int = 256
     dropout: float = 0.3
-    min_seconds: float = 1.0
+    min_seconds: float = 0.5
+    db_range: float = 80.0
     classes: tuple[str, ...] = COARSE_CLASSES
 
     @property
@@ -79,7 +80,13 @@ class Tagger(nn.Module):
         return self.front_end(self.pad(wave))
 
     def forward_logmel(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, frames, mels) log-mel -> (logits, embedding)."""
+        """(B, frames, mels) log-mel -> (logits, embedding).
+
+        Each clip is first referred to its own peak and floored ``db_range`` below it, so level and
+        padding silence look alike for loud and quiet clips.
+        """
+        peak = mel.amax(dim=(1, 2), keepdim=True)
+        mel = torch.maximum(mel - peak, torch.full_like(mel, -self.config.db_range))
         x = self.bn0(mel[:, None].transpose(1, 3)).transpose(1, 3)  # normalise each mel bin
         for block in self.blocks:
             x = block(x, (2, 2))

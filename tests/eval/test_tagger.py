@@ -105,3 +105,35 @@ def test_short_training_learns_two_tones():
 def test_training_refuses_unknown_classes():
     with pytest.raises(DataError, match="does not list"):
         train_tagger([_clip("x", "other"), _clip("y", "low")], TINY, TrainSettings(epochs=1))
+
+
+def test_train_command_writes_a_strict_model_folder_with_card(tmp_path):
+    import soundfile as sf
+    from typer.testing import CliRunner
+
+    from genav.cli.app import app
+
+    data = tmp_path / "sfx"
+    data.mkdir()
+    rows = []
+    for i in range(4):
+        for label, freq in (("footstep on gravel", 300.0), ("bell / chime ding", 3000.0)):
+            name = f"{label.split()[0]}{i}.wav"
+            t = np.arange(4000) / 16000
+            sf.write(data / name, (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), 16000)
+            rows.append({"file": name, "label": label, "licence": "CC0-1.0", "source": "test"})
+    rows.append({"file": "x.wav", "label": "gift", "licence": "CC0-1.0", "source": "test"})  # no class: skipped
+    (data / "manifest.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "tagger"
+    args = ["train", "tagger", "--data", str(data / "manifest.jsonl"), "--out", str(out), "--epochs", "2",
+            "--synth-per-type", "0", "--quiet"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "held-out accuracy" in result.output
+    model = load_tagger(out)
+    assert model.config.classes == ("footsteps", "music_bell")
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "Held-out accuracy" in card and "CC0-1.0 — test" in card and "--epochs 2 --seed 0" in card
+    assert "1 clips matched no rule" in card
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code != 0  # no overwrite without --overwrite

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_helpers import lavfi
+from tests.media.media_helpers import lavfi
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import sine
+from tests.media.media_helpers import sine
 
 from genav.errors import MediaError, OutputExistsError
 from genav.media import (

@@ -4,7 +4,7 @@ import types
 
 import numpy as np
 import pytest
-from media_helpers import peak_freq, sine
+from tests.media.media_helpers import peak_freq, sine
 
 from genav.errors import InputError, MediaError
 from genav.media import Audio, iter_frames, probe, read_audio, read_frames, write_video
