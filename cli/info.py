@@ -37,7 +37,7 @@ def collect_info() -> dict:
         info["ffmpeg"] = {"path": ffmpeg_exe(), "version": ffmpeg_version()}
     except Exception as exc:  # noqa: BLE001
         info["ffmpeg"] = f"unavailable: {exc}"
-    from genav.registry import list_models
+    from genav.pipelines import list_models  # importing pipelines registers the debug-* models
 
     info["models"] = [e.name for e in list_models()]
     return info

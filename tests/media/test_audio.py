@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import peak_freq, rms, sine
 
 from genav.errors import InputError, MediaError
 from genav.media import Audio, probe, read_audio, resample, write_audio
+from tests.media.media_helpers import peak_freq, rms, sine
 
 SR = 44100
 

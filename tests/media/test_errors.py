@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import sine
 
 from genav.errors import MediaError, OutputExistsError
 from genav.media import (
@@ -22,6 +21,7 @@ from genav.media import (
     write_audio,
     write_video,
 )
+from tests.media.media_helpers import sine
 
 SOUND = Audio(sine(440, 1.0, 16000), 16000)
 FRAMES = np.zeros((4, 16, 16, 3), np.uint8)

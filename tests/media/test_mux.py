@@ -5,10 +5,10 @@ import time
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import sine
 
 from genav.errors import InputError
 from genav.media import Audio, _ffmpeg, mux_audio, probe, read_audio, read_frames, write_audio
+from tests.media.media_helpers import sine
 
 SR = 48000
 

@@ -4,10 +4,10 @@ import types
 
 import numpy as np
 import pytest
-from tests.media.media_helpers import peak_freq, sine
 
 from genav.errors import InputError, MediaError
 from genav.media import Audio, iter_frames, probe, read_audio, read_frames, write_video
+from tests.media.media_helpers import peak_freq, sine
 
 
 def smooth_frames(n: int, height: int, width: int) -> np.ndarray:
