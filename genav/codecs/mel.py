@@ -5,7 +5,8 @@ Encoding is ``(log(max(mel(|STFT|), floor)) - latent_mean) / latent_std``. Decod
 energies back to a linear magnitude (pseudo-inverse of the filterbank, then a few non-negative
 least-squares multiplicative updates), optionally refines it with a small trained
 :class:`~genav.codecs.vocoder.MelVocoder`, and recovers phase with fast Griffin-Lim (momentum
-0.99, Perraudin et al. 2013) from a seeded random phase, so decoding is deterministic.
+0.99, Perraudin et al. 2013) from a seeded random phase, so decoding is deterministic. The
+initial phase is the same for every batch row, so a row decodes the same alone or in a batch.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ import torch.nn.functional as F
 from genav.codecs.base import AudioCodec
 from genav.config import Config
 from genav.errors import ConfigError
+
+# The inverse STFT divides the overlap-added frames by the squared-window envelope. Frame t is
+# centred on sample t * hop, so the last hop of a clip is covered only by the tapering tails of
+# the last frames; with n_fft / hop == 2 the envelope falls to ~1e-9 at the last sample and
+# dividing by it multiplies whatever Griffin-Lim left in those tails by up to ~3e4 (a spike at
+# the very end). The envelope is therefore floored at this fraction of its steady-state value
+# (n_fft * mean(window**2) / hop): samples covered at least that well (all of them for a Hann
+# window with n_fft / hop >= 3) are inverted exactly; the sparsely covered end of an
+# n_fft / hop == 2 clip fades out instead of being amplified.
+ENVELOPE_FLOOR = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,7 +148,8 @@ class MelCodec(AudioCodec):
         return torch.fft.rfft(frames[:, : wave.shape[-1] // hop] * self.window, dim=-1)
 
     def _overlap_add(self, spec: torch.Tensor) -> torch.Tensor:
-        """Complex ``(R, T, F)`` -> ``(R, T * hop)``: least-squares inverse of :meth:`_spectrum`."""
+        """Complex ``(R, T, F)`` -> ``(R, T * hop)``: least-squares inverse of :meth:`_spectrum`
+        (exact wherever the window envelope is above its floor, see ``ENVELOPE_FLOOR``)."""
         n_fft, hop = self.config.n_fft, self.hop_length
         rows, t = spec.shape[0], spec.shape[1]
         frames = torch.fft.irfft(spec, n=n_fft, dim=-1) * self.window
@@ -155,13 +167,15 @@ class MelCodec(AudioCodec):
         return out[:, start : start + t * hop] / self._window_envelope(t)
 
     def _window_envelope(self, t: int) -> torch.Tensor:
-        """Sum of squared windows over the ``t * hop`` output samples (cached for the last ``t``)."""
+        """Sum of squared windows over the ``t * hop`` output samples, floored at
+        ``ENVELOPE_FLOOR`` times its steady-state value (cached for the last ``t``)."""
         key = (t, self.window.device)
         if self._envelope is None or self._envelope[0] != key:
             n_fft, hop = self.config.n_fft, self.hop_length
             sq = (self.window**2)[None, :, None].expand(1, n_fft, t)
             env = F.fold(sq, (1, (t - 1) * hop + n_fft), (1, n_fft), stride=(1, hop)).reshape(-1)
-            self._envelope = (key, torch.clamp(env[n_fft // 2 : n_fft // 2 + t * hop], min=1e-11))
+            floor = ENVELOPE_FLOOR * float((self.window**2).sum()) / hop
+            self._envelope = (key, torch.clamp(env[n_fft // 2 : n_fft // 2 + t * hop], min=floor))
         return self._envelope[1]
 
     def stft(self, wave: torch.Tensor) -> torch.Tensor:
@@ -195,13 +209,14 @@ class MelCodec(AudioCodec):
         return mag
 
     def griffin_lim(self, mag: torch.Tensor) -> torch.Tensor:
-        """Linear magnitude ``(..., F, T)`` -> wave ``(..., T * hop)`` by fast Griffin-Lim."""
+        """Linear magnitude ``(..., F, T)`` -> wave ``(..., T * hop)`` by fast Griffin-Lim.
+
+        Every row of ``...`` starts from the same seeded phase (see :meth:`initial_phase`), so
+        a row's output does not depend on the rest of the batch."""
         c = self.config
         lead = mag.shape[:-2]
         mag = mag.reshape(-1, *mag.shape[-2:]).transpose(-1, -2).contiguous()
-        gen = torch.Generator().manual_seed(c.griffin_lim_seed)
-        phase = torch.rand(mag.shape, generator=gen, dtype=torch.float32).to(mag.device)
-        angles = torch.polar(torch.ones_like(mag), phase * (2 * math.pi))
+        angles = torch.polar(torch.ones_like(mag), self.initial_phase(*mag.shape[1:]).to(mag.device))
         previous = torch.zeros_like(angles)
         alpha = c.griffin_lim_momentum / (1 + c.griffin_lim_momentum)
         for _ in range(c.griffin_lim_iters):
@@ -211,6 +226,13 @@ class MelCodec(AudioCodec):
             angles = angles / torch.clamp(angles.abs(), min=1e-16)
         wave = self._overlap_add(mag * angles)
         return wave.reshape(*lead, wave.shape[-1])
+
+    def initial_phase(self, frames: int, bins: int) -> torch.Tensor:
+        """Griffin-Lim's starting phase ``(frames, bins)`` (radians), drawn from
+        ``griffin_lim_seed`` frame by frame on the CPU: the same for every row, and its first
+        frames do not depend on ``frames``."""
+        gen = torch.Generator().manual_seed(self.config.griffin_lim_seed)
+        return torch.rand(frames, bins, generator=gen, dtype=torch.float32) * (2 * math.pi)
 
     # -- codec -----------------------------------------------------------------------------
     def _encode_raw(self, wave: torch.Tensor) -> torch.Tensor:
