@@ -53,3 +53,12 @@ def test_entry_point_resolves(wheel):
     text = zf.read(ep).decode()
     assert "genav = genav.cli.app:main" in text
     assert "genav/cli/app.py" in zf.namelist()
+
+
+def test_package_data_travels(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "genav/checkpoints/examples/silent_clip.mp4" in names
+    assert "genav/pipelines/recipes/foley-tiny.json" in names
+    for folder in (REPO / "checkpoints").iterdir():
+        if (folder / "config.json").exists():
+            assert f"genav/checkpoints/{folder.name}/model.safetensors" in names
