@@ -18,7 +18,8 @@ def tagger_command(
     data: Path = typer.Option(Path(DEFAULT_MANIFEST), "--data", help="SFX manifest (JSONL with file, label, licence)."),
     out: Path = typer.Option(Path("checkpoints/genav-tagger"), "--out", "-o", help="Output model folder."),
     synth_per_type: int = typer.Option(
-        16, "--synth-per-type", min=0, help="Synthetic-world clips per event type (0: SFX only)."
+        8, "--synth-per-type", min=0, help="Synthetic-world clips per event type, cut into one snippet per event "
+        "(0: SFX only)."
     ),
     epochs: int = typer.Option(60, "--epochs", min=1, help="Training epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the initialisation and the batches."),
@@ -58,21 +59,26 @@ def tagger_command(
 
 
 def _synth_clips(per_type: int, seed: int) -> list:
-    """Single-source clips of each event type of the synthetic world (no textures, no distractors)."""
+    """Event snippets of single-source clips of each event type of the synthetic world.
+
+    Each audible event gives one snippet from 0.1 s before to 0.9 s after it, so a training crop
+    holds the sound it is labelled with; the snippets of one clip share a group (same split side).
+    """
     from genav.data.synth import EVENT_TYPES, SynthSettings, generate_clip
     from genav.eval.tagger import TaggerConfig
     from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT
     from genav.eval.tagger_train import LabelledClip
 
     rate = TaggerConfig().sample_rate
-
     clips = []
     for k, event in enumerate(EVENT_TYPES):
         settings = SynthSettings(event_types=(event,), max_sources=1, p_texture=0.0, difficulty=0.0, sample_rate=rate)
         for i in range(per_type):
             clip_seed = 1_000_000 * (seed + 1) + 1000 * k + i
             clip = generate_clip(clip_seed, settings)
-            name = f"synth/{event}-{clip_seed}"
-            label = SYNTH_CLASS_OF_EVENT[event]
-            clips.append(LabelledClip(name, clip.audio, label, name, "genav synthetic world (generated)"))
+            group = f"synth/{event}-{clip_seed}"
+            for j, t in enumerate(clip.event_times(audible=True)):
+                lo, hi = max(0, int((t - 0.1) * rate)), int((t + 0.9) * rate)
+                clips.append(LabelledClip(f"{group}.{j}", clip.audio[lo:hi], SYNTH_CLASS_OF_EVENT[event], group,
+                                          "genav synthetic world (generated)"))  # fmt: skip
     return clips

@@ -9,9 +9,8 @@ total downsampling, 2048 samples for Stable Audio Open) and ``audio_end_in_s = d
 the timing conditioning. The VAE decodes ``T * hop`` samples (it only works in whole latent
 frames); only the last partial frame is trimmed. The model's maximum is ``sample_size * hop / sr``.
 
-The DiT's attention (rotary, grouped-query) runs through :func:`genav.attention.attention` by
-:class:`GenavStableAudioAttnProcessor`; other diffusers attention layers get
-:func:`genav.attention.set_genav_attention`.
+The DiT's attention layers (rotary, grouped-query) run through :func:`genav.attention.attention`
+(:func:`genav.attention.set_genav_attention` gives them genav processors).
 """
 
 from __future__ import annotations
@@ -27,83 +26,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from genav.attention import attention, set_genav_attention
+from genav.attention import set_genav_attention
 from genav.checkpoint import file_checksum
 from genav.errors import CheckpointError, InputError
-from genav.pipelines.foley import PhaseTimer, ProgressFn, prompt_list, resolve_seeds, seeded_noise
-from genav.pipelines.output import AudioOutput, make_output
+from genav.pipelines.foley import (
+    PhaseTimer,
+    ProgressFn,
+    pipeline_output,
+    prompt_list,
+    resolve_seeds,
+    seeded_noise,
+)
+from genav.pipelines.output import AudioOutput
 from genav.pipelines.text_to_audio import DEFAULT_DURATION, check_duration
 from genav.runtime import select_device, select_dtype
 
 log = logging.getLogger(__name__)
 
 SUPPORTED = ("StableAudioPipeline",)
-
-
-class GenavStableAudioAttnProcessor:
-    """diffusers' Stable Audio attention (partial rotary embedding on q/k, GQA) with the attention
-    product computed by :func:`genav.attention.attention` (``backend`` None follows genav's rule)."""
-
-    def __init__(self, backend: str | None = None) -> None:
-        self.backend = backend
-
-    def __call__(
-        self,
-        attn: Any,
-        hidden_states: torch.Tensor,
-        encoder_hidden_states: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        rotary_emb: Any = None,
-    ) -> torch.Tensor:
-        from diffusers.models.embeddings import apply_rotary_emb
-
-        residual = hidden_states
-        context = hidden_states if encoder_hidden_states is None else encoder_hidden_states
-        if encoder_hidden_states is not None and attn.norm_cross:
-            context = attn.norm_encoder_hidden_states(context)
-        batch = hidden_states.shape[0]
-        query = attn.to_q(hidden_states)
-        head_dim = query.shape[-1] // attn.heads
-        query = query.unflatten(-1, (attn.heads, head_dim))  # (B, N, H, D)
-        key = attn.to_k(context).unflatten(-1, (-1, head_dim))  # (B, M, Hkv, D)
-        value = attn.to_v(context).unflatten(-1, (-1, head_dim))
-        if attn.norm_q is not None:
-            query = attn.norm_q(query)
-        if attn.norm_k is not None:
-            key = attn.norm_k(key)
-        if rotary_emb is not None:
-            query = _rotate(query, rotary_emb, apply_rotary_emb)
-            if not attn.is_cross_attention:
-                key = _rotate(key, rotary_emb, apply_rotary_emb)
-        mask = None
-        if attention_mask is not None:
-            mask = attn.prepare_attention_mask(attention_mask, context.shape[1], batch)
-            mask = mask.view(batch, attn.heads, -1, mask.shape[-1])
-        out = attention(query, key, value, mask=mask, backend=self.backend)
-        hidden_states = attn.to_out[1](attn.to_out[0](out.flatten(2).to(query.dtype)))
-        if attn.residual_connection:
-            hidden_states = hidden_states + residual
-        return hidden_states / attn.rescale_output_factor
-
-
-def _rotate(x: torch.Tensor, freqs: Any, apply_rotary_emb: Any) -> torch.Tensor:
-    """Rotary embedding on the first ``rot_dim`` channels of ``x`` ``(B, N, H, D)``, in float32."""
-    rot = freqs[0].shape[-1]
-    x32 = x.float().transpose(1, 2)  # diffusers rotates (B, H, N, D)
-    turned = apply_rotary_emb(x32[..., :rot], freqs, use_real=True, use_real_unbind_dim=-2)
-    return torch.cat([turned, x32[..., rot:]], -1).transpose(1, 2).to(x.dtype)
-
-
-def route_attention(transformer: torch.nn.Module, backend: str | None = None) -> int:
-    """Give the Stable Audio DiT's attention layers genav processors; returns how many."""
-    from diffusers.models.attention_processor import Attention, StableAudioAttnProcessor2_0
-
-    count = 0
-    for module in transformer.modules():
-        if isinstance(module, Attention) and isinstance(module.processor, StableAudioAttnProcessor2_0):
-            module.set_processor(GenavStableAudioAttnProcessor(backend))
-            count += 1
-    return count + set_genav_attention(transformer, backend=backend)
 
 
 def folder_checksum(folder: Path, length: int = 16) -> str:
@@ -127,7 +67,7 @@ class DiffusersTextToAudioPipeline:
         self.checksum = checksum
         self.load_seconds = load_seconds
         pipe.set_progress_bar_config(disable=True)
-        self.attention_layers = route_attention(pipe.transformer)
+        self.attention_layers = set_genav_attention(pipe.transformer)
 
     @classmethod
     def from_pretrained(
@@ -259,15 +199,4 @@ class DiffusersTextToAudioPipeline:
             "scheduler": type(self.pipe.scheduler).__name__,
             "latent_frames": frames,
         }
-        return make_output(
-            audio,
-            sample_rate=self.sample_rate,
-            seeds=seeds,
-            task=self.task,
-            model=self.model_name,
-            checksum=self.checksum,
-            settings=settings,
-            timings={"load": self.load_seconds, **timer.seconds},
-            device=str(self.device),
-            dtype=str(self.dtype),
-        )
+        return pipeline_output(self, audio, seeds, settings, timer)

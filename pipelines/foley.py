@@ -35,12 +35,12 @@ from genav.codecs import AudioCodec, MelCodec, build_codec, load_codec
 from genav.encoders import TextEmbedding, TextEncoder, build_text_encoder
 from genav.errors import InputError, UnknownModelError
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig
-from genav.models.audio_mmdit_generate import guidance_conditioning
+from genav.models.audio_mmdit_generate import generate_latents
 from genav.models.conditioning import Conditioning
 from genav.pipelines.output import AudioOutput, make_output
 from genav.registry import ModelEntry, resolve_model
 from genav.runtime import select_device, select_dtype
-from genav.sampling import METHODS, VelocityFn, guided_velocity, sample
+from genav.sampling import METHODS
 
 log = logging.getLogger(__name__)
 
@@ -109,24 +109,6 @@ def seeded_noise(seeds: list[int], shape: tuple[int, int]) -> Tensor:
     channels, frames = shape
     rows = [torch.randn(frames, channels, generator=torch.Generator().manual_seed(s)).T for s in seeds]
     return torch.stack(rows).contiguous()
-
-
-def with_known_prefix(velocity: VelocityFn, known: Tensor, noise: Tensor) -> VelocityFn:
-    """Keep the first ``known.shape[-1]`` frames on the straight path from ``noise`` to ``known``.
-
-    Their velocity is replaced by ``known - noise``, so at every solver evaluation they sit
-    exactly at ``(1 - t) noise + t known`` (for Euler, Heun and midpoint alike) and end at
-    ``known``; the model sees them as context while it fills in the rest (replacement inpainting).
-    """
-    k = known.shape[-1]
-    fixed = known - noise[..., :k]
-
-    def velocity_fn(x: Tensor, t: Tensor) -> Tensor:
-        v = velocity(x, t).clone()
-        v[..., :k] = fixed
-        return v
-
-    return velocity_fn
 
 
 class PhaseTimer:
@@ -302,7 +284,9 @@ class FoleyPipeline:
         step_offset: int = 0,
         total_steps: int | None = None,
     ) -> Tensor:
-        """Guided sampling of latents ``(B, latent_dim, T)`` float32 from ``noise`` (same shape).
+        """Guided sampling of latents ``(B, latent_dim, T)`` float32 from ``noise`` (same shape):
+        :func:`~genav.models.generate_latents` behind user-facing checks, with progress counted
+        over ``total_steps`` from ``step_offset`` (several windows make one progress bar).
 
         ``known`` ``(B, latent_dim, K)``: latents the first K frames must end at (long-video context).
         """
@@ -310,18 +294,6 @@ class FoleyPipeline:
             raise InputError(f"unknown sampling method {method!r}; choose one of {', '.join(METHODS)}")
         if num_steps < 1:
             raise InputError(f"num_steps must be at least 1, got {num_steps}")
-        stacked, plan = guidance_conditioning(
-            cond, negative=negative, text_scale=text_scale, video_scale=video_scale
-        )
-        stacked = stacked.to(self.device, self.dtype)
-
-        def batched(x: Tensor, t: Tensor) -> Tensor:
-            return self.model(x.to(self.dtype), t, stacked).float()
-
-        noise = noise.to(self.device)
-        velocity = guided_velocity(batched, plan)
-        if known is not None and known.shape[-1] > 0:
-            velocity = with_known_prefix(velocity, known.to(self.device), noise)
         total = total_steps or num_steps
         callback = None
         if progress is not None:
@@ -329,13 +301,25 @@ class FoleyPipeline:
             def callback(step: int, _n: int, _t: float, _x: Tensor) -> None:
                 progress(step_offset + step, total)
 
-        return sample(velocity, noise, steps=num_steps, method=method, callback=callback)
+        return generate_latents(
+            self.model,
+            cond,
+            negative=negative,
+            steps=num_steps,
+            method=method,
+            text_scale=text_scale,
+            video_scale=video_scale,
+            noise=noise,
+            known=known,
+            callback=callback,
+        )
 
     def decode(self, latents: Tensor, n_samples: int) -> np.ndarray:
         """Latents ``(B, latent_dim, T)`` -> wave ``(B, C, n_samples)`` float32 on the CPU."""
-        # One row at a time: a codec's decode may depend on the batch (Griffin-Lim draws its
-        # initial phase for the whole batch), and output i must not depend on the others.
-        wave = torch.cat([self.codec.decode(row[None].float()) for row in latents])[..., :n_samples]
+        # The whole batch at once: codecs decode each row independently of the others (the mel
+        # codec's Griffin-Lim starts every row from the same seeded phase), so output i is the
+        # same alone or in a batch.
+        wave = self.codec.decode(latents.float())[..., :n_samples]
         if wave.shape[-1] < n_samples:  # only when a duration sits a hair above a frame boundary
             wave = torch.nn.functional.pad(wave, (0, n_samples - wave.shape[-1]))
         return wave.cpu().numpy().astype(np.float32)
@@ -350,15 +334,23 @@ class FoleyPipeline:
         self, audio: np.ndarray, seeds: list[int], settings: dict[str, Any], timer: PhaseTimer
     ) -> AudioOutput:
         """An :class:`AudioOutput` whose metadata records model, settings, seeds and timings."""
-        return make_output(
-            audio,
-            sample_rate=self.sample_rate,
-            seeds=seeds,
-            task=self.task,
-            model=self.model_name,
-            checksum=self.checksum,
-            settings=settings,
-            timings={"load": self.load_seconds, **timer.seconds},
-            device=str(self.device),
-            dtype=str(self.dtype),
-        )
+        return pipeline_output(self, audio, seeds, settings, timer)
+
+
+def pipeline_output(
+    pipe: Any, audio: np.ndarray, seeds: list[int], settings: dict[str, Any], timer: PhaseTimer
+) -> AudioOutput:
+    """:class:`AudioOutput` of any genav pipeline (``pipe`` has ``sample_rate``, ``task``,
+    ``model_name``, ``checksum``, ``load_seconds``, ``device``, ``dtype``) with its metadata."""
+    return make_output(
+        audio,
+        sample_rate=pipe.sample_rate,
+        seeds=seeds,
+        task=pipe.task,
+        model=pipe.model_name,
+        checksum=pipe.checksum,
+        settings=settings,
+        timings={"load": pipe.load_seconds, **timer.seconds},
+        device=str(pipe.device),
+        dtype=str(pipe.dtype),
+    )

@@ -2,7 +2,7 @@
 
 A clip longer than the model's window is cut into windows of latent frames. Window ``k > 0``
 starts ``context`` frames before window ``k - 1`` ends; those frames are carried over as known
-latents (see :func:`genav.pipelines.foley.with_known_prefix`) and the decoded waves are joined
+latents (see :func:`genav.sampling.with_known_prefix`) and the decoded waves are joined
 over the same span by an equal-power crossfade whose gain is corrected for how correlated the
 two sides are (identical sides keep their level instead of rising by 3 dB at the middle).
 """

@@ -26,6 +26,7 @@ __all__ = [
     "CHOICES",
     "ENV_VAR",
     "GenavAttnProcessor",
+    "GenavStableAudioAttnProcessor",
     "attention",
     "available_backends",
     "backend_status",
@@ -38,7 +39,7 @@ __all__ = [
 
 def __getattr__(name: str):
     # The diffusers processor imports diffusers; load it only when asked for.
-    if name in ("GenavAttnProcessor", "set_genav_attention"):
+    if name in ("GenavAttnProcessor", "GenavStableAudioAttnProcessor", "set_genav_attention"):
         from genav.attention import diffusers_processor
 
         return getattr(diffusers_processor, name)

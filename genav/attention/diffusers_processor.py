@@ -3,9 +3,11 @@
 >>> set_genav_attention(unet)                       # doctest: +SKIP
 >>> set_genav_attention(unet, backend="chunked")    # doctest: +SKIP
 
-The processor reproduces the projections, norms, masks and residual of diffusers' default
-processors and replaces only the attention product, so outputs match the defaults while memory
-and speed follow the chosen genav backend.
+The processors reproduce the projections, norms, masks and residual of diffusers' default
+processors and replace only the attention product, so outputs match the defaults while memory
+and speed follow the chosen genav backend. :class:`GenavAttnProcessor` stands in for
+``AttnProcessor``/``AttnProcessor2_0``; :class:`GenavStableAudioAttnProcessor` for Stable Audio's
+``StableAudioAttnProcessor2_0`` (partial rotary embedding on queries and keys, grouped-query).
 """
 
 from __future__ import annotations
@@ -21,27 +23,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class GenavAttnProcessor:
-    """A diffusers attention processor that calls :func:`genav.attention.attention`.
-
-    ``backend=None`` follows genav's selection rule at call time (argument > ``use_backend`` >
-    ``GENAV_ATTENTION`` > auto). Grouped-query layers (fewer key/value heads) are supported.
-    """
+class _GenavProcessor:
+    """The body shared by genav's diffusers processors: diffusers' projections, norms, mask and
+    residual around :func:`genav.attention.attention` (``backend`` None follows genav's rule)."""
 
     def __init__(self, backend: str | None = None) -> None:
         if backend is not None:
-            _check_name(backend, "GenavAttnProcessor")
+            _check_name(backend, type(self).__name__)
         self.backend = backend
 
-    def __call__(
+    def _attend(
         self,
         attn: Any,
         hidden_states: "torch.Tensor",
-        encoder_hidden_states: "torch.Tensor | None" = None,
-        attention_mask: "torch.Tensor | None" = None,
+        encoder_hidden_states: "torch.Tensor | None",
+        attention_mask: "torch.Tensor | None",
+        *,
         temb: "torch.Tensor | None" = None,
-        *args: Any,
-        **kwargs: Any,
+        rotary_emb: Any = None,
+        scale: float | None = None,
     ) -> "torch.Tensor":
         residual = hidden_states
         if attn.spatial_norm is not None:
@@ -67,9 +67,13 @@ class GenavAttnProcessor:
             query = attn.norm_q(query)
         if attn.norm_k is not None:
             key = attn.norm_k(key)
+        if rotary_emb is not None:  # Stable Audio: queries always, keys in self-attention only
+            query = _rotate(query, rotary_emb)
+            if not attn.is_cross_attention:
+                key = _rotate(key, rotary_emb)
 
         mask = _diffusers_mask(attn, attention_mask, n_keys, batch)
-        out = attention(query, key, value, mask=mask, backend=self.backend, scale=attn.scale)
+        out = attention(query, key, value, mask=mask, backend=self.backend, scale=scale)
         hidden_states = attn.to_out[0](out.flatten(2).to(query.dtype))
         hidden_states = attn.to_out[1](hidden_states)
 
@@ -78,6 +82,57 @@ class GenavAttnProcessor:
         if attn.residual_connection:
             hidden_states = hidden_states + residual
         return hidden_states / attn.rescale_output_factor
+
+
+class GenavAttnProcessor(_GenavProcessor):
+    """A diffusers attention processor that calls :func:`genav.attention.attention`.
+
+    ``backend=None`` follows genav's selection rule at call time (argument > ``use_backend`` >
+    ``GENAV_ATTENTION`` > auto). Grouped-query layers (fewer key/value heads) are supported.
+    """
+
+    def __call__(
+        self,
+        attn: Any,
+        hidden_states: "torch.Tensor",
+        encoder_hidden_states: "torch.Tensor | None" = None,
+        attention_mask: "torch.Tensor | None" = None,
+        temb: "torch.Tensor | None" = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> "torch.Tensor":
+        return self._attend(
+            attn, hidden_states, encoder_hidden_states, attention_mask, temb=temb, scale=attn.scale
+        )
+
+
+class GenavStableAudioAttnProcessor(_GenavProcessor):
+    """Stable Audio's attention (``StableAudioAttnProcessor2_0``: partial rotary embedding on
+    queries and keys, grouped-query) with the product computed by
+    :func:`genav.attention.attention`. Like diffusers' processor it uses the default
+    ``1 / sqrt(D)`` scale."""
+
+    def __call__(
+        self,
+        attn: Any,
+        hidden_states: "torch.Tensor",
+        encoder_hidden_states: "torch.Tensor | None" = None,
+        attention_mask: "torch.Tensor | None" = None,
+        rotary_emb: Any = None,
+    ) -> "torch.Tensor":
+        return self._attend(attn, hidden_states, encoder_hidden_states, attention_mask, rotary_emb=rotary_emb)
+
+
+def _rotate(x: "torch.Tensor", freqs: Any) -> "torch.Tensor":
+    """diffusers' rotary embedding (real cos/sin ``freqs``) on the first ``rot_dim`` channels of
+    ``x`` ``(B, N, H, D)``, computed in float32 as diffusers does."""
+    import torch
+    from diffusers.models.embeddings import apply_rotary_emb
+
+    rot = freqs[0].shape[-1]
+    x32 = x.float().transpose(1, 2)  # diffusers rotates (B, H, N, D)
+    turned = apply_rotary_emb(x32[..., :rot], freqs, use_real=True, use_real_unbind_dim=-2)
+    return torch.cat([turned, x32[..., rot:]], -1).transpose(1, 2).to(x.dtype)
 
 
 def _diffusers_mask(
@@ -91,23 +146,38 @@ def _diffusers_mask(
 
 
 def set_genav_attention(model: "torch.nn.Module", backend: str | None = None) -> int:
-    """Give every standard diffusers ``Attention`` layer in ``model`` a :class:`GenavAttnProcessor`.
+    """Route every standard diffusers ``Attention`` layer in ``model`` through genav's attention.
 
-    Layers with special processors (added key/value projections, IP-adapters, custom ones) keep
-    theirs. Returns the number of layers switched.
+    Layers with the default processors get a :class:`GenavAttnProcessor`, Stable Audio's rotary
+    layers (``StableAudioAttnProcessor2_0``) a :class:`GenavStableAudioAttnProcessor`; layers
+    already on a genav processor get the new ``backend``. Layers with other special processors
+    (added key/value projections, IP-adapters, custom ones) keep theirs. Returns the number of
+    layers switched.
     """
-    from diffusers.models.attention_processor import Attention, AttnProcessor, AttnProcessor2_0
+    from diffusers.models.attention_processor import (
+        Attention,
+        AttnProcessor,
+        AttnProcessor2_0,
+        StableAudioAttnProcessor2_0,
+    )
 
-    processor = GenavAttnProcessor(backend)
+    routes = (
+        ((AttnProcessor, AttnProcessor2_0, GenavAttnProcessor), GenavAttnProcessor(backend)),
+        (
+            (StableAudioAttnProcessor2_0, GenavStableAudioAttnProcessor),
+            GenavStableAudioAttnProcessor(backend),
+        ),
+    )
     switched, kept = 0, 0
     for module in model.modules():
         if not isinstance(module, Attention):
             continue
-        if isinstance(module.processor, (AttnProcessor, AttnProcessor2_0, GenavAttnProcessor)):
-            module.set_processor(processor)
-            switched += 1
-        else:
+        processor = next((new for kinds, new in routes if isinstance(module.processor, kinds)), None)
+        if processor is None:
             kept += 1
+            continue
+        module.set_processor(processor)
+        switched += 1
     if kept:
         log.info("genav attention: kept %d diffusers attention layers with special processors", kept)
     return switched

@@ -10,6 +10,10 @@ wave with zeros at the end to a whole number of frames, so ``T == num_frames(N) 
 and ``decode`` returns exactly ``num_samples(T) == T * hop`` samples. Callers crop to the length
 they asked for.
 
+Rows are independent: ``decode(z)[i]`` equals ``decode(z[i:i+1])`` (bit for bit for ``mel``; to
+float rounding, ~1e-7, for the neural codecs, whose kernels may block differently per batch
+size), so callers decode whole batches.
+
 Codecs are frozen during generation: ``encode``/``decode`` run without autograd and in float32
 (spectral ops and the pretrained autoencoders are not reliable in half precision); the result is
 float32 on the codec's device.

@@ -90,6 +90,8 @@ class KldVariant:
             "direction": "KL(reference || generated), mean over pairs",
             "preparation": self.prep.to_dict(),
             "resampler": self.resampler_note,
+            "published_with": f"{self.reference_family} at {'/'.join(str(r) for r in self.reference_rates)} Hz",
+            "prepared_at": "the classifier's sample rate",
             "same_length": self.same_length,
         }
 

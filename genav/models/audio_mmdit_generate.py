@@ -17,7 +17,7 @@ from torch import Tensor
 
 from genav.models.audio_mmdit import AudioMMDiT
 from genav.models.conditioning import Conditioning, VideoTokens, concat_conditionings
-from genav.sampling import ProgressCallback, guided_velocity, plan_guidance, sample
+from genav.sampling import ProgressCallback, guided_velocity, plan_guidance, sample, with_known_prefix
 
 
 def make_conditioning(
@@ -69,7 +69,10 @@ def guidance_conditioning(
         neg = cond.with_flags(drop_text=True)
     else:
         neg = dataclasses.replace(
-            cond, text_tokens=negative.tokens, text_mask=negative.mask, text_pooled=negative.pooled,
+            cond,
+            text_tokens=negative.tokens,
+            text_mask=negative.mask,
+            text_pooled=negative.pooled,
         ).with_flags(drop_text=False)
     branches = {"full": cond, "video": neg, "null": neg.with_flags(drop_video=True)}
     stacked = concat_conditionings([branches[b] for b in plan.branches])
@@ -90,12 +93,16 @@ def generate_latents(
     video_scale: float | None = None,
     generator: torch.Generator | None = None,
     noise: Tensor | None = None,
+    known: Tensor | None = None,
     callback: ProgressCallback | None = None,
 ) -> Tensor:
     """Sample latents ``(B, latent_dim, T)`` (float32) for ``cond`` (T from ``cond.audio_mask``).
 
     Padded frames (beyond each row's duration) are zeroed. ``noise`` overrides the initial noise
     (``(B, latent_dim, T)``); otherwise it is drawn from ``generator`` on the model's device.
+    ``known`` ``(B, latent_dim, K)``, ``K <= T``: latents the first K frames end at exactly, seen
+    by the model as context for the rest (long clips in overlapping windows; see
+    :func:`genav.sampling.with_known_prefix`).
     """
     param = next(model.parameters())
     device, dtype = param.device, param.dtype
@@ -106,13 +113,19 @@ def generate_latents(
     shape = (cond.batch_size, model.config.latent_dim, cond.audio_mask.shape[1])
     if noise is None:
         noise = torch.randn(shape, generator=generator, device=device, dtype=torch.float32)
-    stacked, plan = guidance_conditioning(cond, negative=negative, text_scale=text_scale, video_scale=video_scale)
+    stacked, plan = guidance_conditioning(
+        cond, negative=negative, text_scale=text_scale, video_scale=video_scale
+    )
     stacked = stacked.to(device, dtype)
 
     def batched(x: Tensor, t: Tensor) -> Tensor:
         return model(x.to(dtype), t, stacked).float()
 
+    noise = noise.to(device, torch.float32)
     velocity = guided_velocity(batched, plan)
-    out = sample(velocity, noise.to(device, torch.float32), steps=steps, method=method, schedule=schedule,
-                 shift=shift, callback=callback)
+    if known is not None:
+        velocity = with_known_prefix(velocity, known, noise)
+    out = sample(
+        velocity, noise, steps=steps, method=method, schedule=schedule, shift=shift, callback=callback
+    )
     return out * cond.audio_mask[:, None, :].to(out.dtype)

@@ -12,6 +12,7 @@ from genav.sampling.guidance import (
     guided_velocity_separate,
     plan_guidance,
 )
+from genav.sampling.known import with_known_prefix
 from genav.sampling.schedules import SCHEDULES, time_grid
 from genav.sampling.solvers import EVALS_PER_STEP, METHODS, ProgressCallback, VelocityFn, sample
 
@@ -29,4 +30,5 @@ __all__ = [
     "plan_guidance",
     "sample",
     "time_grid",
+    "with_known_prefix",
 ]

@@ -118,3 +118,49 @@ def test_processor_rejects_unknown_backend_and_keeps_special_processors() -> Non
     assert isinstance(plain.processor, GenavAttnProcessor) and isinstance(
         special.processor, AttnAddedKVProcessor
     )
+
+
+@pytest.fixture(scope="module")
+def stable_audio_case():
+    """A tiny Stable Audio DiT (rotary, grouped-query), inputs with a text padding mask, and its
+    output with diffusers' own ``StableAudioAttnProcessor2_0``."""
+    from diffusers import StableAudioDiTModel
+    from diffusers.models.embeddings import get_1d_rotary_pos_embed
+
+    torch.manual_seed(0)
+    dit = StableAudioDiTModel(
+        sample_size=64, in_channels=8, num_layers=2, attention_head_dim=8, num_attention_heads=2,
+        num_key_value_attention_heads=1, out_channels=8, cross_attention_dim=16, time_proj_dim=8,
+        global_states_input_dim=16, cross_attention_input_dim=8,
+    ).eval()
+    gen = torch.Generator().manual_seed(1)
+    inputs = {
+        "hidden_states": torch.randn(2, 8, 20, generator=gen),
+        "timestep": torch.tensor([0.3, 0.7]),
+        "encoder_hidden_states": torch.randn(2, 5, 8, generator=gen),
+        "global_hidden_states": torch.randn(2, 1, 16, generator=gen),
+        # the DiT prepends one global token: rotary positions for 21 tokens, half of each head rotated
+        "rotary_embedding": get_1d_rotary_pos_embed(4, 21, use_real=True, repeat_interleave_real=False),
+        "encoder_attention_mask": torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool),
+        "return_dict": False,
+    }
+    with torch.no_grad():
+        ref = dit(**inputs)[0]
+        unmasked = dit(**{**inputs, "encoder_attention_mask": None})[0]
+    assert (ref - unmasked).abs().max() > 1e-4  # the mask matters
+    return dit, inputs, ref
+
+
+@pytest.mark.parametrize("backend", ["sdpa", "chunked"])
+def test_stable_audio_rotary_layers_match_diffusers(stable_audio_case, backend: str) -> None:
+    from genav.attention import GenavStableAudioAttnProcessor
+
+    dit, inputs, ref = stable_audio_case
+    assert set_genav_attention(dit, backend=backend) == 4  # 2 blocks x (self + cross)
+    assert all(
+        isinstance(p, GenavStableAudioAttnProcessor) and p.backend == backend
+        for p in dit.attn_processors.values()
+    )
+    with torch.no_grad():
+        out = dit(**inputs)[0]
+    torch.testing.assert_close(out, ref, atol=2e-5, rtol=0)

@@ -51,6 +51,8 @@ def _round_trip(codec, n):
     assert out.shape == (2, codec.audio_channels, codec.num_samples(z.shape[-1]))
     assert torch.isfinite(z).all() and torch.isfinite(out).all()
     assert torch.equal(codec.encode(wave), z) and torch.equal(codec.decode(z), out)
+    # rows decode independently (conv kernels may round differently per batch size: ~1e-7)
+    torch.testing.assert_close(codec.decode(z[1:]), out[1:], atol=1e-5, rtol=0)
     return wave, z, out
 
 

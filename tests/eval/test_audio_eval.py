@@ -149,3 +149,19 @@ def test_cli_unknown_variant_fails_before_work(folders):
     ref, gen = folders
     result = _run(["eval", "kld", "--ref", str(ref), "--gen", str(gen), "--variant", "nope"])
     assert result.exit_code != 0
+
+
+def test_all_with_generated_videos_adds_av_align(folders, tagger_dir, tmp_path):
+    from genav.eval.audio_eval import evaluate_all
+    from genav.media import Audio, write_video
+
+    ref, _ = folders
+    gen = tmp_path / "videos"
+    gen.mkdir()
+    frames = np.zeros((12, 64, 64, 3), dtype=np.uint8)
+    for name in ("a", "b"):
+        write_video(gen / f"{name}.mp4", frames, 24.0, audio=Audio(_tone(700, 0.5)[:, 0], RATE))
+    report = evaluate_all(ref, gen, classifier=str(tagger_dir), workers=1)
+    assert report["kld"]["n_pairs"] == 2  # the videos' own audio tracks
+    assert report["av_align"] is not None and report["av_align"]["n_clips"] == 2
+    assert report["items"][-1]["name"] == "AV-Align (reference)"

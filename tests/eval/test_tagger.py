@@ -96,7 +96,7 @@ def _tone_clips(n: int, rate: int = 16000) -> list[LabelledClip]:
 
 
 def test_short_training_learns_two_tones():
-    result = train_tagger(_tone_clips(10), TINY, TrainSettings(epochs=30, batch_size=8, crop_seconds=0.25, lr=1e-2))
+    result = train_tagger(_tone_clips(10), TINY, TrainSettings(epochs=60, batch_size=8, crop_seconds=0.25, lr=1e-2))
     assert len(result.test_names) == 4 and len(result.train_names) == 16
     assert result.accuracy is not None and result.accuracy >= 0.75
     assert set(result.per_class) == {"low", "high"}

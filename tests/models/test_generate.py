@@ -62,3 +62,36 @@ def test_branches_use_the_negative_prompt(model, text_encoder) -> None:
     assert plan.branches == ("full", "null")
     assert stacked.drop_text.tolist() == [False, False, True, True]
     assert stacked.drop_video.tolist() == [False, False, True, True]
+
+
+def test_known_prefix_wrapper_keeps_frames_on_the_straight_path() -> None:
+    from genav.sampling import with_known_prefix
+
+    noise = torch.randn(2, 3, 10, generator=_gen(4))
+    known = torch.randn(2, 3, 4, generator=_gen(5))
+    seen = []
+
+    def velocity(x, t):
+        seen.append((x[..., :4].clone(), t[0].item()))
+        return -x  # anything: the known frames must not follow it
+
+    for method in ("euler", "heun", "midpoint"):
+        seen.clear()
+        out = sample(with_known_prefix(velocity, known, noise), noise, steps=4, method=method)
+        torch.testing.assert_close(out[..., :4], known, atol=1e-6, rtol=0)
+        for x, t in seen:  # at every evaluation the frames sit at (1 - t) noise + t known
+            torch.testing.assert_close(x, (1 - t) * noise[..., :4] + t * known, atol=1e-6, rtol=0)
+    assert with_known_prefix(velocity, known[..., :0], noise) is velocity
+
+
+def test_generate_with_known_prefix(model, text_encoder) -> None:
+    cond = make_conditioning(1.0, text=text_encoder.encode(["rain"]), frame_rate=FPS)
+    noise = torch.randn(1, 32, 63, generator=_gen(6))
+    known = torch.randn(1, 32, 20, generator=_gen(7))
+    free = generate_latents(model, cond, steps=3, noise=noise)
+    for method in ("euler", "heun"):
+        out = generate_latents(model, cond, steps=3, method=method, noise=noise, known=known)
+        torch.testing.assert_close(out[..., :20], known, atol=1e-5, rtol=0)
+    assert not torch.allclose(out[..., 20:], free[..., 20:])  # the model sees the context
+    empty = generate_latents(model, cond, steps=3, noise=noise, known=known[..., :0])
+    assert torch.equal(empty, free)
