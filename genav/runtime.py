@@ -67,3 +67,14 @@ def select_dtype(name: str, device: "torch.device") -> "torch.dtype":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.float16 if device.type == "mps" else torch.float32
     return getattr(torch, name)
+
+
+def module_device(module: "torch.nn.Module") -> "torch.device":
+    """The device a module's tensors live on (cpu for a module without any)."""
+    import torch
+
+    for tensor in module.buffers():
+        return tensor.device
+    for tensor in module.parameters():
+        return tensor.device
+    return torch.device("cpu")

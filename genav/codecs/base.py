@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from genav.config import Config
 from genav.errors import InputError
+from genav.runtime import module_device
 
 # The file a codec folder keeps its genav config in when ``config.json`` belongs to the
 # wrapped HF/diffusers model (EnCodec, Oobleck).
@@ -63,11 +64,7 @@ class AudioCodec(torch.nn.Module, metaclass=abc.ABCMeta):
 
     @property
     def device(self) -> torch.device:
-        for t in self.buffers():
-            return t.device
-        for t in self.parameters():
-            return t.device
-        return torch.device("cpu")
+        return module_device(self)
 
     def to(self, *args, **kwargs) -> AudioCodec:
         """Move to a device; a dtype argument is ignored: codecs compute in float32 (see module doc)."""

@@ -24,6 +24,7 @@ import torch
 
 from genav.config import Config
 from genav.errors import ConfigError, InputError
+from genav.runtime import module_device
 
 TEXT_KINDS = ("minilm", "hash", "hf")
 
@@ -83,11 +84,7 @@ class TextEncoder(torch.nn.Module):
 
     @property
     def device(self) -> torch.device:
-        for t in self.buffers():
-            return t.device
-        for t in self.parameters():
-            return t.device
-        return torch.device("cpu")
+        return module_device(self)
 
     def _apply(self, fn, recurse: bool = True):  # moving the module invalidates cached tensors
         self._cache.clear()
