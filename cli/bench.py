@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from genav.cli import bench_attention, bench_media, bench_sample
+from genav.cli import bench_attention, bench_media, bench_sample, bench_sync
 
 app = typer.Typer(no_args_is_help=True)
 bench_attention.register(app)
 bench_sample.register(app)
 bench_media.register(app)
+bench_sync.register(app)
