@@ -144,3 +144,15 @@ def test_bad_inputs_are_one_line_errors_without_outputs(tmp_path, clip):
     one_line_error(genav_process("v2a", str(audio_file), "-o", str(tmp_path / "y.mp4"), *FAST), "not a video")
     assert not out.exists() and not (tmp_path / "y.mp4").exists()
     assert not list(tmp_path.glob("*.json"))
+
+
+def test_t2a_with_a_local_diffusers_stable_audio_folder(tmp_path):
+    from genav.pipelines.diffusers_tiny import save_tiny_stable_audio
+
+    folder = save_tiny_stable_audio(tmp_path / "stable-audio-tiny")
+    out = tmp_path / "sa.wav"
+    proc = genav("t2a", "a bell", "-o", str(out), "--model", str(folder), "--duration", "1.5", "--steps", "2", "--seed", "0")
+    assert proc.returncode == 0, proc.stderr
+    audio = read_audio(out)
+    assert audio.n_samples == round(1.5 * audio.sample_rate)  # exactly the requested duration
+    assert json.loads((tmp_path / "sa.wav.json").read_text())["model"] == "stable-audio-tiny"
