@@ -21,7 +21,7 @@ def tagger_command(
         8, "--synth-per-type", min=0, help="Synthetic-world clips per event type, cut into one snippet per event "
         "(0: SFX only)."
     ),
-    epochs: int = typer.Option(60, "--epochs", min=1, help="Training epochs."),
+    epochs: int = typer.Option(150, "--epochs", min=1, help="Training epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the initialisation and the batches."),
     holdout: float = typer.Option(0.2, "--holdout", min=0.0, max=0.5, help="Held-out share per class."),
     threads: int = typer.Option(

@@ -1,7 +1,7 @@
 """The genav tagger: a small log-mel CNN trained here, the offline default classifier for KLD/FD/IS.
 
 It shares CNN14's front end and block design at a fraction of the size (four blocks,
-32..256 channels), predicts its own coarse classes (see :mod:`genav.eval.tagger_labels`), and
+16..128 channels), predicts its own coarse classes (see :mod:`genav.eval.tagger_labels`), and
 returns an embedding for FD. Its numbers are not comparable with published AudioSet-classifier
 tables; every result made with it says so.
 """
@@ -37,9 +37,9 @@ class TaggerConfig(Config):
     n_mels: int = 64
     fmin: float = 50.0
     fmax: float = 8000.0
-    channels: tuple[int, ...] = (32, 64, 128, 256)
-    embedding_dim: int = 256
-    dropout: float = 0.3
+    channels: tuple[int, ...] = (16, 32, 64, 128)
+    embedding_dim: int = 128
+    dropout: float = 0.2
     min_seconds: float = 0.5
     db_range: float = 80.0
     classes: tuple[str, ...] = COARSE_CLASSES

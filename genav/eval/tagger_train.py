@@ -41,11 +41,11 @@ class LabelledClip:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    epochs: int = 60
-    batch_size: int = 32
-    lr: float = 2e-3
+    epochs: int = 150
+    batch_size: int = 16
+    lr: float = 1e-2
     weight_decay: float = 1e-2
-    crop_seconds: float = 1.0
+    crop_seconds: float = 0.5
     holdout: float = 0.2
     seed: int = 0
     label_smoothing: float = 0.1

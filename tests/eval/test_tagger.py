@@ -137,3 +137,19 @@ def test_train_command_writes_a_strict_model_folder_with_card(tmp_path):
     assert "1 clips matched no rule" in card
     again = CliRunner().invoke(app, args)
     assert again.exit_code != 0  # no overwrite without --overwrite
+
+
+def test_shipped_tagger_loads_as_the_default_classifier():
+    from genav.eval.classifiers import load_classifier
+    from genav.registry import CHECKPOINTS_DIR
+
+    folder = CHECKPOINTS_DIR / "genav-tagger"
+    if not (folder / "model.safetensors").exists():
+        pytest.skip("checkpoints/genav-tagger not trained yet")
+    clf = load_classifier()
+    assert clf.info.name == "genav-tagger" and clf.info.family == "genav-tagger"
+    assert (folder / "model.safetensors").stat().st_size < 20 * 2**20
+    assert "Held-out accuracy" in (folder / "MODEL_CARD.md").read_text()
+    logits, emb = clf.classify([np.zeros(8000, dtype=np.float32), np.ones(16000, dtype=np.float32) * 0.1])
+    assert logits.shape == (2, len(clf.model.config.classes)) and emb.shape == (2, clf.info.embedding_dim)
+    assert np.isfinite(logits).all()
