@@ -43,6 +43,10 @@ def _finish(report: dict[str, Any], json_out: Path | None, csv_out: Path | None)
     if report.get("note"):
         typer.echo(f"note: {report['note']}")
     bad = [r for r in report.get("items", []) if r.get("error")]
+    for sub in (report.get(k) for k in ("kld", "fad", "is", "av_align")):  # `all`: name the items too
+        problems = [r for r in (sub or {}).get("items", []) + (sub or {}).get("clips", []) if r.get("error")]
+        if problems:
+            typer.echo(f"{sub['metric']}: " + "; ".join(f"{r['name']}: {r['error']}" for r in problems))
     if bad:
         typer.echo(f"{len(bad)} item(s) with problems: " + "; ".join(f"{r['name']}: {r['error']}" for r in bad))
     if bad or report.get("value_error"):
@@ -74,7 +78,11 @@ def kld_command(
     get_variant(variant)  # fail before any work
     _check_outputs(json_out, csv_out, overwrite=overwrite)
     report = evaluate_kld(ref, gen, variant=variant, classifier=classifier, workers=workers)
-    echo_table(summary_rows(report), ["name", "score", "n_segments", "error"])
+    rows = summary_rows(report)
+    for row in rows:  # summary_rows calls every missing score "failed"; say which ones are unpaired
+        if str(row.get("error") or "").startswith("unpaired"):
+            row["score"] = "unpaired"
+    echo_table(rows, ["name", "score", "n_segments", "error"])
     typer.echo("")
     typer.echo(
         f"KLD ({report['variant']}, {report['classifier']} at {report['sample_rate']} Hz, comparable to "

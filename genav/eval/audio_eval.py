@@ -167,14 +167,7 @@ def evaluate_kld(
         gen_list += pair[1][:n]
         owners += [len(rows)] * n
         rows.append({"name": name, "score": None, "n_segments": n, "error": None})
-    mean = None
-    if ref_list:
-        ref_logits, _ = clf.classify(ref_list)
-        gen_logits, _ = clf.classify(gen_list)
-        mean = kl_divergence(ref_logits, gen_logits, eps=spec.eps)
-        per = np.asarray(kl_per_pair(ref_logits, gen_logits, eps=spec.eps))
-        for row_index in sorted(set(owners)):
-            rows[row_index]["score"] = float(per[np.asarray(owners) == row_index].mean())
+    mean = _score_pairs(clf, ref_list, gen_list, owners, rows, spec.eps) if ref_list else None
     unpaired = {"ref_only": sorted(set(refs) - set(gens)), "gen_only": sorted(set(gens) - set(refs))}
     rows += [_unpaired_row(n, "no generated item") for n in unpaired["ref_only"]]
     rows += [_unpaired_row(n, "no reference item") for n in unpaired["gen_only"]]
@@ -194,6 +187,23 @@ def evaluate_kld(
         unpaired=unpaired,
     )
     return report
+
+
+def _score_pairs(
+    clf: AudioClassifier,
+    ref_list: list[np.ndarray],
+    gen_list: list[np.ndarray],
+    owners: list[int],
+    rows: list[dict[str, Any]],
+    eps: float | None,
+) -> float:
+    """Classify both sides, write each row's score (mean over its segments); returns the dataset mean."""
+    ref_logits, _ = clf.classify(ref_list)
+    gen_logits, _ = clf.classify(gen_list)
+    per = np.asarray(kl_per_pair(ref_logits, gen_logits, eps=eps))
+    for row_index in sorted(set(owners)):
+        rows[row_index]["score"] = float(per[np.asarray(owners) == row_index].mean())
+    return kl_divergence(ref_logits, gen_logits, eps=eps)
 
 
 def _side(side: str, error: str | None) -> str | None:

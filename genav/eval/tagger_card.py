@@ -35,10 +35,7 @@ def model_card(
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     n_synth = sum(1 for c in clips if c.name.startswith("synth/"))
     n_synth_clips = len({c.group for c in clips if c.name.startswith("synth/")})
-    acc = "n/a" if result.accuracy is None else f"{result.accuracy:.3f}"
-    n_test = len(result.test_names)
-    correct = sum(int(v["correct"]) for v in result.per_class.values())
-    lines = [
+    head = [
         f"# {cfg.name}",
         "",
         "genav's own small audio classifier: the offline default for KLD, FD/FAD and IS. Results computed "
@@ -49,13 +46,16 @@ def model_card(
         "",
         f"- log-mel front end as PANNs CNN14 at {cfg.sample_rate} Hz (n_fft {cfg.n_fft}, hop {cfg.hop}, "
         f"{cfg.n_mels} Slaney mels, {cfg.fmin:g}-{cfg.fmax:g} Hz, 10 log10), clips shorter than "
-        f"{cfg.min_seconds:g} s zero-padded;",
+        f"{cfg.min_seconds:g} s zero-padded; each clip referred to its own peak and floored "
+        f"{cfg.db_range:g} dB below it (level-independent);",
         f"- {len(cfg.channels)} conv blocks ({', '.join(map(str, cfg.channels))} channels), mean over mel, "
         f"max + mean over time, {cfg.embedding_dim}-d embedding (FD), {len(cfg.classes)} logits;",
         f"- {params:,} trainable parameters.",
         "",
         f"Classes: {', '.join(f'`{c}`' for c in cfg.classes)}.",
         "",
+    ]
+    data = [
         "## Data",
         "",
         f"- {len(clips) - n_synth} clips of `{manifest.as_posix()}` (the labelled sound effects), fine labels folded "
@@ -71,6 +71,15 @@ def model_card(
         "",
         *[f"- {n} clips: {text}" for text, n in _licences(manifest)],
         "",
+    ]
+    return "\n".join(head + data + _training_section(result, settings, command))
+
+
+def _training_section(result: TrainResult, settings: TrainSettings, command: str | None) -> list[str]:
+    acc = "n/a" if result.accuracy is None else f"{result.accuracy:.3f}"
+    n_test = len(result.test_names)
+    correct = sum(int(v["correct"]) for v in result.per_class.values())
+    return [
         "## Training",
         "",
         f"- command: `{command or 'genav train tagger'}`",
@@ -93,7 +102,6 @@ def model_card(
         *[f"| {k} | {int(v['n'])} | {int(v['correct'])} |" for k, v in result.per_class.items()],
         "",
     ]
-    return "\n".join(lines)
 
 
 def _subset(result: TrainResult, *, synth: bool) -> str:
