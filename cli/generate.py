@@ -28,7 +28,14 @@ def _model_name(name: str) -> str:
     from genav.pipelines import list_models
 
     known = {e.name for e in list_models(family="foley")}
-    return DEFAULT_FOLEY_MODEL if DEFAULT_FOLEY_MODEL in known else "debug-foley"
+    if DEFAULT_FOLEY_MODEL in known:
+        return DEFAULT_FOLEY_MODEL
+    typer.echo(
+        f"genav: warning: the embedded default {DEFAULT_FOLEY_MODEL} is not installed; using debug-foley "
+        "(tiny, random weights: the sound is noise, the pipeline is real)",
+        err=True,
+    )
+    return "debug-foley"
 
 
 def _outputs(job: Job, n: int) -> list[Path]:

@@ -14,6 +14,7 @@ _EXPORTS = {
     "ManifestRow": "genav.data.manifest",
     "read_manifest": "genav.data.manifest",
     "read_manifest_rows": "genav.data.manifest",
+    "licence_summary": "genav.data.manifest",
     "SynthSettings": "genav.data.synth",
     "SynthClip": "genav.data.synth",
     "Event": "genav.data.synth",

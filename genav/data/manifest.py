@@ -196,3 +196,13 @@ def _events(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
         raise _BadRow("events must be a list of objects")
     return value
+
+
+def licence_summary(manifest: str | Path) -> list[tuple[str, int]]:
+    """``("licence — source", clip count)`` pairs of a manifest, most common first (for model cards)."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for _, row in read_manifest_rows(manifest):
+        counts[f"{row.get('licence', 'unknown licence')} — {row.get('source', 'unknown source')}"] += 1
+    return counts.most_common()

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genav.data.manifest import licence_summary
+
 if TYPE_CHECKING:
     from genav.eval.tagger_train import LabelledClip, TrainResult, TrainSettings
-
-
-def _licences(manifest: Path) -> list[tuple[str, int]]:
-    counts: Counter[str] = Counter()
-    for line in manifest.read_text().splitlines():
-        if line.strip():
-            row = json.loads(line)
-            counts[f"{row.get('licence', 'unknown')} — {row.get('source', 'unknown source')}"] += 1
-    return counts.most_common()
 
 
 def model_card(
@@ -69,7 +60,7 @@ def model_card(
         "Licences of the SFX clips (full texts and Debian copyright files in `../shared/data/sfx/LICENSES`; "
         "attribution per clip in the manifest's `licence` and `source` fields):",
         "",
-        *[f"- {n} clips: {text}" for text, n in _licences(manifest)],
+        *[f"- {n} clips: {text}" for text, n in licence_summary(manifest)],
         "",
     ]
     return "\n".join(head + data + _training_section(result, settings, command))

@@ -87,6 +87,18 @@ class DataSources:
             synth_dir=synth_dir,
         )
 
+    def licences(self) -> list[tuple[str, int]]:
+        """Licence/source counts over the training manifests (for the model card)."""
+        from collections import Counter
+
+        from genav.data.manifest import licence_summary
+
+        total: Counter[str] = Counter()
+        for s in self.train:
+            if not s.synthetic:
+                total.update(dict(licence_summary(s.manifest)))
+        return total.most_common()
+
     def describe(self) -> list[str]:
         """One line per source, for the model card."""
         lines = []
