@@ -50,6 +50,8 @@ class AudioMMDiTConfig(Config):
     ``p_drop_text``/``p_drop_video``/``p_drop_both``: per-row probabilities, in training, of
     dropping only the text, only the video, or both (classifier-free guidance).
     ``codec`` and ``text_encoder`` say which frozen codec / text encoder the model works with.
+    ``sync_to_audio``: also add each audio frame's time-aligned sync feature to its token (as
+    MMAudio does with its sync features), so timing does not have to be found through attention.
     """
 
     model_type: ClassVar[str] = "audio-mmdit"
@@ -75,6 +77,7 @@ class AudioMMDiTConfig(Config):
     t_sampling: str = "logit_normal"
     codec: MelCodecConfig | EncodecCodecConfig | OobleckCodecConfig = field(default_factory=MelCodecConfig)
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+    sync_to_audio: bool = False
 
     def __post_init__(self) -> None:
         if self.hidden % self.heads or self.heads % self.kv_heads or (self.hidden // self.heads) % 2:
@@ -117,6 +120,10 @@ class AudioMMDiT(nn.Module):
             self.video_encoder = VideoEncoder(c.video)
             self.semantic_in = _cond_mlp(self.video_encoder.semantic_dim, c.hidden)
             self.sync_in = _cond_mlp(self.video_encoder.sync_dim, c.hidden)
+            if c.sync_to_audio:
+                self.sync_to_audio = nn.Linear(c.hidden, c.hidden)
+                nn.init.zeros_(self.sync_to_audio.weight)  # starts as a no-op
+                nn.init.zeros_(self.sync_to_audio.bias)
         streams = 3
         self.joint_blocks = nn.ModuleList(
             JointBlock(
@@ -174,21 +181,23 @@ class AudioMMDiT(nn.Module):
 
     def _video_stream(
         self, cond: Conditioning, batch: int, device: torch.device
-    ) -> tuple[Tensor, Tensor, list[tuple[int, float | None]]]:
-        """Video tokens ``(B, 1 + T_sem + T_sync, C)``, mask, and their RoPE segments."""
+    ) -> tuple[Tensor, Tensor, list[tuple[int, float | None]], tuple[Tensor, Tensor, float] | None]:
+        """Video tokens ``(B, 1 + T_sem + T_sync, C)``, mask, their RoPE segments, and the sync
+        tokens with their keep-mask and fps (None without video) for :meth:`_sync_per_audio_frame`."""
         null_tok = repeat(self.null_video, "1 n c -> b n c", b=batch)
         video = cond.video
         if video is None or not self.has_video:
             if video is not None:
                 raise InputError("this model was built without video input (text-to-audio only)")
-            return null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), [(1, None)]
+            return null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), [(1, None)], None
         drop = self._flags(cond.drop_video, batch, device)
         sem = self.semantic_in(video.semantic.to(null_tok.dtype))
         sync = self.sync_in(video.sync.to(null_tok.dtype))
         keep = ~drop[:, None]
         mask = torch.cat([drop[:, None], video.semantic_mask.to(device) & keep, video.sync_mask.to(device) & keep], 1)
         segments = [(1, None), (sem.shape[1], float(video.semantic_fps)), (sync.shape[1], float(video.sync_fps))]
-        return torch.cat([null_tok, sem, sync], 1), mask, segments
+        aligned = (sync, video.sync_mask.to(device) & keep, float(video.sync_fps))
+        return torch.cat([null_tok, sem, sync], 1), mask, segments, aligned
 
     # -- forward ---------------------------------------------------------------------------------
     def forward(self, x: Tensor, t: Tensor, cond: Conditioning) -> Tensor:
@@ -203,7 +212,9 @@ class AudioMMDiT(nn.Module):
         device = x.device
         audio = self.audio_in(rearrange(x, "b c t -> b t c").to(self.audio_in.weight.dtype))
         text, text_mask, pooled = self._text_stream(cond, batch, device)
-        video, video_mask, video_segments = self._video_stream(cond, batch, device)
+        video, video_mask, video_segments, aligned_sync = self._video_stream(cond, batch, device)
+        if self.config.sync_to_audio and aligned_sync is not None:
+            audio = audio + self._sync_per_audio_frame(frames, *aligned_sync)
         duration = cond.duration.to(device, torch.float32) / self.config.max_duration
         g = self.t_embed(t.to(device)) + self.duration_embed(duration) + pooled
         audio_mask = cond.audio_mask
@@ -224,6 +235,14 @@ class AudioMMDiT(nn.Module):
         for block in self.audio_blocks:
             audio = block(audio, g, audio_angles, audio_mask)
         return rearrange(self.final(audio, g), "b t c -> b c t")
+
+    def _sync_per_audio_frame(self, frames: int, sync: Tensor, mask: Tensor, fps: float) -> Tensor:
+        """Sync tokens ``(B, T_sync, C)`` picked at each audio frame's centre time -> ``(B, frames, C)``;
+        masked or dropped video frames contribute zeros."""
+        centre = (torch.arange(frames, device=sync.device, dtype=torch.float32) + 0.5) / self.config.audio_frame_rate
+        index = (centre * fps).long().clamp(max=sync.shape[1] - 1)
+        picked = sync[:, index] * mask[:, index, None].to(sync.dtype)
+        return self.sync_to_audio(picked)
 
     # -- training --------------------------------------------------------------------------------
     def flow_loss(self, data: Tensor, cond: Conditioning, *, generator: torch.Generator | None = None) -> Tensor:

@@ -183,3 +183,20 @@ def test_check_codec(model) -> None:
     model.check_codec(MelCodec(model.config.codec))
     with pytest.raises(ConfigError, match="frames/s"):
         model.check_codec(MelCodec(model.config.codec.replace(hop_length=128)))
+
+
+def test_sync_features_reach_the_audio_frames_at_their_time() -> None:
+    model = AudioMMDiT(debug_config(sync_to_audio=True))
+    hidden = model.config.hidden
+    with torch.no_grad():
+        model.sync_to_audio.weight.copy_(torch.eye(hidden))
+    fps, n_sync = 10.0, 20  # 2 s of video
+    sync = torch.zeros(1, n_sync, hidden)
+    sync[0, 7, 0] = 1.0  # video frame 7 covers 0.7-0.8 s
+    mask = torch.ones(1, n_sync, dtype=torch.bool)
+    frames = int(2.0 * model.config.audio_frame_rate)
+    out = model._sync_per_audio_frame(frames, sync, mask, fps)[0, :, 0]
+    centres = (torch.arange(frames) + 0.5) / model.config.audio_frame_rate
+    assert torch.equal(out.bool(), (centres >= 0.7) & (centres < 0.8))
+    mask[0, 7] = False  # a masked (or dropped) video frame adds nothing
+    assert not model._sync_per_audio_frame(frames, sync, mask, fps).any()
