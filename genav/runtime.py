@@ -78,3 +78,34 @@ def module_device(module: "torch.nn.Module") -> "torch.device":
     for tensor in module.parameters():
         return tensor.device
     return torch.device("cpu")
+
+
+_MEASURE_TAIL = """
+import json as _json, resource as _resource
+_kib = lambda who: _resource.getrusage(who).ru_maxrss  # Linux: KiB
+result.update(python_kib=_kib(_resource.RUSAGE_SELF), children_kib=_kib(_resource.RUSAGE_CHILDREN))
+print(_json.dumps(result))
+"""
+
+
+def measure_in_fresh_process(code: str, *args: object, what: str) -> dict:
+    """Run Python ``code`` (it must set a JSON-able dict ``result``) in a new interpreter with
+    ``args`` as ``sys.argv[1:]``; return ``result`` plus the peak RSS in KiB of that process
+    (``python_kib``) and of its own children such as ffmpeg (``children_kib``).
+
+    A fresh process makes a memory figure cover only the measured work, not this process's history.
+    """
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from genav.errors import GenavError
+
+    root = str(Path(__file__).resolve().parents[1])  # the folder holding the genav package
+    script = f"import sys; sys.path.insert(0, {root!r})\n{code}\n{_MEASURE_TAIL}"
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        raise GenavError(f"{what} failed in its measuring process: {lines[-1] if lines else 'no message'}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])

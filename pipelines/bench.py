@@ -10,11 +10,8 @@ time / audio seconds (below 1 is faster than real time); ``x_realtime`` is its i
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,7 +29,7 @@ from genav.pipelines.debug import random_model
 from genav.pipelines.foley import FoleyComponents, FoleyPipeline, state_checksum, text_encoder_for
 from genav.pipelines.text_to_audio import TextToAudioPipeline
 from genav.pipelines.video_to_audio import VideoToAudioPipeline
-from genav.runtime import select_device, select_dtype
+from genav.runtime import measure_in_fresh_process, select_device, select_dtype
 
 log = logging.getLogger(__name__)
 
@@ -281,13 +278,11 @@ def _report(
 
 # -- memory ------------------------------------------------------------------------------------
 _CHILD = """
-import json, resource, sys, torch
+import sys, torch
 torch.set_num_threads(1)
 from genav.pipelines import VideoToAudioPipeline
 pipe = VideoToAudioPipeline.from_pretrained(sys.argv[2], device="cpu", dtype="float32")
-out = pipe(sys.argv[1], num_steps=int(sys.argv[3]), seed=0)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"peak_rss_kb": peak, "seconds": out.duration}))
+result = {"seconds": pipe(sys.argv[1], num_steps=int(sys.argv[3]), seed=0).duration}
 """
 
 
@@ -308,16 +303,8 @@ def bench_v2a_memory(
     with tempfile.TemporaryDirectory(prefix="genav-mem-") as tmp:
         for seconds in durations:
             clip = _noise_clip(Path(tmp) / f"clip{seconds:g}.mp4", seconds, fps, size)
-            proc = subprocess.run(
-                [sys.executable, "-c", _CHILD, str(clip), model, str(num_steps)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if proc.returncode != 0:
-                raise RuntimeError(f"memory benchmark child failed: {proc.stderr.strip().splitlines()[-1:]}")
-            result = json.loads(proc.stdout.strip().splitlines()[-1])
-            peaks[f"{seconds:g}"] = result["peak_rss_kb"] / 1024
+            result = measure_in_fresh_process(_CHILD, clip, model, num_steps, what="V2A memory benchmark")
+            peaks[f"{seconds:g}"] = result["python_kib"] / 1024
     values = list(peaks.values())
     return {
         "model": model,

@@ -12,10 +12,8 @@ frames are alive at a time).
 
 from __future__ import annotations
 
-import json
 import logging
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -24,20 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from genav.errors import MediaError
+from genav.runtime import measure_in_fresh_process
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["make_clips", "make_long_clip", "bench_av_align"]
 
 _CHILD = """
-import json, resource, sys, time
+import sys, time
 from genav.eval.av_align import av_align
 t0 = time.perf_counter()
 r = av_align(sys.argv[1], protocol=sys.argv[2])
-kib = lambda who: resource.getrusage(who).ru_maxrss  # Linux: KiB
-print(json.dumps({"seconds": time.perf_counter() - t0, "frames": r.frames, "fps": r.fps,
-                  "score": r.score, "n_audio_peaks": r.n_audio_peaks, "n_video_peaks": r.n_video_peaks,
-                  "python_kib": kib(resource.RUSAGE_SELF), "children_kib": kib(resource.RUSAGE_CHILDREN)}))
+result = {"seconds": time.perf_counter() - t0, "frames": r.frames, "fps": r.fps, "score": r.score,
+          "n_audio_peaks": r.n_audio_peaks, "n_video_peaks": r.n_video_peaks}
 """
 
 
@@ -76,13 +73,7 @@ def make_long_clip(
 
 
 def _measure_in_child(clip: Path, protocol: str) -> dict:
-    root = str(Path(__file__).resolve().parents[2])
-    cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {root!r})\n{_CHILD}", str(clip), protocol]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        raise MediaError(f"AV-Align memory benchmark failed: {lines[-1] if lines else 'no message'}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return measure_in_fresh_process(_CHILD, clip, protocol, what="AV-Align memory benchmark")
 
 
 def bench_av_align(

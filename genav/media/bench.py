@@ -8,36 +8,30 @@ before; the decoding ffmpeg's peak is reported separately (it is that process's 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from genav.errors import MediaError
 from genav.media import _ffmpeg
 from genav.media.probe import probe
+from genav.runtime import measure_in_fresh_process
 
 log = logging.getLogger(__name__)
 
 _SEGMENT_SECONDS = 10
 
-# Runs in the child process: argv = path, fps, width, height; prints one JSON line.
+# Runs in the child process: argv = path, fps, width, height.
 _READER = """
-import json, resource, sys, time
+import sys, time
 from genav.media import iter_frames
 path, fps, w, h = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 t0 = time.perf_counter()
 n = 0
 for frame in iter_frames(path, fps=fps, size=(w, h)):
     n += 1
-seconds = time.perf_counter() - t0
-kib = lambda who: resource.getrusage(who).ru_maxrss  # Linux: KiB
-print(json.dumps({"frames": n, "seconds": seconds, "python_kib": kib(resource.RUSAGE_SELF),
-                  "ffmpeg_kib": kib(resource.RUSAGE_CHILDREN)}))
+result = {"frames": n, "seconds": time.perf_counter() - t0}
 """
 
 
@@ -85,17 +79,10 @@ def bench_stream_read(
         "read_s": round(result["seconds"], 2),
         "decode_fps": round(info.n_frames / result["seconds"], 1),
         "peak_rss_python_mb": round(result["python_kib"] * mb, 1),
-        "peak_rss_ffmpeg_mb": round(result["ffmpeg_kib"] * mb, 1),
-        "peak_rss_total_mb": round((result["python_kib"] + result["ffmpeg_kib"]) * mb, 1),
+        "peak_rss_ffmpeg_mb": round(result["children_kib"] * mb, 1),
+        "peak_rss_total_mb": round((result["python_kib"] + result["children_kib"]) * mb, 1),
     }
 
 
 def _read_in_child(clip: Path, fps: float, size: tuple[int, int]) -> dict:
-    root = str(Path(__file__).resolve().parents[2])  # the folder holding the genav package
-    cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {root!r})\n{_READER}",
-           str(clip), str(fps), str(size[0]), str(size[1])]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        raise MediaError(f"streaming benchmark failed: {lines[-1] if lines else 'no message'}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return measure_in_fresh_process(_READER, clip, fps, size[0], size[1], what="streaming benchmark")
