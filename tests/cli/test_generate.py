@@ -156,3 +156,18 @@ def test_t2a_with_a_local_diffusers_stable_audio_folder(tmp_path):
     audio = read_audio(out)
     assert audio.n_samples == round(1.5 * audio.sample_rate)  # exactly the requested duration
     assert json.loads((tmp_path / "sa.wav.json").read_text())["model"] == "stable-audio-tiny"
+
+
+def test_readme_main_job_uses_the_embedded_default(tmp_path):
+    """The README's main command: the bundled silent clip, the embedded default model."""
+    from genav.registry import CHECKPOINTS_DIR
+
+    clip = CHECKPOINTS_DIR / "examples" / "silent_clip.mp4"
+    out = tmp_path / "silent_clip_foley.mp4"
+    proc = genav("foley", str(clip), "-o", str(out), "--steps", "2", "--seed", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr  # the embedded default exists: no fallback to debug-foley
+    side = json.loads((tmp_path / "silent_clip_foley.mp4.json").read_text())
+    assert side["model"] == "genav-foley-tiny"
+    assert np.array_equal(read_frames(out), read_frames(clip))
+    assert abs(read_audio(out).duration - probe(clip).video_duration) < 0.07
