@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import numpy as np
 
 from genav.errors import InputError
 from genav.media import Audio, write_audio
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -72,8 +75,12 @@ def make_output(
     device: str,
     dtype: str,
 ) -> AudioOutput:
-    """An :class:`AudioOutput` with the metadata every pipeline records (one layout for sidecars)."""
+    """An :class:`AudioOutput` with the metadata every pipeline records (one layout for sidecars).
+
+    Outputs that would clip are scaled down (see :func:`limit_peaks`); the gains are recorded."""
     import genav
+
+    audio, gains = limit_peaks(audio)
 
     metadata = {
         "task": task,
@@ -87,5 +94,21 @@ def make_output(
         "dtype": dtype.replace("torch.", ""),
         "timings": {k: round(float(v), 6) for k, v in timings.items()},
         "genav_version": genav.__version__,
+        "peak_gain": gains,
     }
     return AudioOutput(audio=audio, sample_rate=int(sample_rate), seeds=list(seeds), metadata=metadata)
+
+
+def limit_peaks(audio: np.ndarray, *, ceiling: float = 0.98) -> tuple[np.ndarray, list[float]]:
+    """Scale each output ``(K, C, N)`` whose peak exceeds 1.0 down to ``ceiling``; returns the
+    audio and one gain per output (1.0 where nothing changed).
+
+    A model pushed off its data (an unfamiliar prompt, a high guidance scale) can decode to levels
+    far above full scale; a whole-clip gain keeps the sound usable instead of hard-clipped, and
+    the gain in the metadata says it happened."""
+    peaks = np.abs(audio).reshape(audio.shape[0], -1).max(axis=1) if audio.size else np.zeros(audio.shape[0])
+    gains = np.where(peaks > 1.0, ceiling / np.maximum(peaks, 1e-12), 1.0)
+    for k, gain in enumerate(gains):
+        if gain < 1.0:
+            log.warning("output %d peaked at %.2f; scaled by %.3f to avoid clipping", k, peaks[k], gain)
+    return (audio * gains[:, None, None]).astype(np.float32), [round(float(g), 6) for g in gains]

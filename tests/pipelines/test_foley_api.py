@@ -173,3 +173,14 @@ def test_to_dtype_and_back():
     assert half.audio.shape == ref.audio.shape and np.isfinite(half.audio).all()
     assert not np.array_equal(half.audio, ref.audio)  # the model really ran in bfloat16
     assert pipe.to(dtype="float32").model.final.proj.weight.dtype == torch.float32
+
+
+def test_outputs_that_would_clip_are_scaled_and_the_gain_recorded():
+    import numpy as np
+
+    from genav.pipelines.output import limit_peaks
+
+    audio = np.stack([np.full((1, 8), 0.5, np.float32), np.linspace(-4, 2, 8, dtype=np.float32)[None]])
+    scaled, gains = limit_peaks(audio)
+    assert gains[0] == 1.0 and np.array_equal(scaled[0], audio[0])  # quiet outputs untouched
+    assert abs(np.abs(scaled[1]).max() - 0.98) < 1e-6 and abs(gains[1] - 0.98 / 4) < 1e-6
