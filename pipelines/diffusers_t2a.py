@@ -11,6 +11,12 @@ frames); only the last partial frame is trimmed. The model's maximum is ``sample
 
 The DiT's attention layers (rotary, grouped-query) run through :func:`genav.attention.attention`
 (:func:`genav.attention.set_genav_attention` gives them genav processors).
+
+:class:`DiffusersTextToAudioPipeline` holds everything the diffusers wrappers share (loading,
+``.to``, argument checks, seeds, timing, trimming, metadata) and runs Stable Audio through four
+hooks (``denoiser``, ``_initial_latents``, ``_denoise``, ``_decode``); ``AudioLDM2Pipeline``
+folders get :class:`~genav.pipelines.diffusers_audioldm2.AudioLDM2TextToAudioPipeline`, which
+overrides them.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from genav.runtime import select_device, select_dtype
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = ("StableAudioPipeline",)
+SUPPORTED = ("StableAudioPipeline", "AudioLDM2Pipeline")
 
 
 def folder_checksum(folder: Path, length: int = 16) -> str:
@@ -54,6 +60,13 @@ def folder_checksum(folder: Path, length: int = 16) -> str:
     ):
         digest.update(f"{path.relative_to(folder)}:{file_checksum(path)}".encode())
     return digest.hexdigest()[:length]
+
+
+def to_float32(*modules: torch.nn.Module) -> None:
+    """Cast modules to float32 where they are not already (diffusers warns on every cast)."""
+    for module in modules:
+        if any(p.dtype != torch.float32 for p in module.parameters()):
+            module.to(torch.float32)
 
 
 class DiffusersTextToAudioPipeline:
@@ -67,7 +80,7 @@ class DiffusersTextToAudioPipeline:
         self.checksum = checksum
         self.load_seconds = load_seconds
         pipe.set_progress_bar_config(disable=True)
-        self.attention_layers = set_genav_attention(pipe.transformer)
+        self.attention_layers = set_genav_attention(self.denoiser)
 
     @classmethod
     def from_pretrained(
@@ -86,6 +99,7 @@ class DiffusersTextToAudioPipeline:
             )
         import diffusers
 
+        wrapper = cls._wrapper_for(kind)
         dev = select_device(device)
         torch_dtype = select_dtype(dtype, dev)
         try:
@@ -96,11 +110,23 @@ class DiffusersTextToAudioPipeline:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"could not load the diffusers pipeline in {folder}: {first}") from None
         pipe.to(dev)
-        # the VAE is kept in float32: Oobleck is not reliable in half precision (see genav.codecs)
-        pipe.vae.to(torch.float32)
-        return cls(
+        wrapper._keep_float32(pipe)
+        return wrapper(
             pipe, name=folder.name, checksum=folder_checksum(folder), load_seconds=time.perf_counter() - begin
         )
+
+    @classmethod
+    def _wrapper_for(cls, kind: str) -> type[DiffusersTextToAudioPipeline]:
+        if kind == "AudioLDM2Pipeline":
+            from genav.pipelines.diffusers_audioldm2 import AudioLDM2TextToAudioPipeline
+
+            return AudioLDM2TextToAudioPipeline
+        return DiffusersTextToAudioPipeline
+
+    @staticmethod
+    def _keep_float32(pipe: Any) -> None:
+        # the VAE is kept in float32: Oobleck is not reliable in half precision (see genav.codecs)
+        to_float32(pipe.vae)
 
     def save_pretrained(self, folder: str | Path) -> Path:
         self.pipe.save_pretrained(str(folder))
@@ -109,21 +135,26 @@ class DiffusersTextToAudioPipeline:
     def to(
         self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None
     ) -> DiffusersTextToAudioPipeline:
-        """Move the pipeline (the VAE stays float32)."""
+        """Move the pipeline (the decoding modules stay float32)."""
         dev = select_device(device) if isinstance(device, str) else (device or self.device)
         dt = select_dtype(dtype, torch.device(dev)) if isinstance(dtype, str) else dtype
         self.pipe.to(dev, dt) if dt is not None else self.pipe.to(dev)
-        self.pipe.vae.to(torch.float32)
+        self._keep_float32(self.pipe)
         return self
 
     # -- properties ------------------------------------------------------------------------------
     @property
+    def denoiser(self) -> torch.nn.Module:
+        """The network the sampler calls at every step (Stable Audio's DiT)."""
+        return self.pipe.transformer
+
+    @property
     def device(self) -> torch.device:
-        return self.pipe.transformer.device
+        return self.denoiser.device
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.pipe.transformer.dtype
+        return self.denoiser.dtype
 
     @property
     def sample_rate(self) -> int:
@@ -131,6 +162,7 @@ class DiffusersTextToAudioPipeline:
 
     @property
     def hop_length(self) -> int:
+        """Audio samples per latent frame."""
         return int(self.pipe.vae.hop_length)
 
     @property
@@ -170,24 +202,26 @@ class DiffusersTextToAudioPipeline:
         seeds = resolve_seeds(seed, generator, len(prompts) * num_outputs)
         n = int(round(duration * self.sample_rate))
         frames = math.ceil(n / self.hop_length)
-        latents = seeded_noise(seeds, (self.pipe.transformer.config.in_channels, frames))
         timer = PhaseTimer(self.device)
         with timer("sampling"):  # diffusers encodes the prompt inside its __call__
             callback = None if progress is None else (lambda i, _t, _x: progress(i + 1, num_steps))
-            latents = self.pipe(
-                prompt=prompts,
-                negative_prompt=negatives,
-                audio_end_in_s=duration,
-                num_inference_steps=num_steps,
-                guidance_scale=guidance_scale,
-                num_waveforms_per_prompt=num_outputs,
-                latents=latents.to(self.device, self.dtype),
-                output_type="latent",
-                callback=callback,
-                generator=[torch.Generator().manual_seed(s + 1) for s in seeds],
-            ).audios
+            latents = self._denoise(
+                dict(
+                    prompt=prompts,
+                    negative_prompt=negatives,
+                    num_inference_steps=num_steps,
+                    guidance_scale=guidance_scale,
+                    num_waveforms_per_prompt=num_outputs,
+                    latents=self._initial_latents(seeds, frames).to(self.device, self.dtype),
+                    output_type="latent",
+                    callback=callback,
+                    generator=[torch.Generator().manual_seed(s + 1) for s in seeds],
+                ),
+                duration=duration,
+                frames=frames,
+            )
         with timer("decode"), torch.no_grad():
-            wave = self.pipe.vae.decode(latents.to(torch.float32)).sample[..., :n]
+            wave = self._decode(latents)[..., :n]  # only the last partial latent frame is cut
         audio = wave.float().cpu().numpy().astype(np.float32)
         settings = {
             "prompt": prompts,
@@ -200,3 +234,17 @@ class DiffusersTextToAudioPipeline:
             "latent_frames": frames,
         }
         return pipeline_output(self, audio, seeds, settings, timer)
+
+    # -- per-pipeline hooks (Stable Audio here) ----------------------------------------------------
+    def _initial_latents(self, seeds: list[int], frames: int) -> torch.Tensor:
+        """Seeded starting noise ``(len(seeds), C, frames)``, row ``i`` from ``seeds[i]``."""
+        return seeded_noise(seeds, (self.pipe.transformer.config.in_channels, frames))
+
+    def _denoise(self, kwargs: dict[str, Any], *, duration: float, frames: int) -> torch.Tensor:
+        """Run the diffusers pipeline on ``kwargs`` (common arguments, ``output_type="latent"``)
+        for ``frames`` latent frames; returns the denoised latents."""
+        return self.pipe(audio_end_in_s=duration, **kwargs).audios
+
+    def _decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Latents -> waveforms ``(B, C, frames * hop)``."""
+        return self.pipe.vae.decode(latents.to(torch.float32)).sample
