@@ -31,7 +31,6 @@ def build_tiny_stable_audio(*, seed: int = 0, sample_rate: int = 11025, max_seco
     """A random ``StableAudioPipeline`` (~0.1M parameters; VAE hop 32 samples, stereo)."""
     from diffusers import AutoencoderOobleck, StableAudioDiTModel, StableAudioPipeline
     from diffusers.pipelines.stable_audio import StableAudioProjectionModel
-    from transformers import T5Config, T5EncoderModel
 
     latent, cond, text_dim = 8, 16, 16
     with torch.random.fork_rng(devices=[]):
@@ -59,19 +58,7 @@ def build_tiny_stable_audio(*, seed: int = 0, sample_rate: int = 11025, max_seco
             global_states_input_dim=2 * cond,
             cross_attention_input_dim=cond,
         )
-        t5 = T5Config(
-            vocab_size=len(TINY_WORDS) + 4,
-            d_model=text_dim,
-            d_kv=8,
-            d_ff=32,
-            num_layers=1,
-            num_heads=2,
-            relative_attention_num_buckets=8,
-            pad_token_id=0,
-            eos_token_id=1,
-            decoder_start_token_id=0,
-        )
-        text_encoder = T5EncoderModel(t5)
+        text_encoder = _tiny_t5(len(TINY_WORDS) + 4, text_dim)
         projection = StableAudioProjectionModel(
             text_encoder_dim=text_dim, conditioning_dim=cond, min_value=0, max_value=int(max_seconds)
         )
@@ -119,8 +106,6 @@ def build_tiny_audioldm2(*, seed: int = 0, sample_rate: int = 8000, max_seconds:
         GPT2LMHeadModel,
         SpeechT5HifiGan,
         SpeechT5HifiGanConfig,
-        T5Config,
-        T5EncoderModel,
     )
 
     vocab, width, mel_bins, upsample = len(TINY_WORDS) + 4, 16, 16, (4, 8)
@@ -173,20 +158,7 @@ def build_tiny_audioldm2(*, seed: int = 0, sample_rate: int = 8000, max_seconds:
         clap = ClapModel(
             ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=width)
         )
-        t5 = T5EncoderModel(
-            T5Config(
-                vocab_size=vocab,
-                d_model=width,
-                d_kv=8,
-                d_ff=32,
-                num_layers=1,
-                num_heads=2,
-                relative_attention_num_buckets=8,
-                pad_token_id=0,
-                eos_token_id=1,
-                decoder_start_token_id=0,
-            )
-        )
+        t5 = _tiny_t5(vocab, width)
         gpt2 = GPT2LMHeadModel(
             GPT2Config(
                 vocab_size=vocab,
@@ -234,3 +206,15 @@ def save_tiny_audioldm2(folder: str | Path, *, seed: int = 0) -> Path:
     folder = Path(folder)
     build_tiny_audioldm2(seed=seed).save_pretrained(str(folder))
     return folder
+
+
+def _tiny_t5(vocab: int, width: int) -> Any:
+    """A one-layer random T5 encoder (both tiny pipelines use one as a text encoder)."""
+    from transformers import T5Config, T5EncoderModel
+
+    return T5EncoderModel(
+        T5Config(
+            vocab_size=vocab, d_model=width, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
+            relative_attention_num_buckets=8, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+        )
+    )
