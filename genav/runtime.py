@@ -81,10 +81,11 @@ def module_device(module: "torch.nn.Module") -> "torch.device":
 
 
 _MEASURE_TAIL = """
-import json as _json, resource as _resource
+import json as _json, os as _os, resource as _resource
 _kib = lambda who: _resource.getrusage(who).ru_maxrss  # Linux: KiB
 result.update(python_kib=_kib(_resource.RUSAGE_SELF), children_kib=_kib(_resource.RUSAGE_CHILDREN))
-print(_json.dumps(result))
+with open(_os.environ["GENAV_MEASURE_OUT"], "w") as _fh:
+    _json.dump(result, _fh)
 """
 
 
@@ -94,18 +95,25 @@ def measure_in_fresh_process(code: str, *args: object, what: str) -> dict:
     (``python_kib``) and of its own children such as ffmpeg (``children_kib``).
 
     A fresh process makes a memory figure cover only the measured work, not this process's history.
+    The result comes back through a file, so whatever the child prints cannot garble it.
     """
     import json
+    import os
     import subprocess
     import sys
+    import tempfile
     from pathlib import Path
 
     from genav.errors import GenavError
 
     root = str(Path(__file__).resolve().parents[1])  # the folder holding the genav package
     script = f"import sys; sys.path.insert(0, {root!r})\n{code}\n{_MEASURE_TAIL}"
-    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        raise GenavError(f"{what} failed in its measuring process: {lines[-1] if lines else 'no message'}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory(prefix="genav-measure-") as tmp:
+        out = Path(tmp) / "result.json"
+        env = {**os.environ, "GENAV_MEASURE_OUT": str(out)}
+        cmd = [sys.executable, "-c", script, *map(str, args)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+        if proc.returncode != 0 or not out.exists():
+            lines = proc.stderr.strip().splitlines()
+            raise GenavError(f"{what} failed in its measuring process: {lines[-1] if lines else 'no message'}")
+        return json.loads(out.read_text())

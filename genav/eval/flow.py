@@ -82,6 +82,18 @@ def _mean_flow(prev_gray: np.ndarray, gray: np.ndarray) -> float:
     return float(cv2.mean(magnitude)[0])
 
 
+def frames_trajectory(frames: np.ndarray) -> np.ndarray:
+    """The trajectory ``(T,)`` of RGB frames ``(T, H, W, 3)`` uint8 already in memory, computed as
+    :func:`flow_trajectory` computes a file's (F[0] duplicated); for clips that were never encoded."""
+    import cv2
+
+    grey = [cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in frames]
+    if len(grey) < 2:
+        raise MediaError("AV-Align needs at least two frames")
+    values = [_mean_flow(a, b) for a, b in zip(grey[:-1], grey[1:], strict=True)]
+    return np.asarray([values[0], *values], dtype=np.float64)
+
+
 def flow_trajectory(path: str | Path) -> FlowTrajectory:
     """Decode ``path`` with OpenCV and return its motion trajectory (see :class:`FlowTrajectory`).
 

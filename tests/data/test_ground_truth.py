@@ -1,4 +1,4 @@
-"""The ground truth is right under AV-Align's own detectors.
+"""The ground truth is right under AV-Align's own detectors (genav.eval, protocol `reference`).
 
 Audio: librosa onsets (defaults, 22050 Hz) match the true on-screen event times (F1 >= 0.9 at
 +-50 ms). Video: Farneback flow peaks fall within one frame of the on-screen events (F1 >= 0.9).
@@ -11,28 +11,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from genav.data.synth import SynthSettings, generate_clip, write_synth_dataset
-
-from .detectors import f1, flow_peaks, match, onset_times
+from genav.eval.flow import detect_video_peaks, flow_trajectory, frames_trajectory
+from genav.eval.onsets import SAMPLE_RATE, detect_audio_peaks, load_audio
+from genav.eval.world import event_f1, pooled_f1
+from genav.media import resample
 
 F1_MIN = 0.9
 
 
 def _score(items) -> tuple[float, float, list]:
-    """items: (audio, sample_rate, frames, fps, audible_times, visible_times) per clip."""
-    audio_counts, video_counts, misses = np.zeros(3, int), np.zeros(3, int), []
-    for name, audio, sr, frames, fps, audible, visible in items:
-        a = np.array(match(onset_times(audio, sr), audible, 0.05))
-        v = np.array(match(flow_peaks(frames, fps), visible, 1.0 / fps))
-        audio_counts += a
-        video_counts += v
-        if a[1:].any() or v[1:].any():
-            misses.append((name, a.tolist(), v.tolist()))
-    return f1(*audio_counts), f1(*video_counts), misses
+    """items: (name, wave at 22050 Hz, trajectory, fps, audible_times, visible_times) per clip."""
+    audio, video, misses = [], [], []
+    for name, wave, trajectory, fps, audible, visible in items:
+        a = event_f1(detect_audio_peaks(wave), audible, tolerance=0.05)
+        v = event_f1(detect_video_peaks(trajectory) / fps, visible, tolerance=1.0 / fps + 1e-9)
+        audio.append(a)
+        video.append(v)
+        if a["f1"] < 1 or v["f1"] < 1:
+            misses.append((name, a, v))
+    return pooled_f1(audio)["f1"], pooled_f1(video)["f1"], misses
 
 
 def _in_memory(seeds, settings):
@@ -40,28 +40,17 @@ def _in_memory(seeds, settings):
         clip = generate_clip(seed, settings)
         audible = [e.time for e in clip.events if e.audible]
         visible = [e.time for e in clip.events if e.on_screen]
-        yield seed, clip.audio, clip.sample_rate, clip.frames, clip.fps, audible, visible
+        wave = resample(clip.audio, clip.sample_rate, SAMPLE_RATE)
+        yield seed, wave, frames_trajectory(clip.frames), clip.fps, audible, visible
 
 
 def _from_files(folder: Path):
-    """Read a written data set as AV-Align does: OpenCV frames (BGR -> RGB), the wav beside."""
-    import soundfile as sf
-
+    """Read a written data set as AV-Align does: OpenCV decoding of the mp4, the wav beside."""
     for line in (folder / "manifest.jsonl").read_text().splitlines():
         row = json.loads(line)
-        cap = cv2.VideoCapture(str(folder / row["file"]))
-        frames = []
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            frames.append(frame[..., ::-1])
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        cap.release()
-        audio, sr = sf.read(str(folder / row["audio"]), dtype="float32")
-        events = row["events"]
-        on_screen = [e["time"] for e in events if e["on_screen"] and e["audible"]]
-        yield row["id"], audio, sr, np.stack(frames), fps, on_screen, on_screen
+        traj = flow_trajectory(folder / row["file"])
+        on_screen = [e["time"] for e in row["events"] if e["on_screen"] and e["audible"]]
+        yield row["id"], load_audio(folder / row["audio"]), traj.values, traj.fps, on_screen, on_screen
 
 
 def test_ground_truth_in_memory():
@@ -98,3 +87,11 @@ def test_ground_truth_other_settings(changes):
     """With difficulty, onsets are matched to all audible events and flow peaks to all visible ones."""
     audio_f1, video_f1, misses = _score(_in_memory(range(50), SynthSettings(**changes)))
     assert audio_f1 >= F1_MIN and video_f1 >= F1_MIN, misses
+
+
+def test_scores_are_not_vacuous():
+    """A wrong pairing must fail the same thresholds (the check can fail)."""
+    items = list(_in_memory(range(6), SynthSettings()))
+    shifted = [(n, w, t, fps, [x + 0.4 for x in a], [x + 0.4 for x in v]) for n, w, t, fps, a, v in items]
+    audio_f1, video_f1, _ = _score(shifted)
+    assert audio_f1 < F1_MIN and video_f1 < F1_MIN
