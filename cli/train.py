@@ -104,3 +104,8 @@ def step_time(
 from genav.cli import train_tagger as _train_tagger  # noqa: E402
 
 _train_tagger.register(app)
+
+# `genav train t2v` (the tiny text-to-video DiT, issue 10) lives in train_t2v.py.
+from genav.cli import train_t2v as _train_t2v  # noqa: E402
+
+_train_t2v.register(app)

@@ -11,8 +11,8 @@ from torch import Tensor
 from genav.sampling.solvers import VelocityFn
 
 
-def with_known_prefix(velocity_fn: VelocityFn, known: Tensor, noise: Tensor) -> VelocityFn:
-    """Keep the first ``K = known.shape[-1]`` frames on the straight path from ``noise`` to ``known``.
+def with_known_prefix(velocity_fn: VelocityFn, known: Tensor, noise: Tensor, *, dim: int = -1) -> VelocityFn:
+    """Keep the first ``K = known.shape[dim]`` frames on the straight path from ``noise`` to ``known``.
 
     ``known`` ``(B, ..., K)``: where those frames must end; ``noise`` ``(B, ..., T)``, ``T >= K``:
     the sampler's starting point. Their velocity is replaced by ``known - noise[..., :K]``, so at

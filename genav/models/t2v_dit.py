@@ -1,0 +1,147 @@
+"""The tiny text-to-video DiT: a pixel-space rectified-flow transformer with per-frame context.
+
+Frames ``(B, 3, T, H, W)`` in [-1, 1] are cut into ``patch x patch`` patches (64x64 frames with
+8x8 patches: 64 tokens per frame). Blocks (:mod:`genav.models.t2v_blocks`) alternate spatial and
+temporal self-attention (factorised, as in Latte), then a cross-attention in which frame ``f``
+sees the global prompt tokens plus its own slot's tokens, then an MLP; the time step and the
+pooled prompt modulate every block through adaLN-Zero (DiT, Peebles & Xie 2023). Each frame's key
+set starts with a learned null token, so a frame with no prompt and no slot tokens (the
+unconditional branch of classifier-free guidance) still attends to something.
+
+Trained by rectified flow (:mod:`genav.models.flow`): ``x_t = (1 - t) noise + t data``, the model
+predicts the velocity ``data - noise``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from einops import rearrange, repeat
+from torch import Tensor, nn
+
+from genav.attention.frame_context import pack_context
+from genav.config import Config
+from genav.encoders.text import TextEncoderConfig
+from genav.errors import ConfigError, InputError
+from genav.models.flow import T_SAMPLINGS
+from genav.models.t2v_blocks import T2VBlock
+from genav.models.video_backbone import FrameContext
+from genav.nn import FinalLayer, ScalarEmbedder, count_parameters
+
+
+@dataclass(frozen=True)
+class T2VDiTConfig(Config):
+    """Architecture and training settings of the tiny text-to-video DiT.
+
+    ``frame_size``/``patch``: square frames and patches in pixels; ``fps``: the frame rate it is
+    trained at; ``max_frames``: frames per window. ``p_drop_text``: per-row chance, in training,
+    of dropping all text (global and slots: the unconditional branch); ``p_drop_global``: of
+    dropping only the global prompt of a row that has slot tokens (slots alone must drive timing,
+    as an audio adaptor's tokens will). Positions are learned embeddings of the
+    patch index and of the frame index within the window.
+    """
+
+    model_type: ClassVar[str] = "t2v-dit"
+
+    family: str = "t2v"
+    frame_size: int = 64
+    patch: int = 8
+    channels: int = 3
+    fps: float = 10.0
+    max_frames: int = 16
+    hidden: int = 96
+    depth: int = 5
+    heads: int = 4
+    mlp_ratio: float = 3.0
+    text_dim: int = 384
+    p_drop_text: float = 0.1
+    p_drop_global: float = 0.1
+    t_sampling: str = "logit_normal"
+    text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+
+    def __post_init__(self) -> None:
+        if self.frame_size % self.patch:
+            raise ConfigError(f"T2VDiTConfig: frame_size {self.frame_size} is not a multiple of patch {self.patch}")
+        if self.hidden % self.heads:
+            raise ConfigError(f"T2VDiTConfig: hidden ({self.hidden}) must split into heads ({self.heads})")
+        if self.depth < 1 or self.max_frames < 1 or self.fps <= 0:
+            raise ConfigError("T2VDiTConfig: need depth >= 1, max_frames >= 1 and fps > 0")
+        if not (0 <= self.p_drop_text <= 1 and 0 <= self.p_drop_global <= 1):
+            raise ConfigError("T2VDiTConfig: drop probabilities must be in [0, 1]")
+        if self.t_sampling not in T_SAMPLINGS:
+            raise ConfigError(f"T2VDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
+
+    @property
+    def patches_per_frame(self) -> int:
+        return (self.frame_size // self.patch) ** 2
+
+
+def _cond_mlp(in_dim: int, hidden: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
+
+
+class T2VDiT(nn.Module):
+    """Velocity model ``(x_t (B, C, T, H, W), t (B,), FrameContext) -> v (B, C, T, H, W)``."""
+
+    def __init__(self, config: T2VDiTConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.patch_in = nn.Linear(c.channels * c.patch * c.patch, c.hidden)
+        self.pos = nn.Parameter(torch.randn(1, 1, c.patches_per_frame, c.hidden) * 0.02)
+        self.frame_pos = nn.Parameter(torch.randn(1, c.max_frames, 1, c.hidden) * 0.02)
+        self.t_embed = ScalarEmbedder(c.hidden, scale=1000.0)
+        self.context_in = _cond_mlp(c.text_dim, c.hidden)
+        self.pooled_in = _cond_mlp(c.text_dim, c.hidden)
+        self.slot_type = nn.Parameter(torch.randn(c.hidden) * 0.02)
+        self.null_token = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
+        self.null_pooled = nn.Parameter(torch.randn(1, c.hidden) * 0.02)
+        self.blocks = nn.ModuleList(T2VBlock(c.hidden, c.heads, c.mlp_ratio) for _ in range(c.depth))
+        self.final = FinalLayer(c.hidden, c.channels * c.patch * c.patch, c.hidden)
+
+    def _context(self, ctx: FrameContext, frames: int) -> tuple[Tensor, Tensor, Tensor, object]:
+        """Packed context ``(B, M, C)``, key mask ``(B, M)``, the adaLN prompt vector ``(B, C)``
+        and the frame layout."""
+        b = ctx.batch_size
+        dtype = self.null_token.dtype
+        g_mask = ctx.mask if ctx.mask is not None else torch.ones(ctx.tokens.shape[:2], dtype=torch.bool)
+        g_mask = g_mask.to(ctx.tokens.device, torch.bool)
+        tokens = torch.cat([repeat(self.null_token, "1 n c -> b n c", b=b), self.context_in(ctx.tokens.to(dtype))], 1)
+        mask = torch.cat([torch.ones(b, 1, dtype=torch.bool, device=g_mask.device), g_mask], 1)
+        slots = None
+        if ctx.slot_tokens is not None:
+            if ctx.num_slots != frames:
+                raise InputError(f"the context has {ctx.num_slots} slots for {frames} frames (one slot per frame)")
+            slots = self.context_in(ctx.slot_tokens.to(dtype)) + self.slot_type
+        packed, key_mask, layout = pack_context(tokens, mask, slots, ctx.slot_mask)
+        has_prompt = g_mask.any(1, keepdim=True)
+        pooled = self.null_pooled.expand(b, -1)
+        if ctx.pooled is not None:
+            pooled = torch.where(has_prompt, self.pooled_in(ctx.pooled.to(dtype)), pooled)
+        return packed, key_mask, pooled, layout
+
+    def forward(self, x: Tensor, t: Tensor, ctx: FrameContext) -> Tensor:
+        """Velocity for frames ``x`` ``(B, C, T, H, W)`` at times ``t`` ``(B,)`` (0 = noise, 1 = data)."""
+        c = self.config
+        b, ch, frames, h, w = x.shape
+        if ch != c.channels or h != c.frame_size or w != c.frame_size:
+            raise InputError(
+                f"expected frames of {c.channels} x {c.frame_size} x {c.frame_size}, got {tuple(x.shape)} (B, C, T, H, W)"
+            )
+        if frames > c.max_frames:
+            raise InputError(f"this model generates at most {c.max_frames} frames per window, got {frames}")
+        if ctx.batch_size != b:
+            raise InputError(f"the context has {ctx.batch_size} rows for a batch of {b}")
+        tokens = rearrange(x, "b c t (y p) (z q) -> b t (y z) (c p q)", p=c.patch, q=c.patch)
+        tokens = self.patch_in(tokens.to(self.patch_in.weight.dtype)) + self.pos + self.frame_pos[:, :frames]
+        context, mask, pooled, layout = self._context(ctx, frames)
+        cond = self.t_embed(t.to(x.device)) + pooled
+        for block in self.blocks:
+            tokens = block(tokens, cond, context, mask, layout)
+        out = self.final(tokens.flatten(1, 2), cond).unflatten(1, (frames, -1))
+        side = c.frame_size // c.patch
+        return rearrange(out, "b t (y z) (c p q) -> b c t (y p) (z q)", y=side, p=c.patch, q=c.patch)
+
+    def num_parameters(self) -> int:
+        return count_parameters(self)
