@@ -61,5 +61,27 @@ def t2v(
         )
 
 
+def objects(
+    out: Path = typer.Option(..., "--out", "-o", help="Output model folder, e.g. checkpoints/genav-objects."),
+    clips: int = typer.Option(1200, "--clips", min=10, help="Training clips of the text-to-video world."),
+    epochs: int = typer.Option(4, "--epochs", min=1),
+    threads: int = typer.Option(None, "--threads", min=1, help="torch CPU threads."),
+) -> None:
+    """Train the object class and colour detector used to score text-to-video (genav-objects)."""
+    import logging
+
+    import torch
+
+    from genav.eval.video_objects_train import train_object_detector
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    res = train_object_detector(out, clips=clips, epochs=epochs)
+    h = res["held_out"]
+    typer.echo(f"held-out clips: class {h['class']:.3f}, colour {h['colour']:.3f}, both {h['both']:.3f}; model folder: {out}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("t2v")(t2v)
+    app.command("objects")(objects)

@@ -11,6 +11,10 @@ __all__ = ["list_models", "resolve_model"]
 from genav.pipelines import debug as _debug  # noqa: E402,F401  (registers debug-foley)
 from genav.pipelines.output import AudioOutput  # noqa: E402
 from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
+
+# -- text-to-video; importing it registers ``debug-t2v`` ------------------------------------------
+from genav.pipelines.text_to_video import TextToVideoPipeline  # noqa: E402
+from genav.pipelines.video_output import VideoOutput  # noqa: E402
 from genav.pipelines.video_to_audio import VideoToAudioPipeline  # noqa: E402
 
 
@@ -31,6 +35,8 @@ __all__ += [
     "AudioOutput",
     "DiffusersTextToAudioPipeline",
     "TextToAudioPipeline",
+    "TextToVideoPipeline",
+    "VideoOutput",
     "VideoToAudioPipeline",
     "bench_sample",
     "bench_v2a_memory",

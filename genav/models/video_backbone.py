@@ -234,3 +234,45 @@ class VideoBackbone(Protocol):
     def training_loss(self, video: Tensor, ctx: FrameContext, generator: torch.Generator) -> Tensor:
         """The backbone's own training loss (a scalar) on frames ``(B, T, H, W, 3)`` uint8."""
         ...
+
+
+def timed_slot_tokens(
+    backbone: VideoBackbone, events: list[list[tuple[float, str]]], layout: SlotLayout
+) -> tuple[Tensor, Tensor]:
+    """Slot tokens of *timed captions*: phrase ``p`` at time ``s`` goes into the slot that holds
+    frame ``round(s * fps)``, and only there.
+
+    ``events``: per batch row, ``(seconds, phrase)`` pairs. Phrases are encoded by
+    ``backbone.encode_prompt`` (real tokens only); two phrases in one slot are concatenated.
+    Returns ``slot_tokens (B, S, K, D)`` and ``slot_mask (B, S, K)``. Raises :class:`InputError`
+    for a time outside the clip or an empty phrase.
+    """
+    phrases = sorted({p for row in events for _, p in row})
+    if any(not p.strip() for p in phrases):
+        raise InputError("a timed prompt has an empty phrase")
+    table: dict[str, Tensor] = {}
+    if phrases:
+        emb = backbone.encode_prompt(phrases)
+        mask = emb.mask if emb.mask is not None else torch.ones(emb.tokens.shape[:2], dtype=torch.bool)
+        table = {p: emb.tokens[i][mask[i].to(emb.tokens.device)] for i, p in enumerate(phrases)}
+    per_slot: list[dict[int, list[Tensor]]] = []
+    duration = layout.num_frames / layout.fps
+    for row in events:
+        slots: dict[int, list[Tensor]] = {}
+        for seconds, phrase in row:
+            frame = int(round(float(seconds) * layout.fps))
+            if not 0 <= frame < layout.num_frames:
+                raise InputError(f"timed prompt at {seconds:g} s is outside the clip (0 to {duration:g} s)")
+            slots.setdefault(layout.slot_of_frame(frame), []).append(table[phrase])
+        per_slot.append(slots)
+    k = max([sum(t.shape[0] for t in parts) for row in per_slot for parts in row.values()] + [1])
+    d = backbone.context_dim
+    device = next(iter(table.values())).device if table else torch.device("cpu")
+    tokens = torch.zeros(len(events), layout.count, k, d, device=device)
+    mask = torch.zeros(len(events), layout.count, k, dtype=torch.bool, device=device)
+    for b, row in enumerate(per_slot):
+        for s, parts in row.items():
+            joined = torch.cat(parts)
+            tokens[b, s, : joined.shape[0]] = joined.float()
+            mask[b, s, : joined.shape[0]] = True
+    return tokens, mask
