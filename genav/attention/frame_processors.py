@@ -75,18 +75,11 @@ class FrameContextAttnProcessor(_GenavProcessor, _FrameState):
         return self._attend(attn, hidden_states, context, additive, temb=temb, scale=attn.scale)
 
 
-class GenavWanAttnProcessor(_FrameState):
+class GenavWanAttnProcessor(_GenavProcessor, _FrameState):
     """Wan 2.1's attention (``WanAttnProcessor``: RMS-normalised q/k across heads, interleaved
     rotary embedding in self-attention) with the product computed by
     :func:`genav.attention.attention`, and per-frame context in cross-attention. Image-conditioned
     layers (Wan I2V's added key/value projections) are refused."""
-
-    def __init__(self, backend: str | None = None) -> None:
-        from genav.attention.core import _check_name
-
-        if backend is not None:
-            _check_name(backend, type(self).__name__)
-        self.backend = backend
 
     def __call__(
         self,

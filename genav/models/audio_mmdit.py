@@ -38,6 +38,7 @@ from genav.models.flow import (
 )
 from genav.models.mmdit_blocks import JointBlock, SingleBlock
 from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
+from genav.nn import cond_mlp as _cond_mlp
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,6 @@ class AudioMMDiTConfig(Config):
             raise ConfigError("AudioMMDiTConfig: max_duration and audio_frame_rate must be positive")
 
 
-def _cond_mlp(in_dim: int, hidden: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
 
 
 class AudioMMDiT(nn.Module):

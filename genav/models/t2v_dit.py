@@ -28,7 +28,7 @@ from genav.errors import ConfigError, InputError
 from genav.models.flow import T_SAMPLINGS
 from genav.models.t2v_blocks import T2VBlock
 from genav.models.video_backbone import FrameContext
-from genav.nn import FinalLayer, ScalarEmbedder, count_parameters
+from genav.nn import FinalLayer, ScalarEmbedder, cond_mlp, count_parameters
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,6 @@ class T2VDiTConfig(Config):
         return (self.frame_size // self.patch) ** 2
 
 
-def _cond_mlp(in_dim: int, hidden: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
-
-
 class T2VDiT(nn.Module):
     """Velocity model ``(x_t (B, C, T, H, W), t (B,), FrameContext) -> v (B, C, T, H, W)``."""
 
@@ -92,8 +88,8 @@ class T2VDiT(nn.Module):
         self.pos = nn.Parameter(torch.randn(1, 1, c.patches_per_frame, c.hidden) * 0.02)
         self.frame_pos = nn.Parameter(torch.randn(1, c.max_frames, 1, c.hidden) * 0.02)
         self.t_embed = ScalarEmbedder(c.hidden, scale=1000.0)
-        self.context_in = _cond_mlp(c.text_dim, c.hidden)
-        self.pooled_in = _cond_mlp(c.text_dim, c.hidden)
+        self.context_in = cond_mlp(c.text_dim, c.hidden)
+        self.pooled_in = cond_mlp(c.text_dim, c.hidden)
         self.slot_type = nn.Parameter(torch.randn(c.hidden) * 0.02)
         self.null_token = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
         self.null_pooled = nn.Parameter(torch.randn(1, c.hidden) * 0.02)

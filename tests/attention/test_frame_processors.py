@@ -17,14 +17,7 @@ from genav.attention.frame_processors import (  # noqa: E402
     set_unet3d_frame_attention,
     set_wan_frame_attention,
 )
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from tests.eval._threads import one_torch_thread  # noqa: F401  (one torch thread on a shared CPU)
 
 
 def _unet():

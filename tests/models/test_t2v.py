@@ -19,20 +19,12 @@ from genav.models.video_backbone import (
     frame_slots,
     timed_slot_tokens,
 )
+from tests.eval._threads import one_torch_thread  # noqa: F401  (one torch thread on a shared CPU)
 
 from .conftest import randomize
 
 CONFIG = T2VDiTConfig(frame_size=32, patch=8, fps=8.0, max_frames=8, hidden=32, depth=2, heads=2, mlp_ratio=2.0,
                       text_dim=32, text_encoder=TextEncoderConfig(kind="hash", dim=32))
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # tiny models on a shared CPU: several OpenMP threads only spin against other processes
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
