@@ -40,7 +40,12 @@ class T2VDiTConfig(Config):
     of dropping all text (global and slots: the unconditional branch); ``p_drop_global``: of
     dropping only the global prompt of a row that has slot tokens (slots alone must drive timing,
     as an audio adaptor's tokens will). Positions are learned embeddings of the
-    patch index and of the frame index within the window.
+    patch index and of the frame index within the window. ``prediction``: what the network outputs,
+    ``"x"`` (the clean frames, turned into the velocity ``(x - x_t) / max(1 - t, t_eps)``) or
+    ``"v"`` (the velocity itself). A pixel patch (8 x 8 x 3 = 192 values) is wider than the model,
+    so the velocity, which carries the full noise, cannot pass through it, while clean frames lie
+    on a low-dimensional manifold that can (x-prediction, "Back to Basics: Let Denoising Generative
+    Models Denoise", Li & He 2025); the loss stays on the velocity.
     """
 
     model_type: ClassVar[str] = "t2v-dit"
@@ -59,6 +64,8 @@ class T2VDiTConfig(Config):
     p_drop_text: float = 0.1
     p_drop_global: float = 0.1
     t_sampling: str = "logit_normal"
+    prediction: str = "x"
+    t_eps: float = 0.05
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
     def __post_init__(self) -> None:
@@ -70,6 +77,8 @@ class T2VDiTConfig(Config):
             raise ConfigError("T2VDiTConfig: need depth >= 1, max_frames >= 1 and fps > 0")
         if not (0 <= self.p_drop_text <= 1 and 0 <= self.p_drop_global <= 1):
             raise ConfigError("T2VDiTConfig: drop probabilities must be in [0, 1]")
+        if self.prediction not in ("x", "v") or not 0 < self.t_eps < 1:
+            raise ConfigError("T2VDiTConfig: prediction must be 'x' or 'v' and t_eps in (0, 1)")
         if self.t_sampling not in T_SAMPLINGS:
             raise ConfigError(f"T2VDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
 
@@ -137,7 +146,11 @@ class T2VDiT(nn.Module):
             tokens = block(tokens, cond, context, mask, layout)
         out = self.final(tokens.flatten(1, 2), cond).unflatten(1, (frames, -1))
         side = c.frame_size // c.patch
-        return rearrange(out, "b t (y z) (c p q) -> b c t (y p) (z q)", y=side, p=c.patch, q=c.patch)
+        out = rearrange(out, "b t (y z) (c p q) -> b c t (y p) (z q)", y=side, p=c.patch, q=c.patch)
+        if c.prediction == "v":
+            return out
+        gap = (1.0 - t.to(out.dtype)).clamp(min=c.t_eps).view(-1, 1, 1, 1, 1)
+        return (out - x.to(out.dtype)) / gap
 
     def num_parameters(self) -> int:
         return count_parameters(self)
