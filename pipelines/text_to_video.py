@@ -104,8 +104,8 @@ class TextToVideoPipeline:
         if dtype is not None:
             self.dtype = select_dtype(dtype, self.device) if isinstance(dtype, str) else dtype
         self.backbone.to(self.device)
-        denoiser = getattr(self.backbone, "denoiser", None) or getattr(self.backbone, "model", None)
-        denoiser.to(self.device, self.dtype)
+        denoiser = getattr(self.backbone, "denoiser", None)  # diffusers backbones; genav's DiT is .model
+        (denoiser if denoiser is not None else self.backbone.model).to(self.device, self.dtype)
         return self
 
     @property

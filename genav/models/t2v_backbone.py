@@ -112,8 +112,11 @@ class TinyT2VBackbone(nn.Module):
 
 def dit_flow_loss(model: T2VDiT, data: Tensor, ctx: FrameContext, generator: torch.Generator) -> Tensor:
     """Rectified-flow loss of ``model`` on ``data`` ``(B, 3, T, H, W)`` in [-1, 1]: MSE between the
-    predicted and the straight-path velocity at ``t`` drawn per the config's ``t_sampling``."""
+    predicted and the straight-path velocity at ``t`` drawn per the config (``t_sampling``,
+    ``t_mean``, ``t_std``)."""
     noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
-    t = sample_flow_times(data.shape[0], model.config.t_sampling, generator=generator, device=data.device)
+    c = model.config
+    t = sample_flow_times(data.shape[0], c.t_sampling, generator=generator, device=data.device, mean=c.t_mean,
+                          std=c.t_std)
     pred = model(flow_interpolate(data, noise, t), t, ctx.to(data.device))
     return (pred.float() - flow_velocity_target(data, noise).float()).pow(2).mean()

@@ -45,7 +45,9 @@ class T2VDiTConfig(Config):
     ``"v"`` (the velocity itself). A pixel patch (8 x 8 x 3 = 192 values) is wider than the model,
     so the velocity, which carries the full noise, cannot pass through it, while clean frames lie
     on a low-dimensional manifold that can (x-prediction, "Back to Basics: Let Denoising Generative
-    Models Denoise", Li & He 2025); the loss stays on the velocity.
+    Models Denoise", Li & He 2025); the loss stays on the velocity. ``t_mean``/``t_std``: training
+    times are ``sigmoid(N(t_mean, t_std))``, biased towards noise as in that paper, so the first
+    sampling steps (which decide what is shown) are well trained.
     """
 
     model_type: ClassVar[str] = "t2v-dit"
@@ -66,6 +68,8 @@ class T2VDiTConfig(Config):
     t_sampling: str = "logit_normal"
     prediction: str = "x"
     t_eps: float = 0.05
+    t_mean: float = -0.8
+    t_std: float = 0.8
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
     def __post_init__(self) -> None:
@@ -77,8 +81,8 @@ class T2VDiTConfig(Config):
             raise ConfigError("T2VDiTConfig: need depth >= 1, max_frames >= 1 and fps > 0")
         if not (0 <= self.p_drop_text <= 1 and 0 <= self.p_drop_global <= 1):
             raise ConfigError("T2VDiTConfig: drop probabilities must be in [0, 1]")
-        if self.prediction not in ("x", "v") or not 0 < self.t_eps < 1:
-            raise ConfigError("T2VDiTConfig: prediction must be 'x' or 'v' and t_eps in (0, 1)")
+        if self.prediction not in ("x", "v") or not 0 < self.t_eps < 1 or self.t_std <= 0:
+            raise ConfigError("T2VDiTConfig: prediction must be 'x' or 'v', t_eps in (0, 1), t_std > 0")
         if self.t_sampling not in T_SAMPLINGS:
             raise ConfigError(f"T2VDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
 
