@@ -54,7 +54,7 @@ def _generate(pipe: TextToVideoPipeline, prompts: list[str], timed: list[list[tu
     return out
 
 
-def eval_t2v(model: str = "genav-t2v-tiny", *, n: int = 100, seconds: float = 4.0, num_steps: int = 25,
+def eval_t2v(model: str = "genav-t2v-tiny", *, n: int = 100, seconds: float = 1.6, num_steps: int = 25,
              guidance_scale: float = 4.5, seed: int = 0, batch: int = 10, detector: str | None = None,
              device: str = "cpu", keep: int = 0) -> dict[str, Any]:
     """The report described in the module docstring (JSON-able); ``keep`` > 0 adds the first
