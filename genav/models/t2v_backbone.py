@@ -111,12 +111,18 @@ class TinyT2VBackbone(nn.Module):
 
 
 def dit_flow_loss(model: T2VDiT, data: Tensor, ctx: FrameContext, generator: torch.Generator) -> Tensor:
-    """Rectified-flow loss of ``model`` on ``data`` ``(B, 3, T, H, W)`` in [-1, 1]: MSE between the
-    predicted and the straight-path velocity at ``t`` drawn per the config (``t_sampling``,
-    ``t_mean``, ``t_std``)."""
-    noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
+    """Training loss of ``model`` on ``data`` ``(B, 3, T, H, W)`` in [-1, 1] at times ``t`` drawn
+    per the config (``t_sampling``, ``t_mean``, ``t_std``): for ``edm`` prediction the
+    preconditioned loss ``((x_hat - x) / c_out)^2``, otherwise the MSE between the predicted and
+    the straight-path velocity (rectified flow)."""
     c = model.config
+    noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
     t = sample_flow_times(data.shape[0], c.t_sampling, generator=generator, device=data.device, mean=c.t_mean,
                           std=c.t_std)
-    pred = model(flow_interpolate(data, noise, t), t, ctx.to(data.device))
+    x_t = flow_interpolate(data, noise, t)
+    ctx = ctx.to(data.device)
+    if c.prediction == "edm":
+        denoised, c_out = model.denoise(x_t, t, ctx)
+        return ((denoised.float() - data.float()) / c_out.clamp(min=1e-3)).pow(2).mean()
+    pred = model(x_t, t, ctx)
     return (pred.float() - flow_velocity_target(data, noise).float()).pow(2).mean()

@@ -40,14 +40,16 @@ class T2VDiTConfig(Config):
     of dropping all text (global and slots: the unconditional branch); ``p_drop_global``: of
     dropping only the global prompt of a row that has slot tokens (slots alone must drive timing,
     as an audio adaptor's tokens will). Positions are learned embeddings of the
-    patch index and of the frame index within the window. ``prediction``: what the network outputs,
-    ``"x"`` (the clean frames, turned into the velocity ``(x - x_t) / max(1 - t, t_eps)``) or
-    ``"v"`` (the velocity itself). A pixel patch (8 x 8 x 3 = 192 values) is wider than the model,
-    so the velocity, which carries the full noise, cannot pass through it, while clean frames lie
-    on a low-dimensional manifold that can (x-prediction, "Back to Basics: Let Denoising Generative
-    Models Denoise", Li & He 2025); the loss stays on the velocity. ``t_mean``/``t_std``: training
-    times are ``sigmoid(N(t_mean, t_std))``, biased towards noise as in that paper, so the first
-    sampling steps (which decide what is shown) are well trained.
+    patch index and of the frame index within the window. ``prediction``: what the network's output
+    means. ``"edm"`` (default): a preconditioned clean-frame estimate,
+    ``x_hat = c_skip x_t + c_out F(c_in x_t)`` (:func:`edm_coefficients`, ``sigma_data`` the data
+    scale), trained with the loss ``((x_hat - x) / c_out)^2``; ``"x"``: the clean frames,
+    velocity loss; ``"v"``: the velocity itself. A pixel patch (8 x 8 x 3 = 192 values) is wider
+    than the model, so neither the velocity (it carries the full noise) nor, at low noise, an exact
+    copy of the input fits through it; clean frames near the noise end do ("Back to Basics: Let
+    Denoising Generative Models Denoise", Li & He 2025), and the skip path copies the input near
+    the data end. The velocity is ``(x_hat - x_t) / max(1 - t, t_eps)``. ``t_mean``/``t_std``:
+    training times are ``sigmoid(N(t_mean, t_std))``.
     """
 
     model_type: ClassVar[str] = "t2v-dit"
@@ -66,10 +68,11 @@ class T2VDiTConfig(Config):
     p_drop_text: float = 0.1
     p_drop_global: float = 0.1
     t_sampling: str = "logit_normal"
-    prediction: str = "x"
+    prediction: str = "edm"
+    sigma_data: float = 0.5
     t_eps: float = 0.05
-    t_mean: float = -0.8
-    t_std: float = 0.8
+    t_mean: float = 0.0
+    t_std: float = 1.2
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
     def __post_init__(self) -> None:
@@ -81,8 +84,8 @@ class T2VDiTConfig(Config):
             raise ConfigError("T2VDiTConfig: need depth >= 1, max_frames >= 1 and fps > 0")
         if not (0 <= self.p_drop_text <= 1 and 0 <= self.p_drop_global <= 1):
             raise ConfigError("T2VDiTConfig: drop probabilities must be in [0, 1]")
-        if self.prediction not in ("x", "v") or not 0 < self.t_eps < 1 or self.t_std <= 0:
-            raise ConfigError("T2VDiTConfig: prediction must be 'x' or 'v', t_eps in (0, 1), t_std > 0")
+        if self.prediction not in ("edm", "x", "v") or not 0 < self.t_eps < 1 or self.t_std <= 0 or self.sigma_data <= 0:
+            raise ConfigError("T2VDiTConfig: prediction must be edm, x or v; t_eps in (0, 1); t_std, sigma_data > 0")
         if self.t_sampling not in T_SAMPLINGS:
             raise ConfigError(f"T2VDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
 
@@ -132,6 +135,27 @@ class T2VDiT(nn.Module):
 
     def forward(self, x: Tensor, t: Tensor, ctx: FrameContext) -> Tensor:
         """Velocity for frames ``x`` ``(B, C, T, H, W)`` at times ``t`` ``(B,)`` (0 = noise, 1 = data)."""
+        if self.config.prediction == "v":
+            return self._network(x, t, ctx)
+        denoised, _ = self.denoise(x, t, ctx)
+        gap = (1.0 - t.to(denoised.dtype)).clamp(min=self.config.t_eps).view(-1, 1, 1, 1, 1)
+        return (denoised - x.to(denoised.dtype)) / gap
+
+    def denoise(self, x: Tensor, t: Tensor, ctx: FrameContext) -> tuple[Tensor, Tensor]:
+        """The clean-frame estimate ``(B, C, T, H, W)`` and the scale ``c_out`` ``(B, 1, 1, 1, 1)``
+        of the network's share of it (1 for ``x``-prediction; for ``edm`` the preconditioning of
+        Karras et al. 2022 in the flow parametrisation, see :func:`edm_coefficients`)."""
+        c = self.config
+        tt = t.to(x.device, torch.float32).view(-1, 1, 1, 1, 1)
+        if c.prediction == "x":
+            return self._network(x, t, ctx), torch.ones_like(tt)
+        if c.prediction == "v":
+            return x + (1 - tt) * self._network(x, t, ctx), 1 - tt
+        c_skip, c_out, c_in = edm_coefficients(tt, c.sigma_data)
+        return c_skip * x + c_out * self._network(c_in * x, t, ctx), c_out
+
+    def _network(self, x: Tensor, t: Tensor, ctx: FrameContext) -> Tensor:
+        """The transformer's raw output ``(B, C, T, H, W)`` for input ``x`` of the same shape."""
         c = self.config
         b, ch, frames, h, w = x.shape
         if ch != c.channels or h != c.frame_size or w != c.frame_size:
@@ -150,11 +174,21 @@ class T2VDiT(nn.Module):
             tokens = block(tokens, cond, context, mask, layout)
         out = self.final(tokens.flatten(1, 2), cond).unflatten(1, (frames, -1))
         side = c.frame_size // c.patch
-        out = rearrange(out, "b t (y z) (c p q) -> b c t (y p) (z q)", y=side, p=c.patch, q=c.patch)
-        if c.prediction == "v":
-            return out
-        gap = (1.0 - t.to(out.dtype)).clamp(min=c.t_eps).view(-1, 1, 1, 1, 1)
-        return (out - x.to(out.dtype)) / gap
+        return rearrange(out, "b t (y z) (c p q) -> b c t (y p) (z q)", y=side, p=c.patch, q=c.patch)
 
     def num_parameters(self) -> int:
         return count_parameters(self)
+
+
+def edm_coefficients(t: Tensor, sigma_data: float) -> tuple[Tensor, Tensor, Tensor]:
+    """EDM preconditioning (Karras et al. 2022) on the flow path ``x_t = (1 - t) noise + t x``.
+
+    With ``d = t^2 sigma_data^2 + (1 - t)^2`` (the variance of ``x_t`` for data of variance
+    ``sigma_data^2``): ``c_skip = t sigma_data^2 / d`` (the best linear guess of ``x`` from
+    ``x_t``), ``c_out = sigma_data (1 - t) / sqrt(d)`` (the error left of that guess) and
+    ``c_in = 1 / sqrt(d)``. Near the data end the estimate copies its input (``c_skip -> 1``),
+    near the noise end the network predicts the clean frames; a loss on ``(x_hat - x) / c_out``
+    weighs every noise level alike.
+    """
+    d = t * t * sigma_data**2 + (1 - t) ** 2
+    return t * sigma_data**2 / d, sigma_data * (1 - t) / d.sqrt(), 1 / d.sqrt()
