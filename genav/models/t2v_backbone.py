@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from genav.encoders.text import TextEncoder, build_text_encoder
 from genav.errors import InputError
 from genav.models.flow import flow_interpolate, flow_velocity_target, sample_flow_times
-from genav.models.t2v_dit import T2VDiT, T2VDiTConfig
+from genav.models.t2v_dit import T2VDiT, T2VDiTConfig, edm_coefficients
 from genav.models.video_backbone import FrameContext, SlotLayout, frame_slots
 
 
@@ -112,17 +112,17 @@ class TinyT2VBackbone(nn.Module):
 
 def dit_flow_loss(model: T2VDiT, data: Tensor, ctx: FrameContext, generator: torch.Generator) -> Tensor:
     """Training loss of ``model`` on ``data`` ``(B, 3, T, H, W)`` in [-1, 1] at times ``t`` drawn
-    per the config (``t_sampling``, ``t_mean``, ``t_std``): for ``edm`` prediction the
-    preconditioned loss ``((x_hat - x) / c_out)^2``, otherwise the MSE between the predicted and
-    the straight-path velocity (rectified flow)."""
+    per the config (``t_sampling``, ``t_mean``, ``t_std``): for ``x`` prediction
+    ``((x_hat - x) / c_out)^2`` (EDM's weighting), for ``v`` the MSE between the predicted and the
+    straight-path velocity (rectified flow)."""
     c = model.config
     noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
     t = sample_flow_times(data.shape[0], c.t_sampling, generator=generator, device=data.device, mean=c.t_mean,
                           std=c.t_std)
     x_t = flow_interpolate(data, noise, t)
     ctx = ctx.to(data.device)
-    if c.prediction == "edm":
-        denoised, c_out = model.denoise(x_t, t, ctx)
-        return ((denoised.float() - data.float()) / c_out.clamp(min=1e-3)).pow(2).mean()
+    if c.prediction == "x":
+        _, c_out, _ = edm_coefficients(t.view(-1, 1, 1, 1, 1), c.sigma_data)
+        return ((model.denoise(x_t, t, ctx).float() - data.float()) / c_out.clamp(min=1e-3)).pow(2).mean()
     pred = model(x_t, t, ctx)
     return (pred.float() - flow_velocity_target(data, noise).float()).pow(2).mean()

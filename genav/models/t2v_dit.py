@@ -40,16 +40,16 @@ class T2VDiTConfig(Config):
     of dropping all text (global and slots: the unconditional branch); ``p_drop_global``: of
     dropping only the global prompt of a row that has slot tokens (slots alone must drive timing,
     as an audio adaptor's tokens will). Positions are learned embeddings of the
-    patch index and of the frame index within the window. ``prediction``: what the network's output
-    means. ``"edm"`` (default): a preconditioned clean-frame estimate,
-    ``x_hat = c_skip x_t + c_out F(c_in x_t)`` (:func:`edm_coefficients`, ``sigma_data`` the data
-    scale), trained with the loss ``((x_hat - x) / c_out)^2``; ``"x"``: the clean frames,
-    velocity loss; ``"v"``: the velocity itself. A pixel patch (8 x 8 x 3 = 192 values) is wider
-    than the model, so neither the velocity (it carries the full noise) nor, at low noise, an exact
-    copy of the input fits through it; clean frames near the noise end do ("Back to Basics: Let
-    Denoising Generative Models Denoise", Li & He 2025), and the skip path copies the input near
-    the data end. The velocity is ``(x_hat - x_t) / max(1 - t, t_eps)``. ``t_mean``/``t_std``:
-    training times are ``sigmoid(N(t_mean, t_std))``.
+    patch index and of the frame index within the window. ``prediction``: ``"x"`` (default): the network estimates the
+    clean frames and the velocity is ``(x_hat - x_t) / max(1 - t, t_eps)``; ``"v"``: it outputs the
+    velocity. A pixel patch (8 x 8 x 3 = 192 values) is wider than the model, so a velocity (it
+    carries the full noise) does not fit through it, while clean frames near the noise end do ("Back
+    to Basics: Let Denoising Generative Models Denoise", Li & He 2025); near the data end the estimate
+    must keep the input's detail, which a ``pixel_head`` (conv channels; 0 = none) does: a small
+    full-resolution conv refinement of the transformer's estimate that sees the input frames.
+    The ``x`` loss is ``((x_hat - x) / c_out)^2`` with EDM's ``c_out`` for data of scale
+    ``sigma_data`` (:func:`edm_coefficients`), which weighs every noise level alike.
+    ``t_mean``/``t_std``: training times are ``sigmoid(N(t_mean, t_std))``.
     """
 
     model_type: ClassVar[str] = "t2v-dit"
@@ -68,7 +68,8 @@ class T2VDiTConfig(Config):
     p_drop_text: float = 0.1
     p_drop_global: float = 0.1
     t_sampling: str = "logit_normal"
-    prediction: str = "edm"
+    prediction: str = "x"
+    pixel_head: int = 16
     sigma_data: float = 0.5
     t_eps: float = 0.05
     t_mean: float = 0.0
@@ -84,8 +85,10 @@ class T2VDiTConfig(Config):
             raise ConfigError("T2VDiTConfig: need depth >= 1, max_frames >= 1 and fps > 0")
         if not (0 <= self.p_drop_text <= 1 and 0 <= self.p_drop_global <= 1):
             raise ConfigError("T2VDiTConfig: drop probabilities must be in [0, 1]")
-        if self.prediction not in ("edm", "x", "v") or not 0 < self.t_eps < 1 or self.t_std <= 0 or self.sigma_data <= 0:
-            raise ConfigError("T2VDiTConfig: prediction must be edm, x or v; t_eps in (0, 1); t_std, sigma_data > 0")
+        if self.prediction not in ("x", "v") or not 0 < self.t_eps < 1 or self.t_std <= 0 or self.sigma_data <= 0:
+            raise ConfigError("T2VDiTConfig: prediction must be x or v; t_eps in (0, 1); t_std, sigma_data > 0")
+        if self.pixel_head < 0:
+            raise ConfigError("T2VDiTConfig: pixel_head must be >= 0")
         if self.t_sampling not in T_SAMPLINGS:
             raise ConfigError(f"T2VDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
 
@@ -111,6 +114,7 @@ class T2VDiT(nn.Module):
         self.null_pooled = nn.Parameter(torch.randn(1, c.hidden) * 0.02)
         self.blocks = nn.ModuleList(T2VBlock(c.hidden, c.heads, c.mlp_ratio) for _ in range(c.depth))
         self.final = FinalLayer(c.hidden, c.channels * c.patch * c.patch, c.hidden)
+        self.head = PixelHead(c.channels, c.pixel_head, c.hidden) if c.pixel_head else None
 
     def _context(self, ctx: FrameContext, frames: int) -> tuple[Tensor, Tensor, Tensor, object]:
         """Packed context ``(B, M, C)``, key mask ``(B, M)``, the adaLN prompt vector ``(B, C)``
@@ -136,26 +140,22 @@ class T2VDiT(nn.Module):
     def forward(self, x: Tensor, t: Tensor, ctx: FrameContext) -> Tensor:
         """Velocity for frames ``x`` ``(B, C, T, H, W)`` at times ``t`` ``(B,)`` (0 = noise, 1 = data)."""
         if self.config.prediction == "v":
-            return self._network(x, t, ctx)
-        denoised, _ = self.denoise(x, t, ctx)
+            return self._network(x, t, ctx)[0]
+        denoised = self.denoise(x, t, ctx)
         gap = (1.0 - t.to(denoised.dtype)).clamp(min=self.config.t_eps).view(-1, 1, 1, 1, 1)
         return (denoised - x.to(denoised.dtype)) / gap
 
-    def denoise(self, x: Tensor, t: Tensor, ctx: FrameContext) -> tuple[Tensor, Tensor]:
-        """The clean-frame estimate ``(B, C, T, H, W)`` and the scale ``c_out`` ``(B, 1, 1, 1, 1)``
-        of the network's share of it (1 for ``x``-prediction; for ``edm`` the preconditioning of
-        Karras et al. 2022 in the flow parametrisation, see :func:`edm_coefficients`)."""
-        c = self.config
-        tt = t.to(x.device, torch.float32).view(-1, 1, 1, 1, 1)
-        if c.prediction == "x":
-            return self._network(x, t, ctx), torch.ones_like(tt)
-        if c.prediction == "v":
-            return x + (1 - tt) * self._network(x, t, ctx), 1 - tt
-        c_skip, c_out, c_in = edm_coefficients(tt, c.sigma_data)
-        return c_skip * x + c_out * self._network(c_in * x, t, ctx), c_out
+    def denoise(self, x: Tensor, t: Tensor, ctx: FrameContext) -> Tensor:
+        """The clean-frame estimate ``(B, C, T, H, W)`` (``x`` prediction)."""
+        coarse, cond = self._network(x, t, ctx)
+        if self.head is None:
+            return coarse
+        _, _, c_in = edm_coefficients(t.to(x.device, torch.float32).view(-1, 1, 1, 1, 1), self.config.sigma_data)
+        return self.head(c_in * x, coarse, cond)
 
-    def _network(self, x: Tensor, t: Tensor, ctx: FrameContext) -> Tensor:
-        """The transformer's raw output ``(B, C, T, H, W)`` for input ``x`` of the same shape."""
+    def _network(self, x: Tensor, t: Tensor, ctx: FrameContext) -> tuple[Tensor, Tensor]:
+        """The transformer's output ``(B, C, T, H, W)`` for input ``x`` of the same shape, and its
+        global condition ``(B, hidden)``."""
         c = self.config
         b, ch, frames, h, w = x.shape
         if ch != c.channels or h != c.frame_size or w != c.frame_size:
@@ -174,21 +174,46 @@ class T2VDiT(nn.Module):
             tokens = block(tokens, cond, context, mask, layout)
         out = self.final(tokens.flatten(1, 2), cond).unflatten(1, (frames, -1))
         side = c.frame_size // c.patch
-        return rearrange(out, "b t (y z) (c p q) -> b c t (y p) (z q)", y=side, p=c.patch, q=c.patch)
+        return rearrange(out, "b t (y z) (c p q) -> b c t (y p) (z q)", y=side, p=c.patch, q=c.patch), cond
 
     def num_parameters(self) -> int:
         return count_parameters(self)
 
 
 def edm_coefficients(t: Tensor, sigma_data: float) -> tuple[Tensor, Tensor, Tensor]:
-    """EDM preconditioning (Karras et al. 2022) on the flow path ``x_t = (1 - t) noise + t x``.
+    """EDM's preconditioning coefficients (Karras et al. 2022) on the flow path
+    ``x_t = (1 - t) noise + t x``.
 
     With ``d = t^2 sigma_data^2 + (1 - t)^2`` (the variance of ``x_t`` for data of variance
     ``sigma_data^2``): ``c_skip = t sigma_data^2 / d`` (the best linear guess of ``x`` from
     ``x_t``), ``c_out = sigma_data (1 - t) / sqrt(d)`` (the error left of that guess) and
-    ``c_in = 1 / sqrt(d)``. Near the data end the estimate copies its input (``c_skip -> 1``),
-    near the noise end the network predicts the clean frames; a loss on ``(x_hat - x) / c_out``
-    weighs every noise level alike.
+    ``c_in = 1 / sqrt(d)`` (unit-variance input). A loss on ``(x_hat - x) / c_out`` weighs every
+    noise level alike.
     """
     d = t * t * sigma_data**2 + (1 - t) ** 2
     return t * sigma_data**2 / d, sigma_data * (1 - t) / d.sqrt(), 1 / d.sqrt()
+
+
+class PixelHead(nn.Module):
+    """Full-resolution refinement of a clean-frame estimate, frame by frame:
+    ``coarse + conv([x_in, coarse])`` with three 3x3 convolutions (FiLM from the global condition
+    on the hidden channels); the last one starts at zero, so the head starts as the identity."""
+
+    def __init__(self, channels: int, width: int, cond_dim: int) -> None:
+        super().__init__()
+        self.conv_in = nn.Conv2d(2 * channels, width, 3, padding=1)
+        self.conv_mid = nn.Conv2d(width, width, 3, padding=1)
+        self.conv_out = nn.Conv2d(width, channels, 3, padding=1)
+        self.film = nn.Linear(cond_dim, 2 * width)
+        for layer in (self.conv_out, self.film):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x_in: Tensor, coarse: Tensor, cond: Tensor) -> Tensor:
+        """``x_in``, ``coarse`` ``(B, C, T, H, W)``; ``cond`` ``(B, D)`` -> ``(B, C, T, H, W)``."""
+        b, _, t = coarse.shape[:3]
+        h = rearrange(torch.cat([x_in.to(coarse.dtype), coarse], 1), "b c t y z -> (b t) c y z")
+        h = nn.functional.silu(self.conv_in(h))
+        scale, shift = self.film(nn.functional.silu(cond)).repeat_interleave(t, 0)[:, :, None, None].chunk(2, 1)
+        h = nn.functional.silu(self.conv_mid(h * (1 + scale) + shift))
+        return coarse + rearrange(self.conv_out(h), "(b t) c y z -> b c t y z", b=b)
