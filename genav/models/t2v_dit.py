@@ -46,7 +46,8 @@ class T2VDiTConfig(Config):
     carries the full noise) does not fit through it, while clean frames near the noise end do ("Back
     to Basics: Let Denoising Generative Models Denoise", Li & He 2025); near the data end the estimate
     must keep the input's detail, which a ``pixel_head`` (conv channels; 0 = none) does: a small
-    full-resolution conv refinement of the transformer's estimate that sees the input frames.
+    full-resolution conv refinement of the transformer's estimate that sees the input frames. Both
+    see the linear (Wiener) estimate of the clean frames rather than ``x_t`` (see :meth:`T2VDiT.denoise`).
     The ``x`` loss is ``((x_hat - x) / c_out)^2`` with EDM's ``c_out`` for data of scale
     ``sigma_data`` (:func:`edm_coefficients`), which weighs every noise level alike.
     ``t_mean``/``t_std``: training times are ``sigmoid(N(t_mean, t_std))``.
@@ -146,12 +147,18 @@ class T2VDiT(nn.Module):
         return (denoised - x.to(denoised.dtype)) / gap
 
     def denoise(self, x: Tensor, t: Tensor, ctx: FrameContext) -> Tensor:
-        """The clean-frame estimate ``(B, C, T, H, W)`` (``x`` prediction)."""
-        coarse, cond = self._network(x, t, ctx)
-        if self.head is None:
-            return coarse
-        _, _, c_in = edm_coefficients(t.to(x.device, torch.float32).view(-1, 1, 1, 1, 1), self.config.sigma_data)
-        return self.head(c_in * x, coarse, cond)
+        """The clean-frame estimate ``(B, C, T, H, W)`` (``x`` prediction).
+
+        The network sees ``c_skip(t) x_t / sigma_data``: the best linear estimate of the clean
+        frames (:func:`edm_coefficients`), in units of the data scale. It is exactly zero at
+        ``t = 0`` and holds little noise at low ``t``, so the estimate there cannot copy the input
+        noise (a small network trained briefly does not learn to ignore it), while near the data
+        end it is the input frames themselves.
+        """
+        c_skip, _, _ = edm_coefficients(t.to(x.device, torch.float32).view(-1, 1, 1, 1, 1), self.config.sigma_data)
+        x_in = c_skip * x / self.config.sigma_data
+        coarse, cond = self._network(x_in, t, ctx)
+        return coarse if self.head is None else self.head(x_in, coarse, cond)
 
     def _network(self, x: Tensor, t: Tensor, ctx: FrameContext) -> tuple[Tensor, Tensor]:
         """The transformer's output ``(B, C, T, H, W)`` for input ``x`` of the same shape, and its
