@@ -113,8 +113,8 @@ class TinyT2VBackbone(nn.Module):
 def dit_flow_loss(model: T2VDiT, data: Tensor, ctx: FrameContext, generator: torch.Generator) -> Tensor:
     """Training loss of ``model`` on ``data`` ``(B, 3, T, H, W)`` in [-1, 1] at times ``t`` drawn
     per the config (``t_sampling``, ``t_mean``, ``t_std``): for ``x`` prediction
-    ``((x_hat - x) / c_out)^2`` (EDM's weighting), for ``v`` the MSE between the predicted and the
-    straight-path velocity (rectified flow)."""
+    ``((x_hat - x) / max(c_out, sigma_data / 2))^2`` (EDM's weighting, capped), for ``v`` the MSE
+    between the predicted and the straight-path velocity (rectified flow)."""
     c = model.config
     noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
     t = sample_flow_times(data.shape[0], c.t_sampling, generator=generator, device=data.device, mean=c.t_mean,
@@ -123,6 +123,9 @@ def dit_flow_loss(model: T2VDiT, data: Tensor, ctx: FrameContext, generator: tor
     ctx = ctx.to(data.device)
     if c.prediction == "x":
         _, c_out, _ = edm_coefficients(t.view(-1, 1, 1, 1, 1), c.sigma_data)
-        return ((model.denoise(x_t, t, ctx).float() - data.float()) / c_out.clamp(min=1e-3)).pow(2).mean()
+        # EDM's weight 1 / c_out^2, capped at 4 / sigma_data^2: near the data end the estimate
+        # cannot reach the pixel detail a 96-wide model drops, and would otherwise dominate
+        scale = c_out.clamp(min=c.sigma_data / 2)
+        return ((model.denoise(x_t, t, ctx).float() - data.float()) / scale).pow(2).mean()
     pred = model(x_t, t, ctx)
     return (pred.float() - flow_velocity_target(data, noise).float()).pow(2).mean()

@@ -48,8 +48,9 @@ class T2VDiTConfig(Config):
     must keep the input's detail, which a ``pixel_head`` (conv channels; 0 = none) does: a small
     full-resolution conv refinement of the transformer's estimate that sees the input frames. Both
     see the linear (Wiener) estimate of the clean frames rather than ``x_t`` (see :meth:`T2VDiT.denoise`).
-    The ``x`` loss is ``((x_hat - x) / c_out)^2`` with EDM's ``c_out`` for data of scale
-    ``sigma_data`` (:func:`edm_coefficients`), which weighs every noise level alike.
+    The ``x`` loss is ``((x_hat - x) / max(c_out, sigma_data / 2))^2`` with EDM's ``c_out`` for
+    data of scale ``sigma_data`` (:func:`edm_coefficients`): every noise level weighs alike except
+    near the data end, where the dropped detail would dominate.
     ``t_mean``/``t_std``: training times are ``sigmoid(N(t_mean, t_std))``.
     """
 
@@ -70,7 +71,7 @@ class T2VDiTConfig(Config):
     p_drop_global: float = 0.1
     t_sampling: str = "logit_normal"
     prediction: str = "x"
-    pixel_head: int = 16
+    pixel_head: int = 0
     sigma_data: float = 0.5
     t_eps: float = 0.05
     t_mean: float = 0.0

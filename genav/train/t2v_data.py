@@ -29,6 +29,8 @@ from genav.models.video_backbone import FrameContext
 
 log = logging.getLogger(__name__)
 
+CAPTIONS_VERSION = 2  # part of the cache key: cached clips hold their captions
+
 @dataclass
 class T2VClips:
     """Clips in memory: ``frames`` ``(N, T, H, W, 3)`` uint8 and, per clip, caption, phrase and
@@ -64,7 +66,8 @@ def cached_clips(count: int, *, first_seed: int, settings: dict[str, Any], cache
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    key = hashlib.sha256(json.dumps([count, first_seed, settings], sort_keys=True).encode()).hexdigest()[:16]
+    parts = [count, first_seed, settings, CAPTIONS_VERSION]
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
     path = None if cache is None else Path(cache) / f"t2v-clips-{key}.safetensors"
     if path is not None and path.exists():
         with safe_open(str(path), framework="pt") as fh:

@@ -50,7 +50,8 @@ class Subject:
     """The one visible source of a text-to-video clip.
 
     ``kind``: event type; ``cls``: one of :data:`CLASSES`; ``colour``: one of :data:`COLOURS`;
-    ``noun``: the object's name in captions; ``frames``: event frames; ``times``: their times (s).
+    ``noun``: the object's name in captions; ``frames``: event frames; ``times``: their times (s);
+    ``wall``: the background wall, e.g. "dark blue" (:func:`wall_name`).
     """
 
     kind: str
@@ -59,6 +60,7 @@ class Subject:
     noun: str
     frames: tuple[int, ...]
     times: tuple[float, ...]
+    wall: str = ""
 
 
 def describe(clip: SynthClip) -> Subject | None:
@@ -79,7 +81,22 @@ def describe(clip: SynthClip) -> Subject | None:
         return None
     if colour not in COLOURS or noun is None:
         return None
-    return Subject(e.type, cls, colour, noun, tuple(x.frame for x in events), tuple(x.time for x in events))
+    return Subject(e.type, cls, colour, noun, tuple(x.frame for x in events), tuple(x.time for x in events),
+                   wall_name(clip.frames[0, 2, 2]))
+
+
+_HUES = ((15, "red"), (45, "orange"), (70, "yellow"), (170, "green"), (260, "blue"), (345, "purple"), (360, "red"))
+
+
+def wall_name(rgb: np.ndarray) -> str:
+    """"light"/"dark" and a hue name (or "grey" when barely coloured) of an RGB uint8 colour."""
+    import colorsys
+
+    r, g, b = (float(c) / 255 for c in rgb[:3])
+    hue, saturation, value = colorsys.rgb_to_hsv(r, g, b)
+    tone = "light" if value > 0.55 else "dark"
+    name = "grey" if saturation < 0.12 else next(n for edge, n in _HUES if hue * 360 < edge)
+    return f"{tone} {name}"
 
 
 _TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -101,10 +118,14 @@ _PHRASES = {
 }
 
 
-def subject_caption(subject: Subject, rng: np.random.Generator) -> str:
-    """A prompt naming the subject's colour and object (one of a few phrasings, picked by ``rng``)."""
+def subject_caption(subject: Subject, rng: np.random.Generator, *, p_wall: float = 0.7) -> str:
+    """A prompt naming the subject's colour and object (one of a few phrasings, picked by ``rng``),
+    followed with probability ``p_wall`` by the wall behind it ("... by a dark blue wall")."""
     options = _TEMPLATES[subject.kind]
-    return options[int(rng.integers(len(options)))].format(colour=subject.colour, noun=subject.noun)
+    text = options[int(rng.integers(len(options)))].format(colour=subject.colour, noun=subject.noun)
+    if subject.wall and rng.random() < p_wall:
+        text += f" by {'an' if subject.wall[0] in 'aeiou' else 'a'} {subject.wall} wall"
+    return text
 
 
 def event_phrase(subject: Subject) -> str:
