@@ -124,6 +124,7 @@ class VideoToAudioPipeline(FoleyPipeline):
             "prompt": prompts[0] if prompts else None,
             "negative_prompt": negative_prompt,
             "duration": duration,
+            "picture": source.describe(),
             "num_steps": num_steps,
             "guidance_scale": guidance_scale,
             "text_guidance_scale": scales["text_scale"],

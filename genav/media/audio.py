@@ -190,6 +190,18 @@ def pcm_f32le(audio: Audio) -> bytes:
     return np.ascontiguousarray(audio.samples.T, dtype="<f4").tobytes()
 
 
+def wav_f32(audio: Audio) -> bytes:
+    """A float32 WAV file in memory. Unlike raw PCM it carries timestamps from 0, so ffmpeg's
+    ``-itsoffset`` can place it on an output's timeline."""
+    import io
+
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.samples.T, audio.sample_rate, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
 def write_audio(path: str | Path, audio: Audio, *, overwrite: bool = False, subtype: str | None = None) -> Path:
     """Write ``audio`` atomically; the format follows the suffix.
 

@@ -22,7 +22,7 @@ import numpy as np
 from genav.errors import InputError
 from genav.media import _ffmpeg
 from genav.media.atomic import check_output_path, media_output
-from genav.media.audio import Audio, pcm_f32le, read_audio
+from genav.media.audio import Audio, read_audio, wav_f32
 from genav.media.containers import MuxPlan, plan_mux
 from genav.media.probe import MediaInfo, probe, require_video
 
@@ -83,11 +83,11 @@ def mux_into(info: MediaInfo, audio: Audio | str | Path, tmp: Path, *, target: P
     suffix = target.suffix.lower()
     # AAC's 'fast' coder: half the time of the default 'twoloop' (the bulk of a mux), fine at 192k
     codec = ["-c:a", "libopus", "-b:a", "128k"] if suffix == ".webm" else ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"]
-    args = ["-i", _ffmpeg.file_arg(info.path), "-itsoffset", f"{info.video_start or 0.0:.6f}",
-            "-f", "f32le", "-ar", str(sound.sample_rate), "-ac", str(sound.channels), "-i", "pipe:0",
+    # the new sound starts with the picture (a WAV on stdin: raw PCM would ignore -itsoffset)
+    args = ["-i", _ffmpeg.file_arg(info.path), "-itsoffset", f"{info.video_start or 0.0:.6f}", "-f", "wav", "-i", "pipe:0",
             "-map", "0:v:0", "-map", "1:a:0", *plan.video_args(), *codec, "-map_metadata", "0",
             *(["-movflags", "+faststart"] if suffix in _MP4_FAMILY else []), _ffmpeg.file_arg(tmp)]  # fmt: skip
-    _ffmpeg.run(args, target, action="write", stdin=pcm_f32le(sound))
+    _ffmpeg.run(args, target, action="write", stdin=wav_f32(sound))
 
 
 def fit_samples(samples: np.ndarray, n: int) -> np.ndarray:
