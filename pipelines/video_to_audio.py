@@ -123,6 +123,7 @@ class VideoToAudioPipeline(FoleyPipeline):
             else f"array{tuple(video.shape)}@{fps}fps",
             "prompt": prompts[0] if prompts else None,
             "negative_prompt": negative_prompt,
+            **self.prompt_token_settings(prompts, negative_prompt),
             "duration": duration,
             "picture": source.describe(),
             "num_steps": num_steps,

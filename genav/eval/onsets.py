@@ -60,6 +60,7 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
     """
     from genav.errors import MediaError
     from genav.media import read_audio, resample
+    from genav.media.audio import require_samples
 
     path = Path(path)
     if not path.is_file():
@@ -75,25 +76,13 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
             import librosa
 
             wave, _ = librosa.load(str(path), sr=sample_rate, mono=True) if info.frames else (np.zeros(0), 0)
-            return check_wave(path, np.asarray(wave, dtype=np.float32))
+            return require_samples(path, np.asarray(wave, dtype=np.float32))
         native_sr, mono = info.samplerate, _mono(_soundfile_blocks(path), info.frames)
     else:
         sound = read_audio(path, mono=True, max_duration=None)
         native_sr, mono = sound.sample_rate, sound.samples[0]
-    check_wave(path, mono)
+    require_samples(path, mono)
     return np.asarray(resample(mono, native_sr, sample_rate), dtype=np.float32)
-
-
-def check_wave(path: str | Path, wave: np.ndarray) -> np.ndarray:
-    """``wave`` unchanged, or MediaError when it is empty or holds NaN/inf samples."""
-    from genav.errors import MediaError
-
-    if wave.size == 0:
-        raise MediaError(f"{path}: the audio is empty (0 samples)")
-    bad = int(np.count_nonzero(~np.isfinite(wave)))
-    if bad:
-        raise MediaError(f"{path}: the audio has {bad} non-finite samples (NaN or inf)")
-    return wave
 
 
 def _mono(blocks: Iterator[np.ndarray], expected: int) -> np.ndarray:

@@ -185,6 +185,17 @@ def _read_stream(path: Path, start: float, duration: float | None, max_duration:
     return Audio(samples, rate)
 
 
+def require_samples(path: str | Path, samples: np.ndarray) -> np.ndarray:
+    """``samples`` unchanged, or a MediaError naming ``path`` when they are empty or hold NaN/inf
+    (evaluators reject such items with this reason instead of averaging NaN)."""
+    if samples.size == 0:
+        raise MediaError(f"{path}: the audio is empty (0 samples)")
+    bad = int(samples.size - np.count_nonzero(np.isfinite(samples)))
+    if bad:
+        raise MediaError(f"{path}: the audio has {bad} non-finite samples (NaN or inf)")
+    return samples
+
+
 def pcm_f32le(audio: Audio) -> bytes:
     """Interleaved little-endian float32 bytes, as ffmpeg's ``-f f32le`` reads them."""
     return np.ascontiguousarray(audio.samples.T, dtype="<f4").tobytes()
