@@ -31,6 +31,7 @@ _SOUNDFILE_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".
                       ".oga": ("OGG", "VORBIS")}  # fmt: skip
 _FFMPEG_CODECS = {".mp3": ["-c:a", "libmp3lame", "-q:a", "2"], ".m4a": ["-c:a", "aac", "-b:a", "192k"],
                   ".aac": ["-c:a", "aac", "-b:a", "192k"], ".opus": ["-c:a", "libopus", "-b:a", "128k"]}  # fmt: skip
+AUDIO_OUTPUT_SUFFIXES = frozenset({*_SOUNDFILE_FORMATS, *_FFMPEG_CODECS})  # what write_audio writes
 
 
 @dataclass
@@ -213,6 +214,15 @@ def wav_f32(audio: Audio) -> bytes:
     return buffer.getvalue()
 
 
+def check_audio_suffix(path: str | Path) -> str:
+    """The lower-case suffix of an audio output, or a MediaError naming the formats genav writes."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in AUDIO_OUTPUT_SUFFIXES:
+        known = ", ".join(sorted(AUDIO_OUTPUT_SUFFIXES))
+        raise MediaError(f"cannot write audio to {path}: unknown format {suffix or '(none)'!r} (known: {known})")
+    return suffix
+
+
 def write_audio(path: str | Path, audio: Audio, *, overwrite: bool = False, subtype: str | None = None) -> Path:
     """Write ``audio`` atomically; the format follows the suffix.
 
@@ -220,10 +230,7 @@ def write_audio(path: str | Path, audio: Audio, *, overwrite: bool = False, subt
     soundfile; mp3, m4a/aac (AAC) and opus through ffmpeg. Returns the path written.
     """
     path = check_output_path(path, overwrite=overwrite)
-    suffix = path.suffix.lower()
-    if suffix not in _SOUNDFILE_FORMATS and suffix not in _FFMPEG_CODECS:
-        known = ", ".join(sorted({*_SOUNDFILE_FORMATS, *_FFMPEG_CODECS}))
-        raise MediaError(f"cannot write audio to {path}: unknown format {suffix!r} (known: {known})")
+    suffix = check_audio_suffix(path)
     if audio.n_samples == 0:
         raise MediaError(f"cannot write {path}: the audio is empty")
     peak = float(np.abs(audio.samples).max())

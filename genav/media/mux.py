@@ -45,6 +45,7 @@ def mux_audio(
     mix_original_db: float | None = None,
     overwrite: bool = False,
     reencode: bool = False,
+    plan: MuxPlan | None = None,
 ) -> Path:
     """Write ``video_path``'s picture (copied, not re-encoded) with ``audio`` to ``out_path``.
 
@@ -53,7 +54,9 @@ def mux_audio(
     under the new sound, attenuated by that many dB (>= 0; 0 = same level); a clip without audio
     gets just the new sound (a warning is logged). ``reencode``: re-encode the picture (H.264, or
     VP9 for webm) instead of copying it; pictures the container cannot hold and that only an
-    animation format carries (GIF) are re-encoded anyway, with a logged notice. Atomic;
+    animation format carries (GIF) are re-encoded anyway, with a logged notice. ``plan``: the
+    decision :func:`~genav.media.containers.plan_mux` made earlier for this clip and output (to
+    check before generating); its notice is then not logged again. Atomic;
     ``out_path`` may equal ``video_path`` when ``overwrite`` is set. Raises MediaError (bad input,
     or a picture codec the output container cannot hold: the message names the ones that can).
     """
@@ -61,7 +64,10 @@ def mux_audio(
     out_path = check_output_path(out_path, overwrite=overwrite)
     check_mix_original(mix_original_db)
     info = probe(video_path)
-    plan = plan_mux(info, out_path, reencode=reencode)
+    if plan is None:
+        plan = plan_mux(info, out_path, reencode=reencode)
+        if plan.notice:
+            log.warning("%s", plan.notice)
     with media_output(out_path, overwrite=overwrite) as tmp:
         mux_into(info, audio, tmp, target=out_path, mix_original_db=mix_original_db, plan=plan)
     return out_path
@@ -73,8 +79,6 @@ def mux_into(info: MediaInfo, audio: Audio | str | Path, tmp: Path, *, target: P
     file) for ``target``."""
     require_video(info)
     plan = plan or plan_mux(info, target)
-    if plan.notice:
-        log.warning("%s", plan.notice)
     sound = audio if isinstance(audio, Audio) else read_audio(audio)
     samples = fit_samples(sound.samples, int(round(info.video_duration * sound.sample_rate)))
     if mix_original_db is not None:
