@@ -89,8 +89,8 @@ def decode_audio(path: Path, info: MediaInfo, *, start: float, stop: float, mono
                 raise MediaError(f"{path} decodes to more than {max_samples / rate:g} s of audio")
             if limit is not None and cursor >= limit:
                 break
-    expected = min(x for x in (declared, stop, info.audio_end) if x is not None)
-    _pyav.check_complete(path, "audio", start + track.end / rate, expected)
+    if declared is not None:  # only a stream's own declared length says where it must end
+        _pyav.check_complete(path, "audio", start + track.end / rate, min(declared, stop))
     return track.data[:, : track.end], rate
 
 
