@@ -28,7 +28,7 @@ CFG = typer.Option(4.5, "--cfg", help="Classifier-free guidance scale.")
 SEED = typer.Option(None, "--seed", help="Seed (a manifest row's seed wins; rows without one get seed + row).")
 DEVICE = typer.Option("auto", "--device", help="auto|cpu|cuda|mps")
 DTYPE = typer.Option("auto", "--dtype", help="auto|float32|float16|bfloat16")
-NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", min=1, help="Outputs per input (seed, seed+1, ...).")
+NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", help="Outputs per input, at least 1 (seed, seed+1, ...).")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 NEGATIVE = typer.Option(None, "--negative-prompt", help="What the sound should not be.")
 METHOD = typer.Option("euler", "--method", help="euler|heun|midpoint")
@@ -87,7 +87,7 @@ def t2a(
     maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
     jobs, rejected = precheck(jobs, lambda job: _check_t2a(job, maximum), overwrite=overwrite, single=single)
-    pipe = TextToAudioPipeline.from_pretrained(name, device=device, dtype=dtype)
+    pipe = TextToAudioPipeline.from_pretrained(name, device=device, dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -136,7 +136,7 @@ def v2a(
     from genav.media import mux_audio
     from genav.pipelines import VideoToAudioPipeline
 
-    single = Path(video).is_file() and not is_manifest(video)
+    single = not Path(video).is_dir() and not is_manifest(video)
     audio_only = audio_only or (single and _is_audio_suffix(output))
     suffix = (output.suffix or ".wav") if single else (".wav" if audio_only else ".mp4")
     settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
@@ -144,11 +144,12 @@ def v2a(
     _check_prompt_options(prompt=prompt, text_cfg=text_cfg, video_cfg=video_cfg)
     attenuation = mix_gain_to_attenuation(mix_original)
     name = _model_name(model)
+    _resolve(name, "foley")
     jobs = expand_video_inputs(video, output, suffix=suffix, settings=settings)
     plans: dict[str, Any] = {}
     check = lambda job: _check_v2a(job, audio_only=audio_only, reencode=reencode, plans=plans)  # noqa: E731
     jobs, rejected = precheck(jobs, check, overwrite=overwrite, single=single)
-    pipe = VideoToAudioPipeline.from_pretrained(name, device=device, dtype=dtype)
+    pipe = VideoToAudioPipeline.from_pretrained(name, device=device, dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -238,13 +239,18 @@ def _is_audio_suffix(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_OUTPUT_SUFFIXES
 
 
+def _resolve(name: str, family: str | None = None) -> Any:
+    """The registry entry of a model name or folder (an unknown one fails here, before loading)."""
+    from genav.registry import resolve_model
+
+    return resolve_model(name, family=family)
+
+
 def _max_duration(name: str) -> float | None:
     """A model folder's longest sound (its config.json ``max_duration``), read without loading it."""
     import json
 
-    from genav.registry import resolve_model
-
-    entry = resolve_model(name)
+    entry = _resolve(name)
     config = Path(entry.path) / "config.json" if entry.path else None
     if config is None or not config.is_file():
         return None

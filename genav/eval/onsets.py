@@ -75,7 +75,13 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
         if info.frames * info.channels <= STREAM_SAMPLES:
             import librosa
 
-            wave, _ = librosa.load(str(path), sr=sample_rate, mono=True) if info.frames else (np.zeros(0), 0)
+            if not info.frames:
+                require_samples(path, np.zeros(0, np.float32))
+            try:
+                wave, _ = librosa.load(str(path), sr=sample_rate, mono=True)
+            except librosa.util.exceptions.ParameterError:  # e.g. NaN samples: say which, by name
+                require_samples(path, sf.read(str(path), dtype="float32")[0])
+                raise
             return require_samples(path, np.asarray(wave, dtype=np.float32))
         native_sr, mono = info.samplerate, _mono(_soundfile_blocks(path), info.frames)
     else:
