@@ -23,9 +23,11 @@ from genav.cli.common import (
 )
 
 MODEL = typer.Option("auto", "--model", "-m", help="Model name (genav models list) or folder; auto = the embedded default.")
-STEPS = typer.Option(25, "--steps", help="Solver steps.")
-CFG = typer.Option(4.5, "--cfg", help="Classifier-free guidance scale.")
-SEED = typer.Option(None, "--seed", help="Seed (a manifest row's seed wins; rows without one get seed + row).")
+STEPS = typer.Option(25, "--steps", help="Solver steps (at least 1).")
+CFG = typer.Option(4.5, "--cfg", help="Classifier-free guidance scale (>= 0).")
+SEED = typer.Option(
+    None, "--seed", help="Seed, 0..2^63-1 (a manifest row's seed wins; rows without one get seed + row)."
+)
 DEVICE = typer.Option("auto", "--device", help="auto|cpu|cuda|mps")
 DTYPE = typer.Option("auto", "--dtype", help="auto|float32|float16|bfloat16")
 NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", help="Outputs per input, at least 1 (seed, seed+1, ...).")
@@ -63,8 +65,12 @@ def _settings(**kwargs: Any) -> dict[str, Any]:
 
 def t2a(
     prompt: str = typer.Argument(..., help="A prompt, or a CSV/JSONL manifest with a 'prompt' column per row."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output audio file (a folder for a manifest)."),
-    duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: the model's default)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Output sound (.wav .flac .ogg .mp3 .m4a .opus; a folder for a manifest)."
+    ),
+    duration: float = typer.Option(
+        None, "--duration", "-d", help="Seconds, > 0, up to the model's maximum (default: the model's default)."
+    ),
     negative_prompt: str = NEGATIVE,
     model: str = MODEL,
     steps: int = STEPS,
@@ -104,10 +110,13 @@ def t2a(
 
 def v2a(
     video: str = typer.Argument(..., help="A video file, a folder of videos, or a CSV/JSONL manifest."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output video (or folder for several inputs)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Output video (.mp4 .m4v .mov .mkv .webm) or sound (.wav .flac .ogg .mp3 .m4a "
+        ".opus), or a folder for several inputs.",
+    ),
     prompt: str = typer.Option(None, "--prompt", "-p", help="Text that steers the sound (e.g. off-screen sounds)."),
     negative_prompt: str = NEGATIVE,
-    duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: the video's length)."),
+    duration: float = typer.Option(None, "--duration", "-d", help="Seconds, > 0 (default: the picture's length)."),
     mix_original: float = typer.Option(
         None, "--mix-original", help="Keep the clip's own sound under the new one at this gain in dB, <= 0 "
         "(e.g. -12: 12 dB quieter; 0: same level).",
@@ -119,8 +128,8 @@ def v2a(
     audio_only: bool = typer.Option(
         False, "--audio-only", help="Write only the sound (wav; implied by an audio -o such as x.wav), not the video."
     ),
-    text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text."),
-    video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video."),
+    text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0)."),
+    video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video (>= 0)."),
     model: str = MODEL,
     steps: int = STEPS,
     cfg: float = CFG,

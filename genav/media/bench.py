@@ -1,9 +1,15 @@
 """Streaming benchmark: read a long 720p clip at low fps and size, measure time and peak memory.
 
 The clip is made cheaply: 10 s of ffmpeg's ``testsrc`` pattern encoded once, then repeated by
-stream copy (``-stream_loop``) to the requested length. The read runs in a fresh Python process
-so its peak RSS (``ru_maxrss``) measures the read alone, not whatever the caller imported
-before; the decoding ffmpeg's peak is reported separately (it is that process's child).
+stream copy (``-stream_loop``) to the requested length (a constant frame rate). The read runs in a
+fresh Python process so its peak RSS (``ru_maxrss``) measures the read alone, not whatever the
+caller imported before; child processes (an ffmpeg binary) are reported separately.
+
+Two readers are timed on the same clip, one after the other: genav's (:func:`iter_frames`:
+PyAV, frames picked by presentation time) and, as the yardstick, the ffmpeg binary piping raw
+frames through its ``fps`` and ``scale`` filters, which is how genav read video before it used
+timestamps. ``decode_fps`` is source frames decoded per second; ``speed_vs_ffmpeg_pipe`` their
+ratio (on a shared machine the ratio is steadier than either number).
 """
 
 from __future__ import annotations
@@ -34,8 +40,27 @@ for frame in iter_frames(path, fps=fps, size=(w, h)):
 result = {"frames": n, "seconds": time.perf_counter() - t0}
 """
 
+# The yardstick, also in a fresh process: argv = ffmpeg, path, fps, width, height.
+_FFMPEG_PIPE = """
+import subprocess, sys, time
+import numpy as np
+exe, path, fps, w, h = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+cmd = [exe, "-v", "error", "-nostdin", "-i", path, "-an", "-vf", f"fps={fps},scale={w}:{h}:flags=area",
+       "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+t0 = time.perf_counter()
+proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+n, size = 0, w * h * 3
+while len(chunk := proc.stdout.read(size)) == size:
+    frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3).copy()
+    n += 1
+proc.wait()
+result = {"frames": n, "seconds": time.perf_counter() - t0}
+"""
 
-def make_test_clip(path: Path, minutes: float, *, width: int = 1280, height: int = 720, fps: int = 25) -> Path:
+
+def make_test_clip(
+    path: Path, minutes: float, *, width: int = 1280, height: int = 720, fps: int = 25
+) -> Path:
     """Write an H.264 testsrc clip of ``minutes`` to ``path`` (encodes 10 s, loops it by stream copy)."""
     segment = path.with_name(f"segment{path.suffix}")
     src = f"testsrc=size={width}x{height}:rate={fps}:duration={_SEGMENT_SECONDS}"
@@ -58,7 +83,8 @@ def bench_stream_read(
     workdir: str | Path | None = None,
 ) -> dict:
     """Make a ``minutes``-long ``width``x``height`` clip, read it with :func:`iter_frames` at
-    ``fps`` and ``size``, and report frames, times and peak RSS (MB) of the reading process."""
+    ``fps`` and ``size``, and report frames, times and peak RSS (MB) of the reading process (and
+    its children), then the same for the ffmpeg-pipe yardstick (``ffmpeg_pipe``)."""
     with tempfile.TemporaryDirectory(prefix="genav-bench-media-", dir=workdir) as work:
         clip = Path(work) / "clip.mp4"
         t0 = time.perf_counter()
@@ -67,22 +93,40 @@ def bench_stream_read(
         t0 = time.perf_counter()
         info = probe(clip)
         probe_seconds = time.perf_counter() - t0
-        result = _read_in_child(clip, fps, size)
+        result = measure_in_fresh_process(_READER, clip, fps, *size, what="streaming benchmark")
+        yardstick = measure_in_fresh_process(_FFMPEG_PIPE, _ffmpeg.ffmpeg_exe(), clip, fps, *size,
+                                             what="ffmpeg pipe benchmark")  # fmt: skip
     mb = 1024 / 1e6
+    decode_fps = info.n_frames / result["seconds"]
+    pipe_fps = info.n_frames / yardstick["seconds"]
     return {
-        "clip": {"minutes": minutes, "width": width, "height": height, "fps": info.fps,
-                 "frames": info.n_frames, "duration": info.duration},  # fmt: skip
-        "read": {"fps": fps, "size": list(size), "frames": result["frames"],
-                 "expected_frames": round(info.duration * fps)},  # fmt: skip
+        "clip": {
+            "minutes": minutes,
+            "width": width,
+            "height": height,
+            "fps": info.fps,
+            "frames": info.n_frames,
+            "duration": info.duration,
+            "variable_frame_rate": info.vfr,
+        },  # fmt: skip
+        "read": {
+            "fps": fps,
+            "size": list(size),
+            "frames": result["frames"],
+            "expected_frames": math.ceil(round(info.video_duration * fps, 6)),
+        },  # fmt: skip
         "make_clip_s": round(made, 2),
         "probe_s": round(probe_seconds, 3),
         "read_s": round(result["seconds"], 2),
-        "decode_fps": round(info.n_frames / result["seconds"], 1),
+        "decode_fps": round(decode_fps, 1),
         "peak_rss_python_mb": round(result["python_kib"] * mb, 1),
-        "peak_rss_ffmpeg_mb": round(result["children_kib"] * mb, 1),
+        "peak_rss_children_mb": round(result["children_kib"] * mb, 1),
         "peak_rss_total_mb": round((result["python_kib"] + result["children_kib"]) * mb, 1),
+        "ffmpeg_pipe": {
+            "frames": yardstick["frames"],
+            "read_s": round(yardstick["seconds"], 2),
+            "decode_fps": round(pipe_fps, 1),
+            "peak_rss_total_mb": round((yardstick["python_kib"] + yardstick["children_kib"]) * mb, 1),
+        },
+        "speed_vs_ffmpeg_pipe": round(decode_fps / pipe_fps, 3),
     }
-
-
-def _read_in_child(clip: Path, fps: float, size: tuple[int, int]) -> dict:
-    return measure_in_fresh_process(_READER, clip, fps, size[0], size[1], what="streaming benchmark")

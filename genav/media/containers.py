@@ -88,7 +88,9 @@ def plan_mux(info: MediaInfo, out_path: str | Path, *, reencode: bool = False) -
     target = "VP9" if suffix == ".webm" else "H.264"
     alpha = " (its transparency is dropped)" if _has_alpha(info.pix_fmt) else ""
     if reencode:
-        return MuxPlan(False, codec, suffix, f"{info.path}: re-encoding the {what} picture as {target}{alpha}, as asked")
+        return MuxPlan(
+            False, codec, suffix, f"{info.path}: re-encoding the {what} picture as {target}{alpha}, as asked"
+        )
     fits = containers_for(codec)
     if codec in ANIMATION_CODECS or not fits:
         notice = (f"{info.path}: {what} video cannot be stream-copied into {suffix}; "

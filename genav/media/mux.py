@@ -86,7 +86,11 @@ def mux_into(info: MediaInfo, audio: Audio | str | Path, tmp: Path, *, target: P
     sound = Audio(samples, sound.sample_rate)
     suffix = target.suffix.lower()
     # AAC's 'fast' coder: half the time of the default 'twoloop' (the bulk of a mux), fine at 192k
-    codec = ["-c:a", "libopus", "-b:a", "128k"] if suffix == ".webm" else ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"]
+    codec = (
+        ["-c:a", "libopus", "-b:a", "128k"]
+        if suffix == ".webm"
+        else ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"]
+    )
     # the new sound starts with the picture (a WAV on stdin: raw PCM would ignore -itsoffset)
     args = ["-i", _ffmpeg.file_arg(info.path), "-itsoffset", f"{info.video_start or 0.0:.6f}", "-f", "wav", "-i", "pipe:0",
             "-map", "0:v:0", "-map", "1:a:0", *plan.video_args(), *codec, "-map_metadata", "0",
@@ -109,7 +113,9 @@ def _match_channels(samples: np.ndarray, channels: int) -> np.ndarray:
     return np.repeat(mono, channels, axis=0)
 
 
-def _mix_original(info: MediaInfo, samples: np.ndarray, sample_rate: int, attenuation_db: float) -> np.ndarray:
+def _mix_original(
+    info: MediaInfo, samples: np.ndarray, sample_rate: int, attenuation_db: float
+) -> np.ndarray:
     """New sound + the clip's own audio over the picture's span at -attenuation_db dB, scaled
     down only if the sum would clip."""
     if not info.has_audio or info.audio_duration <= 0:
@@ -120,7 +126,9 @@ def _mix_original(info: MediaInfo, samples: np.ndarray, sample_rate: int, attenu
     if (info.audio_end or 0.0) <= start or (info.audio_start or 0.0) >= start + n / sample_rate:
         log.warning("%s: its audio lies outside the picture's span; using the new sound alone", info.path)
         return samples
-    original = read_audio(info.path, sample_rate=sample_rate, start=start, duration=max(n / sample_rate, 1e-3))
+    original = read_audio(
+        info.path, sample_rate=sample_rate, start=start, duration=max(n / sample_rate, 1e-3)
+    )
     original = _match_channels(fit_samples(original.samples, n), samples.shape[0])
     mixed = samples + original * np.float32(10.0 ** (-attenuation_db / 20.0))
     peak = float(np.abs(mixed).max(initial=0.0))

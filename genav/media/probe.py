@@ -131,7 +131,13 @@ def _video_fields(stream: Any, path: Path) -> dict[str, Any]:
     width, height = int(ctx.width), int(ctx.height)
     if width <= 0 or height <= 0:
         raise MediaError(f"cannot read the frame size of the video stream of {path}")
-    return dict(width=width, height=height, video_codec=_pyav.codec_name(stream), video_profile=ctx.profile, pix_fmt=ctx.pix_fmt)
+    return dict(
+        width=width,
+        height=height,
+        video_codec=_pyav.codec_name(stream),
+        video_profile=ctx.profile,
+        pix_fmt=ctx.pix_fmt,
+    )
 
 
 def _first_rotation(container: Any, stream: Any) -> int:

@@ -16,10 +16,19 @@ from genav.media import probe, read_audio
 from tests.cli.conftest import FAST
 from tests.cli.test_generate import genav
 from tests.media.test_mux import video_md5
-from tests.media.timing_clips import click_times, click_wav, combine, ffmpeg, jump_video, trim_copy
+from tests.media.timing_clips import (
+    AAC_FRAME,
+    click_times,
+    click_wav,
+    combine,
+    ffmpeg,
+    gop_source,
+    issue_vfr,
+    jump_video,
+    trim_copy,
+)
 
 OPUS_FRAME = 0.02
-AAC_FRAME = 1024 / 48000
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +38,7 @@ def work(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def vfr_webm(work) -> Path:
-    return ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=30:duration=6",
-                  "-vf", "select='lt(t,3)+not(mod(n,6))'", "-fps_mode", "vfr",
-                  "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", out=work / "vfr.webm")  # fmt: skip
+    return issue_vfr(work / "vfr.webm")
 
 
 def _sidecar(path: Path) -> dict:
@@ -52,9 +59,7 @@ def test_foley_on_a_variable_frame_rate_webm(vfr_webm, tmp_path):
 
 
 def test_foley_on_a_lossless_trim(work, tmp_path):
-    src = ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=6", "-c:v", "libx264", "-g", "50",
-                 "-preset", "ultrafast", "-pix_fmt", "yuv420p", out=work / "long.mp4")  # fmt: skip
-    cut = trim_copy(src, work / "cut.mp4", 1.4)
+    cut = trim_copy(gop_source(work / "long.mp4", audio=False), work / "cut.mp4", 1.4)
     out = tmp_path / "out.mp4"
     proc = genav("foley", str(cut), "-o", str(out), *FAST)
     assert proc.returncode == 0, proc.stderr
@@ -68,7 +73,9 @@ def test_foley_on_a_lossless_trim(work, tmp_path):
 def late_audio(work) -> Path:
     """The sound starts 1 s after the picture; a click at 2.0 s with the square's jump at 2.0 s."""
     video = jump_video(work / "jump.mp4", seconds=4, rate=25, jumps=[2.0], size=128)
-    return combine(work / "late_audio.mp4", video, click_wav(work / "c.wav", seconds=3, clicks=[1.0]), audio_offset=1.0)
+    return combine(
+        work / "late_audio.mp4", video, click_wav(work / "c.wav", seconds=3, clicks=[1.0]), audio_offset=1.0
+    )
 
 
 def test_mix_original_keeps_the_click_in_place(late_audio, tmp_path):
@@ -81,14 +88,18 @@ def test_mix_original_keeps_the_click_in_place(late_audio, tmp_path):
     both = read_audio(mixed, sample_rate=generated.sample_rate, mono=True).samples[0]
     n = min(both.size, generated.n_samples)
     original = both[:n] - generated.samples[0, :n]  # what the mix added: the clip's own sound
-    np.testing.assert_allclose(click_times(original[None], generated.sample_rate, level=0.3), [2.0], atol=0.01)
+    np.testing.assert_allclose(
+        click_times(original[None], generated.sample_rate, level=0.3), [2.0], atol=0.01
+    )
     assert _sidecar(mixed)["mix_original_gain_db"] == 0
 
 
 @pytest.mark.parametrize("protocol", ["genav", "reference"])
 def test_av_align_of_an_in_sync_clip_whose_sound_starts_late(late_audio, protocol, tmp_path):
     report = tmp_path / "r.json"
-    proc = genav("eval", "av-align", str(late_audio), "--protocol", protocol, "--json", str(report), "--workers", "1")
+    proc = genav(
+        "eval", "av-align", str(late_audio), "--protocol", protocol, "--json", str(report), "--workers", "1"
+    )
     assert proc.returncode == 0, proc.stdout
     clip = json.loads(report.read_text())["clips"][0]
     assert clip["score"] == 1.0 and clip["video_peaks"] == [2.0], clip
@@ -106,7 +117,9 @@ def vfr_in_sync(work) -> Path:
 
 def test_av_align_on_a_variable_frame_rate_clip(vfr_in_sync, tmp_path):
     report = tmp_path / "r.json"
-    proc = genav("eval", "av-align", str(vfr_in_sync), "--protocol", "genav", "--json", str(report), "--workers", "1")
+    proc = genav(
+        "eval", "av-align", str(vfr_in_sync), "--protocol", "genav", "--json", str(report), "--workers", "1"
+    )
     assert proc.returncode == 0, proc.stdout
     data = json.loads(report.read_text())
     clip = data["clips"][0]

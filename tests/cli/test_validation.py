@@ -65,7 +65,9 @@ def test_v2a_inputs_and_outputs_before_any_model_loads(no_model, clip, tmp_path)
     ]
     for args, message in cases:
         with pytest.raises(GenavError, match=message):
-            genav("foley", *args, "--model", "debug-foley") if "--model" not in args else genav("foley", *args)
+            genav("foley", *args, "--model", "debug-foley") if "--model" not in args else genav(
+                "foley", *args
+            )
     text = tmp_path / "text.mp4"
     text.write_text("not a video")
     with pytest.raises(GenavError, match="not a media file"):
@@ -103,8 +105,16 @@ def pictures(tmp_path_factory) -> dict[str, Path]:
     src = ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1.5"]
     return {
         "gif": ffmpeg(*src, out=folder / "anim.gif"),
-        "prores": ffmpeg(*src, "-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le",
-                         out=folder / "alpha.mov"),  # fmt: skip
+        "prores": ffmpeg(
+            *src,
+            "-c:v",
+            "prores_ks",
+            "-profile:v",
+            "4444",
+            "-pix_fmt",
+            "yuva444p10le",
+            out=folder / "alpha.mov",
+        ),  # fmt: skip
         "h264": ffmpeg(*src, "-c:v", "libx264", "-pix_fmt", "yuv420p", out=folder / "clip.mp4"),
     }
 
@@ -124,13 +134,23 @@ def test_gif_is_reencoded_with_a_notice(pictures, tmp_path):
 @pytest.mark.parametrize(
     ("name", "output", "message"),
     [
-        ("prores", "x.mp4", r"prores \(4444\) video cannot be stream-copied into \.mp4; containers that hold it: "
-                            r"\.mov, \.mkv \(write one of those, or pass --reencode"),  # fmt: skip
-        ("h264", "x.webm", r"h264 \(High\) video cannot be stream-copied into \.webm; containers that hold it: "
-                           r"\.mp4, \.mov, \.mkv"),  # fmt: skip
+        (
+            "prores",
+            "x.mp4",
+            r"prores \(4444\) video cannot be stream-copied into \.mp4; containers that hold it: "
+            r"\.mov, \.mkv \(write one of those, or pass --reencode",
+        ),  # fmt: skip
+        (
+            "h264",
+            "x.webm",
+            r"h264 \(High\) video cannot be stream-copied into \.webm; containers that hold it: "
+            r"\.mp4, \.mov, \.mkv",
+        ),  # fmt: skip
     ],
 )
-def test_pictures_the_container_cannot_hold_fail_before_generation(no_model, pictures, tmp_path, name, output, message):
+def test_pictures_the_container_cannot_hold_fail_before_generation(
+    no_model, pictures, tmp_path, name, output, message
+):
     with pytest.raises(GenavError, match=message):
         genav("foley", str(pictures[name]), "-o", str(tmp_path / output), "--model", "debug-foley")
     assert list(tmp_path.iterdir()) == []

@@ -59,7 +59,9 @@ def test_t5_takes_512_tokens(tmp_path):
 def test_hash_encoder_records_words():
     enc = build_text_encoder(TextEncoderConfig(kind="hash", dim=16))
     assert enc.max_length == 77
-    assert enc.prompt_tokens(["a dog barking"]) == [{"tokens": 4, "total": 4, "truncated": False, "limit": 77}]
+    assert enc.prompt_tokens(["a dog barking"]) == [
+        {"tokens": 4, "total": 4, "truncated": False, "limit": 77}
+    ]
 
 
 def test_t2a_sidecar_records_the_tokens_used(tmp_path):

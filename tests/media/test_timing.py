@@ -13,17 +13,18 @@ import pytest
 
 from genav.media import Audio, iter_timed_frames, mux_audio, probe, read_audio, read_frames
 from tests.media.timing_clips import (
+    AAC_FRAME,
     SR,
     click_times,
     click_wav,
     combine,
     ffmpeg,
+    gop_source,
+    issue_vfr,
     jump_frames,
     jump_video,
     trim_copy,
 )
-
-AAC_FRAME = 1024 / SR
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +35,13 @@ def clips(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def vfr_webm(clips) -> Path:
     """Issue input 1: 30 fps for 3 s, then every 6th frame (5 fps); 105 frames, 5.833 s."""
-    return ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=30:duration=6",
-                  "-vf", "select='lt(t,3)+not(mod(n,6))'", "-fps_mode", "vfr",
-                  "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", out=clips / "vfr.webm")  # fmt: skip
+    return issue_vfr(clips / "vfr.webm")
 
 
 @pytest.fixture(scope="module")
 def trimmed(clips) -> tuple[Path, Path]:
     """Issue input 2: a 6 s mp4 (keyframes every 2 s, AAC) cut at 1.4 s without re-encoding."""
-    src = ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=6", "-f", "lavfi",
-                 "-i", "sine=frequency=440:sample_rate=48000:duration=6", "-c:v", "libx264", "-g", "50",
-                 "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", out=clips / "source.mp4")  # fmt: skip
+    src = gop_source(clips / "source.mp4", audio=True)
     return src, trim_copy(src, clips / "trimmed.mp4", 1.4)
 
 
@@ -128,9 +125,14 @@ def test_mux_and_mix_keep_every_sound_in_place(clip, request, tmp_path):
     new[0, int(0.5 * SR)] = 0.5  # the generated sound's own click, 0.5 s into the picture
     out = mux_audio(src, Audio(new, SR), tmp_path / "out.mp4", mix_original_db=0)
     got = probe(out)
-    assert got.n_frames == info.n_frames and got.video_duration == pytest.approx(info.video_duration, abs=1e-3)
+    assert got.n_frames == info.n_frames and got.video_duration == pytest.approx(
+        info.video_duration, abs=1e-3
+    )
     # the new sound covers exactly the picture's span
-    assert abs(got.audio_start - got.video_start) <= AAC_FRAME and abs(got.audio_end - got.video_end) <= AAC_FRAME
+    assert (
+        abs(got.audio_start - got.video_start) <= AAC_FRAME
+        and abs(got.audio_end - got.video_end) <= AAC_FRAME
+    )
     audio = read_audio(out)
     clicks = click_times(audio.samples, audio.sample_rate, level=0.1) - got.video_start
     # relative to the picture: the original click (at 2.0 s of the input's timeline) and the new one

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from genav.media import Audio, mux_audio, probe, read_audio
 from tests.media.timing_clips import (
+    AAC_FRAME,
     SR,
     click_times,
     click_wav,
@@ -31,7 +32,6 @@ from tests.media.timing_clips import (
 
 RATE = 25
 SECONDS = 3.0
-AAC_FRAME = 1024 / SR
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,9 @@ def _build(case: Case, work: Path) -> tuple[Path, np.ndarray, np.ndarray]:
     select = vfr_select(case.changes) if len(case.changes) > 1 or case.changes[0][1] > 1 else None
     video = jump_video(work / f"v{case.suffix}", seconds=SECONDS, rate=RATE, select=select, size=32, gop=10)
     wav = click_wav(work / "a.wav", seconds=SECONDS, clicks=case.clicks)
-    clip = combine(work / f"clip{case.suffix}", video, wav, video_offset=video_offset, audio_offset=audio_offset)
+    clip = combine(
+        work / f"clip{case.suffix}", video, wav, video_offset=video_offset, audio_offset=audio_offset
+    )
     frames = kept_times(RATE, SECONDS, case.changes) + video_offset
     clicks = np.asarray(case.clicks) + audio_offset
     if case.trim is not None:

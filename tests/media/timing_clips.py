@@ -14,12 +14,32 @@ import numpy as np
 from genav.media import _ffmpeg
 
 SR = 48000
+AAC_FRAME = 1024 / SR  # the granularity of an AAC track's start and end
 CLICK_S = 0.003  # click length; onsets and peak search see its start
 
 
 def ffmpeg(*args: str, out: Path) -> Path:
     _ffmpeg.run([*args, _ffmpeg.file_arg(out)], out, action="write")
     return out
+
+
+def issue_vfr(path: Path) -> Path:
+    """Issue 8's input 1: testsrc at 30 fps for 3 s, then every 6th frame (5 fps): 105 frames,
+    5.833 s, made with ``select`` and ``-fps_mode vfr`` as screen recorders and editors do."""
+    return ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=30:duration=6",
+                  "-vf", "select='lt(t,3)+not(mod(n,6))'", "-fps_mode", "vfr", *video_codec_args(path), out=path)  # fmt: skip
+
+
+def gop_source(path: Path, *, audio: bool) -> Path:
+    """6 s of testsrc at 25 fps with a keyframe every 2 s (and a 440 Hz AAC track): a clip to
+    trim at a non-keyframe."""
+    sound = (
+        ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6", "-c:a", "aac"]
+        if audio
+        else []
+    )
+    return ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=6", *sound, "-g", "50",
+                  *video_codec_args(path), out=path)  # fmt: skip
 
 
 def _count(times: Sequence[float], var: str = "t") -> str:
@@ -76,7 +96,9 @@ def click_wav(path: Path, *, seconds: float, clicks: Sequence[float], level: flo
     return ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{level}*({expr})':s={SR}:d={seconds}", out=path)
 
 
-def combine(out: Path, video: Path, audio: Path, *, video_offset: float = 0.0, audio_offset: float = 0.0) -> Path:
+def combine(
+    out: Path, video: Path, audio: Path, *, video_offset: float = 0.0, audio_offset: float = 0.0
+) -> Path:
     """Picture copied, audio as AAC (Opus for webm), each stream shifted by its offset."""
     codec = ["-c:a", "libopus"] if out.suffix == ".webm" else ["-c:a", "aac"]
     return ffmpeg("-itsoffset", f"{video_offset:.6f}", "-i", _ffmpeg.file_arg(video),
@@ -89,7 +111,9 @@ def trim_copy(src: Path, out: Path, at: float) -> Path:
     return ffmpeg("-ss", f"{at:.6f}", "-i", _ffmpeg.file_arg(src), "-c", "copy", out=out)
 
 
-def click_times(samples: np.ndarray, sample_rate: int, *, start: float = 0.0, level: float = 0.2) -> np.ndarray:
+def click_times(
+    samples: np.ndarray, sample_rate: int, *, start: float = 0.0, level: float = 0.2
+) -> np.ndarray:
     """Times (seconds, ``start`` + offset in ``samples``) where clicks begin: the first sample above
     ``level`` after at least 50 ms below it."""
     mono = np.abs(np.asarray(samples, dtype=np.float64)).reshape(-1, samples.shape[-1]).max(axis=0)
