@@ -142,7 +142,6 @@ def v2a(
 ) -> None:
     """Video-to-audio (sound design for silent clips): sound synced to the picture, muxed into the video
     by stream copy (the picture is not re-encoded)."""
-    from genav.media import mux_audio
     from genav.pipelines import VideoToAudioPipeline
 
     single = not Path(video).is_dir() and not is_manifest(video)
@@ -167,18 +166,26 @@ def v2a(
             num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg, video_guidance_scale=video_cfg,
             seed=s.get("seed"), num_outputs=num_outputs, method=method,
         )
-        paths = _outputs(job, num_outputs)
-        plan = plans.get(job.name)
-        for k, path in enumerate(paths):
-            if audio_only:
-                out.save(path, index=k, overwrite=True)
-            else:
-                mux_audio(job.source, out.to_audio(k), path, mix_original_db=attenuation, overwrite=True, plan=plan)
+        plan = None if audio_only else plans.get(job.name)
+        paths = _write_v2a(job, out, plan, attenuation)
         return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds,
                 "mix_original_gain_db": mix_original, "audio_only": audio_only,
-                "picture_muxed": None if audio_only or plan is None else ("copied" if plan.copy else "re-encoded")}  # fmt: skip
+                "picture_muxed": None if plan is None else ("copied" if plan.copy else "re-encoded")}  # fmt: skip
 
     _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
+
+
+def _write_v2a(job: Job, out: Any, plan: Any, attenuation: float | None) -> list[Path]:
+    """Each output's sound muxed into the clip as ``plan`` says, or (no plan) written alone."""
+    from genav.media import mux_audio
+
+    paths = _outputs(job, len(out))
+    for k, path in enumerate(paths):
+        if plan is None:
+            out.save(path, index=k, overwrite=True)
+        else:
+            mux_audio(job.source, out.to_audio(k), path, mix_original_db=attenuation, overwrite=True, plan=plan)
+    return paths
 
 
 def _check_common(steps: int, cfg: float, seed: int | None, method: str, device: str, dtype: str,

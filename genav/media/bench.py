@@ -5,17 +5,20 @@ stream copy (``-stream_loop``) to the requested length (a constant frame rate). 
 fresh Python process so its peak RSS (``ru_maxrss``) measures the read alone, not whatever the
 caller imported before; child processes (an ffmpeg binary) are reported separately.
 
-Two readers are timed on the same clip, one after the other: genav's (:func:`iter_frames`:
-PyAV, frames picked by presentation time) and, as the yardstick, the ffmpeg binary piping raw
-frames through its ``fps`` and ``scale`` filters, which is how genav read video before it used
-timestamps. ``decode_fps`` is source frames decoded per second; ``speed_vs_ffmpeg_pipe`` their
-ratio (on a shared machine the ratio is steadier than either number).
+Two readers are timed on the same clip, taking turns ``repeats`` times: genav's
+(:func:`iter_frames`: PyAV, frames picked by presentation time) and, as the yardstick, the ffmpeg
+binary piping raw frames through its ``fps`` and ``scale`` filters, which is how genav read video
+before it used timestamps. Reported: medians of the wall time, of ``decode_fps`` (source frames
+decoded per second) and of the CPU seconds (the process and its children, all threads: the work
+done, which other jobs on a shared machine disturb far less than wall time);
+``speed_vs_ffmpeg_pipe`` is the ratio of the median decode rates.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -37,7 +40,7 @@ t0 = time.perf_counter()
 n = 0
 for frame in iter_frames(path, fps=fps, size=(w, h)):
     n += 1
-result = {"frames": n, "seconds": time.perf_counter() - t0}
+result = {"frames": n, "seconds": time.perf_counter() - t0, "cpu": _cpu_seconds()}
 """
 
 # The yardstick, also in a fresh process: argv = ffmpeg, path, fps, width, height.
@@ -54,7 +57,15 @@ while len(chunk := proc.stdout.read(size)) == size:
     frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3).copy()
     n += 1
 proc.wait()
-result = {"frames": n, "seconds": time.perf_counter() - t0}
+result = {"frames": n, "seconds": time.perf_counter() - t0, "cpu": _cpu_seconds()}
+"""
+
+# Both child scripts start with this: CPU seconds of the process and its finished children.
+_CPU = """
+import resource
+def _cpu_seconds():
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 """
 
 
@@ -80,11 +91,12 @@ def bench_stream_read(
     size: tuple[int, int] = (64, 64),
     width: int = 1280,
     height: int = 720,
+    repeats: int = 3,
     workdir: str | Path | None = None,
 ) -> dict:
     """Make a ``minutes``-long ``width``x``height`` clip, read it with :func:`iter_frames` at
-    ``fps`` and ``size``, and report frames, times and peak RSS (MB) of the reading process (and
-    its children), then the same for the ffmpeg-pipe yardstick (``ffmpeg_pipe``)."""
+    ``fps`` and ``size`` and with the ffmpeg-pipe yardstick, ``repeats`` times each in turn, and
+    report frames, median times and CPU seconds, and the peak RSS (MB) of the reading processes."""
     with tempfile.TemporaryDirectory(prefix="genav-bench-media-", dir=workdir) as work:
         clip = Path(work) / "clip.mp4"
         t0 = time.perf_counter()
@@ -93,12 +105,14 @@ def bench_stream_read(
         t0 = time.perf_counter()
         info = probe(clip)
         probe_seconds = time.perf_counter() - t0
-        result = measure_in_fresh_process(_READER, clip, fps, *size, what="streaming benchmark")
-        yardstick = measure_in_fresh_process(_FFMPEG_PIPE, _ffmpeg.ffmpeg_exe(), clip, fps, *size,
-                                             what="ffmpeg pipe benchmark")  # fmt: skip
-    mb = 1024 / 1e6
-    decode_fps = info.n_frames / result["seconds"]
-    pipe_fps = info.n_frames / yardstick["seconds"]
+        runs: dict[str, list[dict]] = {"genav": [], "ffmpeg_pipe": []}
+        for _ in range(max(1, repeats)):
+            runs["genav"].append(
+                measure_in_fresh_process(_CPU + _READER, clip, fps, *size, what="streaming benchmark")
+            )
+            runs["ffmpeg_pipe"].append(measure_in_fresh_process(_CPU + _FFMPEG_PIPE, _ffmpeg.ffmpeg_exe(), clip, fps,
+                                                                *size, what="ffmpeg pipe benchmark"))  # fmt: skip
+    genav, pipe = (_summary(runs[k], info.n_frames) for k in ("genav", "ffmpeg_pipe"))
     return {
         "clip": {
             "minutes": minutes,
@@ -112,21 +126,28 @@ def bench_stream_read(
         "read": {
             "fps": fps,
             "size": list(size),
-            "frames": result["frames"],
+            "frames": genav["frames"],
             "expected_frames": math.ceil(round(info.video_duration * fps, 6)),
         },  # fmt: skip
+        "repeats": max(1, repeats),
         "make_clip_s": round(made, 2),
         "probe_s": round(probe_seconds, 3),
-        "read_s": round(result["seconds"], 2),
-        "decode_fps": round(decode_fps, 1),
-        "peak_rss_python_mb": round(result["python_kib"] * mb, 1),
-        "peak_rss_children_mb": round(result["children_kib"] * mb, 1),
-        "peak_rss_total_mb": round((result["python_kib"] + result["children_kib"]) * mb, 1),
-        "ffmpeg_pipe": {
-            "frames": yardstick["frames"],
-            "read_s": round(yardstick["seconds"], 2),
-            "decode_fps": round(pipe_fps, 1),
-            "peak_rss_total_mb": round((yardstick["python_kib"] + yardstick["children_kib"]) * mb, 1),
-        },
-        "speed_vs_ffmpeg_pipe": round(decode_fps / pipe_fps, 3),
+        **{k: v for k, v in genav.items() if k != "frames"},
+        "ffmpeg_pipe": pipe,
+        "speed_vs_ffmpeg_pipe": round(genav["decode_fps"] / pipe["decode_fps"], 3),
+    }
+
+
+def _summary(runs: list[dict], source_frames: int) -> dict:
+    """Medians over runs of the read time, decode rate and CPU seconds; the largest peak RSS."""
+    mb = 1024 / 1e6
+    seconds = statistics.median(r["seconds"] for r in runs)
+    return {
+        "frames": runs[0]["frames"],
+        "read_s": round(seconds, 2),
+        "decode_fps": round(source_frames / seconds, 1),
+        "cpu_s": round(statistics.median(r["cpu"] for r in runs), 2),
+        "peak_rss_python_mb": round(max(r["python_kib"] for r in runs) * mb, 1),
+        "peak_rss_children_mb": round(max(r["children_kib"] for r in runs) * mb, 1),
+        "peak_rss_total_mb": round(max(r["python_kib"] + r["children_kib"] for r in runs) * mb, 1),
     }

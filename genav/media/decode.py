@@ -117,8 +117,9 @@ def _decode(path: Path, request: _Request) -> Iterator[tuple[float, np.ndarray]]
             container.seek(int((request.begin + zero) / stream.time_base), stream=stream, backward=True)
         progress = _Progress(_shown_frames(container, stream, zero, path))
         picks = _sample(progress, request) if request.fps else _native(progress, request)
+        reformatter = _pyav._av().video.reformatter.VideoReformatter()  # one scaler for all frames
         for when, frame in picks:
-            yield when, _to_rgb(frame, request)
+            yield when, _to_rgb(frame, request, reformatter)
         declared = _pyav.stream_end(stream, zero)  # mp4/mov say where the picture ends; mkv does not
         if declared is not None:
             _pyav.check_complete(path, "picture", progress.end, min(request.end, declared))
@@ -188,13 +189,17 @@ def _sample(shown: Iterable[tuple[float, float, Any]], request: _Request) -> Ite
             return
 
 
-def _to_rgb(frame: Any, request: _Request) -> np.ndarray:
-    """Scale to the requested (displayed) size, convert to RGB, apply the display rotation."""
+def _to_rgb(frame: Any, request: _Request, reformatter: Any) -> np.ndarray:
+    """Scale to the requested (displayed) size, convert to RGB, apply the display rotation.
+
+    One reformatter serves every frame (a fresh swscale context per frame costs more than the
+    scaling), on the calling thread (FFmpeg's decoder threads are busy decoding)."""
     width, height = request.size
     if request.rotation in (90, 270):
         width, height = height, width
-    array = frame.to_ndarray(width=width, height=height, format="rgb24",
-                             interpolation="AREA" if request.shrink else "BICUBIC")  # fmt: skip
+    interpolation = "AREA" if request.shrink else "BICUBIC"
+    scaled = reformatter.reformat(frame, width, height, "rgb24", interpolation=interpolation, threads=1)
+    array = scaled.to_ndarray()
     if request.rotation:
         array = np.ascontiguousarray(np.rot90(array, k=request.rotation // 90))
     return array
