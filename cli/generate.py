@@ -7,6 +7,7 @@ batch, a bad item is listed as failed and the others run.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def t2a(
     name = _model_name(model)
     maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
-    jobs, rejected = precheck(jobs, lambda job: _check_t2a(job, maximum), overwrite=overwrite, single=single)
+    jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=overwrite, single=single)
     pipe = TextToAudioPipeline.from_pretrained(name, device=device, dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
@@ -154,8 +155,8 @@ def v2a(
     name = _model_name(model)
     _resolve(name, "foley")
     jobs = expand_video_inputs(video, output, suffix=suffix, settings=settings)
-    plans: dict[str, Any] = {}
-    check = lambda job: _check_v2a(job, audio_only=audio_only, reencode=reencode, plans=plans)  # noqa: E731
+    plans: dict[str, Any] = {}  # job name -> how its picture goes into the output (copy / re-encode)
+    check = functools.partial(_check_v2a, audio_only=audio_only, reencode=reencode, plans=plans)
     jobs, rejected = precheck(jobs, check, overwrite=overwrite, single=single)
     pipe = VideoToAudioPipeline.from_pretrained(name, device=device, dtype=dtype) if jobs else None
 
