@@ -52,12 +52,14 @@ cmd = [exe, "-v", "error", "-nostdin", "-i", path, "-an", "-vf", f"fps={fps},sca
        "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
 t0 = time.perf_counter()
 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
-n, size = 0, w * h * 3
+n, size, peak = 0, w * h * 3, 0
 while len(chunk := proc.stdout.read(size)) == size:
     frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3).copy()
     n += 1
+    if n % 32 == 1:  # ffmpeg's own peak so far (its ru_maxrss would include this process's size)
+        peak = max(peak, _peak_kib(proc.pid))
 proc.wait()
-result = {"frames": n, "seconds": time.perf_counter() - t0, "cpu": _cpu_seconds()}
+result = {"frames": n, "seconds": time.perf_counter() - t0, "cpu": _cpu_seconds(), "children_kib": peak}
 """
 
 # Both child scripts start with this: CPU seconds of the process and its finished children.
@@ -66,6 +68,12 @@ import resource
 def _cpu_seconds():
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+def _peak_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
 """
 
 

@@ -11,6 +11,7 @@ def test_bench_media_reports_both_readers(tmp_path):
     assert (
         result["read"]["frames"] == result["read"]["expected_frames"] == 24 == result["ffmpeg_pipe"]["frames"]
     )
-    assert 0 < result["peak_rss_total_mb"] < 500 and result["peak_rss_children_mb"] == 0  # decoded in-process
+    # the reading process's own peak (not the measuring parent's size), decoding in-process
+    assert 0 < result["peak_rss_total_mb"] < 500 and result["peak_rss_children_mb"] == 0
     assert result["speed_vs_ffmpeg_pipe"] > 0 and result["decode_fps"] > 0 and result["cpu_s"] > 0
-    assert result["ffmpeg_pipe"]["peak_rss_children_mb"] > 0  # the yardstick's ffmpeg is a child
+    assert 0 < result["ffmpeg_pipe"]["peak_rss_children_mb"] < 500  # the yardstick's ffmpeg is a child
