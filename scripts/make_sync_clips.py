@@ -37,7 +37,13 @@ HIT_LABELS = {
     "visualiser": ["african drum hit", "tom drum", "snare drum", "closed hi-hat", "tabla hit", "hammering wood",
                    "axe chopping wood", "footstep on gravel", "swords clashing"],
 }  # fmt: skip
-BACKGROUNDS = ["fire crackling", "crickets at night", "river stream", "rustling foliage", "forest birds ambience"]
+BACKGROUNDS = [
+    "fire crackling",
+    "crickets at night",
+    "river stream",
+    "rustling foliage",
+    "forest birds ambience",
+]
 
 
 def load_sfx2(root: Path) -> dict[str, list[dict]]:
@@ -174,7 +180,9 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--sfx2", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "sfx2")
+    ap.add_argument(
+        "--sfx2", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "sfx2"
+    )
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--duration", type=float, default=8.0)
@@ -210,7 +218,9 @@ def main() -> None:
         name = m["name"]
         write_audio(args.out / "shifted" / f"{name}.wav", Audio(shifted(waves[i], 0.5), SR), overwrite=True)
         other = waves[(i + 1) % len(waves)]
-        write_audio(args.out / "swapped" / f"{name}.wav", Audio(np.resize(other, len(waves[i])), SR), overwrite=True)
+        write_audio(
+            args.out / "swapped" / f"{name}.wav", Audio(np.resize(other, len(waves[i])), SR), overwrite=True
+        )
         own.append({"name": name, "file": f"clips/{name}.mp4", "audio": f"clips/{name}.wav"})
         shift.append({"name": name, "file": f"clips/{name}.mp4", "audio": f"shifted/{name}.wav"})
         swap.append({"name": name, "file": f"clips/{name}.mp4", "audio": f"swapped/{name}.wav"})

@@ -36,7 +36,9 @@ def _evaluate_one(job: tuple[ClipSpec, SyncSettings, str | None]) -> dict[str, A
     if clip.error is not None or clip.video is None:
         return _failed_row(clip, clip.error or "no video")
     try:
-        result = sync_offset(clip.video, clip.audio, name=clip.name, settings=settings, keep_curves=plot_dir is not None)
+        result = sync_offset(
+            clip.video, clip.audio, name=clip.name, settings=settings, keep_curves=plot_dir is not None
+        )
     except GenavError as exc:
         return _failed_row(clip, str(exc))
     except Exception as exc:  # noqa: BLE001 - a decoder bug in one clip must not stop the run

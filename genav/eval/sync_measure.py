@@ -130,7 +130,9 @@ def _compress(curve: np.ndarray, settings: SyncSettings) -> np.ndarray:
     return np.log1p(x / (settings.compression * top)) if top > 0 else x
 
 
-def lag_correlation(motion: np.ndarray, sound: np.ndarray, max_lag: int, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
+def lag_correlation(
+    motion: np.ndarray, sound: np.ndarray, max_lag: int, min_overlap: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Normalised cross-correlation of ``motion[t]`` and ``sound[t + L]`` for L in [-max_lag, max_lag].
 
     motion, sound: (G,) curves on one grid (samples). Both are mean-removed; each lag sums the
@@ -180,8 +182,14 @@ def score_sync(
     sound_raw = np.interp(grid, sound_t, env, left=np.nan, right=np.nan)
     motion = _compress(np.nan_to_num(motion_raw), settings)
     sound = _compress(np.nan_to_num(sound_raw), settings)
-    motion = motion[: np.flatnonzero(np.isfinite(motion_raw))[-1] + 1] if np.isfinite(motion_raw).any() else motion[:0]
-    sound = sound[: np.flatnonzero(np.isfinite(sound_raw))[-1] + 1] if np.isfinite(sound_raw).any() else sound[:0]
+    motion = (
+        motion[: np.flatnonzero(np.isfinite(motion_raw))[-1] + 1]
+        if np.isfinite(motion_raw).any()
+        else motion[:0]
+    )
+    sound = (
+        sound[: np.flatnonzero(np.isfinite(sound_raw))[-1] + 1] if np.isfinite(sound_raw).any() else sound[:0]
+    )
     result = SyncResult(name=name, fps=traj.fps, frames=traj.frames)
     max_lag = int(round(settings.max_lag_s * settings.grid_hz))
     lags, c = lag_correlation(motion, sound, max_lag, int(round(settings.min_overlap_s * settings.grid_hz)))
