@@ -98,7 +98,9 @@ def vggish_layout() -> dict[str, tuple]:
     """The torch port's VGGish state dict (vggish-10086976.pth)."""
     layout = {}
     for idx, (o, i) in zip(
-        (0, 3, 6, 8, 11, 13), ((64, 1), (128, 64), (256, 128), (256, 256), (512, 256), (512, 512)), strict=True
+        (0, 3, 6, 8, 11, 13),
+        ((64, 1), (128, 64), (256, 128), (256, 256), (512, 256), (512, 512)),
+        strict=True,
     ):
         layout[f"features.{idx}.weight"], layout[f"features.{idx}.bias"] = (o, i, 3, 3), (o,)
     for idx, (o, i) in zip((0, 2, 4), ((4096, 12288), (4096, 4096), (128, 4096)), strict=True):
@@ -245,3 +247,28 @@ def test_av_benchmark_runs_what_is_given_and_says_what_is_skipped(passt_file, cl
     assert "no --cnn14" in rows["KL_PANNs"]["skipped"] and "no --vggish" in rows["FD_VGG"]["skipped"]
     assert "Synchformer" in rows["DeSync"]["skipped"] and "ImageBind" in rows["IB-score"]["skipped"]
     assert report["n_computed"] == 3
+
+
+@pytest.mark.slow
+def test_cli_all_av_benchmark_with_passt_only(passt_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from genav.cli.app import app
+    from genav.media import Audio, write_audio
+
+    rng = np.random.default_rng(2)
+    for side in ("ref", "gen"):
+        for i in range(2):
+            write_audio(
+                tmp_path / side / f"c{i}.wav",
+                Audio(rng.standard_normal(8000).astype(np.float32) * 0.1, 16000),
+            )
+    out = tmp_path / "r.json"
+    args = ["eval", "all", "--ref", str(tmp_path / "ref"), "--gen", str(tmp_path / "gen"), "--av-benchmark",
+            "--passt", str(passt_file), "--json", str(out), "--workers", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    # ISc with 2 items and 10 splits cannot be computed: that row fails, so the command exits 1
+    assert result.exit_code == 1, result.output
+    assert "skipped DeSync" in result.output and "skipped FD_VGG: no --vggish" in result.output
+    rows = {r["name"]: r for r in json.loads(out.read_text())["items"]}
+    assert rows["KL_PaSST"]["score"] is not None and rows["FD_PaSST"]["score"] is not None
