@@ -107,7 +107,6 @@ def _paste(frame: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
 def _scene(rng, hard):
     background = _texture(rng, H + 40, W + 40) // 2
     shake = np.cumsum(rng.normal(0, 0.6, (10000, 2)), axis=0) * (1.0 if hard else 0.0)
-    shake -= np.convolve(shake[:, 0], np.ones(25) / 25, "same")[:, None] * 0  # keep drift bounded below
     shake = np.clip(shake, -15, 15)
     distractor = (_texture(rng, 30, 30), sorted(rng.uniform(0.5, 7, 2))) if hard else None
     return background, shake, distractor
