@@ -99,8 +99,3 @@ def step_time(
             f"{res['device']}: {res['step_seconds']:.3f} s per training step"
         )
 
-
-# `genav train tagger` (the genav tagger, issue 5) lives in train_tagger.py.
-from genav.cli import train_tagger as _train_tagger  # noqa: E402
-
-_train_tagger.register(app)

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 import torch
+from genav.eval.tagger_train import LabelledClip, TrainSettings, split_holdout, train_tagger
 
 from genav.errors import CheckpointError, DataError
 from genav.eval.tagger import Tagger, TaggerConfig, load_tagger, save_tagger
 from genav.eval.tagger_labels import ALL_CLASSES, COARSE_CLASSES, classes_present, coarse_class
-from genav.eval.tagger_train import LabelledClip, TrainSettings, split_holdout, train_tagger
 from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 TINY = TaggerConfig(channels=(4, 8), embedding_dim=8, classes=("low", "high"), min_seconds=0.25)
