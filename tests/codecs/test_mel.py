@@ -208,3 +208,25 @@ def test_default_scaling_matches_real_sounds(codec, sfx_dir, sfx_manifest):
     mean, std = estimate_latent_stats(codec, waves())
     assert mean == pytest.approx(codec.config.latent_mean, abs=0.6)
     assert std == pytest.approx(codec.config.latent_std, rel=0.2)
+
+
+def test_latents_off_the_data_decode_in_range():
+    # A model pushed off its data (unfamiliar video, high guidance) produced normalised latents up
+    # to +7, which decoded to 150,000x full scale before the bounds; now at most a few x.
+    c = MelCodec(MelCodecConfig(griffin_lim_iters=8, nnls_iters=8))
+    gen = torch.Generator().manual_seed(0)
+    for z in (torch.full((1, 64, 60), 7.0), 2.5 + 2.0 * torch.randn(2, 64, 60, generator=gen)):
+        assert c.decode(z).abs().max() < 4.0
+    unbounded = MelCodec(MelCodecConfig(griffin_lim_iters=8, nnls_iters=8, max_log_mel=None, max_frame_rms=None))
+    assert unbounded.decode(torch.full((1, 64, 60), 7.0)).abs().max() > 100.0
+
+
+def test_bounds_leave_real_levels_alone():
+    c = MelCodec(MelCodecConfig(griffin_lim_iters=8, nnls_iters=8))
+    unbounded = MelCodec(MelCodecConfig(griffin_lim_iters=8, nnls_iters=8, max_log_mel=None, max_frame_rms=None))
+    wave = 0.9 * harmonic(330.0, 256 * 40) / harmonic(330.0, 256 * 40).abs().max()
+    z = c.encode(wave)
+    assert torch.equal(c.decode(z), unbounded.decode(z))
+    mag = c.mel_to_magnitude(c.log_mel(wave))
+    true_rms = wave[0, 0, 2048:-2048].pow(2).mean().sqrt()
+    assert c.frame_rms(mag)[..., 10:-10].mean() == pytest.approx(float(true_rms), rel=0.15)
