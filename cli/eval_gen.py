@@ -35,19 +35,25 @@ def _floats(text: str, what: str) -> tuple[float, ...]:
     return values
 
 
+def check_out(out: Path | None, overwrite: bool) -> None:
+    """Refuse, before any work, to replace an existing report without ``--overwrite``."""
+    from genav.errors import OutputExistsError
+
+    if out is not None and (out / "report.json").exists() and not overwrite:
+        raise OutputExistsError(out / "report.json")
+
+
 def write_report(
     report: dict[str, Any], markdown: str, out: Path | None, *, as_json: bool, overwrite: bool
 ) -> None:
     """Print the report (markdown or JSON), or write ``out/report.json`` + ``out/report.md`` atomically."""
     from genav.atomic import atomic_write_text
-    from genav.errors import OutputExistsError
 
     if out is None:
         emit_json(report) if as_json else typer.echo(markdown, nl=False)
         return
+    check_out(out, overwrite)
     target = out / "report.json"
-    if target.exists() and not overwrite:
-        raise OutputExistsError(target)
     out.mkdir(parents=True, exist_ok=True)
     emit_json(report, target)
     atomic_write_text(out / "report.md", markdown, overwrite=True)
@@ -76,6 +82,7 @@ def t2a_command(
 
     if keep_audio and out is None:
         raise InputError("--keep-audio needs --out")
+    check_out(out, overwrite)
     torch.set_num_threads(threads)
     report = eval_t2a(
         model, manifest=manifest, split=split, durations=_floats(durations, "--durations"), n=n, steps=steps,
@@ -84,5 +91,60 @@ def t2a_command(
     write_report(report, t2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 
+
+
+def v2a_command(
+    model: str = MODEL,
+    n: int = typer.Option(100, "--n", min=2, help="Test clips per frame rate (4 s, 64x64)."),
+    fps: str = typer.Option("10,25", "--fps", help="Frame rates of the test clips, comma-separated."),
+    protocol: str = typer.Option("reference", "--protocol", help="AV-Align protocol: reference|genav."),
+    no_caption: bool = typer.Option(False, "--no-caption", help="Video only: no prompt."),
+    prompt_swap: bool = typer.Option(False, "--prompt-swap", help="Prompt each clip with another event type's caption."),
+    classifier: str = typer.Option(None, "--classifier", help="Judge of --prompt-swap (default genav-tagger)."),
+    steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
+    out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
+) -> None:  # fmt: skip
+    """Video-to-audio on unseen synthetic clips: AV-Align and onset F1 of generated vs true vs shuffled
+    sound; with --prompt-swap, whether the tagger hears the prompted type while the onsets hold."""
+    import torch
+
+    from genav.errors import InputError
+    from genav.pipelines.eval_v2a import eval_v2a, v2a_markdown
+
+    if no_caption and prompt_swap:
+        raise InputError("--no-caption and --prompt-swap exclude each other")
+    check_out(out, overwrite)
+    torch.set_num_threads(threads)
+    rates = tuple(int(f) for f in _floats(fps, "--fps"))
+    mode = "swap" if prompt_swap else ("none" if no_caption else "caption")
+    report = eval_v2a(model, n=n, fps=rates, seed=seed, steps=steps, cfg=cfg, protocol=protocol, prompt=mode,
+                      classifier=classifier)  # fmt: skip
+    write_report(report, v2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
+
+
+def distractors_command(
+    model: str = MODEL,
+    n_synth: int = typer.Option(10, "--n", min=0, help="Silent synthetic-world clips (besides the 5 ffmpeg clips)."),
+    seconds: float = typer.Option(8.0, "--seconds", min=1.0, help="Length of each clip."),
+    fps: int = typer.Option(25, "--fps", min=8, max=30, help="Frame rate of the clips."),
+    prompt: str = typer.Option(None, "--prompt", "-p", help="Optional prompt for every clip."),
+    steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
+    out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
+) -> None:  # fmt: skip
+    """Clips with cuts, pans, shakes, flicker and compression noise but no impacts: onsets per 10 s of
+    the generated sound (should be ~0) and its peak before the output gain."""
+    import torch
+
+    from genav.pipelines.eval_distractors import distractors_markdown, eval_distractors
+
+    check_out(out, overwrite)
+    torch.set_num_threads(threads)
+    report = eval_distractors(model, n_synth=n_synth, seconds=seconds, fps=fps, seed=seed, steps=steps, cfg=cfg,
+                              prompt=prompt)  # fmt: skip
+    write_report(report, distractors_markdown(report), out, as_json=as_json, overwrite=overwrite)
+
+
 def register(app: typer.Typer) -> None:
     app.command("t2a")(t2a_command)
+    app.command("v2a")(v2a_command)
+    app.command("distractors")(distractors_command)
