@@ -65,6 +65,7 @@ def t2a(
 ) -> None:
     """Text-to-audio: write a sound (wav/flac/ogg/mp3) for a prompt, or one per manifest row."""
     from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines.progress import step_bar
 
     single = not is_manifest(prompt)
     suffix = output.suffix if single else ".wav"
@@ -74,10 +75,12 @@ def t2a(
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
-        out = pipe(
-            s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
-        )
+        with step_bar(job.name) as progress:
+            out = pipe(
+                s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
+                num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                progress=progress,
+            )
         for k, path in enumerate(_outputs(job, num_outputs)):
             out.save(path, index=k, overwrite=True)
         return {**out.metadata, "outputs": [str(p) for p in _outputs(job, num_outputs)], "seeds": out.seeds}
@@ -111,6 +114,7 @@ def v2a(
     by stream copy (the picture is not re-encoded)."""
     from genav.media import mux_audio
     from genav.pipelines import VideoToAudioPipeline
+    from genav.pipelines.progress import step_bar
 
     single = Path(video).is_file() and not is_manifest(video)
     suffix = (output.suffix or ".wav") if single else (".wav" if audio_only else ".mp4")
@@ -120,11 +124,13 @@ def v2a(
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
-        out = pipe(
-            job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg, video_guidance_scale=video_cfg,
-            seed=s.get("seed"), num_outputs=num_outputs, method=method,
-        )
+        with step_bar(job.name) as progress:
+            out = pipe(
+                job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
+                duration=s.get("duration"), num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg,
+                video_guidance_scale=video_cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                progress=progress,
+            )
         paths = _outputs(job, num_outputs)
         for k, path in enumerate(paths):
             if audio_only:
@@ -138,6 +144,8 @@ def v2a(
 
 
 def _finish(result) -> None:
+    for path in result.written:
+        typer.echo(f"wrote {path}", err=True)
     if result.skipped:
         typer.echo(f"skipped {len(result.skipped)} finished item(s) (use --overwrite to redo them)", err=True)
     if len(result.done) + len(result.skipped) + len(result.failed) > 1 or result.failed:
