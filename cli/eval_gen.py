@@ -144,7 +144,27 @@ def distractors_command(
     write_report(report, distractors_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 
+def codec_command(
+    codecs: list[str] = typer.Argument(None, help="Codecs to compare: 'mel' (Griffin-Lim) and/or codec folders."),
+    manifest: Path = typer.Option(Path("../shared/data/sfx2/manifest.jsonl"), "--manifest", help="Audio to round-trip."),
+    split: str = typer.Option("test", "--split", help="Rows of this split."),
+    n: int = typer.Option(40, "--n", min=1, help="At most this many clips, spread over the labels."),
+    plots: Path = typer.Option(None, "--plots", help="Folder for spectrogram sheets (original vs each codec)."),
+    threads: int = THREADS, out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
+) -> None:  # fmt: skip
+    """Round-trip audio through codecs: spectral convergence, log-spectral distance, peaks, decode speed."""
+    import torch
+
+    from genav.pipelines.eval_t2a import codec_markdown, eval_codecs
+
+    check_out(out, overwrite)
+    torch.set_num_threads(threads)
+    report = eval_codecs(codecs or ["mel"], manifest=manifest, split=split, n=n, plots=plots)
+    write_report(report, codec_markdown(report), out, as_json=as_json, overwrite=overwrite)
+
+
 def register(app: typer.Typer) -> None:
     app.command("t2a")(t2a_command)
     app.command("v2a")(v2a_command)
     app.command("distractors")(distractors_command)
+    app.command("codec")(codec_command)

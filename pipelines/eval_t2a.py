@@ -190,3 +190,42 @@ def t2a_markdown(report: dict[str, Any]) -> str:
             f"| {label} | {real['n']} | {real['top1']:.2f} / {real['top3']:.2f} | " + " | ".join(cells) + " |"
         )
     return "\n".join(lines) + "\n"
+
+
+def eval_codecs(codecs: list[str], *, manifest: str | Path, split: str = "test", n: int = 40,
+                plots: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """:func:`genav.eval.codec_eval.evaluate_codec` of each codec (``mel`` or a codec folder) on
+    ``n`` clips of ``split``; with ``plots``, a spectrogram sheet per clip for the first six."""
+    from genav.codecs import load_codec
+    from genav.eval.codec_eval import evaluate_codec, spectrogram_sheet
+    from genav.media import read_audio
+
+    rows = select_rows(load_test_rows(manifest, split), n)
+    loaded = {name: load_codec(name) for name in codecs}
+    rate = next(iter(loaded.values())).sample_rate
+    if any(c.sample_rate != rate or c.audio_channels != 1 for c in loaded.values()):
+        raise InputError("the codecs to compare must be mono at one sample rate")
+    waves = [read_audio(r["_path"], sample_rate=rate, mono=True).samples[0] for r in rows]
+    results = {name: evaluate_codec(codec, waves) for name, codec in loaded.items()}
+    if plots is not None:
+        import torch
+
+        for r, w in list(zip(rows, waves, strict=True))[:6]:
+            sheet = {"original": w}
+            for name, codec in loaded.items():
+                with torch.no_grad():
+                    sheet[name] = codec.decode(codec.encode(torch.from_numpy(w)[None, None]))[0, 0, : len(w)].numpy()
+            spectrogram_sheet(Path(plots) / f"{Path(r['file']).stem}.png", sheet, rate, title=str(r["label"]))
+    return {"task": "codec", "manifest": str(manifest), "split": split, "n_clips": len(rows), "sample_rate": rate,
+            "codecs": {k: {key: v for key, v in res.items() if key != "per_clip"} for k, res in results.items()}}  # fmt: skip
+
+
+def codec_markdown(report: dict[str, Any]) -> str:
+    """One row per codec."""
+    lines = [f"# genav eval codec: {report['n_clips']} clips of `{report['manifest']}` ({report['split']})", "",
+             "| codec | spectral convergence | log-spectral distance (dB) | max peak ratio | decode s per s of audio |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for name, r in report["codecs"].items():
+        lines.append(f"| {name} | {r['spectral_convergence']:.4f} | {r['log_spectral_distance_db']:.2f} | "
+                     f"{r['peak_ratio_max']:.2f} | {r['decode_seconds_per_second']:.3f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"

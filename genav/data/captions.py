@@ -17,11 +17,13 @@ Rows with a single caption have nothing to hold out: that caption is their train
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["caption_variants", "held_out_caption", "template_key", "training_captions"]
+__all__ = ["caption_variants", "held_out_caption", "template_key", "training_captions", "write_training_manifest"]
 
 _DETAILS = re.compile(r"[,(:]")
 
@@ -56,3 +58,35 @@ def training_captions(row: Mapping[str, Any]) -> list[str]:
     """The caption variants a model may train on: all but :func:`held_out_caption`."""
     held = held_out_caption(row)
     return [c for c in caption_variants(row) if c != held]
+
+
+def write_training_manifest(
+    manifest: str | Path, out: str | Path, *, split: str | None = "train", overwrite: bool = False
+) -> int:
+    """Write ``out`` (JSONL): every row of ``split`` once per training caption (``caption`` set to
+    it, ``captions`` dropped, ``file`` made absolute). Returns the number of rows written.
+
+    For data loaders that read one caption per row; the held-out caption never appears. Raises
+    DataError on a missing manifest, OutputExistsError on an existing ``out`` without ``overwrite``.
+    """
+    from genav.atomic import atomic_write_text
+    from genav.errors import DataError, OutputExistsError
+
+    manifest, out = Path(manifest), Path(out)
+    if not manifest.is_file():
+        raise DataError(f"manifest not found: {manifest}")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(out)
+    lines = []
+    for line in manifest.read_text().splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if split is not None and row.get("split") != split:
+            continue
+        base = {k: v for k, v in row.items() if k != "captions"}
+        base["file"] = str((manifest.parent / str(row["file"])).resolve())
+        for k, caption in enumerate(training_captions(row)):
+            lines.append(json.dumps({**base, "caption": caption, "caption_variant": k}))
+    atomic_write_text(out, "".join(x + "\n" for x in lines), overwrite=True)
+    return len(lines)

@@ -1,6 +1,6 @@
 """Training recipes: one strict JSON file says what to train, on what, and how.
 
-A recipe names the task (``foley`` or ``tagger``), the model config of that task's family (kept as a JSON
+A recipe names the task (``foley``, ``tagger`` or ``vocoder``), the model config of that task's family (kept as a JSON
 object here and parsed strictly by the task, so ``genav.train`` stays independent of
 ``genav.models``), the data, and the optimisation settings. Unknown keys anywhere are an error
 that names the file. Relative data paths in a recipe are relative to the recipe file.
@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from genav.config import Config
 from genav.errors import ConfigError
 
-TASKS = ("foley", "tagger")
+TASKS = ("foley", "tagger", "vocoder")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 

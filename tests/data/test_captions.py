@@ -45,3 +45,20 @@ def test_sfx2_held_out_templates_never_train(sfx2_manifest):
         trained[row["label"]].update(template_key(c) for c in training_captions(row))
     assert len(held) == 62
     assert all(not (held[lab] & trained[lab]) for lab in held)
+
+
+def test_training_manifest_has_one_row_per_training_caption(tmp_path):
+    import json
+
+    from genav.data.captions import write_training_manifest
+
+    rows = [
+        {"file": "a.wav", "split": "train", "captions": ["Zeta sound, x.", "Alpha sound, x.", "Beta sound, x."]},
+        {"file": "b.wav", "split": "test", "captions": ["Zeta sound, y.", "Alpha sound, y."]},
+        {"file": "c.wav", "split": "train", "caption": "Just one."},
+    ]
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    n = write_training_manifest(tmp_path / "m.jsonl", tmp_path / "out.jsonl")
+    out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert n == 3 and [r["caption"] for r in out] == ["Zeta sound, x.", "Beta sound, x.", "Just one."]
+    assert all(r["file"].startswith("/") and "captions" not in r for r in out)
