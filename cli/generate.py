@@ -19,6 +19,7 @@ NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", min=1, help="Outputs per in
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 NEGATIVE = typer.Option(None, "--negative-prompt", help="What the sound should not be.")
 METHOD = typer.Option("euler", "--method", help="euler|heun|midpoint")
+THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (1 when the machine is busy).")
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
 
 
@@ -62,8 +63,10 @@ def t2a(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Text-to-audio: write a sound (wav/flac/ogg/mp3) for a prompt, or one per manifest row."""
+    from genav.cli.common import set_threads
     from genav.pipelines import TextToAudioPipeline
     from genav.pipelines.progress import step_bar
 
@@ -71,6 +74,7 @@ def t2a(
     suffix = output.suffix if single else ".wav"
     settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=seed)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
+    set_threads(threads)
     pipe = TextToAudioPipeline.from_pretrained(_model_name(model), device=device, dtype=dtype)
 
     def make(job: Job) -> dict[str, Any]:
@@ -109,9 +113,11 @@ def v2a(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Video-to-audio (sound design for silent clips): sound synced to the picture, muxed into the video
     by stream copy (the picture is not re-encoded)."""
+    from genav.cli.common import set_threads
     from genav.media import mux_audio
     from genav.pipelines import VideoToAudioPipeline
     from genav.pipelines.progress import step_bar
@@ -120,6 +126,7 @@ def v2a(
     suffix = (output.suffix or ".wav") if single else (".wav" if audio_only else ".mp4")
     settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
     jobs = expand_video_inputs(video, output, suffix=suffix, settings=settings)
+    set_threads(threads)
     pipe = VideoToAudioPipeline.from_pretrained(_model_name(model), device=device, dtype=dtype)
 
     def make(job: Job) -> dict[str, Any]:

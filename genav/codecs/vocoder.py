@@ -10,6 +10,7 @@ nothing. :func:`vocoder_loss` is what the generic trainer minimises (``genav tra
 from __future__ import annotations
 
 import logging
+
 import torch
 import torch.nn.functional as F
 
