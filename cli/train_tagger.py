@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import typer
@@ -48,7 +47,7 @@ def tagger_command(
     torch.set_num_threads(threads)
     run = train_tagger(
         load_recipe(recipe), out, manifests=data or None, steps=steps, resume=resume, overwrite=overwrite,
-        command="genav " + shlex.join(sys.argv[1:]) if sys.argv[1:] else None, progress=not quiet,
+        command=_command(recipe, out, data, steps), progress=not quiet,
     )  # fmt: skip
     rec = run.report.get("recorded", {})
     top1 = "n/a" if rec.get("top1") is None else f"{rec['top1']:.3f}"
@@ -57,3 +56,13 @@ def tagger_command(
         f"trained on {len(run.train_clips)} clips for {run.result.step} steps in {run.result.seconds:.0f} s; "
         f"held-out top-1 {top1}, top-3 {top3} on {rec.get('n', 0)} recorded clips; wrote {out}"
     )
+
+
+def _command(recipe: Path, out: Path, data: list[str] | None, steps: int | None) -> str:
+    """The command that reproduces this run, for the model card."""
+    args = ["genav", "train", "tagger", "--recipe", str(recipe), "--out", str(out)]
+    for m in data or []:
+        args += ["--data", m]
+    if steps is not None:
+        args += ["--steps", str(steps)]
+    return shlex.join(args)
