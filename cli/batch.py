@@ -43,7 +43,10 @@ class Job:
 
 @dataclass
 class BatchResult:
+    """Names of the jobs done, skipped and failed (with the reason); ``written``: output files."""
+
     done: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -177,6 +180,7 @@ def run_batch(
             data.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 4)
             write_sidecar(job, data)
             result.done.append(job.name)
+            result.written += [str(p) for p in data.get("outputs", [job.output])]
         except GenavError as exc:
             if single:
                 raise

@@ -35,6 +35,7 @@ NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", help="Outputs per input, at
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 NEGATIVE = typer.Option(None, "--negative-prompt", help="What the sound should not be.")
 METHOD = typer.Option("euler", "--method", help="euler|heun|midpoint")
+THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (1 when the machine is busy).")
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
 
 
@@ -82,14 +83,18 @@ def t2a(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Text-to-audio: write a sound (wav/flac/ogg/mp3) for a prompt, or one per manifest row."""
+    from genav.cli.common import set_threads
     from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines.progress import step_bar
 
     single = not is_manifest(prompt)
     suffix = output.suffix if single else ".wav"
     settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=seed)
     _check_common(steps, cfg, seed, method, device, dtype, num_outputs, negative_prompt)
+    set_threads(threads)  # checks --threads too
     name = _model_name(model)
     maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
@@ -98,10 +103,12 @@ def t2a(
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
-        out = pipe(
-            s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
-        )
+        with step_bar(job.name) as progress:
+            out = pipe(
+                s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
+                num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                progress=progress,
+            )
         for k, path in enumerate(_outputs(job, num_outputs)):
             out.save(path, index=k, overwrite=True)
         return {**out.metadata, "outputs": [str(p) for p in _outputs(job, num_outputs)], "seeds": out.seeds}
@@ -140,16 +147,20 @@ def v2a(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Video-to-audio (sound design for silent clips): sound synced to the picture, muxed into the video
     by stream copy (the picture is not re-encoded)."""
+    from genav.cli.common import set_threads
     from genav.pipelines import VideoToAudioPipeline
+    from genav.pipelines.progress import step_bar
 
     single = not Path(video).is_dir() and not is_manifest(video)
     audio_only = audio_only or (single and _is_audio_suffix(output))
     suffix = (output.suffix or ".wav") if single else (".wav" if audio_only else ".mp4")
     settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
     _check_common(steps, cfg, seed, method, device, dtype, num_outputs, negative_prompt)
+    set_threads(threads)  # checks --threads too
     _check_prompt_options(prompt=prompt, text_cfg=text_cfg, video_cfg=video_cfg)
     attenuation = mix_gain_to_attenuation(mix_original)
     name = _model_name(model)
@@ -162,11 +173,13 @@ def v2a(
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
-        out = pipe(
-            job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg, video_guidance_scale=video_cfg,
-            seed=s.get("seed"), num_outputs=num_outputs, method=method,
-        )
+        with step_bar(job.name) as progress:
+            out = pipe(
+                job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
+                duration=s.get("duration"), num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg,
+                video_guidance_scale=video_cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                progress=progress,
+            )
         plan = None if audio_only else plans.get(job.name)
         paths = _write_v2a(job, out, plan, attenuation)
         return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds,
@@ -276,6 +289,8 @@ def _max_duration(name: str) -> float | None:
 
 
 def _finish(result) -> None:
+    for path in result.written:
+        typer.echo(f"wrote {path}", err=True)
     if result.skipped:
         typer.echo(f"skipped {len(result.skipped)} finished item(s) (use --overwrite to redo them)", err=True)
     if len(result.done) + len(result.skipped) + len(result.failed) > 1 or result.failed:

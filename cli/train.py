@@ -100,7 +100,27 @@ def step_time(
         )
 
 
-# `genav train tagger` (the genav tagger, issue 5) lives in train_tagger.py.
-from genav.cli import train_tagger as _train_tagger  # noqa: E402
 
-_train_tagger.register(app)
+@app.command("vocoder")
+def vocoder(
+    recipe: Path = typer.Option(..., "--recipe", help="Vocoder recipe (JSON, task 'vocoder'; model = mel codec config)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output codec folder (training state goes to OUT/train)."),
+    steps: int = typer.Option(None, "--steps", min=1, help="Total optimiser steps (default: the recipe's)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in OUT/train."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a previous run in OUT and start over."),
+    threads: int = typer.Option(1, "--threads", min=1, help="Torch CPU threads."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Train the mel codec's small vocoder (a magnitude refiner before Griffin-Lim)."""
+    import logging
+
+    import torch
+
+    from genav.train.recipe import load_recipe
+    from genav.train.vocoder import train_vocoder
+
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    torch.set_num_threads(threads)
+    run = train_vocoder(load_recipe(recipe), out, steps=steps, resume=resume, overwrite=overwrite, progress=not quiet)
+    typer.echo(f"trained the vocoder on {run.clips} clips for {run.result.step} steps in {run.result.seconds:.0f} s; "
+               f"wrote {out}")  # fmt: skip

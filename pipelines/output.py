@@ -80,6 +80,7 @@ def make_output(
     Outputs that would clip are scaled down (see :func:`limit_peaks`); the gains are recorded."""
     import genav
 
+    peaks = np.abs(audio).reshape(audio.shape[0], -1).max(axis=1) if audio.size else np.zeros(audio.shape[0])
     audio, gains = limit_peaks(audio)
 
     metadata = {
@@ -95,6 +96,7 @@ def make_output(
         "timings": {k: round(float(v), 6) for k, v in timings.items()},
         "genav_version": genav.__version__,
         "peak_gain": gains,
+        "peak_before_gain": [round(float(p), 6) for p in peaks],
     }
     return AudioOutput(audio=audio, sample_rate=int(sample_rate), seeds=list(seeds), metadata=metadata)
 

@@ -32,15 +32,23 @@ def main() -> int:
         print(json.dumps(result, indent=2))
     else:
         clip, read = result["clip"], result["read"]
-        print(f"clip: {clip['minutes']:g} min {clip['width']}x{clip['height']} @ {clip['fps']:g} fps "
-              f"({clip['frames']} frames), made in {result['make_clip_s']} s")
-        print(f"read: {read['frames']} frames at {read['fps']:g} fps, {read['size'][0]}x{read['size'][1]} "
-              f"in {result['read_s']} s ({result['decode_fps']} source frames/s)")
-        print(f"peak RSS: python {result['peak_rss_python_mb']} MB, children {result['peak_rss_children_mb']} MB, "
-              f"total {result['peak_rss_total_mb']} MB (limit {args.max_rss_mb:g} MB)")
+        print(
+            f"clip: {clip['minutes']:g} min {clip['width']}x{clip['height']} @ {clip['fps']:g} fps "
+            f"({clip['frames']} frames), made in {result['make_clip_s']} s"
+        )
+        print(
+            f"read: {read['frames']} frames at {read['fps']:g} fps, {read['size'][0]}x{read['size'][1]} "
+            f"in {result['read_s']} s ({result['decode_fps']} source frames/s, {result['cpu_s']} CPU s)"
+        )
+        print(
+            f"peak RSS: python {result['peak_rss_python_mb']} MB, children {result['peak_rss_children_mb']} MB, "
+            f"total {result['peak_rss_total_mb']} MB (limit {args.max_rss_mb:g} MB)"
+        )
         pipe = result["ffmpeg_pipe"]
-        print(f"ffmpeg pipe (yardstick): {pipe['read_s']} s ({pipe['decode_fps']} source frames/s); "
-              f"genav / pipe speed {result['speed_vs_ffmpeg_pipe']}")
+        print(
+            f"ffmpeg pipe (yardstick): {pipe['read_s']} s ({pipe['decode_fps']} source frames/s, {pipe['cpu_s']} CPU s); "
+            f"genav / pipe speed {result['speed_vs_ffmpeg_pipe']}"
+        )
     return 0 if result["peak_rss_total_mb"] < args.max_rss_mb else 1
 
 

@@ -1,6 +1,6 @@
 """Training recipes: one strict JSON file says what to train, on what, and how.
 
-A recipe names the task (``foley``), the model config of that task's family (kept as a JSON
+A recipe names the task (``foley``, ``tagger`` or ``vocoder``), the model config of that task's family (kept as a JSON
 object here and parsed strictly by the task, so ``genav.train`` stays independent of
 ``genav.models``), the data, and the optimisation settings. Unknown keys anywhere are an error
 that names the file. Relative data paths in a recipe are relative to the recipe file.
@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from genav.config import Config
 from genav.errors import ConfigError
 
-TASKS = ("foley",)
+TASKS = ("foley", "tagger", "vocoder")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
@@ -101,6 +101,8 @@ class Recipe(Config):
     seed: int = 0
     mixed_precision: str = "no"
     log_every: int = 10
+    # Task-specific settings, parsed strictly by the task (e.g. the tagger's augmentation).
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -121,6 +123,8 @@ class Recipe(Config):
         data = self.to_dict()
         for volatile in ("steps", "ckpt_every", "val_every", "log_every", "keep_checkpoints", "description"):
             data.pop(volatile, None)
+        if not data.get("options"):
+            data.pop("options", None)  # runs from before the field existed keep their fingerprint
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
