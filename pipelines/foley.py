@@ -99,6 +99,9 @@ class LazyTextEncoder:
     def encode(self, prompts: list[str]) -> TextEmbedding:
         return self.encoder().encode(prompts)
 
+    def prompt_tokens(self, prompts: list[str]) -> list[dict[str, int | bool]]:
+        return self.encoder().prompt_tokens(prompts)
+
     def to(self, device: torch.device | str) -> LazyTextEncoder:
         self._device = device
         if self._encoder is not None:
