@@ -21,7 +21,9 @@ from genav.errors import GenavError, InputError, OutputExistsError
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+# every picture format FFmpeg reads that users keep clips in (animated GIFs included: never skipped)
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".gif", ".mpg", ".mpeg", ".ts", ".mts",
+                  ".m2ts", ".flv", ".wmv", ".3gp", ".ogv", ".mxf"}  # fmt: skip
 MANIFEST_SUFFIXES = {".jsonl", ".csv"}
 
 
@@ -120,18 +122,51 @@ def _typed(key: str, value: Any, row_no: int) -> Any:
         raise InputError(f"manifest row {row_no}: {key}={value!r} is not a valid {key}") from None
 
 
-def run_batch(
-    jobs: list[Job], make: Callable[[Job], dict[str, Any]], *, overwrite: bool, single: bool, progress: bool = True
-) -> BatchResult:
-    """Run ``make(job)`` for each unfinished job; ``make`` writes ``job.output`` and returns sidecar data.
-
-    ``single``: one item given directly, so an existing output is an error, not a finished job.
-    """
-    result = BatchResult()
+def check_unique(jobs: list[Job]) -> None:
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"several inputs would write the same output names: {', '.join(dupes[:5])}")
+
+
+def precheck(
+    jobs: list[Job], check: Callable[[Job], None], *, overwrite: bool, single: bool
+) -> tuple[list[Job], list[tuple[str, str]]]:
+    """Check every job that will run, before any model loads: ``check(job)`` raises GenavError for
+    a bad one. Returns the jobs to run and ``(name, reason)`` of the rejected ones; a single item
+    raises instead (and so does an existing output without ``overwrite``). Finished jobs of a
+    batch are left for :func:`run_batch` to skip, unchecked."""
+    check_unique(jobs)
+    keep, rejected = [], []
+    for job in jobs:
+        if not overwrite and job.output.exists():
+            if single:
+                raise OutputExistsError(job.output)
+            if job.sidecar.exists():
+                keep.append(job)
+                continue
+        try:
+            check(job)
+        except GenavError as exc:
+            if single:
+                raise
+            rejected.append((job.name, str(exc)))
+            continue
+        keep.append(job)
+    return keep, rejected
+
+
+def run_batch(
+    jobs: list[Job], make: Callable[[Job], dict[str, Any]], *, overwrite: bool, single: bool, progress: bool = True,
+    rejected: list[tuple[str, str]] | None = None,
+) -> BatchResult:
+    """Run ``make(job)`` for each unfinished job; ``make`` writes ``job.output`` and returns sidecar data.
+
+    ``single``: one item given directly, so an existing output is an error, not a finished job.
+    ``rejected``: jobs :func:`precheck` turned down, listed as failed.
+    """
+    result = BatchResult(failed=list(rejected or []))
+    check_unique(jobs)
     for job in _progress(jobs, progress and not single):
         if not overwrite and job.output.exists():
             if single:

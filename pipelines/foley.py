@@ -99,6 +99,9 @@ class LazyTextEncoder:
     def encode(self, prompts: list[str]) -> TextEmbedding:
         return self.encoder().encode(prompts)
 
+    def prompt_tokens(self, prompts: list[str]) -> list[dict[str, int | bool]]:
+        return self.encoder().prompt_tokens(prompts)
+
     def to(self, device: torch.device | str) -> LazyTextEncoder:
         self._device = device
         if self._encoder is not None:
@@ -355,6 +358,17 @@ class FoleyPipeline:
         if wave.shape[-1] < n_samples:  # only when a duration sits a hair above a frame boundary
             wave = torch.nn.functional.pad(wave, (0, n_samples - wave.shape[-1]))
         return wave.cpu().numpy().astype(np.float32)
+
+    def prompt_token_settings(
+        self, prompts: list[str] | None, negative: str | list[str] | None
+    ) -> dict[str, Any]:
+        """What the sidecar records about prompt lengths: per prompt the tokens used, the total,
+        whether it was cut to the text encoder's limit (see :meth:`TextEncoder.prompt_tokens`)."""
+        negatives = prompt_list(negative, required=False)
+        return {
+            "prompt_tokens": self.text_encoder.prompt_tokens(prompts) if prompts else None,
+            "negative_prompt_tokens": self.text_encoder.prompt_tokens(negatives) if negatives else None,
+        }
 
     def frames_for(self, seconds: float) -> int:
         return self.codec.frames_for_duration(seconds)

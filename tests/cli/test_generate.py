@@ -92,7 +92,7 @@ def test_v2a_audio_only_and_mix_original(tmp_path, clip):
     proc = genav("foley", str(clip), "-o", str(tmp_path / "s.wav"), "--audio-only", *FAST)
     assert proc.returncode == 0, proc.stderr
     assert abs(read_audio(tmp_path / "s.wav").duration - 1.5) < 0.02
-    proc = genav("v2a", str(clip), "-o", str(tmp_path / "mix.mp4"), "--mix-original", "6", *FAST)
+    proc = genav("v2a", str(clip), "-o", str(tmp_path / "mix.mp4"), "--mix-original", "-6", *FAST)
     assert proc.returncode == 0, proc.stderr
     mixed = read_audio(tmp_path / "mix.mp4", sample_rate=16000, mono=True).samples[0]
     spectrum = np.abs(np.fft.rfft(mixed))
