@@ -285,7 +285,7 @@ def debug_config(**changes: Any) -> AudioMMDiTConfig:
         max_duration=10.0,
         codec=MelCodecConfig(n_fft=512, hop_length=256, n_mels=32, griffin_lim_iters=8, nnls_iters=4),
         text_encoder=TextEncoderConfig(kind="hash", dim=32),
-        text_length=16,
+        text_length=32,
     )
     return base.replace(**changes)
 
