@@ -52,9 +52,9 @@ class CropGrid:
         rate = Fraction(frame_rate).limit_denominator(10_000)
         unit = 1 / rate
         if fps is not None:
-            video = Fraction(fps).limit_denominator(10_000)
-            lcm = Fraction(math.lcm(unit.numerator, (1 / video).numerator), math.gcd(unit.denominator, video.denominator))
-            unit = lcm if lcm <= EXACT_GRID_LIMIT else 1 / video
+            period = 1 / Fraction(fps).limit_denominator(10_000)
+            lcm = Fraction(math.lcm(unit.numerator, period.numerator), math.gcd(unit.denominator, period.denominator))
+            unit = lcm if lcm <= EXACT_GRID_LIMIT else period
         lo = max(1, math.ceil(Fraction(min_seconds).limit_denominator(10_000) / unit))
         hi = max(lo, math.floor(Fraction(max_seconds).limit_denominator(10_000) / unit))
         return cls(unit, rate, None if fps is None else Fraction(fps).limit_denominator(10_000), lo, hi)
