@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from genav.cli.batch import Job, expand_prompt_inputs, expand_video_inputs, is_manifest, run_batch
+from genav.cli.batch import (
+    Job,
+    expand_prompt_inputs,
+    expand_video_inputs,
+    is_manifest,
+    process_device,
+    run_batch,
+)
 
 MODEL = typer.Option("auto", "--model", "-m", help="Model name (genav models list) or folder; auto = the embedded default.")
 STEPS = typer.Option(25, "--steps", help="Solver steps.")
@@ -70,7 +77,7 @@ def t2a(
     suffix = output.suffix if single else ".wav"
     settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=seed)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
-    pipe = TextToAudioPipeline.from_pretrained(_model_name(model), device=device, dtype=dtype)
+    pipe = TextToAudioPipeline.from_pretrained(_model_name(model), device=process_device(device), dtype=dtype)
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -116,7 +123,7 @@ def v2a(
     suffix = (output.suffix or ".wav") if single else (".wav" if audio_only else ".mp4")
     settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
     jobs = expand_video_inputs(video, output, suffix=suffix, settings=settings)
-    pipe = VideoToAudioPipeline.from_pretrained(_model_name(model), device=device, dtype=dtype)
+    pipe = VideoToAudioPipeline.from_pretrained(_model_name(model), device=process_device(device), dtype=dtype)
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
