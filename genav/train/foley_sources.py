@@ -162,6 +162,7 @@ def encode_sources(sources: DataSources, encoder: ClipEncoder, accelerator: Any)
     acc = accelerator
     if acc.is_main_process and sources.synth is not None:
         generate_synth(sources.synth, sources.synth_dir)
+    acc.wait_for_everyone()  # the synthetic manifests exist from here on
     folders = {s: _folder(s, sources, encoder) for s in dict.fromkeys(sources.train + sources.val)}
     if acc.is_main_process and not sources.use_cache:
         for folder in folders.values():

@@ -110,7 +110,9 @@ def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Any:
     On a machine without an accelerator, ``auto`` means the CPU, so that several processes
     started by ``torchrun``/``accelerate launch`` train data-parallel over gloo.
     """
-    from accelerate import Accelerator, DistributedDataParallelKwargs
+    from datetime import timedelta
+
+    from accelerate import Accelerator, DistributedDataParallelKwargs, InitProcessGroupKwargs
 
     from genav.runtime import select_device
 
@@ -118,7 +120,9 @@ def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Any:
 
     # Rows without video (or text) leave some weights unused in a step; DDP must allow that.
     ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
-    return Accelerator(mixed_precision=mixed_precision, cpu=(chosen.type == "cpu"), kwargs_handlers=[ddp])
+    # Processes wait at barriers while the main process generates synthetic clips or indexes shards.
+    group = InitProcessGroupKwargs(timeout=timedelta(hours=4))
+    return Accelerator(mixed_precision=mixed_precision, cpu=(chosen.type == "cpu"), kwargs_handlers=[ddp, group])
 
 
 class Trainer:
@@ -165,6 +169,8 @@ class Trainer:
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
         self.step = 0
         self.acc.register_for_checkpointing(self.ema, _Progress(self))
+        log.info("training on %d process%s (%s)", self.acc.num_processes, "es" if self.acc.num_processes > 1 else "",
+                 self.acc.distributed_type.name if hasattr(self.acc.distributed_type, "name") else self.acc.distributed_type)
 
     # -- weights ---------------------------------------------------------------------------------
     def _full_state_dict(self) -> dict[str, torch.Tensor]:

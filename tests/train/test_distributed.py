@@ -22,14 +22,16 @@ STEPS = 40
 
 def _launch(recipe: Path, out: Path, cache: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+        # --multi_gpu is accelerate's torchrun launcher; without a GPU it starts CPU processes on gloo
+        # (--cpu alone would start a single process whatever --num_processes says).
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
         "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "genav", "train", "foley", "--recipe", str(recipe),
         "--out", str(out), "--cache-dir", str(cache), "--steps", str(STEPS), *extra,
     ]
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "GENAV_DEBUG": "1"}
+    return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "GENAV_DEBUG": "1", "CUDA_VISIBLE_DEVICES": ""}
 
 
 def _run(cmd: list[str]) -> str:
@@ -68,6 +70,7 @@ def test_two_process_run_killed_and_resumed_equals_uninterrupted(tmp_path: Path)
     _kill_after_checkpoint(_launch(path, killed, cache, "--quiet"), killed / "train" / "checkpoints", 10)
     assert not (killed / "model.safetensors").exists()
     log = _run(_launch(path, killed, cache, "--resume"))
+    assert "training on 2 processes (MULTI_CPU)" in log, log[-2000:]
     resumed = [line for line in log.splitlines() if line.startswith("resumed from")]
     assert resumed and int(resumed[0].rsplit("step ", 1)[1].rstrip(")")) >= 10, log[-2000:]
     for name in ("model.safetensors", f"train/checkpoints/step-{STEPS:06d}/model.safetensors"):
