@@ -154,7 +154,12 @@ def _typed(key: str, value: Any, row_no: int) -> Any:
 
 
 def run_batch(
-    jobs: list[Job], make: Callable[[Job], dict[str, Any]], *, overwrite: bool, single: bool, progress: bool = True,
+    jobs: list[Job],
+    make: Callable[[Job], dict[str, Any]],
+    *,
+    overwrite: bool,
+    single: bool,
+    progress: bool = True,
     shard: ProcessShard | None = None,
 ) -> BatchResult:
     """Run ``make(job)`` for each unfinished job of this process's shard (default: from the

@@ -16,19 +16,26 @@ def register(app: typer.Typer) -> None:
         workers: str = typer.Option("0,2", "--workers", help="DataLoader worker counts (comma-separated)."),
         steps: int = typer.Option(60, "--steps", min=4, help="Training steps per run."),
         batch_size: int = typer.Option(16, "--batch-size", min=1),
-        folder: Path = typer.Option(None, "--folder", help="Keep the data, shards and runs here (default: a temp folder)."),
+        folder: Path = typer.Option(
+            None, "--folder", help="Keep the data, shards and runs here (default: a temp folder)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Train the debug model on synthetic manifests of N rows: peak RSS and steps/s per N and worker count."""
         from genav.train.bench import bench_train_data
 
         result = bench_train_data(
-            tuple(int(x) for x in rows.split(",")), workers=tuple(int(x) for x in workers.split(",")),
-            steps=steps, batch_size=batch_size, folder=folder,
+            tuple(int(x) for x in rows.split(",")),
+            workers=tuple(int(x) for x in workers.split(",")),
+            steps=steps,
+            batch_size=batch_size,
+            folder=folder,
         )
         if as_json:
             emit_json(result)
             return
         echo_table(result["encode"], ["manifest_rows", "clips", "seconds", "python_kib"])
-        echo_table(result["runs"], ["manifest_rows", "workers", "steps_per_second", "python_kib", "children_kib",
-                                    "seconds"])
+        echo_table(
+            result["runs"],
+            ["manifest_rows", "workers", "steps_per_second", "python_kib", "children_kib", "seconds"],
+        )

@@ -53,7 +53,9 @@ class CropGrid:
         unit = 1 / rate
         if fps is not None:
             period = 1 / Fraction(fps).limit_denominator(10_000)
-            lcm = Fraction(math.lcm(unit.numerator, period.numerator), math.gcd(unit.denominator, period.denominator))
+            lcm = Fraction(
+                math.lcm(unit.numerator, period.numerator), math.gcd(unit.denominator, period.denominator)
+            )
             unit = lcm if lcm <= EXACT_GRID_LIMIT else period
         lo = max(1, math.ceil(Fraction(min_seconds).limit_denominator(10_000) / unit))
         hi = max(lo, math.floor(Fraction(max_seconds).limit_denominator(10_000) / unit))
@@ -81,8 +83,15 @@ class ClipWindows(torch.utils.data.Dataset):
     model's own condition dropout); ``seed``: the run's seed.
     """
 
-    def __init__(self, parts: Sequence[tuple[ShardIndex, Sequence[int]]], grid: CropGrid, *, seed: int = 0,
-                 video: bool = True, text_dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        parts: Sequence[tuple[ShardIndex, Sequence[int]]],
+        grid: CropGrid,
+        *,
+        seed: int = 0,
+        video: bool = True,
+        text_dropout: float = 0.0,
+    ) -> None:
         if not 0 <= text_dropout <= 1:
             raise ConfigError(f"text_dropout must be in [0, 1], got {text_dropout}")
         if not parts:
@@ -131,8 +140,14 @@ class ClipWindows(torch.utils.data.Dataset):
         video = None
         if self.video and index.has_video(row):
             video = (self.grid.video_frames(start), self.grid.video_frames(units))
-        out = read_window(index, row, start=self.grid.latent_frames(start),
-                          frames=self.grid.latent_frames(units), video=video, variant=variant)
+        out = read_window(
+            index,
+            row,
+            start=self.grid.latent_frames(start),
+            frames=self.grid.latent_frames(units),
+            video=video,
+            variant=variant,
+        )
         out["drop_text"] = drop
         out["item"] = item
         if self.video and video is None:  # a video model, a row without video: empty frames, all masked
@@ -142,8 +157,11 @@ class ClipWindows(torch.utils.data.Dataset):
     def _no_video(self, n: int) -> dict[str, Tensor]:
         info = self.info
         dtype = torch.uint8 if info["semantic_dtype"] == "uint8" else torch.float32
-        return {"semantic": torch.zeros(n, *info["semantic_shape"], dtype=dtype),
-                "motion": torch.zeros(n, info["motion_dim"]), "frames_mask": torch.zeros(n, dtype=torch.bool)}
+        return {
+            "semantic": torch.zeros(n, *info["semantic_shape"], dtype=dtype),
+            "motion": torch.zeros(n, info["motion_dim"]),
+            "frames_mask": torch.zeros(n, dtype=torch.bool),
+        }
 
     def collate(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         """Stack items of one length into a batch: ``latents (B, C, T)``, ``duration (B,)`` s,
@@ -167,7 +185,9 @@ class ClipWindows(torch.utils.data.Dataset):
             "drop_text": torch.tensor([it["drop_text"] for it in items]),
             "has_video": torch.tensor([bool(it.get("frames_mask", torch.zeros(1)).any()) for it in items]),
             "items": [it["item"] for it in items],
-            "video_semantic": None, "video_motion": None, "frames_mask": None,
+            "video_semantic": None,
+            "video_motion": None,
+            "frames_mask": None,
         }
         if self.video:
             batch["video_semantic"] = torch.stack([it["semantic"] for it in items])

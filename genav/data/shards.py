@@ -68,18 +68,32 @@ def write_shard(path: Path, clips: list[EncodedClip]) -> None:
 
     variants = [t for c in clips for t in c.tokens]
     video = [c for c in clips if c.semantic is not None]
-    tensors: dict[str, Tensor] = {"latent_offsets": _offsets([]), "token_offsets": _offsets([]),
-                                  "variant_offsets": _offsets([]), "frame_offsets": _offsets([])}
+    tensors: dict[str, Tensor] = {
+        "latent_offsets": _offsets([]),
+        "token_offsets": _offsets([]),
+        "variant_offsets": _offsets([]),
+        "frame_offsets": _offsets([]),
+    }
     if clips:  # a shard whose rows all failed is empty but present (so the folder is complete)
         tensors = _clip_tensors(clips, variants, video)
-    rows = [{"name": c.name, "captions": c.captions, "seconds": c.seconds, "valid_frames": c.valid_frames, **c.extra}
-            for c in clips]
+    rows = [
+        {
+            "name": c.name,
+            "captions": c.captions,
+            "seconds": c.seconds,
+            "valid_frames": c.valid_frames,
+            **c.extra,
+        }
+        for c in clips
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path, overwrite=True) as tmp:
         save_file(tensors, str(tmp), metadata={"format": FORMAT, "rows": json.dumps(rows)})
 
 
-def _clip_tensors(clips: list[EncodedClip], variants: list[Tensor], video: list[EncodedClip]) -> dict[str, Tensor]:
+def _clip_tensors(
+    clips: list[EncodedClip], variants: list[Tensor], video: list[EncodedClip]
+) -> dict[str, Tensor]:
     tensors: dict[str, Tensor] = {
         "latents": _cat([c.latents for c in clips], torch.float16),
         "latent_offsets": _offsets([c.latents.shape[0] for c in clips]),
@@ -91,7 +105,9 @@ def _clip_tensors(clips: list[EncodedClip], variants: list[Tensor], video: list[
     }
     if video:
         sem = video[0].semantic
-        tensors["semantic"] = _cat([c.semantic for c in video], sem.dtype if sem.dtype == torch.uint8 else torch.float16)
+        tensors["semantic"] = _cat(
+            [c.semantic for c in video], sem.dtype if sem.dtype == torch.uint8 else torch.float16
+        )
         tensors["motion"] = _cat([c.motion for c in video], torch.float16)
     return tensors
 
@@ -116,8 +132,19 @@ def build_index(folder: Path, shards: int, info: dict[str, Any], extra: dict[str
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    cols: dict[str, list[Tensor]] = {k: [] for k in ("shard", "latent_start", "latent_len", "valid_frames",
-                                                       "frame_start", "frame_len", "variant_start", "variants")}
+    cols: dict[str, list[Tensor]] = {
+        k: []
+        for k in (
+            "shard",
+            "latent_start",
+            "latent_len",
+            "valid_frames",
+            "frame_start",
+            "frame_len",
+            "variant_start",
+            "variants",
+        )
+    }
     token_offsets: list[Tensor] = []
     for k in range(shards):
         path = folder / shard_name(k)
@@ -138,14 +165,30 @@ def build_index(folder: Path, shards: int, info: dict[str, Any], extra: dict[str
         token_offsets.append(tok)
     tensors = {k: torch.cat(v) if v else torch.zeros(0, dtype=torch.int64) for k, v in cols.items()}
     # Global variant table: (start, end) token rows within the variant's own shard.
-    tensors["token_start"] = torch.cat([t[:-1] for t in token_offsets]) if token_offsets else torch.zeros(0, dtype=torch.int64)
-    tensors["token_len"] = torch.cat([t[1:] - t[:-1] for t in token_offsets]) if token_offsets else torch.zeros(0, dtype=torch.int64)
-    tensors["variant_local"] = torch.cat([torch.arange(len(t) - 1) for t in token_offsets]) if token_offsets else torch.zeros(0, dtype=torch.int64)
+    tensors["token_start"] = (
+        torch.cat([t[:-1] for t in token_offsets]) if token_offsets else torch.zeros(0, dtype=torch.int64)
+    )
+    tensors["token_len"] = (
+        torch.cat([t[1:] - t[:-1] for t in token_offsets])
+        if token_offsets
+        else torch.zeros(0, dtype=torch.int64)
+    )
+    tensors["variant_local"] = (
+        torch.cat([torch.arange(len(t) - 1) for t in token_offsets])
+        if token_offsets
+        else torch.zeros(0, dtype=torch.int64)
+    )
     tensors.update({k: v.contiguous() for k, v in extra.items()})
     with atomic_output(folder / INDEX, overwrite=True) as tmp:
         save_file(tensors, str(tmp))
-    atomic_write_text(folder / INFO, json.dumps({"format": FORMAT, "shards": shards, "rows": int(tensors["shard"].numel()),
-                                                 **info}, indent=2) + "\n", overwrite=True)
+    atomic_write_text(
+        folder / INFO,
+        json.dumps(
+            {"format": FORMAT, "shards": shards, "rows": int(tensors["shard"].numel()), **info}, indent=2
+        )
+        + "\n",
+        overwrite=True,
+    )
 
 
 @dataclass
@@ -189,8 +232,9 @@ class ShardIndex:
         return read_shard_rows(self.shard_path(row))[row - first]
 
 
-def read_window(index: ShardIndex, row: int, *, start: int, frames: int, video: tuple[int, int] | None,
-                variant: int) -> dict[str, Tensor]:
+def read_window(
+    index: ShardIndex, row: int, *, start: int, frames: int, video: tuple[int, int] | None, variant: int
+) -> dict[str, Tensor]:
     """Read one row's window from its shard.
 
     ``start``/``frames``: latent frames (past the stored frames: the silence frame); ``video``:
@@ -206,7 +250,11 @@ def read_window(index: ShardIndex, row: int, *, start: int, frames: int, video: 
     tok0, tok_n, local = int(a["token_start"][v]), int(a["token_len"][v]), int(a["variant_local"][v])
     with safe_open(str(index.shard_path(row)), framework="pt") as fh:
         stop = min(start + frames, lat_n)
-        lat = fh.get_slice("latents")[lat0 + start : lat0 + stop] if stop > start else index.silence.new_zeros(0, index.silence.shape[0])
+        lat = (
+            fh.get_slice("latents")[lat0 + start : lat0 + stop]
+            if stop > start
+            else index.silence.new_zeros(0, index.silence.shape[0])
+        )
         out = {
             "latents": _pad_rows(lat.float(), frames, index.silence).T.contiguous(),
             "tokens": fh.get_slice("text_tokens")[tok0 : tok0 + tok_n].float(),

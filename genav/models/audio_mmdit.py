@@ -154,7 +154,12 @@ class AudioMMDiT(nn.Module):
         streams = 3 if (legacy or c.video is not None) else 2  # audio, (video), text
         self.joint_blocks = nn.ModuleList(
             JointBlock(
-                streams, c.hidden, c.heads, c.kv_heads, c.mlp_ratio, c.mlp_kind,
+                streams,
+                c.hidden,
+                c.heads,
+                c.kv_heads,
+                c.mlp_ratio,
+                c.mlp_kind,
                 context_pre_only=(i == c.depth_joint - 1),
             )
             for i in range(c.depth_joint)
@@ -182,7 +187,9 @@ class AudioMMDiT(nn.Module):
             raise InputError("this model was built without video input (text-to-audio only)")
         return VideoTokens.from_features(self.video_encoder.encode_inputs(inputs, frames_mask))
 
-    def sample_dropout(self, batch: int, *, generator: torch.Generator | None = None, device: Any = None) -> tuple[Tensor, Tensor]:
+    def sample_dropout(
+        self, batch: int, *, generator: torch.Generator | None = None, device: Any = None
+    ) -> tuple[Tensor, Tensor]:
         """Per-row training drop flags ``(drop_text, drop_video)``, each ``(B,)`` bool."""
         c = self.config
         u = torch.rand(batch, generator=generator, device=device)
@@ -208,7 +215,11 @@ class AudioMMDiT(nn.Module):
         audio_mask = cond.audio_mask
         if audio_mask is not None and bool(audio_mask.all()):
             audio_mask = None  # no padding: nothing to mask
-        valid = torch.full((batch,), frames, device=device) if audio_mask is None else audio_mask.to(device).sum(1)
+        valid = (
+            torch.full((batch,), frames, device=device)
+            if audio_mask is None
+            else audio_mask.to(device).sum(1)
+        )
         text, pooled = text_stream(self, cond, batch, device)
         video, aligned_sync = video_stream(self, cond, batch, valid, device)
         if self.config.sync_to_audio and aligned_sync is not None:
@@ -216,8 +227,11 @@ class AudioMMDiT(nn.Module):
             audio = audio + self._sync_per_audio_frame(frames, a.tokens, a.keep, a.fps)
         duration = cond.duration.to(device, torch.float32) / self.config.max_duration
         g = self.t_embed(t.to(device)) + self.duration_embed(duration) + pooled
-        audio_stream = Stream(audio, None if audio_mask is None else audio_mask.to(device, torch.bool),
-                              [(frames, self.config.audio_frame_rate)])
+        audio_stream = Stream(
+            audio,
+            None if audio_mask is None else audio_mask.to(device, torch.bool),
+            [(frames, self.config.audio_frame_rate)],
+        )
         streams = [audio_stream, *([video] if video is not None else []), text]
         angles = [self.rope.angles(s.segments, device=device) for s in streams]
         mask = joint_mask(streams)
@@ -232,13 +246,17 @@ class AudioMMDiT(nn.Module):
     def _sync_per_audio_frame(self, frames: int, sync: Tensor, mask: Tensor, fps: float) -> Tensor:
         """Sync tokens ``(B, T_sync, C)`` picked at each audio frame's centre time -> ``(B, frames, C)``;
         masked or dropped video frames contribute zeros."""
-        centre = (torch.arange(frames, device=sync.device, dtype=torch.float32) + 0.5) / self.config.audio_frame_rate
+        centre = (
+            torch.arange(frames, device=sync.device, dtype=torch.float32) + 0.5
+        ) / self.config.audio_frame_rate
         index = (centre * fps).long().clamp(max=sync.shape[1] - 1)
         picked = sync[:, index] * mask[:, index, None].to(sync.dtype)
         return self.sync_to_audio(picked)
 
     # -- training --------------------------------------------------------------------------------
-    def flow_loss(self, data: Tensor, cond: Conditioning, *, generator: torch.Generator | None = None) -> Tensor:
+    def flow_loss(
+        self, data: Tensor, cond: Conditioning, *, generator: torch.Generator | None = None
+    ) -> Tensor:
         """Rectified-flow loss: masked MSE between predicted and straight-path velocity.
 
         ``data`` ``(B, latent_dim, T)`` clean latents; noise and ``t`` come from ``generator``
@@ -279,8 +297,15 @@ def debug_config(**changes: Any) -> AudioMMDiTConfig:
         mlp_ratio=2.0,
         text_dim=32,
         video=VideoEncoderConfig(
-            fps=10.0, semantic_fps=5.0, sync_fps=10.0, frame_size=32, semantic_channels=(8, 16),
-            semantic_dim=16, sync_dim=16, motion_size=16, motion_grid=2,
+            fps=10.0,
+            semantic_fps=5.0,
+            sync_fps=10.0,
+            frame_size=32,
+            semantic_channels=(8, 16),
+            semantic_dim=16,
+            sync_dim=16,
+            motion_size=16,
+            motion_grid=2,
         ),
         max_duration=10.0,
         codec=MelCodecConfig(n_fft=512, hop_length=256, n_mels=32, griffin_lim_iters=8, nnls_iters=4),
@@ -307,4 +332,12 @@ def model_summary(config: AudioMMDiTConfig) -> dict[str, Any]:
     return {"parameters": total, "video_encoder_parameters": video, "transformer_parameters": total - video}
 
 
-__all__ = ["AudioMMDiT", "AudioMMDiTConfig", "Conditioning", "VideoTokens", "debug_config", "model_summary", "tiny_config"]
+__all__ = [
+    "AudioMMDiT",
+    "AudioMMDiTConfig",
+    "Conditioning",
+    "VideoTokens",
+    "debug_config",
+    "model_summary",
+    "tiny_config",
+]

@@ -30,8 +30,11 @@ def _kernel(name: str) -> contextlib.AbstractContextManager:
 
     if name == "xformers":
         return use_backend("xformers")
-    chosen = {"flash": SDPBackend.FLASH_ATTENTION, "mem-efficient": SDPBackend.EFFICIENT_ATTENTION,
-              "math": SDPBackend.MATH}[name]
+    chosen = {
+        "flash": SDPBackend.FLASH_ATTENTION,
+        "mem-efficient": SDPBackend.EFFICIENT_ATTENTION,
+        "math": SDPBackend.MATH,
+    }[name]
     stack = contextlib.ExitStack()
     stack.enter_context(use_backend("sdpa"))
     stack.enter_context(sdpa_kernel([chosen]))
@@ -45,22 +48,36 @@ def _batch(model: AudioMMDiT, batch: int, seconds: float, device: torch.device, 
     video = None
     if c.video is not None:
         n = round(seconds * c.video.fps)
-        pixels = torch.randint(0, 256, (batch, n, c.video.frame_size, c.video.frame_size, 3), generator=g,
-                               device=device, dtype=torch.uint8)
+        pixels = torch.randint(
+            0,
+            256,
+            (batch, n, c.video.frame_size, c.video.frame_size, 3),
+            generator=g,
+            device=device,
+            dtype=torch.uint8,
+        )
         with torch.no_grad():
             video = model.encode_video(pixels)
     cond = Conditioning(
         duration=torch.full((batch,), seconds, device=device),
         text_tokens=torch.randn(batch, 12, c.text_dim, generator=g, device=device, dtype=dtype),
-        text_pooled=torch.randn(batch, c.text_dim, generator=g, device=device, dtype=dtype), video=video,
-        drop_text=torch.arange(batch, device=device) % 3 == 1, drop_video=torch.arange(batch, device=device) % 3 == 2,
+        text_pooled=torch.randn(batch, c.text_dim, generator=g, device=device, dtype=dtype),
+        video=video,
+        drop_text=torch.arange(batch, device=device) % 3 == 1,
+        drop_video=torch.arange(batch, device=device) % 3 == 2,
     )
     return torch.randn(batch, c.latent_dim, frames, generator=g, device=device, dtype=dtype), cond
 
 
 def bench_mmdit_kernels(
-    config: AudioMMDiTConfig, *, seconds: float = 8.0, batch: int = 4, device: str = "cuda", dtype: str = "bfloat16",
-    kernels: tuple[str, ...] = KERNELS, repeats: int = 3,
+    config: AudioMMDiTConfig,
+    *,
+    seconds: float = 8.0,
+    batch: int = 4,
+    device: str = "cuda",
+    dtype: str = "bfloat16",
+    kernels: tuple[str, ...] = KERNELS,
+    repeats: int = 3,
 ) -> list[dict[str, Any]]:
     """One row per kernel: ``kernel``, ``status`` (ok/skipped), ``reason``, ``step_ms`` (best of
     ``repeats`` forward+backward), ``peak_mib`` (CUDA), ``loss``, ``max_grad_diff`` against the
@@ -88,14 +105,26 @@ def bench_mmdit_kernels(
         if reference is None:
             reference = grads
         else:
-            diff = max(float((a.float() - b.float()).abs().max()) for a, b in zip(grads, reference, strict=True))
-        rows.append({"kernel": name, "status": "ok", "reason": None, "step_ms": ms, "peak_mib": peak,
-                     "loss": loss, "max_grad_diff": diff})
+            diff = max(
+                float((a.float() - b.float()).abs().max()) for a, b in zip(grads, reference, strict=True)
+            )
+        rows.append(
+            {
+                "kernel": name,
+                "status": "ok",
+                "reason": None,
+                "step_ms": ms,
+                "peak_mib": peak,
+                "loss": loss,
+                "max_grad_diff": diff,
+            }
+        )
     return rows
 
 
-def _time_step(model: AudioMMDiT, x: torch.Tensor, cond: Conditioning, dev: torch.device,
-               repeats: int) -> tuple[float, list[torch.Tensor], float, float | None]:
+def _time_step(
+    model: AudioMMDiT, x: torch.Tensor, cond: Conditioning, dev: torch.device, repeats: int
+) -> tuple[float, list[torch.Tensor], float, float | None]:
     best, peak = float("inf"), None
     for _ in range(repeats + 1):
         model.zero_grad(set_to_none=True)

@@ -82,18 +82,26 @@ def text_stream(model: Any, cond: Any, batch: int, device: torch.device) -> tupl
     return Stream(out, None, [(length, None)]), pooled
 
 
-def _text_token(model: Any, cond: Any, batch: int, device: torch.device, null_pooled: Tensor) -> tuple[Stream, Tensor]:
+def _text_token(
+    model: Any, cond: Any, batch: int, device: torch.device, null_pooled: Tensor
+) -> tuple[Stream, Tensor]:
     null_tok = repeat(model.null_text, "1 n c -> b n c", b=batch)
     if cond.text_tokens is None:
-        return Stream(null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), [(1, None)]), null_pooled
+        return Stream(
+            null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), [(1, None)]
+        ), null_pooled
     drop = flags(cond.drop_text, batch, device)
     tokens = model.text_in(cond.text_tokens.to(device, null_tok.dtype))
     mask = cond.text_mask if cond.text_mask is not None else torch.ones(tokens.shape[:2], dtype=torch.bool)
     mask = mask.to(device, torch.bool) & ~drop[:, None]
     pooled = null_pooled
     if cond.text_pooled is not None:
-        pooled = torch.where(drop[:, None], null_pooled, model.pooled_in(cond.text_pooled.to(device, null_tok.dtype)))
-    stream = Stream(torch.cat([null_tok, tokens], 1), torch.cat([drop[:, None], mask], 1), [(1 + tokens.shape[1], None)])
+        pooled = torch.where(
+            drop[:, None], null_pooled, model.pooled_in(cond.text_pooled.to(device, null_tok.dtype))
+        )
+    stream = Stream(
+        torch.cat([null_tok, tokens], 1), torch.cat([drop[:, None], mask], 1), [(1 + tokens.shape[1], None)]
+    )
     return stream, pooled
 
 
@@ -132,7 +140,10 @@ def video_stream(
         aligned = None
     else:
         keep = ~flags(cond.drop_video, batch, device)[:, None]
-        sem = (model.semantic_in(video.semantic.to(device, nulls[0].dtype)), video.semantic_mask.to(device) & keep)
+        sem = (
+            model.semantic_in(video.semantic.to(device, nulls[0].dtype)),
+            video.semantic_mask.to(device) & keep,
+        )
         sync = (model.sync_in(video.sync.to(device, nulls[1].dtype)), video.sync_mask.to(device) & keep)
         parts = [sem, sync]
         aligned = AlignedSync(sync[0], sync[1], float(video.sync_fps))
@@ -141,7 +152,9 @@ def video_stream(
         length = max(feats.shape[1], int(n.max()))
         if kept is not None:
             extra = length - feats.shape[1]
-            feats = torch.where(F.pad(kept, (0, extra), value=False)[..., None], F.pad(feats, (0, 0, 0, extra)), null)
+            feats = torch.where(
+                F.pad(kept, (0, extra), value=False)[..., None], F.pad(feats, (0, 0, 0, extra)), null
+            )
         tokens.append(feats)
         pad.append(torch.arange(length, device=device)[None] < n[:, None].to(device))
     mask = torch.cat(pad, 1)
@@ -154,7 +167,9 @@ def _tokens_at(n_frames: Tensor, fps: float, rate: float) -> Tensor:
     return torch.ceil(n_frames * rate / fps - 1e-6).clamp(min=1).long()
 
 
-def _video_token(model: Any, cond: Any, batch: int, device: torch.device) -> tuple[Stream, AlignedSync | None]:
+def _video_token(
+    model: Any, cond: Any, batch: int, device: torch.device
+) -> tuple[Stream, AlignedSync | None]:
     null_tok = repeat(model.null_video, "1 n c -> b n c", b=batch)
     video = cond.video
     if video is None:

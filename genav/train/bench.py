@@ -50,11 +50,15 @@ def random_batch(cfg: Any, batch_size: int, seconds: float, *, seed: int = 0) ->
         "text_pooled": torch.randn(batch_size, cfg.text_dim, generator=g),
         "drop_text": torch.zeros(batch_size, dtype=torch.bool),
         "has_video": torch.full((batch_size,), cfg.video is not None),
-        "video_semantic": None, "video_motion": None, "frames_mask": None,
+        "video_semantic": None,
+        "video_motion": None,
+        "frames_mask": None,
     }
     if cfg.video is not None:
         n, size = int(round(seconds * cfg.video.fps)), cfg.video.frame_size
-        batch["video_semantic"] = torch.randint(0, 256, (batch_size, n, size, size, 3), dtype=torch.uint8, generator=g)
+        batch["video_semantic"] = torch.randint(
+            0, 256, (batch_size, n, size, size, 3), dtype=torch.uint8, generator=g
+        )
         batch["video_motion"] = torch.rand(batch_size, n, cfg.video.motion_dim, generator=g)
         batch["frames_mask"] = torch.ones(batch_size, n, dtype=torch.bool)
     return batch
@@ -74,17 +78,34 @@ def time_train_step(
     seconds = seconds or recipe.data.crop_seconds or cfg.max_duration
     torch.manual_seed(recipe.seed)
     model = AudioMMDiT(cfg)
-    timing = recipe.replace(batch_size=batch_size, steps=steps + 1, ckpt_every=steps + 1, val_every=steps + 1,
-                            log_every=steps + 1, val_samples=0)
+    timing = recipe.replace(
+        batch_size=batch_size,
+        steps=steps + 1,
+        ckpt_every=steps + 1,
+        val_every=steps + 1,
+        log_every=steps + 1,
+        val_samples=0,
+    )
     acc = make_accelerator(recipe.mixed_precision, device)
     with tempfile.TemporaryDirectory(prefix="genav-step-time-") as tmp:
-        trainer = Trainer(model, timing, loss_fn=foley_loss, train_set=_RandomClips(random_batch(cfg, batch_size, seconds), batch_size),
-                          run_dir=tmp, accelerator=acc, progress=False)
+        trainer = Trainer(
+            model,
+            timing,
+            loss_fn=foley_loss,
+            train_set=_RandomClips(random_batch(cfg, batch_size, seconds), batch_size),
+            run_dir=tmp,
+            accelerator=acc,
+            progress=False,
+        )
         result = trainer.fit()
     kept = sorted(result.step_seconds[1:])
     return {
-        "parameters": model.num_parameters(), "batch_size": batch_size, "seconds_of_audio": seconds,
-        "device": str(acc.device), "step_seconds": kept[len(kept) // 2], "all_step_seconds": result.step_seconds,
+        "parameters": model.num_parameters(),
+        "batch_size": batch_size,
+        "seconds_of_audio": seconds,
+        "device": str(acc.device),
+        "step_seconds": kept[len(kept) // 2],
+        "all_step_seconds": result.step_seconds,
     }
 
 
@@ -99,14 +120,28 @@ def write_synthetic_manifest(folder: Path, rows: int, *, files: int = 24, seed: 
         n = int(16000 * rng.uniform(0.5, 3.0))
         t = np.arange(n) / 16000
         tone = np.sin(2 * np.pi * rng.uniform(100, 2000) * t) if k % 2 else rng.standard_normal(n)
-        sf.write(folder / f"sound-{k:02d}.wav", (0.3 * tone * np.exp(-t * rng.uniform(1, 6))).astype(np.float32), 16000)
+        sf.write(
+            folder / f"sound-{k:02d}.wav",
+            (0.3 * tone * np.exp(-t * rng.uniform(1, 6))).astype(np.float32),
+            16000,
+        )
     path = folder / f"manifest-{rows}.jsonl"
     with path.open("w") as fh:
         for i in range(rows):
             k = i % files
             captions = [f"sound number {k} take {i}", f"a {'tone' if k % 2 else 'burst'} {i}", f"clip {i}"]
-            fh.write(json.dumps({"file": f"sound-{k:02d}.wav", "id": f"row-{i:06d}", "caption": captions[0],
-                                 "captions": captions, "label": f"sound {k}"}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "file": f"sound-{k:02d}.wav",
+                        "id": f"row-{i:06d}",
+                        "caption": captions[0],
+                        "captions": captions,
+                        "label": f"sound {k}",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -115,8 +150,15 @@ def _bench_recipe(rows_workers: int, steps: int, batch_size: int) -> Any:
 
     base = load_recipe(Path(__file__).resolve().parents[2] / "pipelines" / "recipes" / "foley-debug.json")
     data = base.data.replace(synth=None, num_workers=rows_workers, crop_range=(0.8, 1.6), crop_seconds=None)
-    return base.replace(data=data, batch_size=batch_size, steps=steps, ckpt_every=steps, val_every=steps,
-                        val_samples=0, log_every=steps)
+    return base.replace(
+        data=data,
+        batch_size=batch_size,
+        steps=steps,
+        ckpt_every=steps,
+        val_every=steps,
+        val_samples=0,
+        log_every=steps,
+    )
 
 
 # Run in fresh processes: argv = recipe json, manifest, out, cache, steps.
@@ -142,8 +184,12 @@ result = {"clips": run.train_items + run.val_items, "seconds": time.perf_counter
 
 
 def bench_train_data(
-    rows: tuple[int, ...] = (1000, 20000), *, workers: tuple[int, ...] = (0, 2), steps: int = 60,
-    batch_size: int = 16, folder: Path | None = None,
+    rows: tuple[int, ...] = (1000, 20000),
+    *,
+    workers: tuple[int, ...] = (0, 2),
+    steps: int = 60,
+    batch_size: int = 16,
+    folder: Path | None = None,
 ) -> dict[str, Any]:
     """Train the debug recipe's model on synthetic manifests of ``rows`` rows (windows of 0.8-1.6 s)
     with each DataLoader worker count, each run in a fresh process; returns per run the peak RSS
@@ -162,8 +208,9 @@ def bench_train_data(
             out["encode"].append({"manifest_rows": n, **res})
             for w in workers:
                 recipe = json.dumps(_bench_recipe(w, steps, batch_size).to_dict())
-                res = measure_in_fresh_process(_TRAIN, recipe, manifest, root / f"run-{n}-{w}", *args,
-                                               what="training-data benchmark")
+                res = measure_in_fresh_process(
+                    _TRAIN, recipe, manifest, root / f"run-{n}-{w}", *args, what="training-data benchmark"
+                )
                 out["runs"].append({"manifest_rows": n, "workers": w, **res})
                 log.info("rows %d workers %d: %s", n, w, res)
     return out

@@ -32,7 +32,11 @@ class EMA:
     """
 
     def __init__(
-        self, module: nn.Module, decay: float, *, full_state_dict: StateDictFn | None = None,
+        self,
+        module: nn.Module,
+        decay: float,
+        *,
+        full_state_dict: StateDictFn | None = None,
         load_full_state_dict: LoadFn | None = None,
     ) -> None:
         self.module, self.decay, self.updates = module, decay, 0
@@ -47,8 +51,11 @@ class EMA:
     @torch.no_grad()
     def update(self) -> None:
         """Move the average towards the module's current weights."""
-        torch._foreach_lerp_(self.shadow, [p.detach().to(s.dtype) for p, s in zip(self.params, self.shadow, strict=True)],
-                             1.0 - self.current_decay())
+        torch._foreach_lerp_(
+            self.shadow,
+            [p.detach().to(s.dtype) for p, s in zip(self.params, self.shadow, strict=True)],
+            1.0 - self.current_decay(),
+        )
         self.updates += 1
 
     @contextlib.contextmanager

@@ -89,8 +89,12 @@ def sample_conditioning(model: AudioMMDiT, batch: dict[str, Any], device: torch.
     b = batch_to(batch, device)
     video = _video(model, b) if bool(b["has_video"].all()) else None
     return Conditioning(
-        duration=b["duration"], text_tokens=b["text_tokens"], text_mask=b["text_mask"],
-        text_pooled=b["text_pooled"], video=video, audio_mask=b["audio_mask"],
+        duration=b["duration"],
+        text_tokens=b["text_tokens"],
+        text_mask=b["text_mask"],
+        text_pooled=b["text_pooled"],
+        video=video,
+        audio_mask=b["audio_mask"],
     )
 
 
@@ -108,8 +112,9 @@ def make_sample_fn(recipe: Recipe, codec: Any, examples: Any) -> Any:
         device = next(model.parameters()).device
         cond = sample_conditioning(model, examples.collate(indices), device)
         gen = torch.Generator(device).manual_seed(recipe.seed)
-        latents = generate_latents(model, cond, steps=recipe.sample_steps, text_scale=recipe.sample_cfg,
-                                   generator=gen)
+        latents = generate_latents(
+            model, cond, steps=recipe.sample_steps, text_scale=recipe.sample_cfg, generator=gen
+        )
         waves = codec.decode(latents.to(codec.device)).cpu()
         folder.mkdir(parents=True, exist_ok=True)
         captions = {}
@@ -117,7 +122,9 @@ def make_sample_fn(recipe: Recipe, codec: Any, examples: Any) -> Any:
             name, captions[f"{row:02d}"] = examples.describe(i)
             n = round(float(cond.duration[row]) * codec.sample_rate)
             wave = waves[row, :, :n].clamp(-1, 1).numpy()
-            write_audio(folder / f"{row:02d}-{_safe(name)}.wav", Audio(wave, codec.sample_rate), overwrite=True)
+            write_audio(
+                folder / f"{row:02d}-{_safe(name)}.wav", Audio(wave, codec.sample_rate), overwrite=True
+            )
         (folder / "captions.json").write_text(json.dumps(captions, indent=2))
 
     return sample_fn
@@ -185,8 +192,15 @@ def train_foley(
         recipe.save(run_dir / "recipe.json")
     samples = val_set if val_set is not None else ValidationWindows(train_set)
     trainer = Trainer(
-        model, recipe, loss_fn=foley_loss, train_set=train_set, val_set=val_set, run_dir=run_dir,
-        sample_fn=make_sample_fn(recipe, codec, samples), accelerator=acc, progress=progress,
+        model,
+        recipe,
+        loss_fn=foley_loss,
+        train_set=train_set,
+        val_set=val_set,
+        run_dir=run_dir,
+        sample_fn=make_sample_fn(recipe, codec, samples),
+        accelerator=acc,
+        progress=progress,
         num_workers=sources.num_workers,
     )
     result = trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
@@ -196,13 +210,26 @@ def train_foley(
         if acc.is_main_process:
             from genav.checkpoint import save_model_folder
 
-            card = model_card(recipe, cfg, sources, result, train_items=len(train_set),
-                              val_items=len(val_set) if val_set else 0, command=command)
+            card = model_card(
+                recipe,
+                cfg,
+                sources,
+                result,
+                train_items=len(train_set),
+                val_items=len(val_set) if val_set else 0,
+                command=command,
+            )
             save_model_folder(out, cfg, weights, model_card=card)
             log.info("wrote model folder %s", out)
     acc.wait_for_everyone()
-    return FoleyRun(out, result, model.num_parameters(), len(train_set), len(val_set) if val_set else 0,
-                    main_process=acc.is_main_process)
+    return FoleyRun(
+        out,
+        result,
+        model.num_parameters(),
+        len(train_set),
+        len(val_set) if val_set else 0,
+        main_process=acc.is_main_process,
+    )
 
 
 @dataclass
@@ -225,16 +252,22 @@ class _Setup:
         codec = build_codec(cfg.codec).to(acc.device).eval()
         text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
         if text_encoder.dim != cfg.text_dim:
-            raise ConfigError(f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}")
-        return cls(cfg, acc, codec, text_encoder, DataSources.from_recipe(recipe, cfg, data=data, cache=cache))
+            raise ConfigError(
+                f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}"
+            )
+        return cls(
+            cfg, acc, codec, text_encoder, DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
+        )
 
     def clip_sets(self) -> tuple[Any, Any]:
-        return load_clip_sets(self.sources, self.cfg, codec=self.codec, text_encoder=self.text_encoder,
-                              accelerator=self.acc)
+        return load_clip_sets(
+            self.sources, self.cfg, codec=self.codec, text_encoder=self.text_encoder, accelerator=self.acc
+        )
 
 
-def encode_for_training(recipe: Recipe, *, data: list[str] | None = None, cache_dir: str | Path,
-                        device: str = "auto") -> int:
+def encode_for_training(
+    recipe: Recipe, *, data: list[str] | None = None, cache_dir: str | Path, device: str = "auto"
+) -> int:
     """Encode a recipe's training and validation clips into ``cache_dir`` (what ``train_foley``
     does first; a later run with the same cache starts training at once); returns the clip count."""
     train_set, val_set = _Setup.make(recipe, data=data, cache=Path(cache_dir), device=device).clip_sets()
@@ -259,7 +292,9 @@ def model_card(
     from genav.nn import count_parameters
 
     params = count_parameters(AudioMMDiT(cfg))
-    settings = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("model", "data", "description")}
+    settings = {
+        k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("model", "data", "description")
+    }
     lines = [
         f"# {cfg.family} model (audio MM-DiT)",
         "",
@@ -289,5 +324,3 @@ def model_card(
         "",
     ]
     return "\n".join(lines)
-
-

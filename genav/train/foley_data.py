@@ -74,9 +74,16 @@ class ClipEncoder:
     def settings(self) -> dict[str, Any]:
         """Everything that shapes the encoding (part of the cache folder's name)."""
         video = None if self.video_encoder is None else self.video_encoder.config.to_dict()
-        return {"codec": self.codec.config.to_dict(), "text": self.text_config.to_dict(), "video": video,
-                "fps": self.fps, "size": self.frame_size, "variants": self.variants, "label": self.label,
-                "tail": TAIL_SECONDS}
+        return {
+            "codec": self.codec.config.to_dict(),
+            "text": self.text_config.to_dict(),
+            "video": video,
+            "fps": self.fps,
+            "size": self.frame_size,
+            "variants": self.variants,
+            "label": self.label,
+            "tail": TAIL_SECONDS,
+        }
 
     @torch.no_grad()
     def encode(self, row: Any, item: dict[str, Any]) -> EncodedClip:
@@ -88,13 +95,19 @@ class ClipEncoder:
         emb = self.text_encoder.encode(captions)
         keep = emb.mask.sum(1).tolist()
         clip = EncodedClip(
-            name=str(item["name"]), latents=latents, valid_frames=codec.num_frames(wave.shape[-1]),
-            captions=captions, tokens=[emb.tokens[i, : int(n)].float().cpu() for i, n in enumerate(keep)],
-            pooled=[p.float().cpu() for p in emb.pooled], seconds=wave.shape[-1] / codec.sample_rate,
+            name=str(item["name"]),
+            latents=latents,
+            valid_frames=codec.num_frames(wave.shape[-1]),
+            captions=captions,
+            tokens=[emb.tokens[i, : int(n)].float().cpu() for i, n in enumerate(keep)],
+            pooled=[p.float().cpu() for p in emb.pooled],
+            seconds=wave.shape[-1] / codec.sample_rate,
             extra={"label": row.label, "row": row.row},
         )
         if self.video_encoder is not None and item.get("frames") is not None:
-            inputs = self.video_encoder.prepare_inputs(item["frames"][None].to(self.video_encoder.sync_proj[0].weight.device))
+            inputs = self.video_encoder.prepare_inputs(
+                item["frames"][None].to(self.video_encoder.sync_proj[0].weight.device)
+            )
             clip.semantic, clip.motion = inputs.semantic[0].cpu(), inputs.motion[0].cpu()
         return clip
 
@@ -107,13 +120,22 @@ class ClipEncoder:
 
     def info(self) -> dict[str, Any]:
         """Shapes a reader needs (``info.json``)."""
-        out: dict[str, Any] = {"frame_rate": self.codec.frame_rate, "latent_dim": self.codec.latent_dim,
-                               "fps": self.fps, "semantic_shape": None, "semantic_dtype": None, "motion_dim": None}
+        out: dict[str, Any] = {
+            "frame_rate": self.codec.frame_rate,
+            "latent_dim": self.codec.latent_dim,
+            "fps": self.fps,
+            "semantic_shape": None,
+            "semantic_dtype": None,
+            "motion_dim": None,
+        }
         if self.video_encoder is not None:
             c = self.video_encoder.config
             backbone = self.video_encoder.backbone
-            out.update(semantic_shape=[c.frame_size, c.frame_size, 3] if backbone is None else [backbone.dim],
-                       semantic_dtype="uint8" if backbone is None else "float16", motion_dim=c.motion_dim)
+            out.update(
+                semantic_shape=[c.frame_size, c.frame_size, 3] if backbone is None else [backbone.dim],
+                semantic_dtype="uint8" if backbone is None else "float16",
+                motion_dim=c.motion_dim,
+            )
         return out
 
 
@@ -132,12 +154,16 @@ class _RowMedia(torch.utils.data.Dataset):
 
         size = None if self.size is None else (self.size, self.size)
         try:
-            return i, read_row(self.rows[i], sample_rate=self.sample_rate, mono=self.mono, fps=self.fps, size=size)
+            return i, read_row(
+                self.rows[i], sample_rate=self.sample_rate, mono=self.mono, fps=self.fps, size=size
+            )
         except GenavError as exc:
             return i, str(exc)
 
 
-def _decoded(rows: list[Any], encoder: ClipEncoder, workers: int) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _decoded(
+    rows: list[Any], encoder: ClipEncoder, workers: int
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
     data = _RowMedia(rows, encoder)
     if workers <= 0:
         yield from (data[i] for i in range(len(data)))
@@ -150,8 +176,16 @@ def _as_is(item: Any) -> Any:
 
 
 def encode_shards(
-    manifest: Path, split: str | None, folder: Path, encoder: ClipEncoder, *, rows_per_shard: int,
-    skip_bad_rows: bool, process_index: int = 0, num_processes: int = 1, workers: int = 0,
+    manifest: Path,
+    split: str | None,
+    folder: Path,
+    encoder: ClipEncoder,
+    *,
+    rows_per_shard: int,
+    skip_bad_rows: bool,
+    process_index: int = 0,
+    num_processes: int = 1,
+    workers: int = 0,
 ) -> int:
     """Encode this process's shards of ``manifest`` into ``folder``; returns the number of shards.
 
@@ -161,7 +195,9 @@ def encode_shards(
     from genav.data.manifest import iter_manifest
 
     shards = 0
-    for k, rows in enumerate(_chunks(iter_manifest(manifest, split=split, skip_bad_rows=skip_bad_rows), rows_per_shard)):
+    for k, rows in enumerate(
+        _chunks(iter_manifest(manifest, split=split, skip_bad_rows=skip_bad_rows), rows_per_shard)
+    ):
         shards = k + 1
         path = folder / shard_name(k)
         if k % num_processes != process_index or path.exists():

@@ -67,7 +67,9 @@ class DataSources:
             if not m.exists():
                 raise DataError(f"manifest not found: {m}")
         if not manifests and synth is None:
-            raise ConfigError("the recipe names no training data (data.synth or data.manifests); pass --data MANIFEST")
+            raise ConfigError(
+                "the recipe names no training data (data.synth or data.manifests); pass --data MANIFEST"
+            )
         split = None if data else d.split
         train = [Source(m, split) for m in manifests]
         val = [] if data else [Source(Path(p), d.val_split) for p in d.val_manifests]
@@ -81,15 +83,27 @@ class DataSources:
                 val.append(Source(synth_dir / "val" / "manifest.jsonl", None, synthetic=True))
         crop = tuple(d.crop_range) if d.crop_range else (d.crop_seconds or cfg.max_duration,) * 2
         if crop[1] > cfg.max_duration + 1e-9:
-            raise ConfigError(f"recipe data: crops of {crop[1]:g} s exceed the model's max_duration {cfg.max_duration:g} s")
+            raise ConfigError(
+                f"recipe data: crops of {crop[1]:g} s exceed the model's max_duration {cfg.max_duration:g} s"
+            )
         video = cfg.video
         return cls(
-            train=train, val=val, cache=cache, use_cache=d.cache, crop=crop,
+            train=train,
+            val=val,
+            cache=cache,
+            use_cache=d.cache,
+            crop=crop,
             fps=d.fps or (video.fps if video is not None else None),
             frame_size=d.frame_size or (video.frame_size if video is not None else None),
-            skip_bad_rows=d.skip_bad_rows, hold_out=0 if val else d.val_items, seed=recipe.seed,
-            synth=synth, synth_dir=synth_dir, caption_variants=d.caption_variants,
-            label_as_caption=d.label_as_caption, text_dropout=d.text_dropout, rows_per_shard=d.rows_per_shard,
+            skip_bad_rows=d.skip_bad_rows,
+            hold_out=0 if val else d.val_items,
+            seed=recipe.seed,
+            synth=synth,
+            synth_dir=synth_dir,
+            caption_variants=d.caption_variants,
+            label_as_caption=d.label_as_caption,
+            text_dropout=d.text_dropout,
+            rows_per_shard=d.rows_per_shard,
             num_workers=d.num_workers,
         )
 
@@ -113,13 +127,22 @@ class DataSources:
                 f"synthetic world: {self.synth.clips} training + {self.synth.val_clips} validation clips, "
                 f"seed {self.synth.seed}, settings {self.synth.settings or 'default'}"
             )
-        lines += [f"manifest {s.manifest}" + (f" (split {s.split})" if s.split else "") for s in self.train if not s.synthetic]
-        lines += [f"validation manifest {s.manifest}" + (f" (split {s.split})" if s.split else "")
-                  for s in self.val if not s.synthetic]
+        lines += [
+            f"manifest {s.manifest}" + (f" (split {s.split})" if s.split else "")
+            for s in self.train
+            if not s.synthetic
+        ]
+        lines += [
+            f"validation manifest {s.manifest}" + (f" (split {s.split})" if s.split else "")
+            for s in self.val
+            if not s.synthetic
+        ]
         if self.hold_out:
             lines.append(f"validation: the last {self.hold_out} training clips, held out")
         lo, hi = self.crop
-        lines.append(f"windows of {lo:g} s" if lo == hi else f"windows of {lo:g}-{hi:g} s (a length per step)")
+        lines.append(
+            f"windows of {lo:g} s" if lo == hi else f"windows of {lo:g}-{hi:g} s (a length per step)"
+        )
         return lines
 
 
@@ -147,13 +170,26 @@ def clip_encoder(sources: DataSources, cfg: Any, *, codec: Any, text_encoder: An
         from genav.encoders.video import VideoEncoder
 
         video = VideoEncoder(cfg.video).to(codec.device).eval()
-    return ClipEncoder(codec, text_encoder, cfg.text_encoder, video, sources.fps if video is not None else None,
-                       sources.frame_size, sources.caption_variants, sources.label_as_caption)
+    return ClipEncoder(
+        codec,
+        text_encoder,
+        cfg.text_encoder,
+        video,
+        sources.fps if video is not None else None,
+        sources.frame_size,
+        sources.caption_variants,
+        sources.label_as_caption,
+    )
 
 
 def _folder(source: Source, sources: DataSources, encoder: ClipEncoder) -> Path:
-    parts = {"manifest": str(source.manifest.resolve()), "split": source.split, "skip_bad": sources.skip_bad_rows,
-             "rows_per_shard": sources.rows_per_shard, **encoder.settings()}
+    parts = {
+        "manifest": str(source.manifest.resolve()),
+        "split": source.split,
+        "skip_bad": sources.skip_bad_rows,
+        "rows_per_shard": sources.rows_per_shard,
+        **encoder.settings(),
+    }
     return sources.cache / "clips" / f"{source.manifest.parent.name}-{cache_key(parts, [source.manifest])}"
 
 
@@ -171,14 +207,22 @@ def encode_sources(sources: DataSources, encoder: ClipEncoder, accelerator: Any)
     counts = {}
     for source, folder in folders.items():
         counts[source] = encode_shards(
-            source.manifest, source.split, folder, encoder, rows_per_shard=sources.rows_per_shard,
-            skip_bad_rows=sources.skip_bad_rows, process_index=acc.process_index,
-            num_processes=acc.num_processes, workers=sources.num_workers,
+            source.manifest,
+            source.split,
+            folder,
+            encoder,
+            rows_per_shard=sources.rows_per_shard,
+            skip_bad_rows=sources.skip_bad_rows,
+            process_index=acc.process_index,
+            num_processes=acc.num_processes,
+            workers=sources.num_workers,
         )
     acc.wait_for_everyone()
     if acc.is_main_process:
         for source, folder in folders.items():
-            finish_shards(folder, counts[source], encoder, {"manifest": str(source.manifest), "split": source.split})
+            finish_shards(
+                folder, counts[source], encoder, {"manifest": str(source.manifest), "split": source.split}
+            )
     acc.wait_for_everyone()
     return {s: ShardIndex.open(f) for s, f in folders.items()}
 

@@ -73,7 +73,13 @@ class StepBatchSampler(torch.utils.data.Sampler):
     drop_last = True
 
     def __init__(
-        self, num_items: int, batch_size: int, seed: int, *, start: int, stop: int,
+        self,
+        num_items: int,
+        batch_size: int,
+        seed: int,
+        *,
+        start: int,
+        stop: int,
         plan: Callable[[int, list[tuple[int, int]]], list[Any]] | None = None,
     ) -> None:
         self.num_items, self.batch_size, self.seed = num_items, batch_size, seed
@@ -100,7 +106,13 @@ class _Indices(torch.utils.data.Dataset):
 
 
 def make_loader(
-    train_set: TrainSet | StreamSet, *, batch_size: int, seed: int, start: int, stop: int, accelerator: Any,
+    train_set: TrainSet | StreamSet,
+    *,
+    batch_size: int,
+    seed: int,
+    start: int,
+    stop: int,
+    accelerator: Any,
     num_workers: int = 0,
 ) -> Any:
     """A DataLoader over steps ``[start, stop)`` of ``train_set``, sharded across processes by
@@ -108,13 +120,27 @@ def make_loader(
     from accelerate.data_loader import prepare_data_loader
 
     streamed = isinstance(train_set, StreamSet)
-    sampler = StepBatchSampler(len(train_set), batch_size, seed, start=start, stop=stop,
-                               plan=train_set.batch_requests if streamed else None)
+    sampler = StepBatchSampler(
+        len(train_set),
+        batch_size,
+        seed,
+        start=start,
+        stop=stop,
+        plan=train_set.batch_requests if streamed else None,
+    )
     loader = torch.utils.data.DataLoader(
-        train_set if streamed else _Indices(len(train_set)), batch_sampler=sampler, collate_fn=train_set.collate,
-        num_workers=num_workers, persistent_workers=False, prefetch_factor=2 if num_workers else None,
+        train_set if streamed else _Indices(len(train_set)),
+        batch_sampler=sampler,
+        collate_fn=train_set.collate,
+        num_workers=num_workers,
+        persistent_workers=False,
+        prefetch_factor=2 if num_workers else None,
     )
     return prepare_data_loader(
-        loader, num_processes=accelerator.num_processes, process_index=accelerator.process_index,
-        split_batches=True, put_on_device=False, rng_types=None,
+        loader,
+        num_processes=accelerator.num_processes,
+        process_index=accelerator.process_index,
+        split_batches=True,
+        put_on_device=False,
+        rng_types=None,
     )

@@ -84,7 +84,9 @@ class DataSpec(Config):
         if self.rows_per_shard < 1 or self.num_workers < 0 or not 0 <= self.text_dropout <= 1:
             raise ConfigError("DataSpec: need rows_per_shard >= 1, num_workers >= 0, 0 <= text_dropout <= 1")
         if self.crop_range is not None and not 0 < self.crop_range[0] <= self.crop_range[1]:
-            raise ConfigError(f"DataSpec: crop_range needs 0 < min <= max seconds, got {list(self.crop_range)}")
+            raise ConfigError(
+                f"DataSpec: crop_range needs 0 < min <= max seconds, got {list(self.crop_range)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ def resolve_paths(recipe: Recipe, base: Path) -> Recipe:
         return tuple(str(p if Path(p).is_absolute() else (base / p).resolve()) for p in paths)
 
     data = dataclasses.replace(
-        recipe.data, manifests=absolute(recipe.data.manifests), val_manifests=absolute(recipe.data.val_manifests)
+        recipe.data,
+        manifests=absolute(recipe.data.manifests),
+        val_manifests=absolute(recipe.data.val_manifests),
     )
     return dataclasses.replace(recipe, data=data)

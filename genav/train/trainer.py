@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ import torch
 from torch import nn
 
 from genav.errors import CheckpointError, ConfigError
+from genav.train.accelerated import LossFn, LossModule, Progress, lr_factor, make_accelerator
 from genav.train.checkpoints import (
     commit_checkpoint,
     latest_checkpoint,
@@ -45,11 +45,19 @@ from genav.train.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
-LossFn = Callable[[nn.Module, Any, torch.Generator], torch.Tensor]
 SampleFn = Callable[[nn.Module, int, Path], None]
 
-__all__ = ["LossFn", "SampleFn", "StreamSet", "TrainResult", "TrainSet", "Trainer", "batch_indices",
-           "lr_factor", "make_accelerator"]
+__all__ = [
+    "LossFn",
+    "SampleFn",
+    "StreamSet",
+    "TrainResult",
+    "TrainSet",
+    "Trainer",
+    "batch_indices",
+    "lr_factor",
+    "make_accelerator",
+]
 
 
 @dataclass
@@ -65,64 +73,6 @@ class TrainResult:
     seconds: float
     history: list[dict[str, Any]] = field(default_factory=list)
     step_seconds: list[float] = field(default_factory=list)
-
-
-class _LossModule(nn.Module):
-    """Runs the loss inside ``forward`` so DDP's gradient hooks see the whole computation."""
-
-    def __init__(self, model: nn.Module, loss_fn: LossFn) -> None:
-        super().__init__()
-        self.model = model
-        self.loss_fn = loss_fn
-
-    def forward(self, batch: Any, generator: torch.Generator) -> torch.Tensor:
-        return self.loss_fn(self.model, batch, generator)
-
-
-class _Progress:
-    """The trainer's step and LR-schedule state, registered for checkpointing."""
-
-    def __init__(self, trainer: Trainer) -> None:
-        self.trainer = trainer
-
-    def state_dict(self) -> dict[str, Any]:
-        sched = self.trainer.scheduler
-        return {"step": self.trainer.step, "scheduler": sched.state_dict() if sched is not None else {}}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.trainer.step = int(state["step"])
-        if state["scheduler"] and self.trainer.scheduler is not None:
-            self.trainer.scheduler.load_state_dict(state["scheduler"])
-
-
-def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
-    """Linear warmup to 1 over ``warmup`` steps, then cosine from 1 to ``min_ratio`` at ``total``."""
-    if warmup and step < warmup:
-        return (step + 1) / warmup
-    span = max(1, total - warmup)
-    progress = min(1.0, (step - warmup) / span)
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Any:
-    """An ``accelerate.Accelerator``; ``device`` is checked (``cuda`` without a GPU is an error).
-
-    On a machine without an accelerator, ``auto`` means the CPU, so that several processes
-    started by ``torchrun``/``accelerate launch`` train data-parallel over gloo.
-    """
-    from datetime import timedelta
-
-    from accelerate import Accelerator, DistributedDataParallelKwargs, InitProcessGroupKwargs
-
-    from genav.runtime import select_device
-
-    chosen = select_device(device)
-
-    # Rows without video (or text) leave some weights unused in a step; DDP must allow that.
-    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
-    # Processes wait at barriers while the main process generates synthetic clips or indexes shards.
-    group = InitProcessGroupKwargs(timeout=timedelta(hours=4))
-    return Accelerator(mixed_precision=mixed_precision, cpu=(chosen.type == "cpu"), kwargs_handlers=[ddp, group])
 
 
 class Trainer:
@@ -162,15 +112,23 @@ class Trainer:
             raise ConfigError("the training set is empty")
         self.model = model.to(self.acc.device)
         params = [p for p in self.model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=recipe.lr, betas=recipe.betas, weight_decay=recipe.weight_decay)
-        self.loss_module, self.optimizer = self.acc.prepare(_LossModule(self.model, loss_fn), optimizer)
-        self.ema = EMA(self.loss_module, recipe.ema_decay, full_state_dict=self._full_state_dict,
-                       load_full_state_dict=self._load_full_state_dict)
+        optimizer = torch.optim.AdamW(
+            params, lr=recipe.lr, betas=recipe.betas, weight_decay=recipe.weight_decay
+        )
+        self.loss_module, self.optimizer = self.acc.prepare(LossModule(self.model, loss_fn), optimizer)
+        self.ema = EMA(
+            self.loss_module,
+            recipe.ema_decay,
+            full_state_dict=self._full_state_dict,
+            load_full_state_dict=self._load_full_state_dict,
+        )
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
         self.step = 0
-        self.acc.register_for_checkpointing(self.ema, _Progress(self))
-        log.info("training on %d process%s (%s)", self.acc.num_processes, "es" if self.acc.num_processes > 1 else "",
-                 self.acc.distributed_type.name if hasattr(self.acc.distributed_type, "name") else self.acc.distributed_type)
+        self.acc.register_for_checkpointing(self.ema, Progress(self))
+        kind = getattr(self.acc.distributed_type, "name", self.acc.distributed_type)
+        log.info(
+            "training on %d process%s (%s)", self.acc.num_processes, "es" * (self.acc.num_processes > 1), kind
+        )
 
     # -- weights ---------------------------------------------------------------------------------
     def _full_state_dict(self) -> dict[str, torch.Tensor]:
@@ -182,7 +140,9 @@ class Trainer:
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
 
         full = {f"model.{k}": v for k, v in state.items()}
-        set_model_state_dict(self.loss_module, full, options=StateDictOptions(full_state_dict=True, strict=True))
+        set_model_state_dict(
+            self.loss_module, full, options=StateDictOptions(full_state_dict=True, strict=True)
+        )
 
     def export_state_dict(self, *, ema: bool = True) -> dict[str, torch.Tensor]:
         """The model's full state dict through ``accelerator.get_state_dict`` (the EMA weights by
@@ -201,8 +161,12 @@ class Trainer:
         self.acc.save_state(str(tmp))
         self.acc.wait_for_everyone()
         if self.acc.is_main_process:
-            path = commit_checkpoint(self.checkpoint_dir, self.step, {"fingerprint": self.recipe.fingerprint()},
-                                     keep=self.recipe.keep_checkpoints)
+            path = commit_checkpoint(
+                self.checkpoint_dir,
+                self.step,
+                {"fingerprint": self.recipe.fingerprint()},
+                keep=self.recipe.keep_checkpoints,
+            )
             log.info("saved checkpoint %s", path)
         self.acc.wait_for_everyone()
 
@@ -223,7 +187,9 @@ class Trainer:
         self._make_scheduler(total or self.recipe.steps)  # before loading: creating it resets the LR
         self.acc.load_state(str(path))
         if self.step != int(state["step"]):
-            raise CheckpointError(f"{path}: state.json says step {state['step']}, the saved state {self.step}")
+            raise CheckpointError(
+                f"{path}: state.json says step {state['step']}, the saved state {self.step}"
+            )
         log.info("resumed from %s (step %d)", path, self.step)
         return True
 
@@ -241,8 +207,15 @@ class Trainer:
 
     def loader(self, start: int, stop: int) -> Any:
         """This process's batches of steps ``[start, stop)`` (a prepared DataLoader)."""
-        return make_loader(self.train_set, batch_size=self.recipe.batch_size, seed=self.recipe.seed, start=start,
-                           stop=stop, accelerator=self.acc, num_workers=self.num_workers)
+        return make_loader(
+            self.train_set,
+            batch_size=self.recipe.batch_size,
+            seed=self.recipe.seed,
+            start=start,
+            stop=stop,
+            accelerator=self.acc,
+            num_workers=self.num_workers,
+        )
 
     def train_step(self, batch: Any) -> tuple[float, float]:
         """One optimiser step on this process's share of the global batch; returns (loss averaged
@@ -303,7 +276,9 @@ class Trainer:
         self.acc.wait_for_everyone()
         return row
 
-    def fit(self, *, steps: int | None = None, resume: bool = False, stop_after: int | None = None) -> TrainResult:
+    def fit(
+        self, *, steps: int | None = None, resume: bool = False, stop_after: int | None = None
+    ) -> TrainResult:
         """Train to ``steps`` (default: the recipe's) optimiser steps.
 
         ``resume``: continue from the latest checkpoint in ``run_dir`` (starting fresh if there is
@@ -335,12 +310,20 @@ class Trainer:
             step_seconds=step_seconds,
         )
 
-    def _loop(self, end: int, total: int, history: list[dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
+    def _loop(
+        self, end: int, total: int, history: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], list[float]]:
         """The one training loop: batches from the loader, steps, logs, validation, checkpoints."""
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, initial=self.step, desc="train", unit="step", dynamic_ncols=True,
-                   disable=not (self.progress and self.acc.is_main_process))
+        bar = tqdm(
+            total=total,
+            initial=self.step,
+            desc="train",
+            unit="step",
+            dynamic_ncols=True,
+            disable=not (self.progress and self.acc.is_main_process),
+        )
         last: dict[str, Any] = {}
         recent: list[float] = []
         times: list[float] = []
@@ -353,8 +336,12 @@ class Trainer:
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4f}")
             if self.step % self.recipe.log_every == 0 or self.step == end:
-                row = {"step": self.step, "loss": sum(recent) / len(recent), "grad_norm": norm,
-                       "lr": self.scheduler.get_last_lr()[0]}
+                row = {
+                    "step": self.step,
+                    "loss": sum(recent) / len(recent),
+                    "grad_norm": norm,
+                    "lr": self.scheduler.get_last_lr()[0],
+                }
                 recent = []
                 last.update(self._log_metrics(row, history))
             if self.step % self.recipe.val_every == 0 or self.step == total:

@@ -58,11 +58,31 @@ def test_accelerate_launch_two_processes_over_twelve_clips(tmp_path: Path) -> No
     src = _clips(tmp_path / "videos", 12)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     env.pop("RANK", None), env.pop("WORLD_SIZE", None)
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--num_machines", "1", "--mixed_precision", "no",
-              "--dynamo_backend", "no"]
+    launch = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ]
     for mode, out in (("--cpu", "one"), ("--multi_gpu", "two")):  # --multi_gpu: torchrun's launcher, CPU here
-        cmd = [*launch, mode, "--num_processes", "1" if out == "one" else "2", "-m", "genav", "foley", str(src),
-               "-o", str(tmp_path / out), *FAST]
+        cmd = [
+            *launch,
+            mode,
+            "--num_processes",
+            "1" if out == "one" else "2",
+            "-m",
+            "genav",
+            "foley",
+            str(src),
+            "-o",
+            str(tmp_path / out),
+            *FAST,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=900)
         assert proc.returncode == 0, proc.stderr[-3000:]
     two = _by_process(tmp_path / "two")

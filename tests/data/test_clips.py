@@ -16,8 +16,14 @@ from genav.errors import ConfigError, DataError
 
 RATE, FPS, C, D = 62.5, 10.0, 4, 6
 SILENCE = torch.full((C,), -3.0)
-INFO = {"frame_rate": RATE, "latent_dim": C, "fps": FPS, "semantic_shape": [8, 8, 3], "semantic_dtype": "uint8",
-        "motion_dim": 5}
+INFO = {
+    "frame_rate": RATE,
+    "latent_dim": C,
+    "fps": FPS,
+    "semantic_shape": [8, 8, 3],
+    "semantic_dtype": "uint8",
+    "motion_dim": 5,
+}
 
 
 def _clip(i: int, seconds: float, video: bool) -> EncodedClip:
@@ -25,19 +31,32 @@ def _clip(i: int, seconds: float, video: bool) -> EncodedClip:
     latents = torch.arange(frames + 5, dtype=torch.float32)[:, None] + 100 * i + torch.zeros(1, C)
     n_video = round(seconds * FPS)
     return EncodedClip(
-        name=f"clip{i}", latents=latents, valid_frames=frames, captions=[f"caption {i}", f"variant {i}"],
+        name=f"clip{i}",
+        latents=latents,
+        valid_frames=frames,
+        captions=[f"caption {i}", f"variant {i}"],
         tokens=[torch.full((3 + i % 2, D), float(i)), torch.full((2, D), -float(i))],
-        pooled=[torch.full((D,), float(i)), torch.full((D,), -float(i))], seconds=seconds,
-        semantic=(torch.arange(n_video)[:, None, None, None] + 10 * i).to(torch.uint8).expand(n_video, 8, 8, 3).clone()
-        if video else None,
-        motion=torch.arange(n_video, dtype=torch.float32)[:, None].expand(n_video, 5).clone() if video else None,
+        pooled=[torch.full((D,), float(i)), torch.full((D,), -float(i))],
+        seconds=seconds,
+        semantic=(torch.arange(n_video)[:, None, None, None] + 10 * i)
+        .to(torch.uint8)
+        .expand(n_video, 8, 8, 3)
+        .clone()
+        if video
+        else None,
+        motion=torch.arange(n_video, dtype=torch.float32)[:, None].expand(n_video, 5).clone()
+        if video
+        else None,
     )
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> ShardIndex:
     folder = tmp_path_factory.mktemp("clips")
-    clips = [_clip(i, s, v) for i, (s, v) in enumerate([(4.0, True), (0.8, True), (2.0, False), (6.4, True), (1.2, False)])]
+    clips = [
+        _clip(i, s, v)
+        for i, (s, v) in enumerate([(4.0, True), (0.8, True), (2.0, False), (6.4, True), (1.2, False)])
+    ]
     write_shard(folder / shard_name(0), clips[:3])
     write_shard(folder / shard_name(1), clips[3:])
     build_index(folder, 2, INFO, {"silence": SILENCE})
@@ -61,7 +80,9 @@ def test_a_window_is_the_exact_slice_and_silence_follows_the_clip(index: ShardIn
 
 def test_grid_aligns_audio_and_video_frames() -> None:
     assert CropGrid.make(62.5, 10.0, 1.0, 2.0).unit == Fraction(2, 5)
-    assert CropGrid.make(62.5, 25.0, 1.0, 1.0).unit == Fraction(2, 25)  # 80 ms: 5 latent frames, 2 video frames
+    assert CropGrid.make(62.5, 25.0, 1.0, 1.0).unit == Fraction(
+        2, 25
+    )  # 80 ms: 5 latent frames, 2 video frames
     assert CropGrid.make(62.5, None, 1.0, 1.0).unit == Fraction(2, 125)
     assert CropGrid.make(62.5, 24.0, 1.0, 1.0).unit == Fraction(1, 24)  # the exact grid would be 2 s
     grid = CropGrid.make(RATE, FPS, 0.8, 2.0)

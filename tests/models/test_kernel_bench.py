@@ -17,8 +17,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_kernels_agree_and_unavailable_ones_are_skipped() -> None:
-    rows = {r["kernel"]: r for r in bench_mmdit_kernels(debug_config(), seconds=0.8, batch=3, device="cpu",
-                                                        dtype="float32", repeats=1)}
+    rows = {
+        r["kernel"]: r
+        for r in bench_mmdit_kernels(
+            debug_config(), seconds=0.8, batch=3, device="cpu", dtype="float32", repeats=1
+        )
+    }
     assert rows["flash"]["status"] == "ok" and rows["math"]["status"] == "ok"  # mask=None: flash can run
     assert rows["math"]["loss"] == pytest.approx(rows["flash"]["loss"], abs=1e-5)
     assert rows["math"]["max_grad_diff"] < 1e-5
@@ -29,6 +33,7 @@ def test_kernels_agree_and_unavailable_ones_are_skipped() -> None:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="runs the real check on a GPU")
 def test_cuda_check_skips_cleanly_without_a_gpu() -> None:
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "cuda_check.py")], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "cuda_check.py")], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "skipped: no CUDA", proc.stderr

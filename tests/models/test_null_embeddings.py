@@ -36,9 +36,13 @@ def _batch(model: AudioMMDiT, frames: int = 50) -> tuple[torch.Tensor, Condition
     mask = torch.ones(4, 6, dtype=torch.bool)
     mask[3, 2:] = False
     cond = Conditioning(
-        duration=torch.full((4,), 0.8), text_tokens=torch.randn(4, 6, 32, generator=g), text_mask=mask,
-        text_pooled=torch.randn(4, 32, generator=g), video=video,
-        drop_text=torch.tensor([False, True, False, False]), drop_video=torch.tensor([False, False, True, False]),
+        duration=torch.full((4,), 0.8),
+        text_tokens=torch.randn(4, 6, 32, generator=g),
+        text_mask=mask,
+        text_pooled=torch.randn(4, 32, generator=g),
+        video=video,
+        drop_text=torch.tensor([False, True, False, False]),
+        drop_video=torch.tensor([False, False, True, False]),
     )
     return torch.randn(4, 32, frames, generator=g), cond
 
@@ -64,11 +68,22 @@ def test_absent_conditions_equal_dropped_ones_and_rows_do_not_mix(model) -> None
         full = model(x, t, cond)
         no_video = model(x, t, dataclasses.replace(cond, video=None))
         no_text = model(x, t, dataclasses.replace(cond, text_tokens=None, text_mask=None, text_pooled=None))
-        alone = model(x[3:], t[3:], Conditioning(
-            duration=cond.duration[3:], text_tokens=cond.text_tokens[3:, :2], text_pooled=cond.text_pooled[3:],
-            video=dataclasses.replace(cond.video, **{k: getattr(cond.video, k)[3:] for k in
-                                                     ("semantic", "semantic_mask", "sync", "sync_mask")}),
-        ))
+        alone = model(
+            x[3:],
+            t[3:],
+            Conditioning(
+                duration=cond.duration[3:],
+                text_tokens=cond.text_tokens[3:, :2],
+                text_pooled=cond.text_pooled[3:],
+                video=dataclasses.replace(
+                    cond.video,
+                    **{
+                        k: getattr(cond.video, k)[3:]
+                        for k in ("semantic", "semantic_mask", "sync", "sync_mask")
+                    },
+                ),
+            ),
+        )
     torch.testing.assert_close(full[2], no_video[2], atol=1e-5, rtol=0)  # dropped video == no video
     torch.testing.assert_close(full[1], no_text[1], atol=1e-5, rtol=0)  # dropped text == no text
     torch.testing.assert_close(full[3:], alone, atol=1e-5, rtol=0)  # padded text positions == short prompt
@@ -109,17 +124,23 @@ def test_the_embedded_default_still_computes_what_it_was_trained_with() -> None:
     pooled = torch.randn(3, 384, generator=g)
     with torch.no_grad():
         cond = Conditioning(
-            duration=torch.full((3,), 40 / 62.5), text_tokens=tokens, text_mask=text_mask, text_pooled=pooled,
-            video=model.encode_video(frames), drop_text=torch.tensor([False, False, True]),
+            duration=torch.full((3,), 40 / 62.5),
+            text_tokens=tokens,
+            text_mask=text_mask,
+            text_pooled=pooled,
+            video=model.encode_video(frames),
+            drop_text=torch.tensor([False, False, True]),
             drop_video=torch.tensor([False, True, False]),
         )
         out = model(x, torch.tensor([0.1, 0.5, 0.9]), cond)
     # Recorded with the code of commit d8a1fa7 (before null embeddings existed).
     assert out.sum().item() == pytest.approx(-2565.61376953125, abs=2e-2)
     assert out.abs().mean().item() == pytest.approx(0.7530679702758789, abs=1e-5)
-    expected = torch.tensor([
-        [-0.5361498594284058, 0.7626187801361084, 0.1783750355243683, -0.1273767203092575],
-        [-0.8527941703796387, -0.021450120955705643, 0.5103898644447327, 0.6642372012138367],
-        [-1.507150650024414, -0.9116492867469788, -0.07179000973701477, 0.3423294126987457],
-    ])
+    expected = torch.tensor(
+        [
+            [-0.5361498594284058, 0.7626187801361084, 0.1783750355243683, -0.1273767203092575],
+            [-0.8527941703796387, -0.021450120955705643, 0.5103898644447327, 0.6642372012138367],
+            [-1.507150650024414, -0.9116492867469788, -0.07179000973701477, 0.3423294126987457],
+        ]
+    )
     torch.testing.assert_close(out[:, 0, :4], expected, atol=1e-5, rtol=0)

@@ -24,14 +24,42 @@ def _launch(recipe: Path, out: Path, cache: Path, *extra: str) -> list[str]:
     return [
         # --multi_gpu is accelerate's torchrun launcher; without a GPU it starts CPU processes on gloo
         # (--cpu alone would start a single process whatever --num_processes says).
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "genav", "train", "foley", "--recipe", str(recipe),
-        "--out", str(out), "--cache-dir", str(cache), "--steps", str(STEPS), *extra,
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "genav",
+        "train",
+        "foley",
+        "--recipe",
+        str(recipe),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--steps",
+        str(STEPS),
+        *extra,
     ]
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "GENAV_DEBUG": "1", "CUDA_VISIBLE_DEVICES": ""}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "OMP_NUM_THREADS": "1",
+        "GENAV_DEBUG": "1",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
 
 
 def _run(cmd: list[str]) -> str:
@@ -42,8 +70,9 @@ def _run(cmd: list[str]) -> str:
 
 def _kill_after_checkpoint(cmd: list[str], checkpoints: Path, step: int) -> None:
     """Start ``cmd`` and SIGKILL its whole process group once checkpoint ``step`` is committed."""
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     deadline = time.monotonic() + 900
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -79,4 +108,6 @@ def test_two_process_run_killed_and_resumed_equals_uninterrupted(tmp_path: Path)
         for k in a:
             torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6, msg=f"{name}: {k}")
     rows = [json.loads(x)["step"] for x in (killed / "train" / "metrics.jsonl").read_text().splitlines()]
-    assert rows == [json.loads(x)["step"] for x in (straight / "train" / "metrics.jsonl").read_text().splitlines()]
+    assert rows == [
+        json.loads(x)["step"] for x in (straight / "train" / "metrics.jsonl").read_text().splitlines()
+    ]

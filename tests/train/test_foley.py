@@ -84,8 +84,22 @@ def test_cli_unknown_recipe_key_is_one_line(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     env = {**os.environ, "GENAV_DEBUG": "", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "genav", "train", "foley", "--recipe", str(path), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "genav",
+            "train",
+            "foley",
+            "--recipe",
+            str(path),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
@@ -97,10 +111,31 @@ def test_cli_unknown_recipe_key_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_accelerate_launch_one_cpu_process(tmp_path: Path, cache: Path) -> None:
     cmd = [
-        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "1",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        "-m", "genav", "train", "foley", "--recipe", str(DEBUG_RECIPE), "--out", str(tmp_path / "acc"),
-        "--steps", "6", "--cache-dir", str(cache), "--quiet",
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--cpu",
+        "--num_processes",
+        "1",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "genav",
+        "train",
+        "foley",
+        "--recipe",
+        str(DEBUG_RECIPE),
+        "--out",
+        str(tmp_path / "acc"),
+        "--steps",
+        "6",
+        "--cache-dir",
+        str(cache),
+        "--quiet",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -21,6 +21,7 @@ from genav.models import debug_config
 from genav.train.foley_data import ClipEncoder, caption_variants, encode_shards, finish_shards
 
 CFG = debug_config()
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +38,17 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
             row = json.loads(line)
             rows.append({**row, "file": f"fps{fps}/{row['file']}", "audio": f"fps{fps}/{row['audio']}"})
     for k in range(2):
-        sf.write(root / f"sfx{k}.wav", np.sin(np.arange(8000 * (k + 1)) * 0.05).astype(np.float32) * 0.3, 16000)
-        rows.append({"file": f"sfx{k}.wav", "caption": f"a tone {k}", "label": "tone",
-                     "captions": [f"a tone {k}", f"a steady hum {k}"]})
+        sf.write(
+            root / f"sfx{k}.wav", np.sin(np.arange(8000 * (k + 1)) * 0.05).astype(np.float32) * 0.3, 16000
+        )
+        rows.append(
+            {
+                "file": f"sfx{k}.wav",
+                "caption": f"a tone {k}",
+                "label": "tone",
+                "captions": [f"a tone {k}", f"a steady hum {k}"],
+            }
+        )
     path = root / "manifest.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -48,8 +57,15 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _encoder(**changes) -> ClipEncoder:
     video = VideoEncoder(CFG.video).eval()
     options = {"variants": True, "label": True, **changes}
-    return ClipEncoder(build_codec(CFG.codec), build_text_encoder(CFG.text_encoder), CFG.text_encoder, video,
-                       CFG.video.fps, CFG.video.frame_size, **options)
+    return ClipEncoder(
+        build_codec(CFG.codec),
+        build_text_encoder(CFG.text_encoder),
+        CFG.text_encoder,
+        video,
+        CFG.video.fps,
+        CFG.video.frame_size,
+        **options,
+    )
 
 
 def test_clips_are_encoded_at_the_models_fps_with_every_caption(manifest: Path, tmp_path: Path) -> None:
@@ -76,8 +92,20 @@ def test_processes_encode_their_own_shards_into_the_same_index(manifest: Path, t
     single, split = tmp_path / "one", tmp_path / "two"
     n = encode_shards(manifest, None, single, enc, rows_per_shard=2, skip_bad_rows=False)
     for rank in (1, 0):
-        assert encode_shards(manifest, None, split, enc, rows_per_shard=2, skip_bad_rows=False,
-                             process_index=rank, num_processes=2) == n == 3
+        assert (
+            encode_shards(
+                manifest,
+                None,
+                split,
+                enc,
+                rows_per_shard=2,
+                skip_bad_rows=False,
+                process_index=rank,
+                num_processes=2,
+            )
+            == n
+            == 3
+        )
         written = sorted(p.name for p in split.glob("shard-*"))
         assert written == ([shard_name(1)] if rank == 1 else [shard_name(k) for k in range(3)])
     for folder in (single, split):
@@ -109,3 +137,35 @@ def test_caption_variants() -> None:
     assert caption_variants(row, variants=False, label=False) == ["a"]
     empty = ManifestRow(row=1, file=Path("x.wav"), caption="")
     assert caption_variants(empty, variants=True, label=True) == [""]
+
+
+def test_training_on_sounds_and_videos_with_lengths_per_step(manifest: Path, tmp_path: Path) -> None:
+    """Audio-only rows and videos of two frame rates in one run, a window length per step, caption
+    variants with the label, text dropout, DataLoader workers: trains and writes a model folder."""
+    from genav.train.foley import train_foley
+    from genav.train.recipe import load_recipe
+
+    recipe = load_recipe(REPO / "pipelines" / "recipes" / "foley-debug.json")
+    data = recipe.data.replace(
+        synth=None,
+        crop_seconds=None,
+        crop_range=(0.4, 1.2),
+        label_as_caption=True,
+        text_dropout=0.2,
+        num_workers=1,
+        val_items=2,
+    )
+    recipe = recipe.replace(
+        data=data, batch_size=4, steps=6, ckpt_every=6, val_every=6, val_samples=1, log_every=1
+    )
+    run = train_foley(
+        recipe,
+        tmp_path / "out",
+        data=[str(manifest)],
+        cache_dir=tmp_path / "cache",
+        device="cpu",
+        progress=False,
+    )
+    assert run.result.step == 6 and (tmp_path / "out" / "model.safetensors").exists()
+    assert all(np.isfinite(r["loss"]) for r in run.result.history if "loss" in r)
+    assert run.train_items == 5 and run.val_items == 1
