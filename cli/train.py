@@ -2,12 +2,12 @@
 
 Several GPUs or machines go through ``accelerate launch`` with the package's entry module::
 
-    accelerate launch --num_processes 4 -m genav train foley --recipe R.json --out OUT
-    accelerate launch --num_machines 2 --machine_rank 0 --main_process_ip HOST --main_process_port 29500 \\
-        --num_processes 16 -m genav train foley --recipe R.json --out OUT
+    accelerate launch --multi_gpu --num_processes 4 -m genav train foley --recipe R.json --out OUT
+    accelerate launch --multi_gpu --num_machines 2 --machine_rank 0 --main_process_ip HOST \\
+        --main_process_port 29500 --num_processes 16 -m genav train foley --recipe R.json --out OUT
 
 The recipe's batch size is global (split across processes), so the same recipe trains the same
-model whatever the number of GPUs.
+model whatever the number of GPUs. Without a GPU, ``--multi_gpu`` starts CPU processes (gloo).
 """
 
 from __future__ import annotations
