@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from genav.atomic import atomic_output
+
 log = logging.getLogger(__name__)
 
 
@@ -111,9 +113,13 @@ def time_train_step(
 
 def write_synthetic_manifest(folder: Path, rows: int, *, files: int = 24, seed: int = 0) -> Path:
     """``rows`` manifest rows over ``files`` short wav files (decaying tones and noise bursts of
-    0.5-3 s at 16 kHz), each row with its own name and three caption variants."""
+    0.5-3 s at 16 kHz), each row with its own name and three caption variants. An existing
+    manifest is kept (its encoded shards are then reused)."""
     import soundfile as sf
 
+    path = folder / f"manifest-{rows}.jsonl"
+    if path.exists():
+        return path
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for k in range(files):
@@ -125,8 +131,7 @@ def write_synthetic_manifest(folder: Path, rows: int, *, files: int = 24, seed: 
             (0.3 * tone * np.exp(-t * rng.uniform(1, 6))).astype(np.float32),
             16000,
         )
-    path = folder / f"manifest-{rows}.jsonl"
-    with path.open("w") as fh:
+    with atomic_output(path, overwrite=True) as tmp, tmp.open("w") as fh:
         for i in range(rows):
             k = i % files
             captions = [f"sound number {k} take {i}", f"a {'tone' if k % 2 else 'burst'} {i}", f"clip {i}"]
