@@ -16,6 +16,9 @@ def register(app: typer.Typer) -> None:
         workers: str = typer.Option("0,2", "--workers", help="DataLoader worker counts (comma-separated)."),
         steps: int = typer.Option(60, "--steps", min=4, help="Training steps per run."),
         batch_size: int = typer.Option(16, "--batch-size", min=1),
+        repeats: int = typer.Option(
+            1, "--repeats", min=1, help="Rounds of runs (best steps/s, largest RSS)."
+        ),
         folder: Path = typer.Option(
             None, "--folder", help="Keep the data, shards and runs here (default: a temp folder)."
         ),
@@ -29,13 +32,11 @@ def register(app: typer.Typer) -> None:
             workers=tuple(int(x) for x in workers.split(",")),
             steps=steps,
             batch_size=batch_size,
+            repeats=repeats,
             folder=folder,
         )
         if as_json:
             emit_json(result)
             return
         echo_table(result["encode"], ["manifest_rows", "clips", "seconds", "python_kib"])
-        echo_table(
-            result["runs"],
-            ["manifest_rows", "workers", "steps_per_second", "python_kib", "children_kib", "seconds"],
-        )
+        echo_table(result["summary"], list(result["summary"][0]))

@@ -54,13 +54,16 @@ class ManifestRow:
 def read_manifest_rows(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     """The raw rows of a JSONL/CSV manifest as (row number, dict), without checking files or
     columns; a malformed row raises DataError naming its row."""
+    return list(iter_manifest_rows(path))
+
+
+def iter_manifest_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`read_manifest_rows` one row at a time (the file is read as a stream)."""
     path = _check_path(path)
-    out = []
     for number, raw in _records(path, require_file=False):
         if isinstance(raw, _BadRow):
             raise DataError(f"{path} row {number}: {raw}")
-        out.append((number, raw))
-    return out
+        yield number, raw
 
 
 def _check_path(path: str | Path) -> Path:
@@ -221,6 +224,6 @@ def licence_summary(manifest: str | Path) -> list[tuple[str, int]]:
     from collections import Counter
 
     counts: Counter[str] = Counter()
-    for _, row in read_manifest_rows(manifest):
+    for _, row in iter_manifest_rows(manifest):  # a stream: any manifest size
         counts[f"{row.get('licence', 'unknown licence')} — {row.get('source', 'unknown source')}"] += 1
     return counts.most_common()

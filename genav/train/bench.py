@@ -194,28 +194,60 @@ def bench_train_data(
     workers: tuple[int, ...] = (0, 2),
     steps: int = 60,
     batch_size: int = 16,
+    repeats: int = 1,
     folder: Path | None = None,
 ) -> dict[str, Any]:
     """Train the debug recipe's model on synthetic manifests of ``rows`` rows (windows of 0.8-1.6 s)
-    with each DataLoader worker count, each run in a fresh process; returns per run the peak RSS
-    (KiB) of the training process (``python_kib``) and of its largest worker (``children_kib``)
-    and steps/s. Each manifest is encoded first, in its own measured process (``encode`` rows)."""
+    with each DataLoader worker count, each run in a fresh process, ``repeats`` rounds interleaved.
+
+    Returns ``runs`` (every run: peak RSS in KiB of the training process, ``python_kib``, and of its
+    largest worker, ``children_kib``; steps/s) and ``summary`` (per rows and workers: the largest
+    peak RSS and the best steps/s, the least disturbed on a shared machine). Each manifest is
+    encoded first, in its own measured process (``encode``)."""
     from genav.runtime import measure_in_fresh_process
 
     out: dict[str, Any] = {"steps": steps, "batch_size": batch_size, "encode": [], "runs": []}
     with tempfile.TemporaryDirectory(prefix="genav-bench-data-") as tmp:
         root = Path(folder) if folder is not None else Path(tmp)
-        for n in rows:
-            manifest = write_synthetic_manifest(root / "data", n)
-            args = (root / "cache", steps)
+        manifests = {n: write_synthetic_manifest(root / "data", n) for n in rows}
+        for n, manifest in manifests.items():
             recipe = json.dumps(_bench_recipe(0, steps, batch_size).to_dict())
-            res = measure_in_fresh_process(_ENCODE, recipe, manifest, root / "unused", *args, what="encoding")
+            res = measure_in_fresh_process(
+                _ENCODE, recipe, manifest, root / "unused", root / "cache", steps, what="encoding"
+            )
             out["encode"].append({"manifest_rows": n, **res})
-            for w in workers:
-                recipe = json.dumps(_bench_recipe(w, steps, batch_size).to_dict())
-                res = measure_in_fresh_process(
-                    _TRAIN, recipe, manifest, root / f"run-{n}-{w}", *args, what="training-data benchmark"
-                )
-                out["runs"].append({"manifest_rows": n, "workers": w, **res})
-                log.info("rows %d workers %d: %s", n, w, res)
+        for _ in range(repeats):
+            for n, manifest in manifests.items():
+                for w in workers:
+                    recipe = json.dumps(_bench_recipe(w, steps, batch_size).to_dict())
+                    res = measure_in_fresh_process(
+                        _TRAIN,
+                        recipe,
+                        manifest,
+                        root / f"run-{n}-{w}",
+                        root / "cache",
+                        steps,
+                        what="training-data benchmark",
+                    )
+                    out["runs"].append({"manifest_rows": n, "workers": w, **res})
+                    log.info("rows %d workers %d: %s", n, w, res)
+    out["summary"] = _summary(out["runs"])
     return out
+
+
+def _summary(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = sorted({(r["manifest_rows"], r["workers"]) for r in runs})
+    rows = []
+    for n, w in keys:
+        mine = [r for r in runs if (r["manifest_rows"], r["workers"]) == (n, w)]
+        rows.append(
+            {
+                "manifest_rows": n,
+                "workers": w,
+                "runs": len(mine),
+                "peak_rss_mib": round(max(r["python_kib"] for r in mine) / 1024, 1),
+                "worker_rss_mib": round(max(r["children_kib"] for r in mine) / 1024, 1),
+                "steps_per_second": round(max(r["steps_per_second"] for r in mine), 3),
+            }
+        )
+    return rows

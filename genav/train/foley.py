@@ -155,6 +155,39 @@ def prepare_out_dir(out: Path, *, resume: bool, overwrite: bool, accelerator: An
     return run_dir
 
 
+@dataclass
+class _Setup:
+    """A recipe's model config, accelerator, frozen encoders and data sources, checked."""
+
+    cfg: AudioMMDiTConfig
+    acc: Any
+    codec: Any
+    text_encoder: Any
+    sources: DataSources
+
+    @classmethod
+    def make(cls, recipe: Recipe, *, data: list[str] | None, cache: Path, device: str) -> _Setup:
+        from genav.codecs import build_codec
+        from genav.encoders.text import build_text_encoder
+
+        cfg = model_config_of(recipe)
+        acc = make_accelerator(recipe.mixed_precision, device)
+        codec = build_codec(cfg.codec).to(acc.device).eval()
+        text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
+        if text_encoder.dim != cfg.text_dim:
+            raise ConfigError(
+                f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}"
+            )
+        return cls(
+            cfg, acc, codec, text_encoder, DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
+        )
+
+    def clip_sets(self) -> tuple[Any, Any]:
+        return load_clip_sets(
+            self.sources, self.cfg, codec=self.codec, text_encoder=self.text_encoder, accelerator=self.acc
+        )
+
+
 def train_foley(
     recipe: Recipe,
     out: str | Path,
@@ -230,39 +263,6 @@ def train_foley(
         len(val_set) if val_set else 0,
         main_process=acc.is_main_process,
     )
-
-
-@dataclass
-class _Setup:
-    """A recipe's model config, accelerator, frozen encoders and data sources, checked."""
-
-    cfg: AudioMMDiTConfig
-    acc: Any
-    codec: Any
-    text_encoder: Any
-    sources: DataSources
-
-    @classmethod
-    def make(cls, recipe: Recipe, *, data: list[str] | None, cache: Path, device: str) -> _Setup:
-        from genav.codecs import build_codec
-        from genav.encoders.text import build_text_encoder
-
-        cfg = model_config_of(recipe)
-        acc = make_accelerator(recipe.mixed_precision, device)
-        codec = build_codec(cfg.codec).to(acc.device).eval()
-        text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
-        if text_encoder.dim != cfg.text_dim:
-            raise ConfigError(
-                f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}"
-            )
-        return cls(
-            cfg, acc, codec, text_encoder, DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
-        )
-
-    def clip_sets(self) -> tuple[Any, Any]:
-        return load_clip_sets(
-            self.sources, self.cfg, codec=self.codec, text_encoder=self.text_encoder, accelerator=self.acc
-        )
 
 
 def encode_for_training(
