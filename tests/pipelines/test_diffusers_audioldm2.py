@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("diffusers")
-
 
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):

@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("diffusers")
-
-from genav.errors import InputError  # noqa: E402
+from genav.errors import InputError
 
 
 @pytest.fixture(scope="module")
