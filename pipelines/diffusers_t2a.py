@@ -35,6 +35,7 @@ import torch
 from genav.attention import set_genav_attention
 from genav.checkpoint import file_checksum
 from genav.errors import CheckpointError, InputError
+from genav.extras import require_extra
 from genav.pipelines.foley import (
     PhaseTimer,
     ProgressFn,
@@ -60,6 +61,14 @@ def folder_checksum(folder: Path, length: int = 16) -> str:
     ):
         digest.update(f"{path.relative_to(folder)}:{file_checksum(path)}".encode())
     return digest.hexdigest()[:length]
+
+
+def _require_scheduler_package(folder: Path) -> None:
+    """Stable Audio Open's scheduler draws its noise with torchsde, the ``[stable-audio]`` extra:
+    say so in one line before diffusers fails on it. Raises MissingExtraError."""
+    config = folder / "scheduler" / "scheduler_config.json"
+    if config.is_file() and json.loads(config.read_text()).get("_class_name") == "CosineDPMSolverMultistepScheduler":
+        require_extra("stable-audio", f"the scheduler of {folder.name} (CosineDPMSolverMultistepScheduler)")
 
 
 def to_float32(*modules: torch.nn.Module) -> None:
@@ -97,6 +106,7 @@ class DiffusersTextToAudioPipeline:
                 f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: "
                 f"{', '.join(SUPPORTED)}"
             )
+        _require_scheduler_package(folder)
         import diffusers
 
         wrapper = cls._wrapper_for(kind)
