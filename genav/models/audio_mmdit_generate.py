@@ -95,6 +95,7 @@ def generate_latents(
     noise: Tensor | None = None,
     known: Tensor | None = None,
     callback: ProgressCallback | None = None,
+    cache_conditions: bool = True,
 ) -> Tensor:
     """Sample latents ``(B, latent_dim, T)`` (float32) for ``cond`` (T from ``cond.audio_mask``).
 
@@ -102,7 +103,9 @@ def generate_latents(
     (``(B, latent_dim, T)``); otherwise it is drawn from ``generator`` on the model's device.
     ``known`` ``(B, latent_dim, K)``, ``K <= T``: latents the first K frames end at exactly, seen
     by the model as context for the rest (long clips in overlapping windows; see
-    :func:`genav.sampling.with_known_prefix`).
+    :func:`genav.sampling.with_known_prefix`). ``cache_conditions``: project the text and video
+    conditions of the guidance branches once (:meth:`AudioMMDiT.prepare_conditions`) and reuse them
+    at every step; False recomputes them in every forward (the same numbers; for benchmarks).
     """
     param = next(model.parameters())
     device, dtype = param.device, param.dtype
@@ -117,9 +120,13 @@ def generate_latents(
         cond, negative=negative, text_scale=text_scale, video_scale=video_scale
     )
     stacked = stacked.to(device, dtype)
+    # the condition projections of every branch, once for the whole generation (not per step)
+    prepared = (
+        model.prepare_conditions(stacked, stacked.batch_size, shape[2], device) if cache_conditions else None
+    )
 
     def batched(x: Tensor, t: Tensor) -> Tensor:
-        return model(x.to(dtype), t, stacked).float()
+        return model(x.to(dtype), t, stacked, prepared=prepared).float()
 
     noise = noise.to(device, torch.float32)
     velocity = guided_velocity(batched, plan)
