@@ -20,6 +20,10 @@ def __getattr__(name: str):
         from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline
 
         return DiffusersTextToAudioPipeline
+    if name == "AutoTextToAudioPipeline":
+        from genav.pipelines.auto import AutoTextToAudioPipeline
+
+        return AutoTextToAudioPipeline
     if name in ("bench_sample", "bench_v2a_memory"):
         from genav.pipelines import bench
 
@@ -29,6 +33,7 @@ def __getattr__(name: str):
 
 __all__ += [
     "AudioOutput",
+    "AutoTextToAudioPipeline",
     "DiffusersTextToAudioPipeline",
     "TextToAudioPipeline",
     "VideoToAudioPipeline",

@@ -16,7 +16,7 @@ The DiT's attention layers (rotary, grouped-query) run through :func:`genav.atte
 ``.to``, argument checks, seeds, timing, trimming, metadata) and runs Stable Audio through four
 hooks (``denoiser``, ``_initial_latents``, ``_denoise``, ``_decode``); ``AudioLDM2Pipeline``
 folders get :class:`~genav.pipelines.diffusers_audioldm2.AudioLDM2TextToAudioPipeline`, which
-overrides them.
+overrides them (:mod:`genav.pipelines.diffusers_auto` maps each diffusers class to its wrapper).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from genav.pipelines.foley import (
     seeded_noise,
 )
 from genav.pipelines.output import AudioOutput
-from genav.pipelines.text_to_audio import DEFAULT_DURATION, check_duration
+from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.runtime import select_device, select_dtype
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,13 @@ def to_float32(*modules: torch.nn.Module) -> None:
 
 
 class DiffusersTextToAudioPipeline:
-    """A local diffusers text-to-audio folder behind genav's ``__call__`` and :class:`AudioOutput`."""
+    """A local diffusers ``StableAudioPipeline`` folder behind genav's ``__call__`` and
+    :class:`AudioOutput`; the base of the other diffusers wrappers. ``from_pretrained`` loads the
+    folder's pipeline class that ``diffusers_class`` names (another kind: CheckpointError naming
+    :class:`~genav.pipelines.AutoTextToAudioPipeline`, which picks the wrapper)."""
 
     task = "t2a"
+    diffusers_class = "StableAudioPipeline"
 
     def __init__(self, pipe: Any, *, name: str, checksum: str, load_seconds: float = 0.0) -> None:
         self.pipe = pipe
@@ -106,10 +110,14 @@ class DiffusersTextToAudioPipeline:
                 f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: "
                 f"{', '.join(SUPPORTED)}"
             )
+        if kind != cls.diffusers_class:
+            raise CheckpointError(
+                f"{folder} holds a {kind}, not a {cls.diffusers_class}: "
+                "load it with genav.pipelines.AutoTextToAudioPipeline.from_pretrained"
+            )
         _require_scheduler_package(folder)
         import diffusers
 
-        wrapper = cls._wrapper_for(kind)
         dev = select_device(device)
         torch_dtype = select_dtype(dtype, dev)
         try:
@@ -120,18 +128,10 @@ class DiffusersTextToAudioPipeline:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"could not load the diffusers pipeline in {folder}: {first}") from None
         pipe.to(dev)
-        wrapper._keep_float32(pipe)
-        return wrapper(
+        cls._keep_float32(pipe)
+        return cls(
             pipe, name=folder.name, checksum=folder_checksum(folder), load_seconds=time.perf_counter() - begin
         )
-
-    @classmethod
-    def _wrapper_for(cls, kind: str) -> type[DiffusersTextToAudioPipeline]:
-        if kind == "AudioLDM2Pipeline":
-            from genav.pipelines.diffusers_audioldm2 import AudioLDM2TextToAudioPipeline
-
-            return AudioLDM2TextToAudioPipeline
-        return DiffusersTextToAudioPipeline
 
     @staticmethod
     def _keep_float32(pipe: Any) -> None:

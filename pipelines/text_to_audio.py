@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
+import warnings
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -19,37 +18,37 @@ from genav.pipelines.foley import (
     seeded_noise,
 )
 from genav.pipelines.output import AudioOutput
+from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.registry import resolve_model
-
-DEFAULT_DURATION = 8.0
-
-
-def check_duration(duration: float | None, maximum: float, *, default: float | None = None) -> float:
-    """A duration in (0, maximum] seconds (``None`` -> ``default`` or ``maximum``)."""
-    if duration is None:
-        return min(default or maximum, maximum)
-    duration = float(duration)
-    if not math.isfinite(duration) or duration <= 0:
-        raise InputError(f"duration must be more than 0 seconds, got {duration:g}")
-    if duration > maximum + 1e-9:
-        raise InputError(f"duration {duration:g} s is above this model's maximum of {maximum:g} s")
-    return duration
 
 
 class TextToAudioPipeline(FoleyPipeline):
-    """Prompt -> sound. ``from_pretrained`` also accepts a diffusers ``StableAudioPipeline`` folder
-    (returning a :class:`~genav.pipelines.diffusers_t2a.DiffusersTextToAudioPipeline`)."""
+    """Prompt -> sound with the audio MM-DiT. Local diffusers folders (Stable Audio Open, AudioLDM2)
+    load through :class:`~genav.pipelines.AutoTextToAudioPipeline`."""
 
     task = "t2a"
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, *, device: str = "auto", dtype: str = "auto") -> Any:
+    def from_pretrained(
+        cls, name_or_path: str | Path, *, device: str = "auto", dtype: str = "auto"
+    ) -> TextToAudioPipeline:
+        """The pipeline for a registered name or a genav model folder (an instance of ``cls``).
+
+        A diffusers folder still loads, as its diffusers wrapper, with a DeprecationWarning: use
+        ``AutoTextToAudioPipeline.from_pretrained`` for those.
+        """
         entry = resolve_model(name_or_path)
         if entry.family == "diffusers":
-            from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline
+            from genav.pipelines.diffusers_auto import diffusers_wrapper
 
-            return DiffusersTextToAudioPipeline.from_pretrained(entry.path, device=device, dtype=dtype)
-        return super().from_pretrained(name_or_path, device=device, dtype=dtype)
+            warnings.warn(
+                "TextToAudioPipeline.from_pretrained on a diffusers folder is deprecated: "
+                "use AutoTextToAudioPipeline.from_pretrained",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return diffusers_wrapper(entry.path).from_pretrained(entry.path, device=device, dtype=dtype)  # type: ignore[return-value]
+        return super().from_pretrained(name_or_path, device=device, dtype=dtype)  # type: ignore[return-value]
 
     def __call__(
         self,

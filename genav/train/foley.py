@@ -168,7 +168,7 @@ class _Setup:
     @classmethod
     def make(cls, recipe: Recipe, *, data: list[str] | None, cache: Path, device: str) -> _Setup:
         from genav.codecs import build_codec
-        from genav.encoders.text import build_text_encoder
+        from genav.encoders import build_text_encoder
 
         cfg = model_config_of(recipe)
         acc = make_accelerator(recipe.mixed_precision, device)
