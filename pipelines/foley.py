@@ -225,7 +225,7 @@ class FoleyPipeline:
                 f"model {entry.name!r} is a {entry.family} model, not a foley (audio MM-DiT) model"
             )
         if entry.builder is not None:
-            return entry.builder()
+            return entry.build()
         if entry.path is None:
             raise UnknownModelError(f"model {entry.name!r} has neither a folder nor a builder")
         return load_foley_folder(Path(entry.path))
