@@ -7,15 +7,21 @@ from pathlib import Path
 
 import torch
 
+from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
+from genav.pipelines.call_inputs import (
+    check_output_type,
+    finish_output,
+    initial_latents,
+    negative_inputs,
+    prompt_inputs,
+)
 from genav.pipelines.foley import (
     FoleyPipeline,
     PhaseTimer,
     ProgressFn,
-    prompt_list,
     resolve_seeds,
-    seeded_noise,
 )
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, check_duration
@@ -52,7 +58,7 @@ class TextToAudioPipeline(FoleyPipeline):
 
     def __call__(
         self,
-        prompt: str | list[str],
+        prompt: str | list[str] | None = None,
         *,
         negative_prompt: str | list[str] | None = None,
         duration: float | None = None,
@@ -63,27 +69,55 @@ class TextToAudioPipeline(FoleyPipeline):
         num_outputs: int = 1,
         method: str = "euler",
         progress: ProgressFn | None = None,
+        latents: torch.Tensor | None = None,
+        prompt_embeds: TextEmbedding | None = None,
+        negative_prompt_embeds: TextEmbedding | None = None,
+        output_type: str = "np",
     ) -> AudioOutput:
-        """Generate ``num_outputs`` sounds per prompt -> :class:`AudioOutput` ``(P * num_outputs, C, N)``.
+        """Generate ``num_outputs`` sounds per prompt.
 
-        Outputs are prompt-major; output ``i`` uses seed ``seeds[i]``; ``N = round(duration * sr)``.
+        Args:
+            prompt: one text or a list (``P`` prompts); or give ``prompt_embeds`` instead.
+            negative_prompt: what to steer away from (one for all prompts, or one per prompt).
+            duration: seconds of each output, in (0, the model's maximum]; default 8 s (capped).
+            num_steps: solver steps. guidance_scale: classifier-free guidance scale (1 = none).
+            seed: output ``i`` uses ``seed + i``; else drawn from ``generator``, else random.
+            num_outputs: outputs per prompt (prompt-major order).
+            method: the ODE solver (``euler``, ``heun``, ...). progress: ``fn(step, total)``.
+            latents: the initial noise ``(P * num_outputs, latent_dim, T)``, ``T`` the latent
+                frames of ``duration`` (replaces the seeded noise).
+            prompt_embeds / negative_prompt_embeds: precomputed ``TextEmbedding`` (``tokens
+                (P, L, text_dim)``, ``mask (P, L)``, ``pooled (P, text_dim)``) from
+                ``pipe.text_encoder.encode``, instead of the texts.
+            output_type: ``"np"``, ``"pt"`` (``audio`` as a torch tensor) or ``"wav"`` (also
+                ``out.wav``: in-memory WAV files).
+
+        Returns:
+            :class:`AudioOutput`, ``audio (P * num_outputs, C, N)``, ``N = round(duration * sr)``;
+            its metadata records every setting, the seeds and the timings (the sidecar).
+
+        Raises:
+            InputError: no or empty prompt, a duration out of range, a bad count, shape or type.
+
+        Source: rectified-flow sampling (Liu et al., 2022) with classifier-free guidance (Ho &
+        Salimans, 2022); the MMAudio-style MM-DiT (Cheng et al., 2025).
         """
-        prompts = prompt_list(prompt, required=True)
+        check_output_type(output_type)
         duration = check_duration(duration, self.max_duration, default=DEFAULT_DURATION)
         if num_outputs < 1:
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
-        rows = len(prompts) * num_outputs
-        seeds = resolve_seeds(seed, generator, rows)
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):
-            text = self.encode_prompts(prompts, num_outputs)
-            negative = self.negative_embedding(negative_prompt, len(prompts), num_outputs)
+            prompts, text, count = prompt_inputs(self, prompt, prompt_embeds, num_outputs, required=True)
+            rows = count * num_outputs
+            negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, count, num_outputs)
             cond = make_conditioning(
                 duration, text=text, frame_rate=self.frame_rate, batch=rows, device=self.device
             )
+        seeds = resolve_seeds(seed, generator, rows)
         with timer("sampling"):
-            noise = seeded_noise(seeds, (self.config.latent_dim, cond.audio_mask.shape[1]))
-            latents = self.sample_latents(
+            noise = initial_latents(latents, seeds, (self.config.latent_dim, cond.audio_mask.shape[1]))
+            sampled = self.sample_latents(
                 cond,
                 noise,
                 negative=negative,
@@ -94,7 +128,7 @@ class TextToAudioPipeline(FoleyPipeline):
                 progress=progress,
             )
         with timer("decode"):
-            audio = self.decode(latents, self.n_samples_for(duration))
+            audio = self.decode(sampled, self.n_samples_for(duration))
         settings = {
             "prompt": prompts,
             "negative_prompt": negative_prompt,
@@ -105,4 +139,5 @@ class TextToAudioPipeline(FoleyPipeline):
             "num_outputs": num_outputs,
             "method": method,
         }
-        return self.build_output(audio, seeds, settings, timer)
+        out = self.build_output(audio, seeds, settings, timer)
+        return finish_output(out, output_type, latents_given=latents is not None, embeds_given=prompt_embeds is not None)
