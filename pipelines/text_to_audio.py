@@ -123,8 +123,8 @@ class TextToAudioPipeline(FoleyPipeline):
                 negative=negative,
                 num_steps=num_steps,
                 method=method,
-                text_scale=guidance_scale,
-                video_scale=None,
+                guidance_scale=guidance_scale,
+                video_guidance_scale=None,
                 progress=progress,
             )
         with timer("decode"):

@@ -139,8 +139,8 @@ class VideoToAudioPipeline(FoleyPipeline):
             negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, 1, num_outputs)
         seeds = resolve_seeds(seed, generator, num_outputs)
         scales = {
-            "text_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
-            "video_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
+            "guidance_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
+            "video_guidance_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
         }
         sampling = {
             "negative": negative,
@@ -162,8 +162,8 @@ class VideoToAudioPipeline(FoleyPipeline):
             "picture": source.describe(),
             "num_steps": num_steps,
             "guidance_scale": guidance_scale,
-            "text_guidance_scale": scales["text_scale"],
-            "video_guidance_scale": scales["video_scale"],
+            "text_guidance_scale": scales["guidance_scale"],
+            "video_guidance_scale": scales["video_guidance_scale"],
             "num_outputs": num_outputs,
             "method": method,
             "window": window or self.max_duration,

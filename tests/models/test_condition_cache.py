@@ -42,15 +42,15 @@ def test_projections_once_per_generation_and_same_latents(text_encoder, null_con
     )
     noise = torch.randn(2, 32, 63, generator=torch.Generator().manual_seed(1))
     # three branches (full, video, null): text and video scales differ, and a negative prompt
-    settings = {"negative": text_encoder.encode(["music", "music"]), "text_scale": 3.0, "video_scale": 2.0}
+    settings = {"negative": text_encoder.encode(["music", "music"]), "guidance_scale": 3.0, "video_guidance_scale": 2.0}
     steps = 5
     counts, handles = _count_calls(model)
     try:
-        cached = generate_latents(model, cond, steps=steps, noise=noise, **settings)
+        cached = generate_latents(model, cond, num_steps=steps, noise=noise, **settings)
         once = dict(counts)
         counts.update(dict.fromkeys(PROJECTIONS, 0))
         recomputed = generate_latents(
-            model, cond, steps=steps, noise=noise, cache_conditions=False, **settings
+            model, cond, num_steps=steps, noise=noise, cache_conditions=False, **settings
         )
     finally:
         for h in handles:
