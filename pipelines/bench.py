@@ -24,7 +24,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode, register_flop_formula
 
 from genav.codecs import build_codec
-from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config, tiny_config
+from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config
 from genav.pipelines.debug import random_model
 from genav.pipelines.foley import FoleyComponents, FoleyPipeline, state_checksum, text_encoder_for
 from genav.pipelines.text_to_audio import TextToAudioPipeline
@@ -33,10 +33,21 @@ from genav.runtime import select_device, select_dtype
 
 log = logging.getLogger(__name__)
 
-# Random-weight configurations by name (the architecture is what a speed benchmark needs).
+RECIPES = Path(__file__).resolve().parent / "recipes"
+
+
+def recipe_architecture(name: str) -> AudioMMDiTConfig:
+    """The model architecture a training recipe in ``pipelines/recipes`` declares (its ``model``)."""
+    from genav.train.recipe import load_recipe
+
+    return AudioMMDiTConfig.from_dict(load_recipe(RECIPES / f"{name}.json").model)
+
+
+# Random-weight configurations by name (the architecture is what a speed benchmark needs); the
+# recipes are the source of each architecture.
 PRESETS: dict[str, Callable[[], AudioMMDiTConfig]] = {
-    "mmdit-10m": tiny_config,  # ~10.4M parameters, the embedded default's architecture
-    "tiny": tiny_config,
+    "mmdit-10m": lambda: recipe_architecture("foley-10m"),  # ~10.4M parameters
+    "tiny": lambda: recipe_architecture("foley-10m"),  # an older alias of mmdit-10m
     "debug": debug_config,
 }
 BENCH_PROMPT = "footsteps on gravel, then a door slams"

@@ -346,7 +346,9 @@ def debug_config(**changes: Any) -> AudioMMDiTConfig:
 
 
 def tiny_config(**changes: Any) -> AudioMMDiTConfig:
-    """The ~10M-parameter configuration of the embedded default (``genav-foley-tiny``).
+    """The ~10.4M-parameter preset (``genav bench sample --model mmdit-10m``): the ``model`` of the
+    ``pipelines/recipes/foley-10m.json`` recipe, which is the source (a test checks they agree).
+    Not the embedded default ``genav-foley-tiny`` (2.1M parameters, recipe ``foley-tiny.json``).
 
     MiniLM text (384-d), the default mel codec (16 kHz, 64 mels, 62.5 frames/s), the default
     conv video encoder at 25 fps; hidden 256, 2 joint + 3 audio blocks, 10 s window.
