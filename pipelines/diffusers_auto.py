@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from genav.errors import CheckpointError
 from genav.pipelines.diffusers_audioldm2 import AudioLDM2TextToAudioPipeline
-from genav.pipelines.diffusers_t2a import SUPPORTED, DiffusersTextToAudioPipeline
+from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline, diffusers_kind
 
 DIFFUSERS_WRAPPERS: dict[str, type[DiffusersTextToAudioPipeline]] = {
     "StableAudioPipeline": DiffusersTextToAudioPipeline,
@@ -21,12 +19,4 @@ def diffusers_wrapper(folder: str | Path) -> type[DiffusersTextToAudioPipeline]:
     Raises:
         CheckpointError: not a diffusers folder, or a pipeline class genav does not run.
     """
-    index = Path(folder) / "model_index.json"
-    if not index.is_file():
-        raise CheckpointError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
-    kind = json.loads(index.read_text()).get("_class_name")
-    if kind not in DIFFUSERS_WRAPPERS:
-        raise CheckpointError(
-            f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: {', '.join(SUPPORTED)}"
-        )
-    return DIFFUSERS_WRAPPERS[kind]
+    return DIFFUSERS_WRAPPERS[diffusers_kind(Path(folder))]

@@ -63,6 +63,23 @@ def folder_checksum(folder: Path, length: int = 16) -> str:
     return digest.hexdigest()[:length]
 
 
+def diffusers_kind(folder: Path) -> str:
+    """The diffusers pipeline class saved in ``folder`` (its ``model_index.json``).
+
+    Raises:
+        CheckpointError: not a diffusers folder, or a pipeline class genav does not run.
+    """
+    index_path = folder / "model_index.json"
+    if not index_path.is_file():
+        raise CheckpointError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
+    kind = json.loads(index_path.read_text()).get("_class_name")
+    if kind not in SUPPORTED:
+        raise CheckpointError(
+            f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: {', '.join(SUPPORTED)}"
+        )
+    return kind
+
+
 def _require_scheduler_package(folder: Path) -> None:
     """Stable Audio Open's scheduler draws its noise with torchsde, the ``[stable-audio]`` extra:
     say so in one line before diffusers fails on it. Raises MissingExtraError."""
@@ -101,15 +118,7 @@ class DiffusersTextToAudioPipeline:
     ) -> DiffusersTextToAudioPipeline:
         begin = time.perf_counter()
         folder = Path(folder)
-        index_path = folder / "model_index.json"
-        if not index_path.is_file():
-            raise CheckpointError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
-        kind = json.loads(index_path.read_text()).get("_class_name")
-        if kind not in SUPPORTED:
-            raise CheckpointError(
-                f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: "
-                f"{', '.join(SUPPORTED)}"
-            )
+        kind = diffusers_kind(folder)
         if kind != cls.diffusers_class:
             raise CheckpointError(
                 f"{folder} holds a {kind}, not a {cls.diffusers_class}: "

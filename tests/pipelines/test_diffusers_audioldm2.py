@@ -143,3 +143,8 @@ def test_from_pretrained_contract(pipe, tiny_folder):
     assert type(AutoTextToAudioPipeline.from_pretrained("debug-foley", device="cpu")) is TextToAudioPipeline
     with pytest.raises(TypeError, match="a factory"):
         AutoTextToAudioPipeline()
+    from genav.pipelines.diffusers_auto import DIFFUSERS_WRAPPERS
+    from genav.pipelines.diffusers_t2a import SUPPORTED
+
+    assert tuple(DIFFUSERS_WRAPPERS) == SUPPORTED  # every supported class has its wrapper
+    assert all(w.diffusers_class == kind for kind, w in DIFFUSERS_WRAPPERS.items())
