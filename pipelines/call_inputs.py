@@ -104,10 +104,18 @@ def initial_latents(latents: torch.Tensor | None, seeds: list[int], shape: tuple
     """
     if latents is None:
         return seeded_noise(seeds, shape)
-    expected = (len(seeds), *shape)
-    if not isinstance(latents, torch.Tensor) or tuple(latents.shape) != expected:
+    return checked_latents(latents, (len(seeds), *shape))
+
+
+def checked_latents(latents: Any, expected: tuple[int, ...]) -> torch.Tensor:
+    """``latents`` as a float32 CPU tensor after checking its shape ``expected`` (outputs first).
+
+    Raises:
+        InputError: not a tensor of that shape, or not finite.
+    """
+    if not isinstance(latents, torch.Tensor) or tuple(latents.shape) != tuple(expected):
         got = tuple(latents.shape) if isinstance(latents, torch.Tensor) else type(latents).__name__
-        raise InputError(f"latents must be a tensor of shape {expected} (outputs, latent channels, frames), got {got}")
+        raise InputError(f"latents must be a tensor of shape {tuple(expected)} (outputs, latent channels, ...), got {got}")
     if not bool(torch.isfinite(latents).all()):
         raise InputError("latents must be finite")
     return latents.detach().float().cpu()

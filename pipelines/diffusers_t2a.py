@@ -36,6 +36,7 @@ from genav.attention import set_genav_attention
 from genav.checkpoint import file_checksum
 from genav.errors import CheckpointError, InputError
 from genav.extras import require_extra
+from genav.pipelines.call_inputs import check_output_type, checked_latents, finish_output
 from genav.pipelines.foley import (
     PhaseTimer,
     ProgressFn,
@@ -203,9 +204,19 @@ class DiffusersTextToAudioPipeline:
         num_outputs: int = 1,
         method: str = "euler",
         progress: ProgressFn | None = None,
+        latents: torch.Tensor | None = None,
+        output_type: str = "np",
     ) -> AudioOutput:
         """Same arguments as :class:`~genav.pipelines.TextToAudioPipeline`. The pipeline's own
-        scheduler integrates (``method`` must stay at its default); ``num_steps`` is its step count."""
+        scheduler integrates (``method`` must stay at its default); ``num_steps`` is its step count.
+        ``latents``: the initial noise, shaped as the seeded noise it replaces (Stable Audio
+        ``(B, C, T)``, AudioLDM2 ``(B, C, T, W)``). Not taken here: ``prompt_embeds`` (each
+        diffusers pipeline has its own text encoders; pass texts).
+
+        Raises:
+            InputError: bad prompts, duration, counts, ``method``, ``latents`` or ``output_type``.
+        """
+        check_output_type(output_type)
         prompts = prompt_list(prompt, required=True)
         duration = check_duration(duration, self.max_duration, default=DEFAULT_DURATION)
         if method != "euler":
@@ -231,7 +242,7 @@ class DiffusersTextToAudioPipeline:
                     num_inference_steps=num_steps,
                     guidance_scale=guidance_scale,
                     num_waveforms_per_prompt=num_outputs,
-                    latents=self._initial_latents(seeds, frames).to(self.device, self.dtype),
+                    latents=self._start_latents(latents, seeds, frames).to(self.device, self.dtype),
                     output_type="latent",
                     callback=callback,
                     generator=[torch.Generator().manual_seed(s + 1) for s in seeds],
@@ -252,7 +263,12 @@ class DiffusersTextToAudioPipeline:
             "scheduler": type(self.pipe.scheduler).__name__,
             "latent_frames": frames,
         }
-        return pipeline_output(self, audio, seeds, settings, timer)
+        out = pipeline_output(self, audio, seeds, settings, timer)
+        return finish_output(out, output_type, latents_given=latents is not None)
+
+    def _start_latents(self, latents: torch.Tensor | None, seeds: list[int], frames: int) -> torch.Tensor:
+        seeded = self._initial_latents(seeds, frames)
+        return seeded if latents is None else checked_latents(latents, tuple(seeded.shape))
 
     # -- per-pipeline hooks (Stable Audio here) ----------------------------------------------------
     def _initial_latents(self, seeds: list[int], frames: int) -> torch.Tensor:

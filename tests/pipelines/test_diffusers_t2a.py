@@ -112,3 +112,17 @@ def test_save_pretrained_round_trip_and_to(pipe, tmp_path):
         warnings.simplefilter("ignore")
         again = DiffusersTextToAudioPipeline.from_pretrained(folder, device="cpu", dtype="float32")
     np.testing.assert_array_equal(again("wind", duration=0.5, num_steps=2, seed=1).audio, a.audio)
+
+
+def test_latents_and_output_type(pipe):
+    from genav.pipelines.foley import seeded_noise
+
+    base = pipe("wind", duration=0.5, num_steps=2, seed=1)
+    noise = seeded_noise(base.seeds, (pipe.pipe.transformer.config.in_channels, math.ceil(base.num_samples / pipe.hop_length)))
+    again = pipe("wind", duration=0.5, num_steps=2, seed=1, latents=noise, output_type="pt")
+    np.testing.assert_array_equal(again.audio.numpy(), base.audio)
+    assert again.metadata["settings"]["latents"] == "given"
+    with pytest.raises(InputError, match="latents must be a tensor of shape"):
+        pipe("wind", duration=0.5, num_steps=2, latents=noise[..., :1])
+    with pytest.raises(InputError, match="output_type must be one of"):
+        pipe("wind", duration=0.5, num_steps=2, output_type="flac")
