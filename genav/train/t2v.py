@@ -131,7 +131,7 @@ def train_t2v(
 ) -> T2VRun:
     """Train (or resume) a tiny text-to-video DiT per ``recipe`` into the model folder ``out``."""
     from genav.checkpoint import save_model_folder
-    from genav.encoders.text import build_text_encoder
+    from genav.encoders.text_factory import build_text_encoder
     from genav.media import write_video  # noqa: F401  (loaded before training: the samples need it)
     from genav.runtime import seed_everything
 
