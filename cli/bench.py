@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from genav.cli import bench_attention, bench_media, bench_sample, bench_sync
+from genav.cli import bench_attention, bench_eval, bench_media, bench_sample, bench_sync
 
 app = typer.Typer(no_args_is_help=True)
 bench_attention.register(app)
 bench_sample.register(app)
 bench_media.register(app)
 bench_sync.register(app)
+bench_eval.register(app)

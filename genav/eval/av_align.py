@@ -152,11 +152,11 @@ def detect_video_peaks_genav(trajectory: np.ndarray, width: int, height: int) ->
     The trajectory is rescaled to a 256x256-equivalent frame; a peak needs height >= 0.1 and
     prominence >= max(0.05, 0.1 x height). First and last frame are never peaks.
     """
-    from scipy.signal import find_peaks
+    from genav.eval.peaks import find_peaks  # scipy.signal.find_peaks's rule, without its import cost
 
     scaled = np.asarray(trajectory, dtype=np.float64) * (GENAV_REF_DIAGONAL / math.hypot(width, height))
-    peaks, props = find_peaks(scaled, height=GENAV_THRESHOLD, prominence=GENAV_MIN_PROMINENCE)
-    keep = props["prominences"] >= GENAV_REL_PROMINENCE * scaled[peaks]
+    peaks, prominences = find_peaks(scaled, height=GENAV_THRESHOLD, prominence=GENAV_MIN_PROMINENCE)
+    keep = prominences >= GENAV_REL_PROMINENCE * scaled[peaks]
     return peaks[keep].astype(np.int64)
 
 
@@ -270,7 +270,7 @@ def av_align(
     check_protocol(protocol)
     video = Path(video)
     wave = load_audio(audio if audio is not None else video, sample_rate=SAMPLE_RATE)  # cheap: fail first
-    traj = flow_trajectory(video)
+    traj = flow_trajectory(video, max_diagonal=GENAV_REF_DIAGONAL if protocol == "genav" else None)
     result = score_clip(
         traj, wave, protocol=protocol, name=name if name is not None else video.stem, keep_curves=keep_curves
     )
@@ -297,7 +297,7 @@ def score_clip(
         peak_idx = detect_video_peaks(traj.values)
         matcher = match_greedy
     else:
-        peak_idx = detect_video_peaks_genav(traj.values, traj.width, traj.height)
+        peak_idx = detect_video_peaks_genav(traj.values, traj.flow_width, traj.flow_height)
         matcher = match_optimal
     video_times, window, timing, note = video_peak_timing(traj, peak_idx, protocol)
     matches = matcher(audio_times, video_times, window)
