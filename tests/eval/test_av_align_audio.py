@@ -34,6 +34,19 @@ def test_blocked_envelope_is_bitwise_librosa():
     np.testing.assert_array_equal(blocked, whole)
 
 
+@pytest.mark.parametrize("n", [100, 1500, 2048, 2600, 3000, 22050 * 3 + 17])
+def test_onset_strength_and_picking_are_librosas_at_every_length(n):
+    # short signals take the pad-both-ends path, longer ones the pre/main/post framing
+    wave = (0.2 * np.random.default_rng(n).standard_normal(n)).astype(np.float32)
+    wave[n // 3 : n // 3 + 200] *= 8
+    expected = librosa.onset.onset_strength(y=wave, sr=22050)
+    envelope = onsets.onset_envelope(wave, 22050)
+    np.testing.assert_array_equal(envelope, expected)
+    np.testing.assert_array_equal(
+        onsets.onset_frames(envelope), librosa.onset.onset_detect(onset_envelope=expected, sr=22050)
+    )
+
+
 def test_silence_has_no_onsets():
     assert onsets.detect_audio_peaks(np.zeros(22050 * 2, dtype=np.float32)).size == 0
 
