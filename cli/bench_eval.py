@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-_COLUMNS = ["side", "wall_s", "cpu_s", "peak_rss_mb", "speedup", "mean_score"]
+_COLUMNS = ["side", "wall_s", "cpu_s", "cores_used", "peak_rss_mb", "speedup", "mean_score"]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +41,7 @@ def bench_eval_command(
         emit_json(result, json_out)
     speed = {"reference_script": 1.0, "genav_reference": result["speedup"]["reference"],
              "genav_genav": result["speedup"]["genav"]}  # fmt: skip
-    rows = [{"side": side, **{k: result[side][k] for k in ("wall_s", "cpu_s", "peak_rss_mb")},
+    rows = [{"side": side, **{k: result[side][k] for k in ("wall_s", "cpu_s", "cores_used", "peak_rss_mb")},
              "speedup": speed[side], "mean_score": result["mean_score"][side]} for side in speed]  # fmt: skip
     echo_table(rows, _COLUMNS)
     clips = result["clips"]
