@@ -13,7 +13,15 @@ from typing import Any
 
 import typer
 
-from genav.cli.batch import Job, expand_prompt_inputs, expand_video_inputs, is_manifest, precheck, run_batch
+from genav.cli.batch import (
+    Job,
+    expand_prompt_inputs,
+    expand_video_inputs,
+    is_manifest,
+    precheck,
+    process_device,
+    run_batch,
+)
 from genav.cli.common import (
     check_prompt,
     check_runtime,
@@ -99,7 +107,7 @@ def t2a(
     maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
     jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=overwrite, single=single)
-    pipe = TextToAudioPipeline.from_pretrained(name, device=device, dtype=dtype) if jobs else None
+    pipe = TextToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -169,7 +177,7 @@ def v2a(
     plans: dict[str, Any] = {}  # job name -> how its picture goes into the output (copy / re-encode)
     check = functools.partial(_check_v2a, audio_only=audio_only, reencode=reencode, plans=plans)
     jobs, rejected = precheck(jobs, check, overwrite=overwrite, single=single)
-    pipe = VideoToAudioPipeline.from_pretrained(name, device=device, dtype=dtype) if jobs else None
+    pipe = VideoToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings

@@ -2,12 +2,12 @@
 
 Several GPUs or machines go through ``accelerate launch`` with the package's entry module::
 
-    accelerate launch --num_processes 4 -m genav train foley --recipe R.json --out OUT
-    accelerate launch --num_machines 2 --machine_rank 0 --main_process_ip HOST --main_process_port 29500 \\
-        --num_processes 16 -m genav train foley --recipe R.json --out OUT
+    accelerate launch --multi_gpu --num_processes 4 -m genav train foley --recipe R.json --out OUT
+    accelerate launch --multi_gpu --num_machines 2 --machine_rank 0 --main_process_ip HOST \\
+        --main_process_port 29500 --num_processes 16 -m genav train foley --recipe R.json --out OUT
 
 The recipe's batch size is global (split across processes), so the same recipe trains the same
-model whatever the number of GPUs.
+model whatever the number of GPUs. Without a GPU, ``--multi_gpu`` starts CPU processes (gloo).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def foley(
 
         raise InputError(f"unknown device {device!r}; choose one of {', '.join(DEVICE_CHOICES)}")
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file otherwise
     run = train_foley(
         load_recipe(recipe),
         out,
@@ -87,7 +88,7 @@ def step_time(
 ) -> None:
     """Time one training step of a recipe's model on random inputs (no data needed)."""
     from genav.cli.common import emit_json
-    from genav.train.foley import time_train_step
+    from genav.train.bench import time_train_step
     from genav.train.recipe import load_recipe
 
     res = time_train_step(load_recipe(recipe), batch_size=batch_size, seconds=seconds, steps=steps, device=device)

@@ -198,7 +198,7 @@ def train_tagger(
     trainer = Trainer(model, recipe, loss_fn=loss, train_set=TaggerTrainSet(mels, labels), run_dir=run_dir,
                       accelerator=acc, progress=progress)  # fmt: skip
     result = trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
-    shipped = trainer.ema.module.eval()
+    shipped = trainer.averaged_model()
     run = TaggerRun(out, result, shipped, train, test)
     if result.step >= (steps or recipe.steps):
         run.report = held_out_report(shipped, test, codec=options.codec_augment)

@@ -116,7 +116,7 @@ def train_vocoder(recipe: Recipe, out: str | Path, *, steps: int | None = None, 
     trainer = Trainer(vocoder, recipe, loss_fn=loss, train_set=WaveSet(waves), run_dir=run_dir, accelerator=acc,
                       progress=progress)  # fmt: skip
     result = trainer.fit(steps=steps, resume=resume)
-    codec.vocoder = trainer.ema.module
+    codec.vocoder = trainer.averaged_model()
     codec.vocoder.requires_grad_(False).eval()
     if result.step >= (steps or recipe.steps):
         codec.save_pretrained(out)

@@ -86,7 +86,7 @@ def test_the_generic_trainer_learns_two_tones(tmp_path):
                       accelerator=make_accelerator("no", "cpu"), progress=False)  # fmt: skip
     result = trainer.fit()
     assert result.step == 60
-    table = accuracy_table(tagger_logits(trainer.ema.module, waves[16:]), [TINY.classes[k] for k in labels[16:]],
+    table = accuracy_table(tagger_logits(trainer.averaged_model(), waves[16:]), [TINY.classes[k] for k in labels[16:]],
                            TINY.classes)  # fmt: skip
     assert table["top1"] >= 0.75 and set(table["per_label"]) == {"low", "high"}
 
