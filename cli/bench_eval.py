@@ -51,6 +51,7 @@ def bench_eval_command(
     )
     typer.echo(
         f"speed vs one process of the reference script: protocol reference {result['speedup']['reference']}x, "
-        f"protocol genav {result['speedup']['genav']}x; scores equal to the script's: {result['scores_equal']}"
+        f"protocol genav {result['speedup']['genav']}x (CPU time: {result['speedup_cpu']['reference']}x, "
+        f"{result['speedup_cpu']['genav']}x); scores equal to the script's: {result['scores_equal']}"
     )
     typer.echo(f"note: {result['note']}")
