@@ -52,7 +52,8 @@ def test_genav_protocol_leaves_small_frames_at_native_size(world_clips):
     native = flow_trajectory(video)
     capped = flow_trajectory(video, max_diagonal=GENAV_REF_DIAGONAL)
     assert capped.flow_size is None and (capped.flow_width, capped.flow_height) == (128, 72)
-    np.testing.assert_array_equal(capped.values, native.values)
+    # OpenCV's own runs of one file differ in the last bits (~1e-16: buffer alignment picks SIMD paths)
+    np.testing.assert_allclose(capped.values, native.values, rtol=1e-9, atol=0)
 
 
 def test_flow_size_keeps_aspect_and_diagonal():
