@@ -37,7 +37,7 @@ def _root(
 info.register(app)
 generate.register(app)
 models.register(app)
-app.add_typer(bench.app, name="bench", help="Benchmarks: attention, sampling, media.")
+app.add_typer(bench.app, name="bench", help="Benchmarks: attention, sampling, media, startup, ...")
 app.add_typer(data.app, name="data", help="Data: the synthetic audio-visual world.")
 app.add_typer(eval.app, name="eval", help="Evaluators: AV-Align, KLD, FAD/FD, IS.")
 app.add_typer(train.app, name="train", help="Training recipes.")

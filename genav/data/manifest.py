@@ -131,6 +131,15 @@ def iter_manifest(
             yield row
 
 
+def manifest_splits(path: str | Path) -> set[str]:
+    """The ``split`` values a manifest's rows carry (empty: the manifest has no split column)."""
+    found: set[str] = set()
+    for _, raw in _records(_check_path(path)):
+        if isinstance(raw, dict) and raw.get("split"):
+            found.add(str(raw["split"]))
+    return found
+
+
 def _records(path: Path, require_file: bool = True) -> Iterator[tuple[int, dict[str, Any] | _BadRow]]:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".tsv", ".jsonl", ".json", ".ndjson"):

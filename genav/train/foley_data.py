@@ -190,9 +190,14 @@ def encode_shards(
     """Encode this process's shards of ``manifest`` into ``folder``; returns the number of shards.
 
     Shards already written are kept (resume). A row that cannot be decoded is skipped and logged
-    with ``skip_bad_rows``, otherwise it raises DataError naming its row.
+    with ``skip_bad_rows``, otherwise it raises DataError naming its row. A manifest without a
+    ``split`` column (e.g. the older SFX set) is used whole: it has no held-out rows to protect.
     """
-    from genav.data.manifest import iter_manifest
+    from genav.data.manifest import iter_manifest, manifest_splits
+
+    if split is not None and not manifest_splits(manifest):
+        log.info("%s has no split column: all its rows are used for split %r", manifest, split)
+        split = None
 
     shards = 0
     for k, rows in enumerate(

@@ -14,7 +14,7 @@ import torch
 from genav.checkpoint import load_safetensors
 from genav.codecs import build_codec
 from genav.data.shards import ShardIndex, read_shard_rows, read_window, shard_name
-from genav.encoders.text import build_text_encoder
+from genav.encoders import build_text_encoder
 from genav.encoders.video import VideoEncoder
 from genav.errors import DataError
 from genav.models import debug_config
@@ -174,3 +174,17 @@ def test_training_on_sounds_and_videos_with_lengths_per_step(manifest: Path, tmp
     assert run.result.step == 6 and (tmp_path / "out" / "model.safetensors").exists()
     assert all(np.isfinite(r["loss"]) for r in run.result.history if "loss" in r)
     assert run.train_items == 5 and run.val_items == 1
+
+
+def test_a_manifest_without_a_split_column_is_used_whole(manifest: Path, tmp_path: Path) -> None:
+    from genav.data.manifest import manifest_splits
+
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    unsplit = manifest.with_name("unsplit.jsonl")
+    unsplit.write_text("".join(json.dumps(r) + "\n" for r in rows if "split" not in r))
+    assert manifest_splits(unsplit) == set() and manifest_splits(manifest) == {"train"}
+    enc = _encoder()
+    assert encode_shards(unsplit, "train", tmp_path / "whole", enc, rows_per_shard=8, skip_bad_rows=False) == 1
+    assert len(read_shard_rows(tmp_path / "whole" / shard_name(0))) == 2
+    with pytest.raises(DataError, match="no usable rows of split 'test'"):  # a split column is respected
+        encode_shards(manifest, "test", tmp_path / "test", enc, rows_per_shard=8, skip_bad_rows=False)
