@@ -8,7 +8,7 @@ import sys
 import typer
 
 from genav import __version__
-from genav.cli import bench, data, eval, generate, info, models, train
+from genav.cli import bench, data, eval, generate, generate_video, info, models, train
 
 app = typer.Typer(
     name="genav",
@@ -36,6 +36,7 @@ def _root(
 
 info.register(app)
 generate.register(app)
+generate_video.register(app)
 models.register(app)
 app.add_typer(bench.app, name="bench", help="Benchmarks: attention, sampling, media, startup, ...")
 app.add_typer(data.app, name="data", help="Data: the synthetic audio-visual world.")

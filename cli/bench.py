@@ -11,6 +11,7 @@ from genav.cli import (
     bench_sample,
     bench_startup,
     bench_sync,
+    bench_t2v,
     bench_train_data,
 )
 
@@ -19,6 +20,7 @@ bench_attention.register(app)
 bench_sample.register(app)
 bench_media.register(app)
 bench_sync.register(app)
+bench_t2v.register(app)
 bench_eval.register(app)
 bench_train_data.register(app)
 bench_startup.register(app)

@@ -47,20 +47,22 @@ THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
 
 
-def _model_name(name: str) -> str:
+def _model_name(name: str, family: str = "foley", default: str = DEFAULT_FOLEY_MODEL) -> str:
+    """``auto`` -> the embedded default of ``family``, or its ``debug-*`` model (with a warning)."""
     if name != "auto":
         return name
     from genav.pipelines import list_models
 
-    known = {e.name for e in list_models(family="foley")}
-    if DEFAULT_FOLEY_MODEL in known:
-        return DEFAULT_FOLEY_MODEL
+    known = {e.name for e in list_models(family=family)}
+    if default in known:
+        return default
+    fallback = f"debug-{family}"
     typer.echo(
-        f"genav: warning: the embedded default {DEFAULT_FOLEY_MODEL} is not installed; using debug-foley "
-        "(tiny, random weights: the sound is noise, the pipeline is real)",
+        f"genav: warning: the embedded default {default} is not installed; using {fallback} "
+        "(tiny, random weights: the output is noise, the pipeline is real)",
         err=True,
     )
-    return "debug-foley"
+    return fallback
 
 
 def _outputs(job: Job, n: int) -> list[Path]:

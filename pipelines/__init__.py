@@ -10,6 +10,10 @@ __all__ = ["list_models", "resolve_model"]
 # -- audio pipelines (T2A / V2A); ``debug-foley`` is declared in genav.registry.BUILTIN_MODELS --
 from genav.pipelines.output import AudioOutput  # noqa: E402
 from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
+
+# -- text-to-video; importing it registers ``debug-t2v`` ------------------------------------------
+from genav.pipelines.text_to_video import TextToVideoPipeline  # noqa: E402
+from genav.pipelines.video_output import VideoOutput  # noqa: E402
 from genav.pipelines.video_to_audio import VideoToAudioPipeline  # noqa: E402
 
 
@@ -35,6 +39,8 @@ __all__ += [
     "AutoTextToAudioPipeline",
     "DiffusersTextToAudioPipeline",
     "TextToAudioPipeline",
+    "TextToVideoPipeline",
+    "VideoOutput",
     "VideoToAudioPipeline",
     "bench_sample",
     "bench_v2a_memory",

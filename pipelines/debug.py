@@ -8,6 +8,9 @@ change the output as they would in a trained model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import torch
 
 from genav.codecs import MelCodec, MelCodecConfig
@@ -15,6 +18,7 @@ from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig, debug_config
 from genav.pipelines.foley import FoleyComponents, state_checksum, text_encoder_for
 
 DEBUG_SEED = 1234
+M = TypeVar("M", bound=torch.nn.Module)
 
 # Latent scaling chosen so that unit-variance latents (what a random model samples) decode to
 # quiet noise peaking below full scale, instead of the very loud noise the sfx-measured
@@ -36,9 +40,15 @@ def random_model(
     config: AudioMMDiTConfig, seed: int = DEBUG_SEED, *, zero_init_std: float = 0.05
 ) -> AudioMMDiT:
     """An :class:`AudioMMDiT` with seeded random weights, including its zero-initialised layers."""
+    return seeded_random(lambda: AudioMMDiT(config), seed, zero_init_std=zero_init_std)
+
+
+def seeded_random(build: Callable[[], M], seed: int = DEBUG_SEED, *, zero_init_std: float = 0.05) -> M:
+    """``build()`` under a private seed (global RNG untouched), its all-zero parameters (adaLN-Zero,
+    zero-initialised outputs) filled with small random values, in eval mode."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = AudioMMDiT(config)
+        model = build()
         gen = torch.Generator().manual_seed(seed + 1)
         with torch.no_grad():
             for param in model.parameters():

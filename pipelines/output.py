@@ -82,27 +82,41 @@ def make_output(
     """An :class:`AudioOutput` with the metadata every pipeline records (one layout for sidecars).
 
     Outputs that would clip are scaled down (see :func:`limit_peaks`); the gains are recorded."""
-    import genav
-
     peaks = np.abs(audio).reshape(audio.shape[0], -1).max(axis=1) if audio.size else np.zeros(audio.shape[0])
     audio, gains = limit_peaks(audio)
+    metadata = run_metadata(task=task, model=model, checksum=checksum, settings=settings, seeds=seeds,
+                            device=device, dtype=dtype, timings=timings)
+    metadata.update(sample_rate=int(sample_rate), duration=audio.shape[-1] / sample_rate, peak_gain=gains,
+                    peak_before_gain=[round(float(p), 6) for p in peaks])
+    return AudioOutput(audio=audio, sample_rate=int(sample_rate), seeds=list(seeds), metadata=metadata)
 
-    metadata = {
+
+def run_metadata(
+    *,
+    task: str,
+    model: str,
+    checksum: str,
+    settings: dict[str, Any],
+    seeds: list[int],
+    device: str,
+    dtype: str,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """The metadata every pipeline output records (one layout for all sidecars): task, model name
+    and checksum, settings, seeds, device, dtype, timings per phase (s) and the genav version."""
+    import genav
+
+    return {
         "task": task,
         "model": model,
         "model_checksum": checksum,
         "settings": settings,
         "seeds": list(seeds),
-        "sample_rate": int(sample_rate),
-        "duration": audio.shape[-1] / sample_rate,
         "device": device,
         "dtype": dtype.replace("torch.", ""),
         "timings": {k: round(float(v), 6) for k, v in timings.items()},
         "genav_version": genav.__version__,
-        "peak_gain": gains,
-        "peak_before_gain": [round(float(p), 6) for p in peaks],
     }
-    return AudioOutput(audio=audio, sample_rate=int(sample_rate), seeds=list(seeds), metadata=metadata)
 
 
 def limit_peaks(audio: np.ndarray, *, ceiling: float = 0.98) -> tuple[np.ndarray, list[float]]:

@@ -98,3 +98,18 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+
+
+@pytest.fixture(scope="session")
+def tiny_video_dirs(tmp_path_factory) -> dict[str, Path]:
+    """Tiny random diffusers text-to-video folders in their real layouts: ``unet3d`` (ModelScope /
+    ZeroScope ``TextToVideoSDPipeline``) and ``wan`` (Wan 2.1 ``WanPipeline``)."""
+    pytest.importorskip("diffusers")
+    import warnings
+
+    from genav.pipelines.diffusers_tiny_video import save_tiny_unet3d, save_tiny_wan
+
+    root = tmp_path_factory.mktemp("t2v-diffusers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {"unet3d": save_tiny_unet3d(root / "tiny-unet3d"), "wan": save_tiny_wan(root / "tiny-wan")}

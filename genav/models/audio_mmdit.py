@@ -46,6 +46,7 @@ from genav.models.mmdit_streams import (
     video_stream,
 )
 from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
+from genav.nn import cond_mlp as _cond_mlp
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,6 @@ class AudioMMDiTConfig(Config):
             raise ConfigError("AudioMMDiTConfig: max_duration and audio_frame_rate must be positive")
 
 
-def _cond_mlp(in_dim: int, hidden: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
 
 
 class AudioMMDiT(nn.Module):

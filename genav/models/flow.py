@@ -19,11 +19,14 @@ def sample_flow_times(
     *,
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
+    mean: float = 0.0,
+    std: float = 1.0,
 ) -> Tensor:
     """Training times ``(batch,)`` in (0, 1), float32.
 
-    ``logit_normal``: ``sigmoid(N(0, 1))`` (SD3), which concentrates training on the middle of the
-    path where the velocity is hardest to predict; ``uniform``: U(0, 1).
+    ``logit_normal``: ``sigmoid(N(mean, std))`` (SD3: ``N(0, 1)``), which concentrates training on
+    the middle of the path where the velocity is hardest to predict (a negative ``mean`` moves it
+    towards noise); ``uniform``: U(0, 1).
 
     Raises:
         ValueError: an unknown ``kind``.
@@ -31,7 +34,7 @@ def sample_flow_times(
     Source: logit-normal sampling from Esser et al. (2024), "Scaling Rectified Flow Transformers".
     """
     if kind == "logit_normal":
-        return torch.sigmoid(torch.randn(batch, generator=generator, device=device))
+        return torch.sigmoid(torch.randn(batch, generator=generator, device=device) * std + mean)
     if kind == "uniform":
         return torch.rand(batch, generator=generator, device=device)
     raise ValueError(f"unknown time sampling {kind!r}; choose one of {', '.join(T_SAMPLINGS)}")

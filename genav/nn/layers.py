@@ -42,6 +42,11 @@ class AdaLNZero(nn.Module):
         return self.proj(nn.functional.silu(cond)).chunk(self.chunks, dim=-1)
 
 
+def cond_mlp(in_dim: int, hidden: int) -> nn.Sequential:
+    """Projection of a conditioning input (text tokens, pooled text, features): Linear-SiLU-Linear."""
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
+
+
 class MLP(nn.Module):
     """Feed-forward block ``(..., dim) -> (..., dim)``: ``swiglu`` (gated) or ``gelu``.
 

@@ -1,0 +1,100 @@
+"""`genav t2v`: text-to-video from the command line (one prompt or a manifest of prompts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from genav.cli.batch import VIDEO_SUFFIXES, Job, expand_prompt_inputs, is_manifest, run_batch
+from genav.cli.generate import (
+    CFG,
+    DEVICE,
+    DTYPE,
+    METHOD,
+    NUM_OUTPUTS,
+    OVERWRITE,
+    SEED,
+    STEPS,
+    THREADS,
+    _finish,
+    _model_name,
+    _outputs,
+    _settings,
+)
+
+DEFAULT_T2V_MODEL = "genav-t2v-tiny"
+
+
+def parse_timed(items: list[str] | None) -> list[tuple[float, str]]:
+    """``["0.8:the ball hits the floor", ...]`` -> ``[(0.8, "the ball hits the floor"), ...]``."""
+    from genav.errors import InputError
+
+    out = []
+    for item in items or []:
+        seconds, sep, phrase = item.partition(":")
+        try:
+            value = float(seconds)
+        except ValueError:
+            value = None
+        if not sep or value is None or not phrase.strip():
+            raise InputError(f"--at wants SECONDS:PHRASE (e.g. 0.8:the ball hits the floor), got {item!r}")
+        out.append((value, phrase.strip()))
+    return out
+
+
+def t2v(
+    prompt: str = typer.Argument(..., help="A prompt, or a CSV/JSONL manifest with a 'prompt' column per row."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4; a folder for a manifest)."),
+    duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: one window of the model)."),
+    frames: int = typer.Option(None, "--frames", help="Number of frames (instead of --duration)."),
+    fps: float = typer.Option(None, "--fps", help="Frame rate (default: the model's)."),
+    at: list[str] = typer.Option(
+        None, "--at", help="Timed prompt SECONDS:PHRASE, seen only by the frame at that time (repeatable)."
+    ),
+    negative_prompt: str = typer.Option(None, "--negative-prompt", help="What the video should not show."),
+    model: str = typer.Option(
+        "auto", "--model", "-m", help="genav-t2v-tiny, debug-t2v, or a folder (genav t2v, diffusers UNet3D or Wan)."
+    ),
+    steps: int = STEPS,
+    cfg: float = CFG,
+    seed: int = SEED,
+    method: str = METHOD,
+    num_outputs: int = NUM_OUTPUTS,
+    device: str = DEVICE,
+    dtype: str = DTYPE,
+    overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
+) -> None:
+    """Text-to-video: write an mp4 for a prompt, or one per manifest row (with a JSON sidecar each)."""
+    from genav.cli.common import set_threads
+    from genav.errors import InputError
+    from genav.pipelines import TextToVideoPipeline
+
+    set_threads(threads)  # checks --threads too
+    single = not is_manifest(prompt)
+    if single and output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")
+    timed = parse_timed(at)
+    settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=seed)
+    jobs = expand_prompt_inputs(prompt, output, suffix=output.suffix if single else ".mp4", settings=settings)
+    pipe = TextToVideoPipeline.from_pretrained(_model_name(model, "t2v", DEFAULT_T2V_MODEL), device=device, dtype=dtype)
+
+    def make(job: Job) -> dict[str, Any]:
+        s = job.settings
+        out = pipe(
+            s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
+            num_frames=frames, fps=fps, timed_prompts=timed or None, num_steps=steps, guidance_scale=cfg,
+            seed=s.get("seed"), num_outputs=num_outputs, method=method,
+        )
+        paths = _outputs(job, num_outputs)
+        for k, path in enumerate(paths):
+            out.save(path, index=k, overwrite=True)
+        return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds}
+
+    _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("t2v")(t2v)
