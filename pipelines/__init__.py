@@ -14,6 +14,9 @@ from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
 
 # -- text-to-video; importing it registers ``debug-t2v`` ------------------------------------------
 from genav.pipelines.text_to_video import TextToVideoPipeline  # noqa: E402
+
+# -- audio-to-video; importing it registers ``debug-a2v`` -----------------------------------------
+from genav.pipelines.audio_to_video import AudioToVideoPipeline  # noqa: E402
 from genav.pipelines.video_output import VideoOutput  # noqa: E402
 from genav.pipelines.video_to_audio import VideoToAudioPipeline  # noqa: E402
 
@@ -33,6 +36,7 @@ def __getattr__(name: str):
 
 __all__ += [
     "AudioOutput",
+    "AudioToVideoPipeline",
     "DiffusersTextToAudioPipeline",
     "TextToAudioPipeline",
     "TextToVideoPipeline",

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from genav.config import Config
 from genav.errors import ConfigError
 
-TASKS = ("foley", "t2v")
+TASKS = ("foley", "t2v", "a2v")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
