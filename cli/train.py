@@ -109,3 +109,8 @@ _train_tagger.register(app)
 from genav.cli import train_t2v as _train_t2v  # noqa: E402
 
 _train_t2v.register(app)
+
+# `genav train a2v` (the audio-to-video adaptor, issue 11) lives in train_a2v.py.
+from genav.cli import train_a2v as _train_a2v  # noqa: E402
+
+_train_a2v.register(app)

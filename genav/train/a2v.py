@@ -94,13 +94,18 @@ def build_sets(recipe: Recipe, backbone: Any, config: A2VAdaptorConfig, cache: P
 
 
 def check_clips(clips: A2VClips, backbone: Any, config: A2VAdaptorConfig) -> None:
-    """Refuse clips whose frame rate, size or sample rate differ from the backbone's and adaptor's."""
-    size = tuple(clips.frames.shape[2:4])
-    if clips.fps != float(backbone.fps) or size != tuple(backbone.frame_size):
-        raise ConfigError(
-            f"recipe data makes {size[1]}x{size[0]} clips at {clips.fps:g} fps but {backbone.name} makes "
-            f"{backbone.frame_size[1]}x{backbone.frame_size[0]} at {float(backbone.fps):g} fps (set data.synth.settings)"
-        )
+    """Refuse clips whose frame rate or size the backbone does not take, or whose sample rate
+    differs from the adaptor's."""
+    from genav.errors import InputError
+
+    h, w = clips.frames.shape[2:4]
+    if clips.fps != float(backbone.fps):
+        raise ConfigError(f"recipe data makes clips at {clips.fps:g} fps but {backbone.name} makes "
+                          f"{float(backbone.fps):g} fps (set data.synth.settings.fps)")
+    try:
+        backbone.latent_shape(fit_window(backbone, clips.frames.shape[1]), h, w)
+    except InputError as exc:
+        raise ConfigError(f"recipe data makes {w}x{h} clips: {exc} (set data.synth.settings)") from None
     if clips.sample_rate != config.sample_rate:
         raise ConfigError(f"recipe data has {clips.sample_rate} Hz sound, the adaptor takes {config.sample_rate} Hz")
 
