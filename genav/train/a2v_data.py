@@ -33,7 +33,8 @@ CLIPS_VERSION = 1  # part of the cache key
 @dataclass
 class A2VClips:
     """``frames`` ``(N, T, H, W, 3)`` uint8, ``audio`` ``(N, samples)`` float32 mono at
-    ``sample_rate``, per clip a caption and the event times (s); ``fps`` of the frames."""
+    ``sample_rate``, per clip a caption, the event times (s) and the shown ``(class, colour)``;
+    ``fps`` of the frames."""
 
     frames: Tensor
     audio: Tensor
@@ -41,6 +42,7 @@ class A2VClips:
     events: list[tuple[float, ...]]
     fps: float
     sample_rate: int
+    subjects: list[tuple[str, str]]
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -58,6 +60,7 @@ def make_a2v_clips(count: int, *, first_seed: int, settings: dict[str, Any]) -> 
         events=[tuple(float(t) for t in s.times) for _, s in pairs],
         fps=float(world.fps),
         sample_rate=int(world.sample_rate),
+        subjects=[(s.cls, s.colour) for _, s in pairs],
     )
 
 
@@ -72,11 +75,13 @@ def cached_a2v_clips(count: int, *, first_seed: int, settings: dict[str, Any], c
         with safe_open(str(path), framework="pt") as fh:
             meta = json.loads(fh.metadata()["clips"])
             return A2VClips(fh.get_tensor("frames"), fh.get_tensor("audio"), meta["captions"],
-                            [tuple(e) for e in meta["events"]], meta["fps"], meta["sample_rate"])
+                            [tuple(e) for e in meta["events"]], meta["fps"], meta["sample_rate"],
+                            [tuple(x) for x in meta["subjects"]])
     clips = make_a2v_clips(count, first_seed=first_seed, settings=settings)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"captions": clips.captions, "events": clips.events, "fps": clips.fps, "sample_rate": clips.sample_rate}
+        meta = {"captions": clips.captions, "events": clips.events, "fps": clips.fps, "sample_rate": clips.sample_rate,
+                "subjects": clips.subjects}
         with atomic_output(path, overwrite=True) as tmp:
             save_file({"frames": clips.frames.contiguous(), "audio": clips.audio.contiguous()}, str(tmp),
                       metadata={"clips": json.dumps(meta)})
