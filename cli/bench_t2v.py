@@ -24,12 +24,7 @@ def register(app: typer.Typer) -> None:
 
         result = bench_t2v(model, seconds=seconds, num_steps=steps, guidance_scale=cfg, device=device,
                            threads=threads, size=size)
-        if as_json:
-            emit_json(result)
-            return
-        flat = {k: v for k, v in result.items() if not isinstance(v, dict)}
-        echo_table([flat], list(flat))
-        echo_table([result["phases_s"]], list(result["phases_s"]))
+        _report(result, as_json)
 
     @app.command("a2v")
     def bench_a2v_command(
@@ -47,9 +42,14 @@ def register(app: typer.Typer) -> None:
 
         result = bench_a2v(model, seconds=seconds, num_steps=steps, guidance_scale=cfg, device=device,
                            threads=threads, size=size)
-        if as_json:
-            emit_json(result)
-            return
-        flat = {k: v for k, v in result.items() if not isinstance(v, dict)}
-        echo_table([flat], list(flat))
-        echo_table([result["phases_s"]], list(result["phases_s"]))
+        _report(result, as_json)
+
+
+def _report(result: dict, as_json: bool) -> None:
+    """The benchmark as JSON, or as two tables (totals, then seconds per phase)."""
+    if as_json:
+        emit_json(result)
+        return
+    flat = {k: v for k, v in result.items() if not isinstance(v, dict)}
+    echo_table([flat], list(flat))
+    echo_table([result["phases_s"]], list(result["phases_s"]))

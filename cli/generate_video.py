@@ -27,8 +27,8 @@ from genav.cli.generate import (
     STEPS,
     _finish,
     _model_name,
-    _outputs,
     _settings,
+    save_outputs,
 )
 
 DEFAULT_T2V_MODEL = "genav-t2v-tiny"
@@ -93,10 +93,7 @@ def t2v(
             num_frames=frames, fps=fps, timed_prompts=timed or None, num_steps=steps, guidance_scale=cfg,
             seed=s.get("seed"), num_outputs=num_outputs, method=method,
         )
-        paths = _outputs(job, num_outputs)
-        for k, path in enumerate(paths):
-            out.save(path, index=k, overwrite=True)
-        return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds}
+        return save_outputs(out, job, num_outputs)
 
     _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
 
@@ -143,10 +140,7 @@ def a2v(
             fps=fps, num_steps=steps, audio_guidance_scale=cfg, text_guidance_scale=text_cfg, seed=s.get("seed"),
             num_outputs=num_outputs, method=method, allow_silent=allow_silent,
         )
-        paths = _outputs(job, num_outputs)
-        for k, path in enumerate(paths):
-            out.save(path, index=k, overwrite=True)
-        return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds}
+        return save_outputs(out, job, num_outputs)
 
     _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
 
