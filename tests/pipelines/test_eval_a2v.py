@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from genav.pipelines.eval_a2v import delayed
 from tests.cli.test_generate import genav
@@ -32,3 +33,11 @@ def test_eval_report_true_clips_are_in_sync_and_plots(tmp_path):
     assert set(r["event_f1"]) >= {"audio", "shifted", "audio_prompt", "control", "shuffled_truth"}
     assert 0 <= r["shift_test"]["passed"] <= 1 and r["detector_on_true_clips"]["both"] >= 0.5
     assert (tmp_path / "plots" / "clip-00.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow  # a fresh process
+def test_bench_reports_seconds_per_generated_second():
+    from genav.pipelines.bench_t2v import bench_a2v
+
+    result = bench_a2v("debug-a2v", seconds=1.0, num_steps=1)
+    assert result["frames"] == 8 and result["s_per_video_s"] > 0 and result["peak_rss_mib"] > 50
