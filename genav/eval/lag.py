@@ -5,8 +5,8 @@ AV-Align counts matched peaks; it does not say by how much a video leads or trai
 Here the onset-strength envelope (librosa's, as AV-Align's audio side uses) is pooled to the
 video's frames (the maximum over each frame's span, so a short onset is not averaged away), both
 curves are standardised, and the lag ``l`` (in frames, ``|l| <= max_lag``) maximising
-``sum_i m[i] * o[i - l]`` over the overlap (divided by the overlap length) is the lag: positive
-when the motion comes after the sound.
+``sum_i m[i] * o[i - l] / T`` (the biased estimate: a lag whose overlap is short cannot win on a
+few lucky frames) is the lag: positive when the motion comes after the sound.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def envelope_per_frame(envelope: np.ndarray, rate: float, fps: float, frames: in
     return out
 
 
-def motion_lag(motion: np.ndarray, onsets: np.ndarray, fps: float, *, max_lag_s: float = 1.0) -> float | None:
+def motion_lag(motion: np.ndarray, onsets: np.ndarray, fps: float, *, max_lag_s: float = 0.8) -> float | None:
     """Lag in seconds (positive: motion after sound) maximising the cross-correlation of ``motion``
     ``(T,)`` and per-frame ``onsets`` ``(T,)``; None when either curve is flat. Raises
     :class:`InputError` for curves of different lengths."""
@@ -42,6 +42,6 @@ def motion_lag(motion: np.ndarray, onsets: np.ndarray, fps: float, *, max_lag_s:
     n = len(m)
     max_lag = min(int(round(max_lag_s * fps)), n - 2)
     lags = np.arange(-max_lag, max_lag + 1)
-    scores = [float(np.mean(m[max(0, k) : n + min(0, k)] * o[max(0, -k) : n - max(0, k)])) for k in lags]
+    scores = [float(np.sum(m[max(0, k) : n + min(0, k)] * o[max(0, -k) : n - max(0, k)])) / n for k in lags]
     best = int(np.argmax(scores))  # ties: the smallest lag (argmax takes the first)
     return float(lags[best]) / fps

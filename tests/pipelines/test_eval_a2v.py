@@ -32,6 +32,7 @@ def test_eval_report_true_clips_are_in_sync_and_plots(tmp_path):
     assert r["event_f1"]["true_clips"]["f1"] == 1.0 and r["lag"]["true_mean_abs_s"] == 0.0
     assert set(r["event_f1"]) >= {"audio", "shifted", "audio_prompt", "control", "shuffled_truth"}
     assert 0 <= r["shift_test"]["passed"] <= 1 and r["detector_on_true_clips"]["both"] >= 0.5
+    assert r["shift_test"]["true_clips_delayed_passed"] == 1.0  # the lag measure sees a true 0.5 s delay
     assert (tmp_path / "plots" / "clip-00.png").stat().st_size > 10_000
 
 
