@@ -4,12 +4,17 @@ An input is one item (a prompt or a video file), a folder of videos, or a CSV/JS
 per-row settings. A job is finished when its output and its JSON sidecar both exist, so a rerun
 of an interrupted batch resumes where it stopped and produces the same files (seeds are fixed
 per row). A failing item is reported and the batch goes on; the command exits non-zero at the end.
+
+Under ``accelerate launch`` (or ``torchrun``) each process takes every N-th job of the same
+ordered list (``RANK``/``WORLD_SIZE`` from the launcher), so each item is made by exactly one
+process, whatever the machine; a rerun with any number of processes skips what is done.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,7 +26,9 @@ from genav.errors import GenavError, InputError, OutputExistsError
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+# every picture format FFmpeg reads that users keep clips in (animated GIFs included: never skipped)
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".gif", ".mpg", ".mpeg", ".ts", ".mts",
+                  ".m2ts", ".flv", ".wmv", ".3gp", ".ogv", ".mxf"}  # fmt: skip
 MANIFEST_SUFFIXES = {".jsonl", ".csv"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus"}
 
@@ -40,9 +47,43 @@ class Job:
         return sidecar_path(self.output)
 
 
+@dataclass(frozen=True)
+class ProcessShard:
+    """This process's share of a batch: jobs ``index``, ``index + count``, ... of the list."""
+
+    index: int = 0
+    count: int = 1
+
+    @classmethod
+    def from_env(cls) -> ProcessShard:
+        """``RANK``/``WORLD_SIZE`` as set by ``accelerate launch`` and ``torchrun``; one process otherwise."""
+        try:
+            count, index = int(os.environ.get("WORLD_SIZE") or 1), int(os.environ.get("RANK") or 0)
+        except ValueError:
+            raise InputError("RANK and WORLD_SIZE must be integers") from None
+        if not 0 <= index < count:
+            raise InputError(f"RANK {index} is not in 0..WORLD_SIZE-1 ({count})")
+        return cls(index, count)
+
+    def take(self, jobs: list[Job]) -> list[Job]:
+        return jobs[self.index :: self.count]
+
+
+def process_device(device: str) -> str:
+    """``auto`` under several processes on a CUDA machine: this process's own GPU (``LOCAL_RANK``)."""
+    if device != "auto" or ProcessShard.from_env().count == 1:
+        return device
+    from genav.runtime import available_devices
+
+    return f"cuda:{int(os.environ.get('LOCAL_RANK') or 0)}" if "cuda" in available_devices() else device
+
+
 @dataclass
 class BatchResult:
+    """Names of the jobs done, skipped and failed (with the reason); ``written``: output files."""
+
     done: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -127,18 +168,66 @@ def _typed(key: str, value: Any, row_no: int) -> Any:
         raise InputError(f"manifest row {row_no}: {key}={value!r} is not a valid {key}") from None
 
 
-def run_batch(
-    jobs: list[Job], make: Callable[[Job], dict[str, Any]], *, overwrite: bool, single: bool, progress: bool = True
-) -> BatchResult:
-    """Run ``make(job)`` for each unfinished job; ``make`` writes ``job.output`` and returns sidecar data.
-
-    ``single``: one item given directly, so an existing output is an error, not a finished job.
-    """
-    result = BatchResult()
+def check_unique(jobs: list[Job]) -> None:
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"several inputs would write the same output names: {', '.join(dupes[:5])}")
+
+
+def precheck(
+    jobs: list[Job],
+    check: Callable[[Job], None],
+    *,
+    overwrite: bool,
+    single: bool,
+    shard: ProcessShard | None = None,
+) -> tuple[list[Job], list[tuple[str, str]]]:
+    """Check every job of this process's shard (default: from the launcher's environment) before any
+    model loads: ``check(job)`` raises GenavError for a bad one. Returns the shard's jobs to run and
+    ``(name, reason)`` of the rejected ones; a single item raises instead (and so does an existing
+    output without ``overwrite``). Finished jobs of a batch are left for :func:`run_batch` to skip,
+    unchecked."""
+    check_unique(jobs)
+    keep, rejected = [], []
+    for job in (shard or ProcessShard.from_env()).take(jobs):
+        if not overwrite and job.output.exists():
+            if single:
+                raise OutputExistsError(job.output)
+            if job.sidecar.exists():
+                keep.append(job)
+                continue
+        try:
+            check(job)
+        except GenavError as exc:
+            if single:
+                raise
+            rejected.append((job.name, str(exc)))
+            continue
+        keep.append(job)
+    return keep, rejected
+
+
+def run_batch(
+    jobs: list[Job],
+    make: Callable[[Job], dict[str, Any]],
+    *,
+    overwrite: bool,
+    single: bool,
+    progress: bool = True,
+    rejected: list[tuple[str, str]] | None = None,
+    shard: ProcessShard | None = None,
+) -> BatchResult:
+    """Run ``make(job)`` for each unfinished job; ``make`` writes ``job.output`` and returns sidecar data.
+
+    ``jobs`` are this process's share as :func:`precheck` returned them; ``shard`` (default: from the
+    launcher's environment) is recorded in each sidecar. ``single``: one item given directly, so an
+    existing output is an error, not a finished job. ``rejected``: jobs :func:`precheck` turned down,
+    listed as failed.
+    """
+    result = BatchResult(failed=list(rejected or []))
+    check_unique(jobs)
+    shard = shard or ProcessShard.from_env()
     for job in _progress(jobs, progress and not single):
         if not overwrite and job.output.exists():
             if single:
@@ -150,8 +239,10 @@ def run_batch(
             started = time.perf_counter()
             data = make(job)
             data.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 4)
+            data.update(process_index=shard.index, num_processes=shard.count)
             write_sidecar(job, data)
             result.done.append(job.name)
+            result.written += [str(p) for p in data.get("outputs", [job.output])]
         except GenavError as exc:
             if single:
                 raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from genav.cli import bench_attention, bench_media, bench_sample, bench_sync, bench_t2v
+from genav.cli import bench_attention, bench_media, bench_sample, bench_sync, bench_t2v, bench_train_data
 
 app = typer.Typer(no_args_is_help=True)
 bench_attention.register(app)
@@ -12,3 +12,4 @@ bench_sample.register(app)
 bench_media.register(app)
 bench_sync.register(app)
 bench_t2v.register(app)
+bench_train_data.register(app)

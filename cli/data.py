@@ -1,4 +1,4 @@
-"""`genav data ...`: the synthetic audio-visual world."""
+"""`genav data ...`: the synthetic audio-visual world, and training manifests with caption variants."""
 
 from __future__ import annotations
 
@@ -45,7 +45,10 @@ def synth(
     seed: int = typer.Option(0, "--seed", min=0, help="First seed; clip i uses split offset + seed + i."),
     split: str = typer.Option("train", "--split", help="train, val or test (disjoint seed ranges)."),
     duration: float = typer.Option(4.0, "--duration", help="Seconds per clip."),
-    fps: int = typer.Option(10, "--fps", help="Frames per second (8..25)."),
+    fps: int = typer.Option(10, "--fps", help="Frames per second (8..30)."),
+    fps_choices: str = typer.Option(
+        None, "--fps-choices", help="Each clip draws its frame rate from these, e.g. 8,12,24,30 (mixed rates)."
+    ),
     size: str = typer.Option("64", "--size", help="Frame size: N or WxH (even numbers)."),
     sample_rate: int = typer.Option(16000, "--sample-rate", help="Audio sample rate in Hz."),
     events: str = typer.Option("2,5", "--events", help="Events per clip: N or LO,HI."),
@@ -56,6 +59,11 @@ def synth(
     p_offscreen: float = typer.Option(0.5, "--p-offscreen", help="Chance that the background is off-screen."),
     types: str | None = typer.Option(None, "--types", help="Comma-separated event types (default: all)."),
     max_sources: int = typer.Option(2, "--max-sources", help="Sound sources in the picture per clip (1..3)."),
+    distractors: float = typer.Option(
+        0.0, "--distractors", help="0..1: chance of each silent picture change (cut, pan/shake, flicker, noise, "
+        "textured wall)."
+    ),
+    p_silent: float = typer.Option(0.0, "--p-silent", help="Chance of a clip with no sound source at all."),
     silent: bool = typer.Option(False, "--silent", help="Also write <id>.silent.mp4 (the picture alone)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing files."),
     workers: int | None = typer.Option(None, "--workers", min=0, help="Processes (default: all cores)."),
@@ -78,6 +86,9 @@ def synth(
         p_texture=p_texture,
         p_offscreen=p_offscreen,
         max_sources=max_sources,
+        p_cut=distractors, p_pan=distractors, p_flicker=distractors, p_noise=distractors, p_textured=distractors,
+        p_silent=p_silent,
+        fps_choices=tuple(int(f) for f in fps_choices.split(",") if f.strip()) if fps_choices else (),
         event_types=EVENT_TYPES if types is None else tuple(t.strip() for t in types.split(",") if t.strip()),
     )
     start = time.perf_counter()
@@ -85,3 +96,18 @@ def synth(
         out, n, seed=seed, split=split, settings=settings, silent=silent, overwrite=overwrite, workers=workers
     )
     typer.echo(f"wrote {n} clips to {out} in {time.perf_counter() - start:.1f} s; manifest: {manifest}")
+
+
+@app.command("captions")
+def captions(
+    manifest: Path = typer.Argument(..., help="Manifest whose rows carry several captions (e.g. sfx2)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL: one row per training caption."),
+    split: str = typer.Option("train", "--split", help="Rows of this split only ('' = all)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+) -> None:
+    """A training manifest for loaders that read one caption per row: each row once per caption
+    variant it may train on; the held-out variant (genav.data.captions) never appears."""
+    from genav.data.captions import write_training_manifest
+
+    n = write_training_manifest(manifest, out, split=split or None, overwrite=overwrite)
+    typer.echo(f"wrote {n} rows to {out}")

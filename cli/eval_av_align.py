@@ -55,6 +55,8 @@ def av_align_command(
         f"AV-Align ({protocol}): mean {'undefined' if mean is None else f'{mean:.4f}'} over "
         f"{report['n_scored']} of {report['n_clips']} clips"
     )
+    for note in report.get("timing_notes", []):
+        typer.echo(f"note: {note}")
     if report["n_undefined"]:
         typer.echo(
             f"{report['n_undefined']} undefined (no audio onsets and no video peaks; left out of the mean): "

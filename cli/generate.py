@@ -1,24 +1,49 @@
-"""`genav t2a`, `genav v2a` (alias `genav foley`): generation from the command line."""
+"""`genav t2a`, `genav v2a` (alias `genav foley`): generation from the command line.
+
+Every option and every input is checked before any model loads (:func:`_check_t2a`,
+:func:`_check_v2a`): a bad value is a one-line error at once, not after a long generation; in a
+batch, a bad item is listed as failed and the others run.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from genav.cli.batch import Job, expand_prompt_inputs, expand_video_inputs, is_manifest, run_batch
+from genav.cli.batch import (
+    Job,
+    expand_prompt_inputs,
+    expand_video_inputs,
+    is_manifest,
+    precheck,
+    process_device,
+    run_batch,
+)
+from genav.cli.common import (
+    check_prompt,
+    check_runtime,
+    check_scale,
+    check_seed,
+    check_steps,
+    mix_gain_to_attenuation,
+)
 
 MODEL = typer.Option("auto", "--model", "-m", help="Model name (genav models list) or folder; auto = the embedded default.")
-STEPS = typer.Option(25, "--steps", help="Solver steps.")
-CFG = typer.Option(4.5, "--cfg", help="Classifier-free guidance scale.")
-SEED = typer.Option(None, "--seed", help="Seed (a manifest row's seed wins; rows without one get seed + row).")
+STEPS = typer.Option(25, "--steps", help="Solver steps (at least 1).")
+CFG = typer.Option(4.5, "--cfg", help="Classifier-free guidance scale (>= 0).")
+SEED = typer.Option(
+    None, "--seed", help="Seed, 0..2^63-1 (a manifest row's seed wins; rows without one get seed + row)."
+)
 DEVICE = typer.Option("auto", "--device", help="auto|cpu|cuda|mps")
 DTYPE = typer.Option("auto", "--dtype", help="auto|float32|float16|bfloat16")
-NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", min=1, help="Outputs per input (seed, seed+1, ...).")
+NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", help="Outputs per input, at least 1 (seed, seed+1, ...).")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 NEGATIVE = typer.Option(None, "--negative-prompt", help="What the sound should not be.")
 METHOD = typer.Option("euler", "--method", help="euler|heun|midpoint")
+THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (1 when the machine is busy).")
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
 
 
@@ -61,8 +86,12 @@ def _settings(**kwargs: Any) -> dict[str, Any]:
 
 def t2a(
     prompt: str = typer.Argument(..., help="A prompt, or a CSV/JSONL manifest with a 'prompt' column per row."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output audio file (a folder for a manifest)."),
-    duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: the model's default)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Output sound (.wav .flac .ogg .mp3 .m4a .opus; a folder for a manifest)."
+    ),
+    duration: float = typer.Option(
+        None, "--duration", "-d", help="Seconds, > 0, up to the model's maximum (default: the model's default)."
+    ),
     negative_prompt: str = NEGATIVE,
     model: str = MODEL,
     steps: int = STEPS,
@@ -73,39 +102,59 @@ def t2a(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Text-to-audio: write a sound (wav/flac/ogg/mp3) for a prompt, or one per manifest row."""
+    from genav.cli.common import set_threads
     from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines.progress import step_bar
 
     single = not is_manifest(prompt)
     suffix = output.suffix if single else ".wav"
     settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=seed)
+    _check_common(steps, cfg, seed, method, device, dtype, num_outputs, negative_prompt)
+    set_threads(threads)  # checks --threads too
+    name = _model_name(model)
+    maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
-    pipe = TextToAudioPipeline.from_pretrained(_model_name(model), device=device, dtype=dtype)
+    jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=overwrite, single=single)
+    pipe = TextToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
-        out = pipe(
-            s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
-        )
+        with step_bar(job.name) as progress:
+            out = pipe(
+                s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
+                num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                progress=progress,
+            )
         return save_outputs(out, job, num_outputs)
 
-    _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
+    _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
 
 
 def v2a(
     video: str = typer.Argument(..., help="A video file, a folder of videos, or a CSV/JSONL manifest."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output video (or folder for several inputs)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Output video (.mp4 .m4v .mov .mkv .webm) or sound (.wav .flac .ogg .mp3 .m4a "
+        ".opus), or a folder for several inputs.",
+    ),
     prompt: str = typer.Option(None, "--prompt", "-p", help="Text that steers the sound (e.g. off-screen sounds)."),
     negative_prompt: str = NEGATIVE,
-    duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: the video's length)."),
+    duration: float = typer.Option(None, "--duration", "-d", help="Seconds, > 0 (default: the picture's length)."),
     mix_original: float = typer.Option(
-        None, "--mix-original", help="Keep the clip's own sound under the new one at this gain in dB (e.g. -12)."
+        None, "--mix-original", help="Keep the clip's own sound under the new one at this gain in dB, <= 0 "
+        "(e.g. -12: 12 dB quieter; 0: same level).",
     ),
-    audio_only: bool = typer.Option(False, "--audio-only", help="Write only the sound (wav), not the video."),
-    text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text."),
-    video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video."),
+    reencode: bool = typer.Option(
+        False, "--reencode", help="Re-encode the picture (H.264, VP9 for .webm) instead of copying it, e.g. for a "
+        "codec the output container cannot hold.",
+    ),
+    audio_only: bool = typer.Option(
+        False, "--audio-only", help="Write only the sound (wav; implied by an audio -o such as x.wav), not the video."
+    ),
+    text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0)."),
+    video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video (>= 0)."),
     model: str = MODEL,
     steps: int = STEPS,
     cfg: float = CFG,
@@ -115,38 +164,150 @@ def v2a(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Video-to-audio (sound design for silent clips): sound synced to the picture, muxed into the video
     by stream copy (the picture is not re-encoded)."""
-    from genav.media import mux_audio
+    from genav.cli.common import set_threads
     from genav.pipelines import VideoToAudioPipeline
+    from genav.pipelines.progress import step_bar
 
-    single = Path(video).is_file() and not is_manifest(video)
+    single = not Path(video).is_dir() and not is_manifest(video)
+    audio_only = audio_only or (single and _is_audio_suffix(output))
     suffix = (output.suffix or ".wav") if single else (".wav" if audio_only else ".mp4")
     settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
+    _check_common(steps, cfg, seed, method, device, dtype, num_outputs, negative_prompt)
+    set_threads(threads)  # checks --threads too
+    _check_prompt_options(prompt=prompt, text_cfg=text_cfg, video_cfg=video_cfg)
+    attenuation = mix_gain_to_attenuation(mix_original)
+    name = _model_name(model)
+    _resolve(name, "foley")
     jobs = expand_video_inputs(video, output, suffix=suffix, settings=settings)
-    pipe = VideoToAudioPipeline.from_pretrained(_model_name(model), device=device, dtype=dtype)
+    plans: dict[str, Any] = {}  # job name -> how its picture goes into the output (copy / re-encode)
+    check = functools.partial(_check_v2a, audio_only=audio_only, reencode=reencode, plans=plans)
+    jobs, rejected = precheck(jobs, check, overwrite=overwrite, single=single)
+    pipe = VideoToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
-        out = pipe(
-            job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg, video_guidance_scale=video_cfg,
-            seed=s.get("seed"), num_outputs=num_outputs, method=method,
-        )
-        paths = _outputs(job, num_outputs)
-        for k, path in enumerate(paths):
-            if audio_only:
-                out.save(path, index=k, overwrite=True)
-            else:
-                mux_audio(job.source, out.to_audio(k), path, mix_original_db=mix_original, overwrite=True)
+        with step_bar(job.name) as progress:
+            out = pipe(
+                job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
+                duration=s.get("duration"), num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg,
+                video_guidance_scale=video_cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                progress=progress,
+            )
+        plan = None if audio_only else plans.get(job.name)
+        paths = _write_v2a(job, out, plan, attenuation)
         return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds,
-                "mix_original_db": mix_original, "audio_only": audio_only}
+                "mix_original_gain_db": mix_original, "audio_only": audio_only,
+                "picture_muxed": None if plan is None else ("copied" if plan.copy else "re-encoded")}  # fmt: skip
 
-    _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
+    _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
+
+
+def _write_v2a(job: Job, out: Any, plan: Any, attenuation: float | None) -> list[Path]:
+    """Each output's sound muxed into the clip as ``plan`` says, or (no plan) written alone."""
+    from genav.media import mux_audio
+
+    paths = _outputs(job, len(out))
+    for k, path in enumerate(paths):
+        if plan is None:
+            out.save(path, index=k, overwrite=True)
+        else:
+            mux_audio(job.source, out.to_audio(k), path, mix_original_db=attenuation, overwrite=True, plan=plan)
+    return paths
+
+
+def _check_common(steps: int, cfg: float, seed: int | None, method: str, device: str, dtype: str,
+                  num_outputs: int, negative_prompt: str | None) -> None:  # fmt: skip
+    """The options t2a and v2a share (device and dtype included: they must exist here)."""
+    check_steps(steps)
+    check_scale("--cfg", cfg)
+    check_seed(seed)
+    check_prompt("--negative-prompt", negative_prompt)
+    check_runtime(method, device, dtype, num_outputs)
+
+
+def _check_prompt_options(*, prompt: str | None, text_cfg: float | None, video_cfg: float | None) -> None:
+    check_prompt("--prompt", prompt)
+    check_scale("--text-cfg", text_cfg)
+    check_scale("--video-cfg", video_cfg)
+
+
+def _check_row(job: Job, maximum: float | None = None) -> None:
+    """A job's own settings (a manifest row may set them)."""
+    from genav.pipelines.text_to_audio import check_duration
+
+    s = job.settings
+    if s.get("duration") is not None:
+        check_duration(s["duration"], maximum if maximum is not None else float("inf"))
+    check_seed(s.get("seed"), "seed")
+    check_prompt("prompt", s.get("prompt"))
+    check_prompt("negative prompt", s.get("negative_prompt"))
+
+
+def _check_t2a(job: Job, maximum: float | None) -> None:
+    from genav.media.audio import check_audio_suffix
+
+    _check_row(job, maximum)
+    check_prompt("prompt", job.settings.get("prompt", job.source))
+    check_audio_suffix(job.output)
+
+
+def _check_v2a(job: Job, *, audio_only: bool, reencode: bool, plans: dict[str, Any]) -> None:
+    """The clip is a readable video; the sound fits it; its picture can go into the output."""
+    from genav.errors import InputError
+    from genav.media import probe
+    from genav.media.audio import check_audio_suffix
+    from genav.media.containers import plan_mux
+
+    _check_row(job)
+    if audio_only:
+        check_audio_suffix(job.output)
+    info = probe(job.source)
+    if not info.has_video:
+        what = "an audio file" if info.has_audio else "a file without a video stream"
+        raise InputError(f"{job.source} is {what}, not a video (use text-to-audio, or give a video)")
+    duration = job.settings.get("duration")
+    if duration is not None and duration > info.video_duration + 0.1:  # the pipeline checks to a frame
+        raise InputError(f"duration {duration:g} s is longer than the picture of {job.source} "
+                         f"({info.video_duration:.3f} s)")  # fmt: skip
+    if not audio_only:
+        plan = plan_mux(info, job.output, reencode=reencode)
+        if plan.notice:
+            typer.echo(f"genav: notice: {plan.notice}", err=True)
+        plans[job.name] = plan
+
+
+def _is_audio_suffix(path: Path) -> bool:
+    from genav.media.audio import AUDIO_OUTPUT_SUFFIXES
+
+    return path.suffix.lower() in AUDIO_OUTPUT_SUFFIXES
+
+
+def _resolve(name: str, family: str | None = None) -> Any:
+    """The registry entry of a model name or folder (an unknown one fails here, before loading)."""
+    from genav.registry import resolve_model
+
+    return resolve_model(name, family=family)
+
+
+def _max_duration(name: str) -> float | None:
+    """A model folder's longest sound (its config.json ``max_duration``), read without loading it."""
+    import json
+
+    entry = _resolve(name)
+    config = Path(entry.path) / "config.json" if entry.path else None
+    if config is None or not config.is_file():
+        return None
+    value = json.loads(config.read_text()).get("max_duration")
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _finish(result) -> None:
+    for path in result.written:
+        typer.echo(f"wrote {path}", err=True)
     if result.skipped:
         typer.echo(f"skipped {len(result.skipped)} finished item(s) (use --overwrite to redo them)", err=True)
     if len(result.done) + len(result.skipped) + len(result.failed) > 1 or result.failed:

@@ -2,12 +2,12 @@
 
 Several GPUs or machines go through ``accelerate launch`` with the package's entry module::
 
-    accelerate launch --num_processes 4 -m genav train foley --recipe R.json --out OUT
-    accelerate launch --num_machines 2 --machine_rank 0 --main_process_ip HOST --main_process_port 29500 \\
-        --num_processes 16 -m genav train foley --recipe R.json --out OUT
+    accelerate launch --multi_gpu --num_processes 4 -m genav train foley --recipe R.json --out OUT
+    accelerate launch --multi_gpu --num_machines 2 --machine_rank 0 --main_process_ip HOST \\
+        --main_process_port 29500 --num_processes 16 -m genav train foley --recipe R.json --out OUT
 
 The recipe's batch size is global (split across processes), so the same recipe trains the same
-model whatever the number of GPUs.
+model whatever the number of GPUs. Without a GPU, ``--multi_gpu`` starts CPU processes (gloo).
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from pathlib import Path
 
 import typer
 
-from genav.cli import train_tagger
+from genav.cli import train_a2v, train_t2v, train_tagger
 
 app = typer.Typer(no_args_is_help=True)
 train_tagger.register(app)  # `genav train tagger` (the evaluators' classifier)
+train_t2v.register(app)  # `genav train t2v` / `genav train objects` (text-to-video, issue 10)
+train_a2v.register(app)  # `genav train a2v` (the audio-to-video adaptor, issue 11)
 
 
 @app.command("foley")
@@ -53,6 +55,7 @@ def foley(
 
         raise InputError(f"unknown device {device!r}; choose one of {', '.join(DEVICE_CHOICES)}")
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file otherwise
     run = train_foley(
         load_recipe(recipe),
         out,
@@ -87,7 +90,7 @@ def step_time(
 ) -> None:
     """Time one training step of a recipe's model on random inputs (no data needed)."""
     from genav.cli.common import emit_json
-    from genav.train.foley import time_train_step
+    from genav.train.bench import time_train_step
     from genav.train.recipe import load_recipe
 
     res = time_train_step(load_recipe(recipe), batch_size=batch_size, seconds=seconds, steps=steps, device=device)
@@ -100,17 +103,27 @@ def step_time(
         )
 
 
-# `genav train tagger` (the genav tagger, issue 5) lives in train_tagger.py.
-from genav.cli import train_tagger as _train_tagger  # noqa: E402
 
-_train_tagger.register(app)
+@app.command("vocoder")
+def vocoder(
+    recipe: Path = typer.Option(..., "--recipe", help="Vocoder recipe (JSON, task 'vocoder'; model = mel codec config)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output codec folder (training state goes to OUT/train)."),
+    steps: int = typer.Option(None, "--steps", min=1, help="Total optimiser steps (default: the recipe's)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in OUT/train."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Discard a previous run in OUT and start over."),
+    threads: int = typer.Option(1, "--threads", min=1, help="Torch CPU threads."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Train the mel codec's small vocoder (a magnitude refiner before Griffin-Lim)."""
+    import logging
 
-# `genav train t2v` (the tiny text-to-video DiT, issue 10) lives in train_t2v.py.
-from genav.cli import train_t2v as _train_t2v  # noqa: E402
+    import torch
 
-_train_t2v.register(app)
+    from genav.train.recipe import load_recipe
+    from genav.train.vocoder import train_vocoder
 
-# `genav train a2v` (the audio-to-video adaptor, issue 11) lives in train_a2v.py.
-from genav.cli import train_a2v as _train_a2v  # noqa: E402
-
-_train_a2v.register(app)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    torch.set_num_threads(threads)
+    run = train_vocoder(load_recipe(recipe), out, steps=steps, resume=resume, overwrite=overwrite, progress=not quiet)
+    typer.echo(f"trained the vocoder on {run.clips} clips for {run.result.step} steps in {run.result.seconds:.0f} s; "
+               f"wrote {out}")  # fmt: skip

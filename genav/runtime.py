@@ -83,7 +83,16 @@ def module_device(module: "torch.nn.Module") -> "torch.device":
 _MEASURE_TAIL = """
 import json as _json, os as _os, resource as _resource
 _kib = lambda who: _resource.getrusage(who).ru_maxrss  # Linux: KiB
-result.update(python_kib=_kib(_resource.RUSAGE_SELF), children_kib=_kib(_resource.RUSAGE_CHILDREN))
+def _own_peak_kib():
+    # VmHWM: this process's own peak. Linux's ru_maxrss also counts the parent's size at fork
+    # (a measuring parent of 900 MB made a 70 MB child read 930 MB)
+    try:
+        with open("/proc/self/status") as _fh:
+            return next(int(l.split()[1]) for l in _fh if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return _kib(_resource.RUSAGE_SELF)
+result["python_kib"] = _own_peak_kib()
+result.setdefault("children_kib", _kib(_resource.RUSAGE_CHILDREN))
 with open(_os.environ["GENAV_MEASURE_OUT"], "w") as _fh:
     _json.dump(result, _fh)
 """
@@ -92,7 +101,9 @@ with open(_os.environ["GENAV_MEASURE_OUT"], "w") as _fh:
 def measure_in_fresh_process(code: str, *args: object, what: str) -> dict:
     """Run Python ``code`` (it must set a JSON-able dict ``result``) in a new interpreter with
     ``args`` as ``sys.argv[1:]``; return ``result`` plus the peak RSS in KiB of that process
-    (``python_kib``) and of its own children such as ffmpeg (``children_kib``).
+    (``python_kib``: its own peak, VmHWM on Linux) and of its own children such as ffmpeg
+    (``children_kib``: unless ``code`` measured them itself, their ``ru_maxrss``, an upper bound
+    that includes the size of the process at the fork).
 
     A fresh process makes a memory figure cover only the measured work, not this process's history.
     The result comes back through a file, so whatever the child prints cannot garble it.

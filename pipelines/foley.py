@@ -54,7 +54,7 @@ class FoleyComponents:
 
     model: AudioMMDiT
     codec: AudioCodec
-    text_encoder: TextEncoder
+    text_encoder: TextEncoder | LazyTextEncoder
     name: str
     checksum: str
 
@@ -76,6 +76,42 @@ def text_encoder_for(config: AudioMMDiTConfig, folder: Path | None = None) -> Te
     return build_text_encoder(spec)
 
 
+class LazyTextEncoder:
+    """A text encoder built on first use: a video-only run never pays for loading it (the MiniLM
+    encoder imports transformers, several seconds of start-up on a small CPU)."""
+
+    def __init__(self, build: Callable[[], TextEncoder]) -> None:
+        self._build = build
+        self._encoder: TextEncoder | None = None
+        self._device: torch.device | str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
+    def encoder(self) -> TextEncoder:
+        if self._encoder is None:
+            self._encoder = self._build().eval()
+            if self._device is not None:
+                self._encoder.to(self._device)
+        return self._encoder
+
+    def encode(self, prompts: list[str]) -> TextEmbedding:
+        return self.encoder().encode(prompts)
+
+    def prompt_tokens(self, prompts: list[str]) -> list[dict[str, int | bool]]:
+        return self.encoder().prompt_tokens(prompts)
+
+    def to(self, device: torch.device | str) -> LazyTextEncoder:
+        self._device = device
+        if self._encoder is not None:
+            self._encoder.to(device)
+        return self
+
+    def eval(self) -> LazyTextEncoder:
+        return self
+
+
 def load_foley_folder(folder: Path) -> FoleyComponents:
     """Model, codec and text encoder from a model folder written by ``save_pretrained``."""
     config, state = load_model_folder(folder, AudioMMDiTConfig)
@@ -85,9 +121,8 @@ def load_foley_folder(folder: Path) -> FoleyComponents:
         load_codec(folder / CODEC_FOLDER) if (folder / CODEC_FOLDER).is_dir() else build_codec(config.codec)
     )
     model.check_codec(codec)
-    return FoleyComponents(
-        model, codec, text_encoder_for(config, folder), folder.name, file_checksum(folder / WEIGHTS_NAME)
-    )
+    text = LazyTextEncoder(lambda: text_encoder_for(config, folder))
+    return FoleyComponents(model, codec, text, folder.name, file_checksum(folder / WEIGHTS_NAME))
 
 
 def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: int) -> list[int]:
@@ -323,6 +358,17 @@ class FoleyPipeline:
         if wave.shape[-1] < n_samples:  # only when a duration sits a hair above a frame boundary
             wave = torch.nn.functional.pad(wave, (0, n_samples - wave.shape[-1]))
         return wave.cpu().numpy().astype(np.float32)
+
+    def prompt_token_settings(
+        self, prompts: list[str] | None, negative: str | list[str] | None
+    ) -> dict[str, Any]:
+        """What the sidecar records about prompt lengths: per prompt the tokens used, the total,
+        whether it was cut to the text encoder's limit (see :meth:`TextEncoder.prompt_tokens`)."""
+        negatives = prompt_list(negative, required=False)
+        return {
+            "prompt_tokens": self.text_encoder.prompt_tokens(prompts) if prompts else None,
+            "negative_prompt_tokens": self.text_encoder.prompt_tokens(negatives) if negatives else None,
+        }
 
     def frames_for(self, seconds: float) -> int:
         return self.codec.frames_for_duration(seconds)

@@ -78,10 +78,12 @@ def make_output(
     """An :class:`AudioOutput` with the metadata every pipeline records (one layout for sidecars).
 
     Outputs that would clip are scaled down (see :func:`limit_peaks`); the gains are recorded."""
+    peaks = np.abs(audio).reshape(audio.shape[0], -1).max(axis=1) if audio.size else np.zeros(audio.shape[0])
     audio, gains = limit_peaks(audio)
     metadata = run_metadata(task=task, model=model, checksum=checksum, settings=settings, seeds=seeds,
                             device=device, dtype=dtype, timings=timings)
-    metadata.update(sample_rate=int(sample_rate), duration=audio.shape[-1] / sample_rate, peak_gain=gains)
+    metadata.update(sample_rate=int(sample_rate), duration=audio.shape[-1] / sample_rate, peak_gain=gains,
+                    peak_before_gain=[round(float(p), 6) for p in peaks])
     return AudioOutput(audio=audio, sample_rate=int(sample_rate), seeds=list(seeds), metadata=metadata)
 
 

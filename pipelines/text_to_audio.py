@@ -99,6 +99,7 @@ class TextToAudioPipeline(FoleyPipeline):
         settings = {
             "prompt": prompts,
             "negative_prompt": negative_prompt,
+            **self.prompt_token_settings(prompts, negative_prompt),
             "duration": duration,
             "num_steps": num_steps,
             "guidance_scale": guidance_scale,

@@ -1,7 +1,11 @@
 """Video input for video-to-audio: a file or an array, read window by window at the model's rate.
 
-Only the frames of the window being generated are ever held (decoded by ffmpeg with
-``start``/``duration``), so memory does not grow with the clip's length.
+Times here are seconds from the picture's first frame, the time of the soundtrack's sample 0.
+A file's span and frames come from its own timestamps (:func:`genav.media.probe`,
+:func:`genav.media.iter_frames`: the frame shown at each sample time), so a variable frame rate,
+a lossless trim or a picture that starts after the file's start all give a soundtrack exactly as
+long as the picture. Only the frames of the window being generated are ever held, so memory
+does not grow with the clip's length.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ class VideoSource:
     """Frames of a video at ``fps`` and ``size`` = (width, height), for any window in seconds."""
 
     duration: float
+
+    def describe(self) -> dict:
+        """What a sidecar records about the picture (its real span, frames, rate)."""
+        return {"duration": self.duration}
 
     def __init__(self, fps: float, size: tuple[int, int]) -> None:
         self.fps = float(fps)
@@ -44,7 +52,7 @@ class VideoSource:
 
 
 class FileVideoSource(VideoSource):
-    """A video file, decoded by ffmpeg per window."""
+    """A video file, decoded per window at presentation times."""
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         super().__init__(fps, size)
@@ -56,14 +64,26 @@ class FileVideoSource(VideoSource):
         if not info.n_frames:
             raise InputError(f"{path} has a video stream with no frames")
         self.path = path
-        self.duration = info.video_duration if info.fps else info.duration
+        self.info = info
+        self.start = info.video_start or 0.0
+        self.duration = info.video_duration
         if not self.duration > 0:
             raise InputError(f"{path} has a video stream of zero length")
 
+    def describe(self) -> dict:
+        info = self.info
+        return {"start": round(self.start, 6), "duration": round(self.duration, 6), "frames": info.n_frames,
+                "fps": info.fps, "variable_frame_rate": info.vfr}  # fmt: skip
+
     def frames(self, start: float, duration: float) -> np.ndarray:
-        frames = list(iter_frames(self.path, fps=self.fps, size=self.size, start=start, duration=duration))
+        frames = list(
+            iter_frames(self.path, fps=self.fps, size=self.size, start=self.start + start, duration=duration)
+        )
         if not frames:
-            raise InputError(f"{self.path} gave no frames between {start:.3f} s and {start + duration:.3f} s")
+            raise InputError(
+                f"{self.path} gave no frames between {start:.3f} s and {start + duration:.3f} s of its "
+                f"{self.duration:.3f} s picture"
+            )
         return np.stack(frames)
 
 

@@ -18,7 +18,9 @@ def cells_from_script(text: str) -> list[dict]:
         body = "\n".join(lines).strip("\n")
         if body:
             if kind == "markdown":
-                body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines())
+                body = "\n".join(
+                    line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines()
+                )
             source = [line + "\n" for line in body.splitlines()]
             source[-1] = source[-1].rstrip("\n")
             cell = {"cell_type": kind, "metadata": {}, "source": source}

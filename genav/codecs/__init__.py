@@ -16,7 +16,7 @@ from genav.codecs.factory import (
 )
 from genav.codecs.mel import MelCodec, MelCodecConfig
 from genav.codecs.oobleck import OobleckCodec, OobleckCodecConfig
-from genav.codecs.vocoder import MelVocoder, train_mel_vocoder, vocoder_loss
+from genav.codecs.vocoder import MelVocoder, vocoder_loss
 
 __all__ = [
     "CODEC_CONFIGS",
@@ -33,6 +33,5 @@ __all__ = [
     "codec_from_config",
     "estimate_latent_stats",
     "load_codec",
-    "train_mel_vocoder",
     "vocoder_loss",
 ]

@@ -1,8 +1,9 @@
 """``mel``: a normalised log-mel spectrogram as the latent space, inverted by Griffin-Lim.
 
 Needs no pretrained weights, so it serves the embedded defaults and the ``debug-*`` models.
-Encoding is ``(log(max(mel(|STFT|), floor)) - latent_mean) / latent_std``. Decoding maps mel
-energies back to a linear magnitude (pseudo-inverse of the filterbank, then a few non-negative
+Encoding is ``(log(max(mel(|STFT|), floor)) - latent_mean) / latent_std``. Decoding first holds
+the log-mel inside the range real audio occupies (``max_log_mel``, ``max_frame_rms``), then maps
+mel energies back to a linear magnitude (pseudo-inverse of the filterbank, then a few non-negative
 least-squares multiplicative updates), optionally refines it with a small trained
 :class:`~genav.codecs.vocoder.MelVocoder`, and recovers phase with fast Griffin-Lim (momentum
 0.99, Perraudin et al. 2013) from a seeded random phase, so decoding is deterministic. The
@@ -57,6 +58,15 @@ class MelCodecConfig(Config):
     griffin_lim_momentum: float = 0.99
     griffin_lim_seed: int = 0
     nnls_iters: int = 32
+    # The codec's valid range: decoding clamps each log-mel bin to ``max_log_mel`` (natural log)
+    # and scales a frame's linear magnitude down until the RMS it implies (Parseval over the
+    # Hann-windowed frame) is at most ``max_frame_rms``. Real audio stays inside (sfx2: log-mel
+    # up to 2.10, frame RMS up to 0.63 and under 0.58 in 99% of clips; a full-scale square wave:
+    # 2.31 and 1.0; a full-scale sine: RMS 0.71), so the bounds only act on latents a model
+    # pushed off its data, which would otherwise decode to thousands of times full scale.
+    # None = unbounded.
+    max_log_mel: float | None = 2.3
+    max_frame_rms: float | None = 0.6
     # Optional small vocoder (0 = none): channels and conv layers of the magnitude refiner.
     vocoder_channels: int = 0
     vocoder_layers: int = 4
@@ -214,8 +224,14 @@ class MelCodec(AudioCodec):
         Every row of ``...`` starts from the same seeded phase (see :meth:`initial_phase`), so
         a row's output does not depend on the rest of the batch."""
         c = self.config
-        lead = mag.shape[:-2]
-        mag = mag.reshape(-1, *mag.shape[-2:]).transpose(-1, -2).contiguous()
+        lead, frames = mag.shape[:-2], mag.shape[-1]
+        mag = mag.reshape(-1, *mag.shape[-2:]).transpose(-1, -2)
+        # The last samples are covered only by the tapering tails of the last frames, where the
+        # inverse divides by a small window envelope and amplifies whatever Griffin-Lim left
+        # there (peaks of ~2x the clip's level). Frames past the end, repeating the last one,
+        # give those samples full coverage; they are cut off again below.
+        extra = c.n_fft // (2 * self.hop_length)
+        mag = torch.cat([mag, mag[:, -1:].expand(-1, extra, -1)], dim=1).contiguous()
         angles = torch.polar(torch.ones_like(mag), self.initial_phase(*mag.shape[1:]).to(mag.device))
         previous = torch.zeros_like(angles)
         alpha = c.griffin_lim_momentum / (1 + c.griffin_lim_momentum)
@@ -224,7 +240,7 @@ class MelCodec(AudioCodec):
             angles = rebuilt - alpha * previous
             previous = rebuilt
             angles = angles / torch.clamp(angles.abs(), min=1e-16)
-        wave = self._overlap_add(mag * angles)
+        wave = self._overlap_add(mag * angles)[:, : frames * self.hop_length]
         return wave.reshape(*lead, wave.shape[-1])
 
     def initial_phase(self, frames: int, bins: int) -> torch.Tensor:
@@ -239,10 +255,25 @@ class MelCodec(AudioCodec):
         b, ch, _ = wave.shape
         return self.log_mel(wave).reshape(b, ch * self.config.n_mels, -1)
 
+    def frame_rms(self, mag: torch.Tensor) -> torch.Tensor:
+        """The RMS ``(..., 1, T)`` of the wave frames a linear magnitude ``(..., F, T)`` implies
+        (Parseval: sum over the one-sided spectrum, doubled, over ``n_fft * sum(window ** 2)``)."""
+        power = 2 * mag.pow(2).sum(dim=-2, keepdim=True)
+        return torch.sqrt(power / (self.config.n_fft * float(self.window.pow(2).sum())))
+
+    def bound_magnitude(self, mag: torch.Tensor) -> torch.Tensor:
+        """Linear magnitude ``(..., F, T)`` with every frame's implied RMS at most ``max_frame_rms``."""
+        if self.config.max_frame_rms is None:
+            return mag
+        rms = self.frame_rms(mag)
+        return mag * torch.clamp(self.config.max_frame_rms / torch.clamp(rms, min=1e-12), max=1.0)
+
     def _decode_raw(self, raw: torch.Tensor) -> torch.Tensor:
         b, _, t = raw.shape
         log_mel = raw.reshape(b, self.audio_channels, self.config.n_mels, t)
-        return self.griffin_lim(self.mel_to_magnitude(log_mel))
+        if self.config.max_log_mel is not None:
+            log_mel = torch.clamp(log_mel, max=self.config.max_log_mel)
+        return self.griffin_lim(self.bound_magnitude(self.mel_to_magnitude(log_mel)))
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """``config.json`` (+ ``model.safetensors`` with the vocoder weights, when there is one)."""

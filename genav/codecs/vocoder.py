@@ -3,14 +3,13 @@ the mel bands before Griffin-Lim, which sharpens harmonics the mel pseudo-invers
 
 It predicts a residual on the log magnitude from the log-mel frames and the NNLS magnitude with a
 few 1-D convolutions over time; the last layer starts at zero, so an untrained vocoder changes
-nothing. :func:`vocoder_loss` is what a trainer minimises; :func:`train_mel_vocoder` is a plain
-loop for small runs.
+nothing. :func:`vocoder_loss` is what the generic trainer minimises (``genav train vocoder``,
+:mod:`genav.train.vocoder`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -53,58 +52,20 @@ class MelVocoder(torch.nn.Module):
         return torch.clamp(refined, min=0).reshape(*lead, *refined.shape[-2:])
 
 
-def vocoder_loss(codec, wave: torch.Tensor) -> torch.Tensor:
+def vocoder_loss(codec, wave: torch.Tensor, vocoder: torch.nn.Module | None = None) -> torch.Tensor:
     """L1 distance of log magnitudes between the vocoder's output and the true STFT of ``wave``.
 
-    ``codec`` is a :class:`~genav.codecs.mel.MelCodec` with a vocoder; ``wave`` is
-    ``(B, C, N)`` with ``N`` a multiple of the hop. Gradients flow into ``codec.vocoder`` only.
+    ``codec`` is a :class:`~genav.codecs.mel.MelCodec`; ``vocoder`` the refiner being trained
+    (default ``codec.vocoder``; a trainer passes its own, possibly wrapped, module); ``wave`` is
+    ``(B, C, N)`` with ``N`` a multiple of the hop. Gradients flow into the vocoder only.
     """
-    if codec.vocoder is None:
+    vocoder = vocoder if vocoder is not None else codec.vocoder
+    if vocoder is None:
         raise ConfigError("this mel codec has no vocoder (set vocoder_channels > 0 in its config)")
     with torch.no_grad():
         wave = wave.to(codec.device, torch.float32)
         target = codec.stft(wave).abs()
         log_mel = torch.log(torch.clamp(torch.matmul(codec.filterbank, target), min=codec.config.log_floor))
         base = codec.mel_to_magnitude(log_mel, refine=False)
-    pred = codec.vocoder(log_mel, base)
+    pred = vocoder(log_mel, base)
     return (torch.log(pred + _EPS) - torch.log(target + _EPS)).abs().mean()
-
-
-def train_mel_vocoder(
-    codec,
-    batches: Iterable[torch.Tensor],
-    *,
-    steps: int,
-    lr: float = 1e-3,
-    callback: Callable[[int, float], None] | None = None,
-) -> list[float]:
-    """Train ``codec.vocoder`` for ``steps`` batches (cycled) of ``(B, C, N)`` waves; returns losses.
-
-    The vocoder is left frozen and in eval mode afterwards, as codecs are in generation.
-    """
-    if codec.vocoder is None:
-        raise ConfigError("this mel codec has no vocoder (set vocoder_channels > 0 in its config)")
-    batches = list(batches)
-    if not batches:
-        raise ConfigError("train_mel_vocoder needs at least one batch of audio")
-    vocoder = codec.vocoder
-    vocoder.requires_grad_(True).train()
-    opt = torch.optim.AdamW(vocoder.parameters(), lr=lr)
-    losses = []
-    try:
-        for step in range(steps):
-            wave = batches[step % len(batches)]
-            hop = codec.hop_length
-            wave = wave[..., : max(hop, wave.shape[-1] // hop * hop)]
-            loss = vocoder_loss(codec, wave)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-            if callback is not None:
-                callback(step, losses[-1])
-            if step % 50 == 0:
-                log.debug("vocoder step %d loss %.4f", step, losses[-1])
-    finally:
-        vocoder.requires_grad_(False).eval()
-    return losses

@@ -9,6 +9,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "ClipWindows": "genav.data.clips",
+    "CropGrid": "genav.data.clips",
+    "ValidationWindows": "genav.data.clips",
+    "EncodedClip": "genav.data.shards",
+    "ShardIndex": "genav.data.shards",
+    "iter_manifest": "genav.data.manifest",
+    "read_row": "genav.data.dataset",
     "ManifestDataset": "genav.data.dataset",
     "collate_batch": "genav.data.dataset",
     "ManifestRow": "genav.data.manifest",

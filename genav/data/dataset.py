@@ -72,35 +72,10 @@ class ManifestDataset(torch.utils.data.Dataset):
         self.epoch = int(epoch)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        from genav.media import read_audio, read_frames
-
         row = self.rows[index]
         start, duration = self._window(row, index)
-        sound = read_audio(
-            row.audio_file or row.file,
-            sample_rate=self.sample_rate,
-            mono=self.mono,
-            start=start,
-            duration=duration,
-        )
-        samples = sound.samples
-        if self.crop_seconds is not None:  # exact length: decoders may round by a sample or two
-            samples = _fit(samples, int(round(self.crop_seconds * self.sample_rate)))
-        frames = None
-        if self.fps is not None and not row.is_audio_only:
-            array = read_frames(row.file, fps=self.fps, size=self.size, start=start, duration=duration)
-            frames = torch.from_numpy(np.ascontiguousarray(array))
-        length = duration if duration is not None else samples.shape[1] / self.sample_rate
-        return {
-            "name": row.name,
-            "audio": torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
-            "frames": frames,
-            "caption": row.caption,
-            "label": row.label,
-            "events": _shift_events(row.events, start, length),
-            "start": start,
-            "meta": row.data,
-        }
+        return read_row(row, sample_rate=self.sample_rate, mono=self.mono, fps=self.fps, size=self.size,
+                        start=start, duration=duration, exact_seconds=self.crop_seconds)
 
     def _window(self, row: ManifestRow, index: int) -> tuple[float, float | None]:
         """(start, duration or None for 'to the end') of the item in its file."""
@@ -130,6 +105,50 @@ class ManifestDataset(torch.utils.data.Dataset):
             else:
                 self._durations[path] = _probe_duration(path)
         return self._durations[path]
+
+
+def read_row(
+    row: ManifestRow,
+    *,
+    sample_rate: int,
+    mono: bool = True,
+    fps: float | None = None,
+    size: tuple[int, int] | None = None,
+    start: float | None = None,
+    duration: float | None = None,
+    exact_seconds: float | None = None,
+) -> dict[str, Any]:
+    """Decode one manifest row: the item dict of :class:`ManifestDataset` (see there).
+
+    ``start``/``duration``: seconds into the file (default: the row's ``start``..``end``, or the
+    whole file); ``exact_seconds``: cut or zero-pad the sound to exactly this length. Frames are
+    read at ``fps`` (whatever the file's own rate) and ``size`` = (width, height); None for an
+    audio-only row or when ``fps`` is None. Raises MediaError/DataError on unreadable files.
+    """
+    from genav.media import read_audio, read_frames
+
+    if start is None:
+        start = row.start or 0.0
+        duration = None if row.end is None else row.end - start
+    sound = read_audio(row.audio_file or row.file, sample_rate=sample_rate, mono=mono, start=start, duration=duration)
+    samples = sound.samples
+    if exact_seconds is not None:  # exact length: decoders may round by a sample or two
+        samples = _fit(samples, int(round(exact_seconds * sample_rate)))
+    frames = None
+    if fps is not None and not row.is_audio_only:
+        array = read_frames(row.file, fps=fps, size=size, start=start, duration=duration)
+        frames = torch.from_numpy(np.ascontiguousarray(array))
+    length = duration if duration is not None else samples.shape[1] / sample_rate
+    return {
+        "name": row.name,
+        "audio": torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
+        "frames": frames,
+        "caption": row.caption,
+        "label": row.label,
+        "events": _shift_events(row.events, start, length),
+        "start": start,
+        "meta": row.data,
+    }
 
 
 def _probe_duration(path: Path) -> float:

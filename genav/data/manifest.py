@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
 import logging
 import math
@@ -55,13 +54,16 @@ class ManifestRow:
 def read_manifest_rows(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     """The raw rows of a JSONL/CSV manifest as (row number, dict), without checking files or
     columns; a malformed row raises DataError naming its row."""
+    return list(iter_manifest_rows(path))
+
+
+def iter_manifest_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`read_manifest_rows` one row at a time (the file is read as a stream)."""
     path = _check_path(path)
-    out = []
     for number, raw in _records(path, require_file=False):
         if isinstance(raw, _BadRow):
             raise DataError(f"{path} row {number}: {raw}")
-        out.append((number, raw))
-    return out
+        yield number, raw
 
 
 def _check_path(path: str | Path) -> Path:
@@ -87,21 +89,9 @@ def read_manifest(
     of the rows skipped with ``skip_bad_rows`` (otherwise the first bad row raises DataError).
     Rows of other splits are left out when ``split`` is given."""
     path = _check_path(path)
-    base = Path(root) if root is not None else path.parent
-    rows: list[ManifestRow] = []
     bad: list[tuple[int, str]] = []
-    for number, raw in _records(path):
-        try:
-            if isinstance(raw, _BadRow):
-                raise raw
-            row = _parse(raw, number, base, check_files)
-        except _BadRow as exc:
-            if not skip_bad_rows:
-                raise DataError(f"{path} row {number}: {exc}") from None
-            bad.append((number, str(exc)))
-            continue
-        if split is None or row.split == split:
-            rows.append(row)
+    rows = list(iter_manifest(path, root=root, split=split, skip_bad_rows=skip_bad_rows,
+                              check_files=check_files, bad=bad))
     if bad:
         log.warning(
             "%s: skipped %d bad row(s), the first is row %d: %s", path, len(bad), bad[0][0], bad[0][1]
@@ -112,30 +102,70 @@ def read_manifest(
     return rows, bad
 
 
+def iter_manifest(
+    path: str | Path,
+    *,
+    root: str | Path | None = None,
+    split: str | None = None,
+    skip_bad_rows: bool = False,
+    check_files: bool = True,
+    bad: list[tuple[int, str]] | None = None,
+) -> Iterator[ManifestRow]:
+    """The valid rows of a manifest, one at a time (the file is read as a stream, so a manifest
+    of any size needs the memory of one row). Bad rows raise DataError, or with
+    ``skip_bad_rows`` are appended to ``bad`` as (row, reason)."""
+    path = _check_path(path)
+    base = Path(root) if root is not None else path.parent
+    for number, raw in _records(path):
+        try:
+            if isinstance(raw, _BadRow):
+                raise raw
+            row = _parse(raw, number, base, check_files)
+        except _BadRow as exc:
+            if not skip_bad_rows:
+                raise DataError(f"{path} row {number}: {exc}") from None
+            if bad is not None:
+                bad.append((number, str(exc)))
+            continue
+        if split is None or row.split == split:
+            yield row
+
+
+def manifest_splits(path: str | Path) -> set[str]:
+    """The ``split`` values a manifest's rows carry (empty: the manifest has no split column)."""
+    found: set[str] = set()
+    for _, raw in _records(_check_path(path)):
+        if isinstance(raw, dict) and raw.get("split"):
+            found.add(str(raw["split"]))
+    return found
+
+
 def _records(path: Path, require_file: bool = True) -> Iterator[tuple[int, dict[str, Any] | _BadRow]]:
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8-sig")
-    if suffix in (".csv", ".tsv"):
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
-        columns = reader.fieldnames or []
-        if require_file and "file" not in columns:
-            raise DataError(
-                f"{path} row 0 (the header): no 'file' column (columns: {', '.join(columns) or 'none'})"
-            )
-        for number, record in enumerate(reader, start=1):
-            yield number, {k: v for k, v in record.items() if k is not None and v not in ("", None)}
-        return
-    if suffix not in (".jsonl", ".json", ".ndjson"):
+    if suffix not in (".csv", ".tsv", ".jsonl", ".json", ".ndjson"):
         raise DataError(f"{path}: a manifest must be .jsonl or .csv, got {suffix or 'no suffix'!r}")
-    for line, content in enumerate(text.splitlines(), start=1):
-        if not content.strip():
-            continue
-        try:
-            record = json.loads(content)
-        except json.JSONDecodeError as exc:
-            yield line, _BadRow(f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        yield line, record if isinstance(record, dict) else _BadRow("a row must be a JSON object")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        if suffix in (".csv", ".tsv"):
+            yield from _csv_records(path, fh, suffix, require_file)
+            return
+        for line, content in enumerate(fh, start=1):
+            if not content.strip():
+                continue
+            try:
+                record = json.loads(content)
+            except json.JSONDecodeError as exc:
+                yield line, _BadRow(f"not valid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            yield line, record if isinstance(record, dict) else _BadRow("a row must be a JSON object")
+
+
+def _csv_records(path: Path, fh: Any, suffix: str, require_file: bool) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+    columns = reader.fieldnames or []
+    if require_file and "file" not in columns:
+        raise DataError(f"{path} row 0 (the header): no 'file' column (columns: {', '.join(columns) or 'none'})")
+    for number, record in enumerate(reader, start=1):
+        yield number, {k: v for k, v in record.items() if k is not None and v not in ("", None)}
 
 
 def _parse(raw: dict[str, Any], number: int, base: Path, check_files: bool) -> ManifestRow:
@@ -203,6 +233,6 @@ def licence_summary(manifest: str | Path) -> list[tuple[str, int]]:
     from collections import Counter
 
     counts: Counter[str] = Counter()
-    for _, row in read_manifest_rows(manifest):
+    for _, row in iter_manifest_rows(manifest):  # a stream: any manifest size
         counts[f"{row.get('licence', 'unknown licence')} — {row.get('source', 'unknown source')}"] += 1
     return counts.most_common()

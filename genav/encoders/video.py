@@ -88,6 +88,18 @@ class VideoFeatures:
         )
 
 
+@dataclasses.dataclass
+class VideoInputs:
+    """The frozen per-frame inputs of :class:`VideoEncoder` (see ``prepare_inputs``).
+
+    ``semantic``: ``(B, T, S, S, 3)`` uint8 frames at ``frame_size`` (conv backbone) or ``(B, T, E)``
+    backbone embeddings; ``motion``: ``(B, T, grid * grid + 1)`` raw motion features (unmasked).
+    """
+
+    semantic: torch.Tensor
+    motion: torch.Tensor
+
+
 def num_frames_at(n_frames: int, fps: float, out_fps: float) -> int:
     """Frames at ``out_fps`` that cover ``n_frames`` frames at ``fps`` (at least 1)."""
     return max(1, math.ceil(n_frames * out_fps / fps - 1e-6))
@@ -200,14 +212,50 @@ class VideoEncoder(torch.nn.Module):
         frames, mask = self._check(frames, mask)
         c = self.config
         idx = window_centre_indices(frames.shape[1], c.fps, c.semantic_fps).to(frames.device)
-        semantic = self._semantic(frames[:, idx])
-        semantic_mask = mask[:, idx]
-        semantic = semantic * semantic_mask[..., None]
+        centre = frames[:, idx]  # only the frames the semantic path uses
+        semantic_input = self._backbone_embeddings(centre) if self.backbone is not None else centre
+        motion = motion_features(frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain)
+        return self._features(semantic_input, idx, motion, mask)
 
-        motion = motion_features(frames, mask, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain)
-        t_sync = self.sync_frames(frames.shape[1])
+    @torch.no_grad()
+    def prepare_inputs(self, frames: torch.Tensor) -> VideoInputs:
+        """The frozen, per-frame part of :meth:`forward`, computed once per clip for training.
+
+        ``frames (B, T, H, W, 3)`` uint8 at ``fps`` -> :class:`VideoInputs` for every frame: the
+        semantic encoder's input (frames resized to ``frame_size``, uint8; or the frozen CLIP/SigLIP
+        embeddings) and the raw motion features. ``encode_inputs(prepare_inputs(f)[:, a:b], m)``
+        equals ``forward(f[:, a:b], m)`` for any window ``a:b``.
+        """
+        frames, _ = self._check(frames, None)
+        c = self.config
+        motion = motion_features(frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain)
+        return VideoInputs(self.semantic_inputs(frames), motion)
+
+    def encode_inputs(self, inputs: VideoInputs, mask: torch.Tensor | None = None) -> VideoFeatures:
+        """The trainable part of :meth:`forward` on precomputed :class:`VideoInputs` (a window of
+        a clip's ``prepare_inputs``); ``mask (B, T)`` bool marks real frames."""
+        semantic, motion = inputs.semantic, inputs.motion
+        b, t = motion.shape[:2]
+        dev = self.sync_proj[0].weight.device
+        mask = torch.ones(b, t, dtype=torch.bool, device=dev) if mask is None else mask.to(dev, torch.bool)
+        idx = window_centre_indices(t, self.config.fps, self.config.semantic_fps).to(dev)
+        return self._features(semantic[:, idx].to(dev), idx, motion.to(dev), mask)
+
+    def _features(
+        self, semantic_input: torch.Tensor, idx: torch.Tensor, motion: torch.Tensor, mask: torch.Tensor
+    ) -> VideoFeatures:
+        """Semantic inputs of the centre frames ``idx``, per-frame raw motion ``(B, T, M)`` and the frame
+        mask ``(B, T)`` -> features. Frame 0 and frames after a masked frame have no motion."""
+        c = self.config
+        semantic_mask = mask[:, idx]
+        semantic = self._semantic(semantic_input) * semantic_mask[..., None]
+        valid = mask.clone()
+        valid[:, 0] = False
+        valid[:, 1:] &= mask[:, :-1]
+        motion = motion * valid[..., None].to(motion.dtype)
+        t_sync = self.sync_frames(motion.shape[1])
         sync_mask = mask
-        if t_sync != frames.shape[1]:  # max over each window keeps short bursts
+        if t_sync != motion.shape[1]:  # max over each window keeps short bursts
             motion = F.adaptive_max_pool1d(motion.transpose(1, 2), t_sync).transpose(1, 2)
             sync_mask = F.adaptive_max_pool1d(mask[:, None].float(), t_sync)[:, 0] > 0
         dtype = self.sync_proj[0].weight.dtype
@@ -226,13 +274,37 @@ class VideoEncoder(torch.nn.Module):
         """``T_sync`` for a clip of ``n_frames`` input frames."""
         return num_frames_at(n_frames, self.config.fps, self.config.sync_fps)
 
-    def _semantic(self, frames: torch.Tensor) -> torch.Tensor:
+    @torch.no_grad()
+    def semantic_inputs(self, frames: torch.Tensor) -> torch.Tensor:
+        """Frozen semantic input of ``frames (B, T, H, W, 3)`` uint8, to store for training:
+        ``(B, T, S, S, 3)`` uint8 frames at ``frame_size`` (conv backbone; resized and rounded
+        only if they are not that size already), or ``(B, T, E)`` float32 backbone embeddings."""
+        if self.backbone is not None:
+            return self._backbone_embeddings(frames)
+        size = self.config.frame_size
+        if tuple(frames.shape[2:4]) == (size, size):
+            return frames
         b, t = frames.shape[:2]
         flat = frames.reshape(b * t, *frames.shape[2:])
+        out = []
+        for start in range(0, b * t, _CHUNK):
+            x = flat[start : start + _CHUNK].permute(0, 3, 1, 2).float()
+            x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+            out.append(x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1))
+        return torch.cat(out).reshape(b, t, size, size, 3)
+
+    @torch.no_grad()
+    def _backbone_embeddings(self, frames: torch.Tensor) -> torch.Tensor:
+        b, t = frames.shape[:2]
+        return self.backbone.encode_images(frames.reshape(b * t, *frames.shape[2:])).reshape(b, t, -1)
+
+    def _semantic(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Trainable part: ``(B, T, H, W, 3)`` uint8 frames (any size; resized to ``frame_size``) or
+        ``(B, T, E)`` backbone embeddings -> ``(B, T, semantic_dim)``."""
+        b, t = inputs.shape[:2]
+        flat = inputs.reshape(b * t, *inputs.shape[2:])
         if self.backbone is not None:
-            with torch.no_grad():
-                emb = self.backbone.encode_images(flat)
-            return self.frame_encoder(emb.to(self.frame_encoder.weight.dtype)).reshape(b, t, -1)
+            return self.frame_encoder(flat.to(self.frame_encoder.weight.dtype)).reshape(b, t, -1)
         size = self.config.frame_size
         out = []
         dtype = self.frame_encoder.head.weight.dtype

@@ -55,6 +55,19 @@ _LAZY_EXPORTS = {
     "Tagger": "genav.eval.tagger",
     "TaggerConfig": "genav.eval.tagger",
     "load_tagger": "genav.eval.tagger",
+    # issue 13: weight-free sync measure, av-benchmark extractors
+    "SyncResult": "genav.eval.sync_measure",
+    "SyncSettings": "genav.eval.sync_measure",
+    "sync_offset": "genav.eval.sync_measure",
+    "score_sync": "genav.eval.sync_measure",
+    "evaluate_sync": "genav.eval.sync_dataset",
+    "Passt": "genav.eval.passt",
+    "load_passt": "genav.eval.passt",
+    "Vggish": "genav.eval.vggish",
+    "load_vggish": "genav.eval.vggish",
+    "load_clap": "genav.eval.clap",
+    "clap_scores": "genav.eval.clap",
+    "evaluate_av_benchmark": "genav.eval.av_benchmark",
 }
 __all__ += list(_LAZY_EXPORTS)
 

@@ -149,11 +149,15 @@ def _sinc_kernel(orig: int, new: int, zeros: int, rolloff: float, dtype: Any, de
 
 
 def read_audio_channels(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a file (or a video's audio track) at its native rate, all channels: ((C, T) float32, rate)."""
+    """Read a file (or a video's audio track) at its native rate, all channels: ((C, T) float32, rate).
+
+    Raises MediaError for empty audio or non-finite (NaN/inf) samples: the item is then reported
+    as failed with that reason, never averaged in."""
     from genav.media import read_audio
+    from genav.media.audio import require_samples
 
     audio = read_audio(Path(path), mono=False)
-    return audio.samples, audio.sample_rate
+    return require_samples(path, audio.samples), audio.sample_rate
 
 
 def _samples(seconds: float, rate: int) -> int:

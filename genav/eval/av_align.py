@@ -27,6 +27,13 @@ undefined score (``None``) instead of ZeroDivisionError.
    reference's greedy already reaches the maximum count (tested), so scores agree; the repair is
    that each match pairs the nearest partners, which the plots and per-pair offsets show.
 5. A = V = 0 is undefined (both protocols): reported, counted and left out of the mean.
+
+Times: audio onsets are on the file's timeline (a video's own track is read with its start
+offset, see :func:`~genav.eval.onsets.load_audio`), and video peaks are at their frames'
+presentation times (:mod:`genav.eval.flow`), so a variable frame rate, a trimmed clip or a track
+that starts late is measured where it is. Protocol ``reference`` keeps the published ``i / fps``
+only where it is well defined (a constant frame rate, picture starting the file) and says so in
+the clip's ``note`` otherwise; see :func:`video_peak_timing`.
 """
 
 from __future__ import annotations
@@ -67,21 +74,32 @@ GENAV_REF_DIAGONAL = math.hypot(256, 256)
 GENAV_THRESHOLD = 0.1
 GENAV_MIN_PROMINENCE = 0.05
 GENAV_REL_PROMINENCE = 0.1
+TIMING_INDEX = "frame index / fps"
+TIMING_STAMPS = "timestamps"
+
+
+def _windows(video_times: Sequence[float], window: float | Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Video times sorted ascending and each one's half-window (one value, or one per video peak)."""
+    video = np.asarray(video_times, dtype=np.float64).reshape(-1)
+    windows = np.broadcast_to(np.asarray(window, dtype=np.float64), video.shape)
+    order = np.argsort(video, kind="stable")
+    return video[order], windows[order]
 
 
 def match_greedy(
-    audio_times: Sequence[float], video_times: Sequence[float], window: float
+    audio_times: Sequence[float], video_times: Sequence[float], window: float | Sequence[float]
 ) -> list[tuple[int, int]]:
     """Reference matching: audio peaks in ascending order each take the first unused video peak
-    (ascending) with ``v - window < a < v + window`` (strict). Returns (audio_idx, video_idx) pairs
-    into the sorted inputs."""
+    (ascending) with ``v - window < a < v + window`` (strict). ``window``: seconds, one value or
+    one per video peak (in the order given). Returns (audio_idx, video_idx) pairs into the
+    sorted inputs."""
     audio = sorted(float(a) for a in audio_times)
-    video = sorted(float(v) for v in video_times)
+    video, windows = _windows(video_times, window)
     used = [False] * len(video)
     pairs = []
     for ai, a in enumerate(audio):
-        for vi, v in enumerate(video):
-            if not used[vi] and v - window < a < v + window:
+        for vi, (v, w) in enumerate(zip(video.tolist(), windows.tolist(), strict=True)):
+            if not used[vi] and v - w < a < v + w:
                 used[vi] = True
                 pairs.append((ai, vi))
                 break
@@ -89,23 +107,25 @@ def match_greedy(
 
 
 def match_optimal(
-    audio_times: Sequence[float], video_times: Sequence[float], window: float
+    audio_times: Sequence[float], video_times: Sequence[float], window: float | Sequence[float]
 ) -> list[tuple[int, int]]:
     """Maximum one-to-one matching of pairs with ``v - window < a < v + window``, of minimum total |a - v|.
 
-    Out-of-window pairs cost more than all in-window pairs together, so the assignment first
-    maximises the number of matches, then minimises the offsets. Indices refer to sorted inputs.
+    ``window``: seconds, one value or one per video peak. Out-of-window pairs cost more than all
+    in-window pairs together, so the assignment first maximises the number of matches, then
+    minimises the offsets. Indices refer to sorted inputs.
     """
     from scipy.optimize import linear_sum_assignment
 
     audio = np.sort(np.asarray(audio_times, dtype=np.float64))
-    video = np.sort(np.asarray(video_times, dtype=np.float64))
+    video, windows = _windows(video_times, window)
     if audio.size == 0 or video.size == 0:
         return []
     offset = np.abs(audio[:, None] - video[None, :])
     # the reference's own comparison, so both protocols agree on boundary cases in float math
-    inside = (video[None, :] - window < audio[:, None]) & (audio[:, None] < video[None, :] + window)
-    big = float(window) * (min(audio.size, video.size) + 1) + 1.0
+    w = windows[None, :]
+    inside = (video[None, :] - w < audio[:, None]) & (audio[:, None] < video[None, :] + w)
+    big = float(windows.max()) * (min(audio.size, video.size) + 1) + 1.0
     rows, cols = linear_sum_assignment(np.where(inside, offset, big))
     return sorted((int(r), int(c)) for r, c in zip(rows, cols, strict=True) if inside[r, c])
 
@@ -146,8 +166,10 @@ class AVAlignResult:
 
     score: I / (A + V - I), ``None`` when undefined (A = V = 0) or failed (``error`` set).
     audio_peaks / video_peaks: peak times in seconds, ascending. matches: (audio_idx, video_idx).
-    window_s: matching half-window. trajectory: (frames,) flow values and onset_envelope:
-    (1 + samples // 512,) envelope at 22050 Hz, kept only when asked (for plots).
+    window_s: matching half-window (the widest, when it varies per peak). timing: how video
+    peaks were placed in time ("frame index / fps" or "timestamps"); vfr: variable frame rate;
+    note: why the reference's own timing did not apply, if so. trajectory: (frames,) flow values
+    and onset_envelope: (1 + samples // 512,) envelope at 22050 Hz, kept only when asked (plots).
     """
 
     name: str
@@ -159,6 +181,9 @@ class AVAlignResult:
     frames: int | None = None
     window_s: float | None = None
     protocol: str = "reference"
+    timing: str = TIMING_INDEX
+    vfr: bool = False
+    note: str | None = None
     error: str | None = None
     video: str | None = None
     audio: str | None = None
@@ -188,6 +213,9 @@ class AVAlignResult:
             "n_matched": None if failed else self.n_matched,
             "fps": self.fps,
             "frames": self.frames,
+            "vfr": self.vfr,
+            "timing": self.timing,
+            "note": self.note,
             "error": self.error,
             "audio_peaks": [round(t, 6) for t in self.audio_peaks],
             "video_peaks": [round(t, 6) for t in self.video_peaks],
@@ -202,12 +230,16 @@ def protocol_settings(protocol: str) -> dict[str, str]:
         return {
             "video_peaks": "F[i-1] < F[i] > F[i+1] and F[i] >= 0.1 px (absolute)",
             "window": "v - 1/fps < a < v + 1/fps (one frame)",
+            "timing": "video peak i at i / fps; variable frame rates and late pictures: frame timestamps, "
+            "window one frame at the peak (noted per clip)",
             "matching": "greedy: each audio peak takes the first unused video peak",
         }
     return {
         "video_peaks": f"height >= {GENAV_THRESHOLD} px at 256x256-equivalent scale, prominence >= "
         f"max({GENAV_MIN_PROMINENCE}, {GENAV_REL_PROMINENCE} x height)",
-        "window": f"|a - v| < max({GENAV_WINDOW_S * 1000:g} ms, 1/fps)",
+        "window": f"|a - v| < max({GENAV_WINDOW_S * 1000:g} ms, 1/fps); variable frame rates: the frame "
+        "interval at the peak instead of 1/fps",
+        "timing": "video peaks at their frames' timestamps, audio onsets on the file's timeline",
         "matching": "maximum one-to-one matching, nearest partners (linear_sum_assignment)",
     }
 
@@ -255,30 +287,63 @@ def score_clip(
     name: str = "clip",
     keep_curves: bool = False,
 ) -> AVAlignResult:
-    """AV-Align from a decoded clip: its flow trajectory and its (N,) mono wave at 22050 Hz."""
+    """AV-Align from a decoded clip: its flow trajectory and its (N,) mono wave at 22050 Hz whose
+    sample 0 is at timeline time 0 (the file's start, as :func:`~genav.eval.onsets.load_audio`
+    reads a video's own track)."""
     check_protocol(protocol)
     env = onset_envelope(wave, SAMPLE_RATE)
     audio_times = (onset_frames(env, SAMPLE_RATE) * HOP_LENGTH / float(SAMPLE_RATE)).tolist()
     if protocol == "reference":
         peak_idx = detect_video_peaks(traj.values)
-        window = 1.0 / traj.fps
         matcher = match_greedy
     else:
         peak_idx = detect_video_peaks_genav(traj.values, traj.width, traj.height)
-        window = max(GENAV_WINDOW_S, 1.0 / traj.fps)
         matcher = match_optimal
-    video_times = (peak_idx / traj.fps).tolist()
+    video_times, window, timing, note = video_peak_timing(traj, peak_idx, protocol)
     matches = matcher(audio_times, video_times, window)
     return AVAlignResult(
         name=name,
         score=iou_score(len(audio_times), len(video_times), len(matches)),
         audio_peaks=audio_times,
-        video_peaks=video_times,
+        video_peaks=video_times.tolist(),
         matches=matches,
         fps=traj.fps,
         frames=traj.frames,
-        window_s=window,
+        window_s=float(np.max(window, initial=0.0)) if np.ndim(window) else float(window),
         protocol=protocol,
+        timing=timing,
+        vfr=traj.vfr,
+        note=note,
         trajectory=traj.values if keep_curves else None,
         onset_envelope=env if keep_curves else None,
     )
+
+
+def video_peak_timing(
+    traj: FlowTrajectory, peak_idx: np.ndarray, protocol: str
+) -> tuple[np.ndarray, float | np.ndarray, str, str | None]:
+    """Peak times ``(K,)`` in seconds, the matching half-window (one value or ``(K,)``), the timing
+    used and a note when the reference's own timing was not applicable.
+
+    The reference places frame ``i`` at ``i / fps`` with a one-frame window ``1/fps``: well
+    defined for a constant frame rate whose picture starts the file, and kept exactly there.
+    Otherwise (and always for protocol ``genav``) peaks are at their frames' timestamps; the
+    window is then one frame *at the peak* (the interval since the previous frame: the motion
+    happened somewhere in it), and for ``genav`` never narrower than 40 ms.
+    """
+    idx = np.asarray(peak_idx, dtype=np.int64)
+    times = traj.frame_times()
+    late = abs(float(times[0])) > 1e-3 if times.size else False
+    if protocol == "reference" and not traj.vfr and not late:
+        return idx / traj.fps, 1.0 / traj.fps, TIMING_INDEX, None
+    if traj.vfr:
+        one_frame: float | np.ndarray = traj.frame_intervals()[idx]
+    else:
+        one_frame = 1.0 / traj.fps
+    window = one_frame if protocol == "reference" else np.maximum(GENAV_WINDOW_S, one_frame)
+    note = None
+    if protocol == "reference":
+        why = "a variable frame rate" if traj.vfr else f"a picture starting at {float(times[0]):.3f} s"
+        note = (f"{why}: the reference's i / fps times are undefined here, so video peaks are at the "
+                "frames' timestamps (window: one frame at each peak)")  # fmt: skip
+    return times[idx], window, TIMING_STAMPS, note

@@ -167,6 +167,9 @@ def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
         "n_matched": None,
         "fps": None,
         "frames": None,
+        "vfr": None,
+        "timing": None,
+        "note": None,
         "error": error,
         "audio_peaks": [],
         "video_peaks": [],
@@ -188,6 +191,7 @@ def summarize(rows: list[dict[str, Any]], protocol: str) -> dict[str, Any]:
     undefined = [r["name"] for r in rows if not r.get("error") and r.get("score") is None]
     scores = [r["score"] for r in rows if r.get("score") is not None]
     mean = sum(scores) / len(scores) if scores else None
+    noted = [f"{r['name']}: {r['note']}" for r in rows if r.get("note")]
     return {
         "metric": "av_align",
         "protocol": protocol,
@@ -204,6 +208,8 @@ def summarize(rows: list[dict[str, Any]], protocol: str) -> dict[str, Any]:
             f"mean over {len(scores)} scored clips; {len(undefined)} undefined "
             f"(no audio onsets and no video peaks) and {len(failed)} failed clips left out"
         ),
+        "n_vfr": sum(1 for r in rows if r.get("vfr")),
+        "timing_notes": noted,
         "clips": rows,
     }
 

@@ -1,8 +1,10 @@
 """Audio classifiers behind one interface: waves in, (logits, embeddings) out, with a description.
 
-``genav-tagger`` (the default, trained here, offline) or an official PANNs CNN14 ``.pth``
-(16 kHz or 32 kHz, told apart by its STFT weight shape). Every result names the classifier and
-says whether its numbers can be compared with published tables.
+``genav-tagger`` (the default, trained here, offline), an official PANNs CNN14 ``.pth`` (16 kHz or
+32 kHz, told apart by its STFT weight shape), a PaSST-S ``.pt``, a VGGish ``.pth`` (or a folder with
+its PCA parameters) or a ``transformers`` CLAP folder, each told apart by its keys. Every result
+names the classifier and says whether its numbers can be compared with published tables.
+Extractors without class outputs (VGGish, CLAP) have ``num_classes == 0``: they serve FD, not KLD/IS.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ DEFAULT_CLASSIFIER = "genav-tagger"
 
 @dataclass(frozen=True)
 class ClassifierInfo:
-    """What produced the logits: ``family`` is "genav-tagger" or "cnn14"."""
+    """What produced the logits: ``family`` is "genav-tagger", "cnn14", "passt", "vggish" or "clap"."""
 
     name: str
     family: str
@@ -71,7 +73,9 @@ class AudioClassifier:
             for idx in by_length.values():
                 for s in range(0, len(idx), batch_size):
                     chunk = idx[s : s + batch_size]
-                    batch = torch.from_numpy(np.stack([np.asarray(waves[i], dtype=np.float32) for i in chunk]))
+                    batch = torch.from_numpy(
+                        np.stack([np.asarray(waves[i], dtype=np.float32) for i in chunk])
+                    )
                     out_logits, out_embed = self.model(batch)
                     logits[chunk] = out_logits.float().numpy()
                     embeds[chunk] = out_embed.float().numpy()
@@ -86,18 +90,28 @@ class AudioClassifier:
 
 
 def load_classifier(name_or_path: str | Path | None = None) -> AudioClassifier:
-    """``genav-tagger`` (default), a tagger folder, an official CNN14 ``.pth``, or a folder holding one."""
+    """``genav-tagger`` (default), a tagger folder, an official CNN14 ``.pth`` (or a folder holding
+    one), a PaSST ``.pt``, a VGGish ``.pth`` / folder, or a CLAP folder (see :mod:`genav.eval.extractors`)."""
     text = str(name_or_path or DEFAULT_CLASSIFIER)
     path = Path(text)
     if path.is_file():
-        return _load_cnn14(path)
+        from genav.eval.extractors import load_extractor_file
+
+        return load_extractor_file(path, _load_cnn14)
     if path.is_dir():
+        from genav.eval.extractors import load_extractor_folder
+
+        found = load_extractor_folder(path)
+        if found is not None:
+            return found
         if (path / "config.json").exists():
             return _load_tagger(path)
         pths = sorted(path.glob("*.pth"))
         if len(pths) == 1:
             return _load_cnn14(pths[0])
-        raise CheckpointError(f"{path}: expected a tagger folder (config.json) or exactly one CNN14 .pth, found {len(pths)} .pth")
+        raise CheckpointError(
+            f"{path}: expected a tagger folder (config.json) or exactly one CNN14 .pth, found {len(pths)} .pth"
+        )
     if text == DEFAULT_CLASSIFIER:
         from genav.registry import resolve_model
 
@@ -107,7 +121,8 @@ def load_classifier(name_or_path: str | Path | None = None) -> AudioClassifier:
         return _load_tagger(entry.path)
     raise UnknownModelError(
         f"unknown classifier {text!r}",
-        hint="use genav-tagger, a path to an official CNN14 .pth (16 or 32 kHz), or a tagger folder",
+        hint="use genav-tagger, a path to an official CNN14 .pth (16 or 32 kHz), PaSST .pt, VGGish .pth, "
+        "a CLAP folder or a tagger folder",
     )
 
 

@@ -5,6 +5,11 @@ each frame is converted with ``COLOR_BGR2GRAY`` and compared with the previous o
 optical flow (pyr_scale 0.5, levels 3, winsize 15, iterations 3, poly_n 5, poly_sigma 1.2,
 flags 0). The motion value of a pair is the mean flow magnitude over all pixels (in pixels).
 Frames are streamed: only two grey frames are alive at a time, so memory is flat in clip length.
+
+Each value also gets its frame's presentation time, from the file's own timestamps
+(:func:`genav.media.probe` demuxes them; OpenCV's FFmpeg backend shows the same frames, edit
+lists honoured), so peaks can be placed in time on a variable frame rate, a trimmed clip or a
+picture that starts after the sound.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ class FlowTrajectory:
 
     values: (T,) float64, one value per decoded frame; ``values[0] == values[1]`` (F[0] = m(f0, f1)).
     fps: container frame rate (``CAP_PROP_FPS``). frames: T. width/height: native frame size.
+    times: (T,) presentation time of each frame in seconds on the file's timeline, or None when
+    unknown (frames made in memory): then frame ``i`` is at ``start + i / fps``. vfr: the frame
+    intervals differ (variable frame rate).
     """
 
     values: np.ndarray
@@ -49,6 +57,23 @@ class FlowTrajectory:
     frames: int
     width: int
     height: int
+    times: np.ndarray | None = None
+    vfr: bool = False
+    start: float = 0.0
+
+    def frame_times(self) -> np.ndarray:
+        """(T,) seconds: the timestamps, or ``start + i / fps`` without them."""
+        if self.times is not None:
+            return self.times
+        return self.start + np.arange(self.frames, dtype=np.float64) / self.fps
+
+    def frame_intervals(self) -> np.ndarray:
+        """(T,) seconds since the previous frame (frame 0: the next interval; 1/fps for one frame)."""
+        times = self.frame_times()
+        if times.size < 2:
+            return np.full(times.size, 1.0 / self.fps)
+        steps = np.diff(times)
+        return np.concatenate([steps[:1], steps])
 
 
 def opencv_version() -> tuple[int, ...]:
@@ -135,7 +160,20 @@ def flow_trajectory(path: str | Path) -> FlowTrajectory:
         raise MediaError(f"video {path} has a single frame; AV-Align needs at least two")
     traj = np.asarray([values[0], *values], dtype=np.float64)
     logger.debug("%s: %d frames at %.3f fps", path, len(traj), fps)
-    return FlowTrajectory(values=traj, fps=fps, frames=len(traj), width=width, height=height)
+    return FlowTrajectory(values=traj, fps=fps, frames=len(traj), width=width, height=height, **_timing(path, len(traj)))
+
+
+def _timing(path: Path, frames: int) -> dict:
+    """``times``/``vfr``/``start`` of the decoded frames from the file's timestamps."""
+    from genav.media import probe
+
+    info = probe(path)
+    times = info.frame_times
+    if times is None or len(times) != frames:  # decoders disagree: keep frame index / fps
+        logger.warning("%s: OpenCV decoded %d frames, the timestamps list %s; using frame index / fps",
+                       path, frames, None if times is None else len(times))  # fmt: skip
+        return {"start": info.video_start or 0.0, "vfr": info.vfr}
+    return {"times": np.asarray(times, dtype=np.float64), "vfr": info.vfr, "start": float(times[0])}
 
 
 def detect_video_peaks(trajectory: np.ndarray, threshold: float = 0.1) -> np.ndarray:

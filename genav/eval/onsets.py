@@ -48,13 +48,19 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
     """Load ``path`` as mono float32 at ``sample_rate``, exactly as ``librosa.load(path, sr=...)``.
 
     wav/flac/ogg files up to :data:`STREAM_SAMPLES` samples (all channels) go through
-    ``librosa.load`` itself; longer ones and anything else (a video's own audio track, mp3, ...)
-    are decoded in blocks (soundfile, or ffmpeg's float32 output) and down-mixed block by block
-    with the same channel mean, then resampled once with soxr HQ (:func:`genav.media.resample`,
-    librosa's soxr_hq). Memory is then one mono copy at the native rate, not the full
-    multichannel decode. Returns (N,) float32.
+    ``librosa.load`` itself; longer ones are read in blocks and down-mixed block by block with the
+    same channel mean. Anything else (a video's own audio track, mp3, ...) is decoded by
+    :func:`genav.media.read_audio`, down-mixed frame by frame, *on the file's timeline*: sample 0
+    is the file's start, so a track that starts after the picture begins with silence and its
+    onsets keep their times. Then one soxr HQ resampling (:func:`genav.media.resample`, librosa's
+    soxr_hq). Memory: one mono copy at the native rate. Returns (N,) float32.
+
+    Raises MediaError for unreadable files and for empty audio or audio with non-finite samples
+    (NaN/inf), naming the reason.
     """
     from genav.errors import MediaError
+    from genav.media import read_audio, resample
+    from genav.media.audio import require_samples
 
     path = Path(path)
     if not path.is_file():
@@ -69,14 +75,19 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
         if info.frames * info.channels <= STREAM_SAMPLES:
             import librosa
 
-            wave, _ = librosa.load(str(path), sr=sample_rate, mono=True)
-            return np.asarray(wave, dtype=np.float32)
+            if not info.frames:
+                require_samples(path, np.zeros(0, np.float32))
+            try:
+                wave, _ = librosa.load(str(path), sr=sample_rate, mono=True)
+            except librosa.util.exceptions.ParameterError:  # e.g. NaN samples: say which, by name
+                require_samples(path, sf.read(str(path), dtype="float32")[0])
+                raise
+            return require_samples(path, np.asarray(wave, dtype=np.float32))
         native_sr, mono = info.samplerate, _mono(_soundfile_blocks(path), info.frames)
     else:
-        native_sr, expected, blocks = _ffmpeg_blocks(path)
-        mono = _mono(blocks, expected)
-    from genav.media import resample
-
+        sound = read_audio(path, mono=True, max_duration=None)
+        native_sr, mono = sound.sample_rate, sound.samples[0]
+    require_samples(path, mono)
     return np.asarray(resample(mono, native_sr, sample_rate), dtype=np.float32)
 
 
@@ -97,22 +108,6 @@ def _soundfile_blocks(path: Path) -> Iterator[np.ndarray]:
     import soundfile as sf
 
     yield from sf.blocks(str(path), blocksize=1 << 18, dtype="float32", always_2d=True)
-
-
-def _ffmpeg_blocks(path: Path) -> tuple[int, int, Iterator[np.ndarray]]:
-    """(native rate, expected frames, (n, C) float32 blocks) of the first audio track via ffmpeg."""
-    from genav.media import _ffmpeg
-    from genav.media.probe import probe, require_audio
-
-    info = probe(path, count_frames=False)
-    require_audio(info)
-    sr, channels = int(info.sample_rate), int(info.channels)
-    args = ["-i", _ffmpeg.file_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(channels), "-ar", str(sr), "pipe:1"]  # fmt: skip
-    frame_bytes = 4 * channels
-    chunks = _ffmpeg.stream(args, path, chunk_bytes=(1 << 20) // frame_bytes * frame_bytes)
-    blocks = (np.frombuffer(c, dtype="<f4", count=len(c) // 4).reshape(-1, channels) for c in chunks)
-    return sr, int(info.duration * sr) + sr, blocks
 
 
 def _blocked_mel_power(wave: np.ndarray, sr: int) -> np.ndarray:

@@ -121,6 +121,7 @@ def versions() -> dict[str, str | None]:
         "librosa": _dist_version("librosa"),
         "soxr": _dist_version("soxr"),
         "soundfile": _dist_version("soundfile"),
+        "av": _dist_version("av"),  # PyAV: frame timestamps (AV-Align peak times), audio decoding
     }
     try:
         import cv2

@@ -1,15 +1,17 @@
 """genav.media: audio and video reading/writing, resampling, probing and muxing.
 
-Audio goes through soundfile (wav/flac/ogg) or the ffmpeg binary from the imageio-ffmpeg wheel
-(everything else, including the audio track of videos); video always through that ffmpeg.
-Importing this package is light (numpy, soundfile); no torch.
+Reading goes through PyAV (FFmpeg's libraries), so every time comes from the streams' own
+timestamps (see :mod:`genav.media._pyav` for the timeline); wav/flac/ogg audio through soundfile.
+Writing video and muxing (by stream copy of the picture) use the ffmpeg binary from the
+imageio-ffmpeg wheel. Importing this package is light (numpy, soundfile); no torch.
 """
 
 from genav.media._ffmpeg import ffmpeg_exe, ffmpeg_version
 from genav.media.audio import Audio, read_audio, resample, write_audio
+from genav.media.decode import iter_frames, iter_timed_frames, read_frames
 from genav.media.mux import mux_audio
 from genav.media.probe import MediaInfo, probe
-from genav.media.video import iter_frames, read_frames, write_video
+from genav.media.video import write_video
 
 __all__ = [
     "Audio",
@@ -17,6 +19,7 @@ __all__ = [
     "ffmpeg_exe",
     "ffmpeg_version",
     "iter_frames",
+    "iter_timed_frames",
     "mux_audio",
     "probe",
     "read_audio",

@@ -1,9 +1,10 @@
 """Running the ffmpeg binary shipped by the imageio-ffmpeg wheel.
 
-Everything that talks to ffmpeg goes through here: locating the binary, checking input paths,
-running a command to completion, and streaming a command's stdout in fixed-size chunks while a
-thread drains stderr (so neither pipe can fill up and stall the other). ffmpeg's stderr is turned
-into one-line :class:`MediaError` messages that name the file.
+Everything that runs the binary goes through here (writing video, muxing, encoding audio; reading
+is PyAV's, see :mod:`genav.media._pyav`): locating the binary, checking input paths, running a
+command to completion, and a thread that drains a running process's stderr (so its pipe never
+fills up and stalls it). ffmpeg's stderr is turned into one-line :class:`MediaError` messages that
+name the file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -23,7 +24,6 @@ from genav.errors import MediaError
 log = logging.getLogger(__name__)
 
 # ffmpeg reports a file cut short (or damaged) with these, sometimes still exiting with 0.
-_CORRUPTION = ("partial file", "corrupt input packet", "invalid data found", "decoding error")
 _PREFIX = re.compile(r"^(\[[^\]]*\]\s*)+")
 _STDERR_LINES = 40
 
@@ -86,19 +86,8 @@ def failure(path: Path, lines: Sequence[str], *, action: str = "read") -> MediaE
     return MediaError(f"cannot {action} {path}: {hit}")
 
 
-def check_intact(path: Path, lines: Iterable[str]) -> None:
-    """Raise if ffmpeg's stderr says the input is truncated or damaged (it may still exit with 0)."""
-    for line in lines:
-        if any(marker in line.lower() for marker in _CORRUPTION):
-            raise MediaError(f"{path} is truncated or corrupt ({_clean(line)})")
-
-
-def run(args: Sequence[str], path: Path, *, action: str = "read", stdin: bytes | None = None,
-        strict: bool = False) -> str:
-    """Run ``ffmpeg args`` to completion; returns stdout. Failure -> MediaError naming ``path``.
-
-    ``strict``: also fail when ffmpeg exits with 0 but reports a truncated or damaged input.
-    """
+def run(args: Sequence[str], path: Path, *, action: str = "read", stdin: bytes | None = None) -> str:
+    """Run ``ffmpeg args`` to completion; returns stdout. Failure -> MediaError naming ``path``."""
     quiet = ["-hide_banner", "-nostats", "-v", "error", "-y"]  # -y: atomic_output pre-creates the temp file
     cmd = [ffmpeg_exe(), *quiet, *(["-nostdin"] if stdin is None else []), *args]
     log.debug("ffmpeg: %s", " ".join(cmd))
@@ -106,8 +95,6 @@ def run(args: Sequence[str], path: Path, *, action: str = "read", stdin: bytes |
     err = proc.stderr.decode("utf-8", "replace").splitlines()
     if proc.returncode != 0:
         raise failure(path, err, action=action)
-    if strict:
-        check_intact(path, err)
     return proc.stdout.decode("utf-8", "replace")
 
 
@@ -129,42 +116,3 @@ class StderrDrain(threading.Thread):
     def run(self) -> None:
         for raw in self.stream:
             self.lines.append(raw.decode("utf-8", "replace").rstrip())
-
-
-def stream(args: Sequence[str], path: Path, chunk_bytes: int) -> Iterator[memoryview]:
-    """Run ``ffmpeg args`` and yield its stdout in chunks of exactly ``chunk_bytes`` (last: shorter).
-
-    Each yielded buffer is reused for the next chunk: copy what you keep. Closing the generator
-    early kills ffmpeg. A failed or truncated decode raises MediaError after the last good chunk.
-    """
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-v", "error", *args]
-    log.debug("ffmpeg: %s", " ".join(cmd))
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    drain = StderrDrain(proc.stderr)
-    drain.start()
-    buf = bytearray(chunk_bytes)
-    view = memoryview(buf)
-    try:
-        while True:
-            filled = 0
-            while filled < chunk_bytes:
-                n = proc.stdout.readinto(view[filled:])
-                if not n:
-                    break
-                filled += n
-            if filled:
-                yield view[:filled]
-            if filled < chunk_bytes:
-                break
-        rc = proc.wait()
-        drain.join()
-        if rc != 0:
-            raise failure(path, list(drain.lines))
-        check_intact(path, drain.lines)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        drain.join()
-        proc.stdout.close()
-        proc.stderr.close()

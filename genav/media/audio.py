@@ -1,8 +1,9 @@
 """Audio clips: reading (any format, or a video's audio track), writing, resampling.
 
 wav/flac/ogg/oga/aiff go through soundfile; everything else (mp3, m4a, aac, opus, the audio track of
-mp4/mov/mkv/webm) through ffmpeg, decoded to float32 at the native rate and resampled here, so the
-result does not depend on the decoder's own resampler. Down-mixing to mono is the channel mean
+mp4/mov/mkv/webm) through PyAV (:mod:`genav.media.audio_decode`), decoded to float32 at the native
+rate, placed by timestamps and resampled here, so the result does not depend on the decoder's own
+resampler. Writing compressed formats uses the ffmpeg binary. Down-mixing to mono is the channel mean
 (as librosa does), and resampling is soxr 'HQ' (identical to ``librosa.resample(res_type=
 "soxr_hq")``), so features computed on our audio match reference code that loads with librosa.
 """
@@ -19,6 +20,7 @@ import numpy as np
 from genav.errors import InputError, MediaError
 from genav.media import _ffmpeg
 from genav.media.atomic import check_output_path, media_output
+from genav.media.audio_decode import decode_audio
 from genav.media.probe import probe, require_audio
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ _SOUNDFILE_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".
                       ".oga": ("OGG", "VORBIS")}  # fmt: skip
 _FFMPEG_CODECS = {".mp3": ["-c:a", "libmp3lame", "-q:a", "2"], ".m4a": ["-c:a", "aac", "-b:a", "192k"],
                   ".aac": ["-c:a", "aac", "-b:a", "192k"], ".opus": ["-c:a", "libopus", "-b:a", "128k"]}  # fmt: skip
+AUDIO_OUTPUT_SUFFIXES = frozenset({*_SOUNDFILE_FORMATS, *_FFMPEG_CODECS})  # what write_audio writes
 
 
 @dataclass
@@ -107,7 +110,10 @@ def read_audio(
     """Read ``duration`` seconds (default: to the end) from ``start`` of an audio file or a video's
     audio track; optionally down-mix to mono (channel mean) and resample to ``sample_rate``.
 
-    Refuses (MediaError) to read more than ``max_duration`` seconds at once (None: no limit).
+    Times are seconds on the file's timeline (0 = the file's start, see :mod:`genav.media._pyav`)
+    and sample 0 of the result is at ``start``: a track that starts after the picture gets
+    leading silence, so every sound keeps its place. Refuses (MediaError) to read more than
+    ``max_duration`` seconds at once (None: no limit).
     """
     path = _ffmpeg.check_input(path)
     _check_window(start, duration)
@@ -115,7 +121,7 @@ def read_audio(
     if path.suffix.lower() in SOUNDFILE_SUFFIXES:
         audio = _read_soundfile(path, start, duration, max_duration)
     if audio is None:  # not a soundfile format, or soundfile could not decode it
-        audio = _read_ffmpeg(path, start, duration, max_duration)
+        audio = _read_stream(path, start, duration, max_duration, mono)
     if mono and audio.channels > 1:
         audio = audio.to_mono()
     if sample_rate is not None and sample_rate != audio.sample_rate:
@@ -165,34 +171,56 @@ def _read_soundfile(path: Path, start: float, duration: float | None, max_durati
     return Audio(data.T, sr)
 
 
-def _read_ffmpeg(path: Path, start: float, duration: float | None, max_duration: float | None) -> Audio:
+def _read_stream(path: Path, start: float, duration: float | None, max_duration: float | None,
+                 mono: bool) -> Audio:  # fmt: skip
+    """Any other format, or a video's audio track, through PyAV, placed on the file's timeline."""
     info = probe(path, count_frames=False)
     require_audio(info)
-    sr, channels = info.sample_rate, info.channels
-    _window_seconds(path, info.duration, start, duration, max_duration)
-    window = ["-ss", f"{start:.6f}"] if start > 0 else []
-    if duration is not None:
-        window += ["-t", f"{duration:.6f}"]
-    args = [*window, "-i", _ffmpeg.file_arg(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(channels), "-ar", str(sr), "pipe:1"]  # fmt: skip
-    frame_bytes = 4 * channels
-    # Header durations can be wrong: enforce max_duration on what actually comes out, too.
-    cap = None if max_duration is None else (int(max_duration * sr) + sr) * frame_bytes
-    data = bytearray()
-    for chunk in _ffmpeg.stream(args, path, chunk_bytes=(1 << 20) // frame_bytes * frame_bytes):
-        data += chunk
-        if cap is not None and len(data) > cap:
-            raise MediaError(f"{path} decodes to more than max_duration={max_duration:g} s of audio")
-    n = len(data) // frame_bytes
-    samples = np.frombuffer(data, dtype="<f4", count=n * channels).reshape(n, channels).T
-    if duration is not None:
-        samples = samples[:, : int(round(duration * sr))]
-    return Audio(samples, sr)
+    _window_seconds(path, info.audio_end or info.duration, start, duration, max_duration)
+    stop = math.inf if duration is None else start + duration
+    # header durations can be wrong: enforce max_duration on what actually comes out, too
+    cap = None if max_duration is None else int((max_duration + 1.0) * (info.sample_rate or 48000))
+    samples, rate = decode_audio(path, info, start=start, stop=stop, mono=mono, max_samples=cap)
+    if samples.shape[1] == 0:
+        raise MediaError(f"{path} contains no audio samples")
+    return Audio(samples, rate)
+
+
+def require_samples(path: str | Path, samples: np.ndarray) -> np.ndarray:
+    """``samples`` unchanged, or a MediaError naming ``path`` when they are empty or hold NaN/inf
+    (evaluators reject such items with this reason instead of averaging NaN)."""
+    if samples.size == 0:
+        raise MediaError(f"{path}: the audio is empty (0 samples)")
+    bad = int(samples.size - np.count_nonzero(np.isfinite(samples)))
+    if bad:
+        raise MediaError(f"{path}: the audio has {bad} non-finite samples (NaN or inf)")
+    return samples
 
 
 def pcm_f32le(audio: Audio) -> bytes:
     """Interleaved little-endian float32 bytes, as ffmpeg's ``-f f32le`` reads them."""
     return np.ascontiguousarray(audio.samples.T, dtype="<f4").tobytes()
+
+
+def wav_f32(audio: Audio) -> bytes:
+    """A float32 WAV file in memory. Unlike raw PCM it carries timestamps from 0, so ffmpeg's
+    ``-itsoffset`` can place it on an output's timeline."""
+    import io
+
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.samples.T, audio.sample_rate, format="WAV", subtype="FLOAT")
+    return buffer.getvalue()
+
+
+def check_audio_suffix(path: str | Path) -> str:
+    """The lower-case suffix of an audio output, or a MediaError naming the formats genav writes."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in AUDIO_OUTPUT_SUFFIXES:
+        known = ", ".join(sorted(AUDIO_OUTPUT_SUFFIXES))
+        raise MediaError(f"cannot write audio to {path}: unknown format {suffix or '(none)'!r} (known: {known})")
+    return suffix
 
 
 def write_audio(path: str | Path, audio: Audio, *, overwrite: bool = False, subtype: str | None = None) -> Path:
@@ -202,10 +230,7 @@ def write_audio(path: str | Path, audio: Audio, *, overwrite: bool = False, subt
     soundfile; mp3, m4a/aac (AAC) and opus through ffmpeg. Returns the path written.
     """
     path = check_output_path(path, overwrite=overwrite)
-    suffix = path.suffix.lower()
-    if suffix not in _SOUNDFILE_FORMATS and suffix not in _FFMPEG_CODECS:
-        known = ", ".join(sorted({*_SOUNDFILE_FORMATS, *_FFMPEG_CODECS}))
-        raise MediaError(f"cannot write audio to {path}: unknown format {suffix!r} (known: {known})")
+    suffix = check_audio_suffix(path)
     if audio.n_samples == 0:
         raise MediaError(f"cannot write {path}: the audio is empty")
     peak = float(np.abs(audio.samples).max())

@@ -1,15 +1,24 @@
 """Streaming benchmark: read a long 720p clip at low fps and size, measure time and peak memory.
 
 The clip is made cheaply: 10 s of ffmpeg's ``testsrc`` pattern encoded once, then repeated by
-stream copy (``-stream_loop``) to the requested length. The read runs in a fresh Python process
-so its peak RSS (``ru_maxrss``) measures the read alone, not whatever the caller imported
-before; the decoding ffmpeg's peak is reported separately (it is that process's child).
+stream copy (``-stream_loop``) to the requested length (a constant frame rate). The read runs in a
+fresh Python process so its peak RSS (``ru_maxrss``) measures the read alone, not whatever the
+caller imported before; child processes (an ffmpeg binary) are reported separately.
+
+Two readers are timed on the same clip, taking turns ``repeats`` times: genav's
+(:func:`iter_frames`: PyAV, frames picked by presentation time) and, as the yardstick, the ffmpeg
+binary piping raw frames through its ``fps`` and ``scale`` filters, which is how genav read video
+before it used timestamps. Reported: medians of the wall time, of ``decode_fps`` (source frames
+decoded per second) and of the CPU seconds (the process and its children, all threads: the work
+done, which other jobs on a shared machine disturb far less than wall time);
+``speed_vs_ffmpeg_pipe`` is the ratio of the median decode rates.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -31,11 +40,46 @@ t0 = time.perf_counter()
 n = 0
 for frame in iter_frames(path, fps=fps, size=(w, h)):
     n += 1
-result = {"frames": n, "seconds": time.perf_counter() - t0}
+result = {"frames": n, "seconds": time.perf_counter() - t0, "cpu": _cpu_seconds()}
+"""
+
+# The yardstick, also in a fresh process: argv = ffmpeg, path, fps, width, height.
+_FFMPEG_PIPE = """
+import subprocess, sys, time
+import numpy as np
+exe, path, fps, w, h = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+cmd = [exe, "-v", "error", "-nostdin", "-i", path, "-an", "-vf", f"fps={fps},scale={w}:{h}:flags=area",
+       "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+t0 = time.perf_counter()
+proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+n, size, peak = 0, w * h * 3, 0
+while len(chunk := proc.stdout.read(size)) == size:
+    frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3).copy()
+    n += 1
+    if n % 32 == 1:  # ffmpeg's own peak so far (its ru_maxrss would include this process's size)
+        peak = max(peak, _peak_kib(proc.pid))
+proc.wait()
+result = {"frames": n, "seconds": time.perf_counter() - t0, "cpu": _cpu_seconds(), "children_kib": peak}
+"""
+
+# Both child scripts start with this: CPU seconds of the process and its finished children.
+_CPU = """
+import resource
+def _cpu_seconds():
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+def _peak_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
 """
 
 
-def make_test_clip(path: Path, minutes: float, *, width: int = 1280, height: int = 720, fps: int = 25) -> Path:
+def make_test_clip(
+    path: Path, minutes: float, *, width: int = 1280, height: int = 720, fps: int = 25
+) -> Path:
     """Write an H.264 testsrc clip of ``minutes`` to ``path`` (encodes 10 s, loops it by stream copy)."""
     segment = path.with_name(f"segment{path.suffix}")
     src = f"testsrc=size={width}x{height}:rate={fps}:duration={_SEGMENT_SECONDS}"
@@ -55,10 +99,12 @@ def bench_stream_read(
     size: tuple[int, int] = (64, 64),
     width: int = 1280,
     height: int = 720,
+    repeats: int = 3,
     workdir: str | Path | None = None,
 ) -> dict:
     """Make a ``minutes``-long ``width``x``height`` clip, read it with :func:`iter_frames` at
-    ``fps`` and ``size``, and report frames, times and peak RSS (MB) of the reading process."""
+    ``fps`` and ``size`` and with the ffmpeg-pipe yardstick, ``repeats`` times each in turn, and
+    report frames, median times and CPU seconds, and the peak RSS (MB) of the reading processes."""
     with tempfile.TemporaryDirectory(prefix="genav-bench-media-", dir=workdir) as work:
         clip = Path(work) / "clip.mp4"
         t0 = time.perf_counter()
@@ -67,22 +113,49 @@ def bench_stream_read(
         t0 = time.perf_counter()
         info = probe(clip)
         probe_seconds = time.perf_counter() - t0
-        result = _read_in_child(clip, fps, size)
-    mb = 1024 / 1e6
+        runs: dict[str, list[dict]] = {"genav": [], "ffmpeg_pipe": []}
+        for _ in range(max(1, repeats)):
+            runs["genav"].append(
+                measure_in_fresh_process(_CPU + _READER, clip, fps, *size, what="streaming benchmark")
+            )
+            runs["ffmpeg_pipe"].append(measure_in_fresh_process(_CPU + _FFMPEG_PIPE, _ffmpeg.ffmpeg_exe(), clip, fps,
+                                                                *size, what="ffmpeg pipe benchmark"))  # fmt: skip
+    genav, pipe = (_summary(runs[k], info.n_frames) for k in ("genav", "ffmpeg_pipe"))
     return {
-        "clip": {"minutes": minutes, "width": width, "height": height, "fps": info.fps,
-                 "frames": info.n_frames, "duration": info.duration},  # fmt: skip
-        "read": {"fps": fps, "size": list(size), "frames": result["frames"],
-                 "expected_frames": round(info.duration * fps)},  # fmt: skip
+        "clip": {
+            "minutes": minutes,
+            "width": width,
+            "height": height,
+            "fps": info.fps,
+            "frames": info.n_frames,
+            "duration": info.duration,
+            "variable_frame_rate": info.vfr,
+        },  # fmt: skip
+        "read": {
+            "fps": fps,
+            "size": list(size),
+            "frames": genav["frames"],
+            "expected_frames": math.ceil(round(info.video_duration * fps, 6)),
+        },  # fmt: skip
+        "repeats": max(1, repeats),
         "make_clip_s": round(made, 2),
         "probe_s": round(probe_seconds, 3),
-        "read_s": round(result["seconds"], 2),
-        "decode_fps": round(info.n_frames / result["seconds"], 1),
-        "peak_rss_python_mb": round(result["python_kib"] * mb, 1),
-        "peak_rss_ffmpeg_mb": round(result["children_kib"] * mb, 1),
-        "peak_rss_total_mb": round((result["python_kib"] + result["children_kib"]) * mb, 1),
+        **{k: v for k, v in genav.items() if k != "frames"},
+        "ffmpeg_pipe": pipe,
+        "speed_vs_ffmpeg_pipe": round(genav["decode_fps"] / pipe["decode_fps"], 3),
     }
 
 
-def _read_in_child(clip: Path, fps: float, size: tuple[int, int]) -> dict:
-    return measure_in_fresh_process(_READER, clip, fps, size[0], size[1], what="streaming benchmark")
+def _summary(runs: list[dict], source_frames: int) -> dict:
+    """Medians over runs of the read time, decode rate and CPU seconds; the largest peak RSS."""
+    mb = 1024 / 1e6
+    seconds = statistics.median(r["seconds"] for r in runs)
+    return {
+        "frames": runs[0]["frames"],
+        "read_s": round(seconds, 2),
+        "decode_fps": round(source_frames / seconds, 1),
+        "cpu_s": round(statistics.median(r["cpu"] for r in runs), 2),
+        "peak_rss_python_mb": round(max(r["python_kib"] for r in runs) * mb, 1),
+        "peak_rss_children_mb": round(max(r["children_kib"] for r in runs) * mb, 1),
+        "peak_rss_total_mb": round(max(r["python_kib"] + r["children_kib"] for r in runs) * mb, 1),
+    }

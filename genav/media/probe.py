@@ -1,80 +1,107 @@
-"""Probing media files: streams, duration, size, frame rate, frame count.
+"""Probing media files: streams, their time spans, per-frame presentation times.
 
-imageio-ffmpeg ships no ffprobe, so :func:`probe` parses the description ``ffmpeg -i FILE`` prints
-(container, duration, first video and first audio stream). The exact frame count comes from a
-second, cheap ffmpeg pass that copies the video packets to the null muxer (demuxing only, no
-decoding: ~0.5 s for a 10-minute 720p mp4); with ``count_frames=False`` it is estimated as
-``round(duration * fps)`` and ``n_frames_exact`` is False.
+Everything comes from the streams' own timestamps, read with PyAV (see :mod:`genav.media._pyav`
+for the timeline). With ``count_frames=True`` (the default) the file is demuxed once, packets
+only, no decoding (about 0.5 s for a 10-minute 720p mp4): the presentation times of the frames
+that are *shown* (packets outside an mp4 edit list are flagged discard and skipped), so a
+lossless trim, a variable frame rate and a stream that starts late are all measured, not
+guessed. Without it, spans come from the container's declared durations and ``n_frames`` is
+``round(span * fps)`` (``n_frames_exact`` False).
 
-Notes on the parsed values: ``fps`` is what ffmpeg prints (two decimals), snapped to the NTSC
-rates n*1000/1001 when it is one of them; ``width``/``height`` are the *displayed* size, i.e.
-swapped for clips with a +-90 degree rotation, which is the size :func:`iter_frames` yields.
+``fps``: the nominal rate for a constant frame rate; for a variable one (``vfr`` True) the
+average, frames / span. ``width``/``height`` are the *displayed* size (swapped for a +-90 degree
+rotation), the size :func:`~genav.media.iter_frames` yields.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from genav.errors import MediaError
-from genav.media import _ffmpeg
-
-_LAYOUT_CHANNELS = {
-    "mono": 1, "stereo": 2, "downmix": 2, "quad": 4, "hexagonal": 6, "octagonal": 8,
-    "hexadecagonal": 16, "cube": 8,
-}  # fmt: skip
+from genav.media import _ffmpeg, _pyav
 
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """What a media file holds. Video fields are None without video, audio fields without audio."""
+    """What a media file holds. Times are seconds on the file's timeline (0 = the file's start).
+
+    Video fields are None without video, audio fields without audio. ``frame_times`` ``(T,)``:
+    presentation time of every shown frame, ascending (None when ``count_frames=False``).
+    """
 
     path: Path
-    format_name: str  # ffmpeg's demuxer name(s), e.g. "mov,mp4,m4a,3gp,3g2,mj2"
-    duration: float  # container duration in seconds
+    format_name: str  # FFmpeg's demuxer name(s), e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    duration: float  # the file's span: from its start to its last stream's end
     has_video: bool
     has_audio: bool
     width: int | None
     height: int | None
     fps: float | None
-    n_frames: int | None
-    n_frames_exact: bool  # True: counted packets; False: round(duration * fps)
+    n_frames: int | None  # frames shown (not packets stored)
+    n_frames_exact: bool  # True: counted from the timestamps; False: round(span * fps)
     video_codec: str | None
     audio_codec: str | None
     sample_rate: int | None
     channels: int | None
     rotation: int = 0  # display rotation in degrees (already applied to width/height)
+    start: float = 0.0  # container time (seconds) of timeline 0
+    video_start: float | None = None  # first shown frame
+    video_end: float | None = None  # the last shown frame's end
+    audio_start: float | None = None
+    audio_end: float | None = None
+    vfr: bool = False  # frame intervals differ (variable frame rate)
+    video_profile: str | None = None  # e.g. "High", "4444" (ProRes)
+    pix_fmt: str | None = None
+    frame_times: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def video_duration(self) -> float:
-        """Duration of the video stream: n_frames / fps (0.0 without video)."""
-        if not self.has_video or not self.fps or not self.n_frames:
+        """The picture's span in seconds, first frame to the end of the last (0.0 without video)."""
+        if self.video_start is None or self.video_end is None:
             return 0.0
-        return self.n_frames / self.fps
+        return max(0.0, self.video_end - self.video_start)
+
+    @property
+    def audio_duration(self) -> float:
+        """The sound's span in seconds (0.0 without audio)."""
+        if self.audio_start is None or self.audio_end is None:
+            return 0.0
+        return max(0.0, self.audio_end - self.audio_start)
 
 
 def probe(path: str | Path, *, count_frames: bool = True) -> MediaInfo:
     """Describe a media file. Raises MediaError for missing, empty, unreadable or truncated files."""
     path = _ffmpeg.check_input(path)
-    text = _ffmpeg.probe_text(path)
-    header = re.search(r"Input #0, (.+?), from '", text)
-    if header is None:
-        raise _ffmpeg.failure(path, text.splitlines())
-    video, audio = _first_streams(text)
-    duration = _duration(text)
-    info = dict(path=path, format_name=header.group(1), has_video=video is not None,
-                has_audio=audio is not None)  # fmt: skip
-    info.update(_video_fields(video, path))
-    info.update(_audio_fields(audio))
-    n_frames, exact = None, False
-    if video is not None and count_frames:
-        n_frames, exact = _count_packets(path), True
-    if duration is None:  # raw streams have no header duration: measure it by demuxing
-        duration = _demux_duration(path)
-    if video is not None and n_frames is None and info["fps"]:
-        n_frames = int(round(duration * info["fps"]))
-    return MediaInfo(duration=duration, n_frames=n_frames, n_frames_exact=exact, **info)
+    with _pyav.open_input(path) as container:
+        video, audio = first_streams(container)
+        zero = _pyav.origin(container)
+        info: dict[str, Any] = dict(path=path, format_name=container.format.name, start=zero, n_frames=None,
+                                    n_frames_exact=False, has_video=video is not None, has_audio=audio is not None)  # fmt: skip
+        info.update(_audio_fields(audio, zero))
+        info.update(_video_fields(video, path))
+        if count_frames and (video is not None or audio is not None):
+            info.update(_scan(container, video, audio, zero, path))
+        elif video is not None:
+            info.update(_declared_video(container, video, zero))
+            info["rotation"] = _first_rotation(container, video)
+        declared = None if container.duration is None else container.duration / 1_000_000
+    if info.get("rotation") in (90, 270):
+        info["width"], info["height"] = info["height"], info["width"]
+    ends = [e for e in (info.get("video_end"), info.get("audio_end"), declared) if e is not None]
+    info["duration"] = max([0.0, *ends])
+    return MediaInfo(**info)
+
+
+def first_streams(container: Any) -> tuple[Any, Any]:
+    """The first video stream that is a picture track (not cover art) and the first audio stream."""
+    video = next((s for s in container.streams.video if not _pyav.attached_picture(s)), None)
+    audio = next(iter(container.streams.audio), None)
+    return video, audio
 
 
 def require_video(info: MediaInfo) -> None:
@@ -87,100 +114,140 @@ def require_audio(info: MediaInfo) -> None:
         raise MediaError(f"{info.path} has no audio track")
 
 
-def _first_streams(text: str) -> tuple[str | None, str | None]:
-    """The description lines (plus following side data) of the first video and audio streams."""
-    video = audio = None
-    blocks = re.split(r"\n(?=\s*Stream #)", text)
-    for block in blocks[1:]:
-        kind = re.match(r"\s*Stream #\d+:\d+\S*: (\w+): ", block)
-        if kind is None:
-            continue
-        if kind.group(1) == "Video" and video is None and "(attached pic)" not in block.split("\n", 1)[0]:
-            video = block
-        elif kind.group(1) == "Audio" and audio is None:
-            audio = block
-    return video, audio
-
-
-def _duration(text: str) -> float | None:
-    match = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", text)
-    if match is None:
-        return None
-    h, m, s = match.groups()
-    return int(h) * 3600 + int(m) * 60 + float(s)
-
-
-def _codec(block: str) -> str:
-    return re.match(r"\s*Stream #\S+: \w+: ([^\s,]+)", block).group(1)
-
-
-def _rate(value: str) -> float:
-    """Parse ffmpeg's printed rate ('25', '29.97', '1k'); snap the NTSC family to n*1000/1001."""
-    rate = float(value[:-1]) * 1000 if value.endswith("k") else float(value)
-    ntsc = round(rate * 1.001)
-    if ntsc > 0 and abs(ntsc / 1.001 - rate) < 0.006 and abs(ntsc - rate) > 0.006:
-        return ntsc * 1000 / 1001
-    return rate
-
-
-def _video_fields(block: str | None, path: Path) -> dict:
-    if block is None:
-        return dict(width=None, height=None, fps=None, video_codec=None, rotation=0)
-    line = block.split("\n", 1)[0]
-    size = re.search(r",\s*(\d+)x(\d+)", line)
-    if size is None:
-        raise MediaError(f"cannot read the frame size of the video stream of {path}")
-    width, height = int(size.group(1)), int(size.group(2))
-    rate = re.search(r"([\d.]+k?) fps", line) or re.search(r"([\d.]+k?) tbr", line)
-    rot = re.search(r"rotation of (-?[\d.]+) degrees", block, re.IGNORECASE)
-    rotation = int(round(float(rot.group(1)))) % 360 if rot else 0
-    if rotation in (90, 270):
-        width, height = height, width
-    return dict(width=width, height=height, fps=_rate(rate.group(1)) if rate else None,
-                video_codec=_codec(block), rotation=rotation)  # fmt: skip
-
-
-def _channels(layout: str) -> int:
-    layout = layout.strip().split("(", 1)[0]
-    if layout in _LAYOUT_CHANNELS:
-        return _LAYOUT_CHANNELS[layout]
-    count = re.match(r"(\d+) channels", layout)
-    if count:
-        return int(count.group(1))
-    parts = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?$", layout)  # "5.1", "7.1.4"
-    if parts:
-        return sum(int(p) for p in parts.groups() if p)
-    raise MediaError(f"unknown audio channel layout {layout!r}")
-
-
-def _audio_fields(block: str | None) -> dict:
-    if block is None:
+def _audio_fields(stream: Any, zero: float) -> dict[str, Any]:
+    if stream is None:
         return dict(audio_codec=None, sample_rate=None, channels=None)
-    fields = [f.strip() for f in block.split("\n", 1)[0].split(",")]
-    idx = next(i for i, f in enumerate(fields) if f.endswith(" Hz"))
-    return dict(audio_codec=_codec(block), sample_rate=int(fields[idx].split()[0]),
-                channels=_channels(fields[idx + 1]))  # fmt: skip
+    ctx = stream.codec_context
+    return dict(audio_codec=_pyav.codec_name(stream), sample_rate=int(ctx.sample_rate or 0) or None,
+                channels=int(ctx.channels or 0) or None, audio_start=_pyav.stream_start(stream, zero) or 0.0,
+                audio_end=_pyav.stream_end(stream, zero))  # fmt: skip
 
 
-def _progress_value(out: str, key: str) -> str | None:
-    values = re.findall(rf"^{key}=(\S+)$", out, re.MULTILINE)
-    return values[-1] if values else None
+def _video_fields(stream: Any, path: Path) -> dict[str, Any]:
+    """Codec and coded size (the rotation is applied once it is known)."""
+    if stream is None:
+        return dict(width=None, height=None, fps=None, video_codec=None)
+    ctx = stream.codec_context
+    width, height = int(ctx.width), int(ctx.height)
+    if width <= 0 or height <= 0:
+        raise MediaError(f"cannot read the frame size of the video stream of {path}")
+    return dict(
+        width=width,
+        height=height,
+        video_codec=_pyav.codec_name(stream),
+        video_profile=ctx.profile,
+        pix_fmt=ctx.pix_fmt,
+    )
 
 
-def _count_packets(path: Path) -> int:
-    args = ["-i", _ffmpeg.file_arg(path), "-map", "0:v:0", "-c", "copy", "-f", "null",
-            "-progress", "pipe:1", "-"]  # fmt: skip
-    out = _ffmpeg.run(args, path, strict=True)
-    frames = _progress_value(out, "frame")
-    if frames is None:
-        raise MediaError(f"cannot count the video frames of {path}")
-    return int(frames)
+def _first_rotation(container: Any, stream: Any) -> int:
+    """Display rotation of the first decodable frame (0 when none decodes: the readers say why)."""
+    try:
+        return display_rotation(next(container.decode(stream), None))
+    except _pyav._av().error.FFmpegError:
+        return 0
 
 
-def _demux_duration(path: Path) -> float:
-    args = ["-i", _ffmpeg.file_arg(path), "-c", "copy", "-f", "null", "-progress", "pipe:1", "-"]
-    out = _ffmpeg.run(args, path, strict=True)
-    micros = _progress_value(out, "out_time_us")
-    if micros is None or not micros.lstrip("-").isdigit():
-        raise MediaError(f"cannot determine the duration of {path}")
-    return max(0.0, int(micros) / 1e6)
+def display_rotation(frame: Any) -> int:
+    """A decoded frame's display rotation rounded to 0, 90, 180 or 270 degrees counter-clockwise."""
+    value = getattr(frame, "rotation", 0) if frame is not None else 0
+    return int(round((value or 0) / 90.0)) * 90 % 360
+
+
+def _nominal_rate(stream: Any) -> float | None:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            return float(rate)
+    return None
+
+
+def _declared_video(container: Any, stream: Any, zero: float) -> dict[str, Any]:
+    """Video span and frame count from what the container declares (no demuxing)."""
+    fps = _nominal_rate(stream)
+    start = _pyav.stream_start(stream, zero) or 0.0
+    end = _pyav.stream_end(stream, zero)
+    if end is None and container.duration is not None:
+        end = container.duration / 1_000_000
+    n = int(round((end - start) * fps)) if fps and end is not None else None
+    return dict(fps=fps, n_frames=n, n_frames_exact=False, video_start=start, video_end=end)
+
+
+def _scan(container: Any, video: Any, audio: Any, zero: float, path: Path) -> dict[str, Any]:
+    """Demux once: shown frames' presentation times (and ends), the audio's last packet end."""
+    starts, ends, audio_end, rotation = [], [], None, None
+    streams = [s for s in (video, audio) if s is not None]
+    for packet in container.demux(streams):
+        if packet.size == 0:
+            continue
+        if packet.is_corrupt:
+            raise _pyav.corrupt(path, f"damaged {packet.stream.type} packet near {_when(packet, zero)}")
+        if rotation is None and packet.stream is video:  # decode until the first frame shows it
+            rotation = _packet_rotation(packet, video)
+        if packet.is_discard:
+            continue
+        when = packet.pts if packet.pts is not None else packet.dts
+        if when is None:
+            continue
+        begin = float(when * packet.stream.time_base) - zero
+        end = begin + float((packet.duration or 0) * packet.stream.time_base)
+        if packet.stream is video:
+            starts.append(begin)
+            ends.append(end if packet.duration else math.nan)
+        elif audio_end is None or end > audio_end:
+            audio_end = end
+    if rotation is None and video is not None:  # a decoder that holds frames back: flush it
+        rotation = _packet_rotation(None, video)
+    out: dict[str, Any] = {"rotation": rotation or 0}
+    if audio is not None and audio_end is not None:
+        declared = _pyav.stream_end(audio, zero)
+        out["audio_end"] = audio_end if declared is None else min(audio_end, declared)
+    if video is not None:
+        out.update(frame_timeline(np.asarray(starts), np.asarray(ends), _nominal_rate(video),
+                                  video.time_base, _pyav.stream_end(video, zero)))  # fmt: skip
+        if not out["n_frames"]:
+            raise MediaError(f"{path} has a video stream with no frames")
+    return out
+
+
+def _packet_rotation(packet: Any, stream: Any) -> int | None:
+    """Rotation of the first frame ``packet`` decodes to (None: no frame yet; ``packet`` None flushes)."""
+    try:
+        frames = stream.codec_context.decode(packet)
+    except _pyav._av().error.FFmpegError:
+        return 0  # undecodable: the readers report it with the file's name
+    return display_rotation(frames[0]) if frames else None
+
+
+def _when(packet: Any, zero: float) -> str:
+    pts = packet.pts if packet.pts is not None else packet.dts
+    return "an unknown time" if pts is None else f"{float(pts * packet.stream.time_base) - zero:.3f} s"
+
+
+def frame_timeline(starts: np.ndarray, ends: np.ndarray, nominal: float | None, time_base: Any,
+                   declared_end: float | None) -> dict[str, Any]:  # fmt: skip
+    """Frame times and the video's span from the shown packets' start/end times (seconds).
+
+    ``ends[i]`` is NaN where a packet has no duration. The span ends at the last frame's own end,
+    else at the declared stream end, else one median interval (or 1/nominal fps) after it. A
+    frame rate is constant when all intervals agree within 1.5 time-base ticks.
+    """
+    order = np.argsort(starts, kind="stable")
+    times, ends = starts[order], ends[order]
+    if times.size == 0:
+        return dict(n_frames=0, n_frames_exact=True, fps=nominal, vfr=False, frame_times=times)
+    steps = np.diff(times)
+    tick = float(time_base) if time_base else 1e-6
+    vfr = bool(steps.size and steps.max() - steps.min() > 1.5 * tick + 1e-9)
+    typical = float(np.median(steps)) if steps.size else (1.0 / nominal if nominal else 0.0)
+    last_end = float(ends[-1]) if math.isfinite(ends[-1]) else math.nan
+    if not math.isfinite(last_end) or last_end <= times[-1]:
+        last_end = declared_end if declared_end and declared_end > times[-1] else times[-1] + typical
+    span = last_end - float(times[0])
+    if vfr:
+        fps = times.size / span if span > 0 else nominal
+    elif nominal and typical and abs(1.0 / nominal - typical) <= 1.5 * tick + 1e-9:
+        fps = nominal
+    else:
+        fps = 1.0 / typical if typical > 0 else nominal
+    return dict(n_frames=int(times.size), n_frames_exact=True, fps=fps, vfr=vfr, frame_times=times,
+                video_start=float(times[0]), video_end=float(last_end))  # fmt: skip

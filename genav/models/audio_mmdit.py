@@ -5,10 +5,10 @@ projected) and text -- pass through joint blocks (separate weights per stream, o
 the concatenation), then the audio tokens alone through single-stream blocks. A global condition
 (time step + pooled text + duration) modulates every block by adaLN-Zero. Audio and video tokens
 carry rotary positions aligned in seconds (:class:`genav.nn.TimeAlignedRoPE`), so an audio frame
-and the video frame shown at the same instant sit at the same position. Each of the video and text
-streams starts with a learned null token that is the only valid token of that stream when the
-condition is dropped or absent; real tokens are then masked out, so T2A (no video), a dropped
-video and a video-less training row are the same computation for the audio tokens.
+and the video frame shown at the same instant sit at the same position. A dropped or absent
+condition is replaced by learned null embeddings (:mod:`genav.models.mmdit_streams`), so T2A (no
+video), a dropped video and a video-less training row are the same computation for the audio
+tokens, and batches without padded audio call attention with ``mask=None``.
 
 Trained by rectified flow (:mod:`genav.models.flow`): ``x_t = (1 - t) noise + t data``, the model
 predicts the velocity ``data - noise``.
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
-from einops import rearrange, repeat
+from einops import rearrange
 from torch import Tensor, nn
 
 from genav.codecs import EncodecCodecConfig, MelCodecConfig, OobleckCodecConfig
 from genav.config import Config
 from genav.encoders.text import TextEncoderConfig
-from genav.encoders.video import VideoEncoder, VideoEncoderConfig
+from genav.encoders.video import VideoEncoder, VideoEncoderConfig, VideoInputs
 from genav.errors import ConfigError, InputError
 from genav.models.conditioning import Conditioning, VideoTokens
 from genav.models.flow import (
@@ -37,6 +37,7 @@ from genav.models.flow import (
     sample_flow_times,
 )
 from genav.models.mmdit_blocks import JointBlock, SingleBlock
+from genav.models.mmdit_streams import NULL_MODES, Stream, joint_mask, text_stream, video_stream
 from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
 from genav.nn import cond_mlp as _cond_mlp
 
@@ -53,9 +54,14 @@ class AudioMMDiTConfig(Config):
     ``codec`` and ``text_encoder`` say which frozen codec / text encoder the model works with.
     ``sync_to_audio``: also add each audio frame's time-aligned sync feature to its token (as
     MMAudio does with its sync features), so timing does not have to be found through attention.
+    ``null_conditions``: ``embeddings`` (fixed-length streams, learned null embeddings substituted,
+    no attention mask without padded audio) or ``token`` (a masked null token per stream: the
+    version-1 formulation, which configs of version 1 load as). ``text_length``: text tokens of
+    the fixed-length text stream (``embeddings`` only; longer prompts are truncated).
     """
 
     model_type: ClassVar[str] = "audio-mmdit"
+    VERSION: ClassVar[int] = 2
 
     family: str = "foley"
     latent_dim: int = 64
@@ -79,8 +85,24 @@ class AudioMMDiTConfig(Config):
     codec: MelCodecConfig | EncodecCodecConfig | OobleckCodecConfig = field(default_factory=MelCodecConfig)
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     sync_to_audio: bool = False
+    null_conditions: str = "embeddings"
+    text_length: int = 77
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AudioMMDiTConfig:
+        """Also reads version-1 configs, which are the ``token`` formulation (same weights layout)."""
+        data = dict(data)
+        if data.get("version") == 1:
+            if "null_conditions" in data or "text_length" in data:
+                raise ConfigError("AudioMMDiTConfig version 1 has no null_conditions/text_length keys")
+            data.update(version=cls.VERSION, null_conditions="token")
+        return super().from_dict(data)
 
     def __post_init__(self) -> None:
+        if self.null_conditions not in NULL_MODES:
+            raise ConfigError(f"AudioMMDiTConfig: null_conditions must be one of {', '.join(NULL_MODES)}")
+        if self.text_length < 1:
+            raise ConfigError(f"AudioMMDiTConfig: text_length must be at least 1, got {self.text_length}")
         if self.hidden % self.heads or self.heads % self.kv_heads or (self.hidden // self.heads) % 2:
             raise ConfigError(
                 f"AudioMMDiTConfig: hidden ({self.hidden}) must split into heads ({self.heads}) of even size, "
@@ -112,9 +134,14 @@ class AudioMMDiT(nn.Module):
         self.pooled_in = _cond_mlp(c.text_dim, c.hidden)
         self.t_embed = ScalarEmbedder(c.hidden, scale=1000.0)
         self.duration_embed = ScalarEmbedder(c.hidden, scale=1000.0)
-        self.null_text = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
+        legacy = c.null_conditions == "token"
+        self.null_text = nn.Parameter(torch.randn(1, 1 if legacy else c.text_length, c.hidden) * 0.02)
         self.null_pooled = nn.Parameter(torch.randn(1, c.hidden) * 0.02)
-        self.null_video = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
+        if legacy:
+            self.null_video = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
+        elif c.video is not None:
+            self.null_semantic = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
+            self.null_sync = nn.Parameter(torch.randn(1, 1, c.hidden) * 0.02)
         if c.video is not None:
             self.video_encoder = VideoEncoder(c.video)
             self.semantic_in = _cond_mlp(self.video_encoder.semantic_dim, c.hidden)
@@ -123,10 +150,15 @@ class AudioMMDiT(nn.Module):
                 self.sync_to_audio = nn.Linear(c.hidden, c.hidden)
                 nn.init.zeros_(self.sync_to_audio.weight)  # starts as a no-op
                 nn.init.zeros_(self.sync_to_audio.bias)
-        streams = 3
+        streams = 3 if (legacy or c.video is not None) else 2  # audio, (video), text
         self.joint_blocks = nn.ModuleList(
             JointBlock(
-                streams, c.hidden, c.heads, c.kv_heads, c.mlp_ratio, c.mlp_kind,
+                streams,
+                c.hidden,
+                c.heads,
+                c.kv_heads,
+                c.mlp_ratio,
+                c.mlp_kind,
                 context_pre_only=(i == c.depth_joint - 1),
             )
             for i in range(c.depth_joint)
@@ -147,7 +179,16 @@ class AudioMMDiT(nn.Module):
             raise InputError("this model was built without video input (text-to-audio only)")
         return VideoTokens.from_features(self.video_encoder(frames, frames_mask))
 
-    def sample_dropout(self, batch: int, *, generator: torch.Generator | None = None, device: Any = None) -> tuple[Tensor, Tensor]:
+    def encode_video_inputs(self, inputs: VideoInputs, frames_mask: Tensor | None = None) -> VideoTokens:
+        """Precomputed per-frame inputs (``video_encoder.prepare_inputs``, e.g. from training shards)
+        ``(B, T, ...)`` -> :class:`VideoTokens`; equal to :meth:`encode_video` on the same frames."""
+        if not self.has_video:
+            raise InputError("this model was built without video input (text-to-audio only)")
+        return VideoTokens.from_features(self.video_encoder.encode_inputs(inputs, frames_mask))
+
+    def sample_dropout(
+        self, batch: int, *, generator: torch.Generator | None = None, device: Any = None
+    ) -> tuple[Tensor, Tensor]:
         """Per-row training drop flags ``(drop_text, drop_video)``, each ``(B,)`` bool."""
         c = self.config
         u = torch.rand(batch, generator=generator, device=device)
@@ -157,94 +198,64 @@ class AudioMMDiT(nn.Module):
         video_only = (u >= lo) & (u < lo + c.p_drop_video)
         return both | text_only, both | video_only
 
-    def _flags(self, flags: Tensor | None, batch: int, device: torch.device) -> Tensor:
-        if flags is None:
-            return torch.zeros(batch, dtype=torch.bool, device=device)
-        return flags.to(device=device, dtype=torch.bool)
-
-    def _text_stream(self, cond: Conditioning, batch: int, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-        """Text tokens ``(B, 1 + L, C)``, their mask ``(B, 1 + L)`` and the pooled vector ``(B, C)``."""
-        null_tok = repeat(self.null_text, "1 n c -> b n c", b=batch)
-        null_pooled = repeat(self.null_pooled, "1 c -> b c", b=batch)
-        if cond.text_tokens is None:
-            return null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), null_pooled
-        drop = self._flags(cond.drop_text, batch, device)
-        tokens = self.text_in(cond.text_tokens.to(null_tok.dtype))
-        mask = cond.text_mask if cond.text_mask is not None else torch.ones(tokens.shape[:2], dtype=torch.bool, device=device)
-        mask = mask.to(device, torch.bool) & ~drop[:, None]
-        if cond.text_pooled is None:
-            pooled = null_pooled
-        else:
-            pooled = torch.where(drop[:, None], null_pooled, self.pooled_in(cond.text_pooled.to(null_tok.dtype)))
-        return torch.cat([null_tok, tokens], 1), torch.cat([drop[:, None], mask], 1), pooled
-
-    def _video_stream(
-        self, cond: Conditioning, batch: int, device: torch.device
-    ) -> tuple[Tensor, Tensor, list[tuple[int, float | None]], tuple[Tensor, Tensor, float] | None]:
-        """Video tokens ``(B, 1 + T_sem + T_sync, C)``, mask, their RoPE segments, and the sync
-        tokens with their keep-mask and fps (None without video) for :meth:`_sync_per_audio_frame`."""
-        null_tok = repeat(self.null_video, "1 n c -> b n c", b=batch)
-        video = cond.video
-        if video is None or not self.has_video:
-            if video is not None:
-                raise InputError("this model was built without video input (text-to-audio only)")
-            return null_tok, torch.ones(batch, 1, dtype=torch.bool, device=device), [(1, None)], None
-        drop = self._flags(cond.drop_video, batch, device)
-        sem = self.semantic_in(video.semantic.to(null_tok.dtype))
-        sync = self.sync_in(video.sync.to(null_tok.dtype))
-        keep = ~drop[:, None]
-        mask = torch.cat([drop[:, None], video.semantic_mask.to(device) & keep, video.sync_mask.to(device) & keep], 1)
-        segments = [(1, None), (sem.shape[1], float(video.semantic_fps)), (sync.shape[1], float(video.sync_fps))]
-        aligned = (sync, video.sync_mask.to(device) & keep, float(video.sync_fps))
-        return torch.cat([null_tok, sem, sync], 1), mask, segments, aligned
-
     # -- forward ---------------------------------------------------------------------------------
     def forward(self, x: Tensor, t: Tensor, cond: Conditioning) -> Tensor:
         """Velocity ``(B, latent_dim, T)`` for latents ``x`` ``(B, latent_dim, T)`` at times ``t`` ``(B,)``.
 
         Padded audio frames (``cond.audio_mask`` False) never influence valid ones; their outputs
-        are meaningless and should be ignored (the loss masks them).
+        are meaningless and should be ignored (the loss masks them). Without padded frames (and
+        with ``null_conditions="embeddings"``) every attention call gets ``mask=None``.
         """
         batch, _, frames = x.shape
         if x.shape[1] != self.config.latent_dim:
             raise InputError(f"expected latents with {self.config.latent_dim} channels, got {tuple(x.shape)}")
         device = x.device
         audio = self.audio_in(rearrange(x, "b c t -> b t c").to(self.audio_in.weight.dtype))
-        text, text_mask, pooled = self._text_stream(cond, batch, device)
-        video, video_mask, video_segments, aligned_sync = self._video_stream(cond, batch, device)
+        audio_mask = cond.audio_mask
+        if audio_mask is not None and bool(audio_mask.all()):
+            audio_mask = None  # no padding: nothing to mask
+        valid = (
+            torch.full((batch,), frames, device=device)
+            if audio_mask is None
+            else audio_mask.to(device).sum(1)
+        )
+        text, pooled = text_stream(self, cond, batch, device)
+        video, aligned_sync = video_stream(self, cond, batch, valid, device)
         if self.config.sync_to_audio and aligned_sync is not None:
-            audio = audio + self._sync_per_audio_frame(frames, *aligned_sync)
+            a = aligned_sync
+            audio = audio + self._sync_per_audio_frame(frames, a.tokens, a.keep, a.fps)
         duration = cond.duration.to(device, torch.float32) / self.config.max_duration
         g = self.t_embed(t.to(device)) + self.duration_embed(duration) + pooled
-        audio_mask = cond.audio_mask
-        if audio_mask is None:
-            audio_mask = torch.ones(batch, frames, dtype=torch.bool, device=device)
-        audio_mask = audio_mask.to(device, torch.bool)
-        audio_angles = self.rope.angles([(frames, self.config.audio_frame_rate)], device=device)
-        angles = [
-            audio_angles,
-            self.rope.angles(video_segments, device=device),
-            self.rope.angles([(text.shape[1], None)], device=device),
-        ]
-        mask = torch.cat([audio_mask, video_mask, text_mask], 1)
-        streams = [audio, video, text]
+        audio_stream = Stream(
+            audio,
+            None if audio_mask is None else audio_mask.to(device, torch.bool),
+            [(frames, self.config.audio_frame_rate)],
+        )
+        streams = [audio_stream, *([video] if video is not None else []), text]
+        angles = [self.rope.angles(s.segments, device=device) for s in streams]
+        mask = joint_mask(streams)
+        tokens = [s.tokens for s in streams]
         for block in self.joint_blocks:
-            streams = block(streams, g, angles, mask)
-        audio = streams[0]
+            tokens = block(tokens, g, angles, mask)
+        audio = tokens[0]
         for block in self.audio_blocks:
-            audio = block(audio, g, audio_angles, audio_mask)
+            audio = block(audio, g, angles[0], audio_stream.mask)
         return rearrange(self.final(audio, g), "b t c -> b c t")
 
     def _sync_per_audio_frame(self, frames: int, sync: Tensor, mask: Tensor, fps: float) -> Tensor:
         """Sync tokens ``(B, T_sync, C)`` picked at each audio frame's centre time -> ``(B, frames, C)``;
         masked or dropped video frames contribute zeros."""
-        centre = (torch.arange(frames, device=sync.device, dtype=torch.float32) + 0.5) / self.config.audio_frame_rate
+        centre = (
+            torch.arange(frames, device=sync.device, dtype=torch.float32) + 0.5
+        ) / self.config.audio_frame_rate
         index = (centre * fps).long().clamp(max=sync.shape[1] - 1)
         picked = sync[:, index] * mask[:, index, None].to(sync.dtype)
         return self.sync_to_audio(picked)
 
     # -- training --------------------------------------------------------------------------------
-    def flow_loss(self, data: Tensor, cond: Conditioning, *, generator: torch.Generator | None = None) -> Tensor:
+    def flow_loss(
+        self, data: Tensor, cond: Conditioning, *, generator: torch.Generator | None = None
+    ) -> Tensor:
         """Rectified-flow loss: masked MSE between predicted and straight-path velocity.
 
         ``data`` ``(B, latent_dim, T)`` clean latents; noise and ``t`` come from ``generator``
@@ -285,12 +296,20 @@ def debug_config(**changes: Any) -> AudioMMDiTConfig:
         mlp_ratio=2.0,
         text_dim=32,
         video=VideoEncoderConfig(
-            fps=10.0, semantic_fps=5.0, sync_fps=10.0, frame_size=32, semantic_channels=(8, 16),
-            semantic_dim=16, sync_dim=16, motion_size=16, motion_grid=2,
+            fps=10.0,
+            semantic_fps=5.0,
+            sync_fps=10.0,
+            frame_size=32,
+            semantic_channels=(8, 16),
+            semantic_dim=16,
+            sync_dim=16,
+            motion_size=16,
+            motion_grid=2,
         ),
         max_duration=10.0,
         codec=MelCodecConfig(n_fft=512, hop_length=256, n_mels=32, griffin_lim_iters=8, nnls_iters=4),
         text_encoder=TextEncoderConfig(kind="hash", dim=32),
+        text_length=32,
     )
     return base.replace(**changes)
 
@@ -312,4 +331,12 @@ def model_summary(config: AudioMMDiTConfig) -> dict[str, Any]:
     return {"parameters": total, "video_encoder_parameters": video, "transformer_parameters": total - video}
 
 
-__all__ = ["AudioMMDiT", "AudioMMDiTConfig", "Conditioning", "VideoTokens", "debug_config", "model_summary", "tiny_config"]
+__all__ = [
+    "AudioMMDiT",
+    "AudioMMDiTConfig",
+    "Conditioning",
+    "VideoTokens",
+    "debug_config",
+    "model_summary",
+    "tiny_config",
+]

@@ -1,101 +1,66 @@
-"""Resumable training checkpoints, written atomically.
+"""Resumable training checkpoints: ``accelerator.save_state`` folders, committed atomically.
 
-A checkpoint is a folder ``step-000123/`` under the run's ``checkpoints/`` folder holding
-``model.safetensors``, ``ema.safetensors``, ``optimizer.pt`` (optimizer + scheduler state, loaded
-with ``weights_only=True``), ``rng.pt`` (Python/NumPy/torch RNG states) and ``state.json`` (step,
-recipe fingerprint). It is written under a temporary name and renamed when complete, and the file
-``latest`` (also replaced atomically) names the newest one, so an interrupted save never leaves a
-checkpoint that looks complete.
+A checkpoint is a folder ``step-000123/`` under the run's ``checkpoints/`` folder holding what
+``accelerator.save_state`` writes (model and optimizer state in the strategy's own layout --
+``model.safetensors`` under DDP, sharded files under FSDP/DeepSpeed --, RNG states, and the
+registered objects: the EMA and the trainer's progress) plus ``state.json`` (step, recipe
+fingerprint). Every process writes into a temporary folder; the main process adds
+``state.json`` and renames it when all are done, and the file ``latest`` (replaced atomically)
+names the newest, so an interrupted save never leaves a checkpoint that looks complete.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from genav.atomic import atomic_write_text
-from genav.checkpoint import load_safetensors
 from genav.errors import CheckpointError
 
 LATEST = "latest"
+STATE = "state.json"
 
 
-@dataclass
-class TrainCheckpoint:
-    """Everything restored on resume."""
-
-    step: int
-    fingerprint: str
-    model: dict[str, torch.Tensor]
-    ema: dict[str, torch.Tensor]
-    ema_updates: int
-    optimizer: dict[str, Any]
-    scheduler: dict[str, Any]
-    rng: dict[str, Any]
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:06d}"
 
 
-def rng_state() -> dict[str, Any]:
-    import numpy as np
-
-    np_state = np.random.get_state()
-    state: dict[str, Any] = {
-        "python": random.getstate(),
-        "numpy": (np_state[0], np_state[1].tolist(), *np_state[2:]),
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+def temporary_folder(folder: Path, step: int) -> Path:
+    """Where every process writes the checkpoint of ``step`` before it is committed."""
+    return folder / f".{checkpoint_name(step)}.tmp"
 
 
-def set_rng_state(state: dict[str, Any]) -> None:
-    import numpy as np
-
-    random.setstate(state["python"])
-    kind, keys, *rest = state["numpy"]
-    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), *rest))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def save_checkpoint(folder: Path, ckpt: TrainCheckpoint, *, keep: int) -> Path:
-    """Write ``folder/step-XXXXXX`` atomically, point ``latest`` at it, prune to ``keep`` newest."""
-    from safetensors.torch import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"step-{ckpt.step:06d}"
-    final = folder / name
-    tmp = folder / f".{name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    save_file(_cpu(ckpt.model), str(tmp / "model.safetensors"))
-    save_file(_cpu(ckpt.ema), str(tmp / "ema.safetensors"))
-    torch.save({"optimizer": ckpt.optimizer, "scheduler": ckpt.scheduler}, tmp / "optimizer.pt")
-    torch.save(ckpt.rng, tmp / "rng.pt")
-    state = {"step": ckpt.step, "fingerprint": ckpt.fingerprint, "ema_updates": ckpt.ema_updates}
-    (tmp / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+def commit_checkpoint(folder: Path, step: int, state: dict[str, Any], *, keep: int) -> Path:
+    """Add ``state.json`` to the temporary folder of ``step``, rename it into place, point
+    ``latest`` at it and prune to the ``keep`` newest (main process only)."""
+    tmp = temporary_folder(folder, step)
+    (tmp / STATE).write_text(json.dumps({"step": step, **state}, indent=2) + "\n")
+    final = folder / checkpoint_name(step)
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
-    atomic_write_text(folder / LATEST, name + "\n")
+    atomic_write_text(folder / LATEST, final.name + "\n", overwrite=True)
     for old in list_checkpoints(folder)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """The ``state.json`` of a checkpoint folder."""
+    try:
+        return json.loads((path / STATE).read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot read training checkpoint {path}: {exc}") from None
 
 
 def list_checkpoints(folder: Path) -> list[Path]:
     """Complete checkpoints under ``folder``, oldest first."""
     if not folder.is_dir():
         return []
-    found = [p for p in folder.glob("step-*") if p.is_dir() and (p / "state.json").exists()]
+    found = [p for p in folder.glob("step-*") if p.is_dir() and (p / STATE).exists()]
     return sorted(found, key=lambda p: p.name)
 
 
@@ -104,30 +69,7 @@ def latest_checkpoint(folder: Path) -> Path | None:
     pointer = folder / LATEST
     if pointer.exists():
         candidate = folder / pointer.read_text().strip()
-        if (candidate / "state.json").exists():
+        if (candidate / STATE).exists():
             return candidate
     found = list_checkpoints(folder)
     return found[-1] if found else None
-
-
-def load_checkpoint(path: Path, *, map_location: str | torch.device = "cpu") -> TrainCheckpoint:
-    try:
-        state = json.loads((path / "state.json").read_text())
-        opt = torch.load(path / "optimizer.pt", map_location=map_location, weights_only=True)
-        rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=True)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"cannot read training checkpoint {path}: {exc}") from None
-    return TrainCheckpoint(
-        step=int(state["step"]),
-        fingerprint=str(state["fingerprint"]),
-        model=load_safetensors(path / "model.safetensors"),
-        ema=load_safetensors(path / "ema.safetensors"),
-        ema_updates=int(state["ema_updates"]),
-        optimizer=opt["optimizer"],
-        scheduler=opt["scheduler"],
-        rng=rng,
-    )
-
-
-def _cpu(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().contiguous().cpu() for k, v in sd.items()}

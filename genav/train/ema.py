@@ -1,46 +1,87 @@
-"""Exponential moving average of a model's weights."""
+"""Exponential moving average of a model's weights, for any accelerate strategy.
+
+The average is kept as shadow copies of the *local* parameters of the prepared module (whole
+tensors under DDP, each process's shards under FSDP), updated with one fused ``lerp`` per step, so
+it needs no second model and never gathers weights during training. To use the averaged weights
+(validation, export, checkpoints) they are swapped into the module for the duration of a block
+(:meth:`EMA.applied`); checkpoints hold the full (gathered) averaged state dict, written through
+``accelerator.save_state`` as a registered object.
+"""
 
 from __future__ import annotations
 
-import copy
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 
+StateDictFn = Callable[[], dict[str, torch.Tensor]]
+LoadFn = Callable[[dict[str, torch.Tensor]], None]
+
 
 class EMA:
-    """A frozen copy of ``model`` whose float weights follow ``ema = lerp(ema, w, 1 - decay)``.
+    """Shadow weights following ``ema = lerp(ema, w, 1 - decay)`` after every optimiser step.
 
-    The decay ramps up as ``min(decay, (1 + n) / (10 + n))`` over the first updates so the average
-    is not dominated by the random initialisation. Buffers are copied as they are. The copy lives
-    on the model's device (``.module``), ready for validation and export.
+    The decay ramps up as ``min(decay, (1 + n) / (10 + n))`` over the first updates so the
+    average is not dominated by the random initialisation. ``full_state_dict``/``load_full_state_dict``
+    read and write the module's full state dict (collectives under FSDP: every process calls
+    :meth:`state_dict`/:meth:`load_state_dict`, as ``accelerator.save_state``/``load_state`` do);
+    by default the module's own ``state_dict``/``load_state_dict``.
     """
 
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.decay = decay
-        self.updates = 0
-        self.module = copy.deepcopy(model).eval().requires_grad_(False)
+    def __init__(
+        self,
+        module: nn.Module,
+        decay: float,
+        *,
+        full_state_dict: StateDictFn | None = None,
+        load_full_state_dict: LoadFn | None = None,
+    ) -> None:
+        self.module, self.decay, self.updates = module, decay, 0
+        self.params = [p for p in module.parameters() if p.is_floating_point()]
+        self.shadow = [p.detach().clone() for p in self.params]
+        self._full = full_state_dict or module.state_dict
+        self._load = load_full_state_dict or (lambda sd: module.load_state_dict(sd, strict=True))
 
     def current_decay(self) -> float:
         return min(self.decay, (1 + self.updates) / (10 + self.updates))
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        decay = self.current_decay()
-        ema_params = list(self.module.parameters())
-        params = [p.detach() for p in model.parameters()]
-        floats = [(e, p) for e, p in zip(ema_params, params, strict=True) if e.is_floating_point()]
-        if floats:
-            torch._foreach_lerp_([e for e, _ in floats], [p.to(e.dtype) for e, p in floats], 1.0 - decay)
-        for e_buf, buf in zip(self.module.buffers(), model.buffers(), strict=True):
-            e_buf.copy_(buf)
+    def update(self) -> None:
+        """Move the average towards the module's current weights."""
+        torch._foreach_lerp_(
+            self.shadow,
+            [p.detach().to(s.dtype) for p, s in zip(self.params, self.shadow, strict=True)],
+            1.0 - self.current_decay(),
+        )
         self.updates += 1
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return self.module.state_dict()
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        """Within the block the module holds the averaged weights; its own come back after."""
+        with torch.no_grad():
+            kept = [p.detach().clone() for p in self.params]
+            torch._foreach_copy_([p.data for p in self.params], self.shadow)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_([p.data for p in self.params], kept)
 
-    def load_state_dict(self, state: dict[str, torch.Tensor], updates: int) -> None:
-        from genav.checkpoint import load_state_strict
+    def weights(self) -> dict[str, torch.Tensor]:
+        """The module's full state dict with the averaged weights (buffers as they are)."""
+        with self.applied():
+            return {k: v.detach().clone() for k, v in self._full().items()}
 
-        load_state_strict(self.module, state, source="EMA checkpoint")
-        self.updates = updates
+    def state_dict(self) -> dict[str, Any]:
+        """For ``accelerator.register_for_checkpointing``: the averaged weights and the update count."""
+        return {"weights": self.weights(), "updates": self.updates}
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        with self.applied():  # load into the module, take the (local) result as the shadow
+            self._load(state["weights"])
+            torch._foreach_copy_(self.shadow, [p.detach() for p in self.params])
+        self.updates = int(state["updates"])

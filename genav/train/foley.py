@@ -1,10 +1,11 @@
 """``genav train foley``: train an audio MM-DiT from a recipe.
 
-Data path: manifests (and/or the synthetic world, generated into a cache folder first) ->
-``ManifestDataset`` -> frozen codec + text encoder -> cached latents and text embeddings ->
-batches; the model's own (trainable) video encoder sees raw frames every step. The run folder
-``OUT`` ends up as a model folder (``config.json``, ``model.safetensors`` with the EMA weights,
-``MODEL_CARD.md``) with the training state under ``OUT/train/``.
+Data path: manifests (and/or the synthetic world, generated into a cache folder first) -> encoded
+once into clip shards on disk (codec latents at full length, the text embeddings of every caption
+variant, the video encoder's frozen per-frame inputs) -> windows cut per step, read by DataLoader
+workers -> batches; the model's trainable video encoder runs on the stored inputs every step.
+The run folder ``OUT`` ends up as a model folder (``config.json``, ``model.safetensors`` with the
+EMA weights, ``MODEL_CARD.md``) with the training state under ``OUT/train/``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from genav.data.clips import ValidationWindows
 from genav.errors import ConfigError, OutputExistsError
 from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens, generate_latents
-from genav.train.foley_data import FoleyTrainSet, batch_to
-from genav.train.foley_sources import DataSources, load_examples_for
+from genav.train.foley_data import batch_to
+from genav.train.foley_sources import DataSources, load_clip_sets
 from genav.train.recipe import Recipe
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
 
@@ -50,15 +52,24 @@ def model_config_of(recipe: Recipe) -> AudioMMDiTConfig:
         raise ConfigError(f"recipe model: {exc}") from None
 
 
+def _video(model: AudioMMDiT, b: dict[str, Any]) -> VideoTokens | None:
+    """Video tokens of a batch's stored video inputs, or None when no row has video."""
+    if b.get("video_semantic") is None or not model.has_video or not bool(b["has_video"].any()):
+        return None
+    from genav.encoders.video import VideoInputs
+
+    return model.encode_video_inputs(VideoInputs(b["video_semantic"], b["video_motion"]), b["frames_mask"])
+
+
 def foley_loss(model: AudioMMDiT, batch: dict[str, Any], generator: torch.Generator) -> Tensor:
-    """Rectified-flow loss of one collated batch, with random condition dropout."""
+    """Rectified-flow loss of one collated batch (:class:`genav.data.clips.ClipWindows`), with
+    random condition dropout; rows without video train with the video absent."""
     device = generator.device
     b = batch_to(batch, device)
     size = b["latents"].shape[0]
     drop_text, drop_video = model.sample_dropout(size, generator=generator, device=device)
-    video = None
-    if b["frames"] is not None and model.has_video:
-        video = model.encode_video(b["frames"], b["frames_mask"])
+    video = _video(model, b)
+    if video is not None:
         drop_video = drop_video | ~b["has_video"]
     cond = Conditioning(
         duration=b["duration"],
@@ -67,7 +78,7 @@ def foley_loss(model: AudioMMDiT, batch: dict[str, Any], generator: torch.Genera
         text_pooled=b["text_pooled"],
         video=video,
         audio_mask=b["audio_mask"],
-        drop_text=drop_text,
+        drop_text=drop_text | b["drop_text"],
         drop_video=drop_video,
     )
     return model.flow_loss(b["latents"], cond, generator=generator)
@@ -76,17 +87,20 @@ def foley_loss(model: AudioMMDiT, batch: dict[str, Any], generator: torch.Genera
 def sample_conditioning(model: AudioMMDiT, batch: dict[str, Any], device: torch.device) -> Conditioning:
     """Conditioning for generating the clips of a collated batch (their text, video, duration)."""
     b = batch_to(batch, device)
-    video: VideoTokens | None = None
-    if b["frames"] is not None and model.has_video and bool(b["has_video"].all()):
-        video = model.encode_video(b["frames"], b["frames_mask"])
+    video = _video(model, b) if bool(b["has_video"].all()) else None
     return Conditioning(
-        duration=b["duration"], text_tokens=b["text_tokens"], text_mask=b["text_mask"],
-        text_pooled=b["text_pooled"], video=video, audio_mask=b["audio_mask"],
+        duration=b["duration"],
+        text_tokens=b["text_tokens"],
+        text_mask=b["text_mask"],
+        text_pooled=b["text_pooled"],
+        video=video,
+        audio_mask=b["audio_mask"],
     )
 
 
-def make_sample_fn(recipe: Recipe, codec: Any, examples: FoleyTrainSet) -> Any:
-    """A trainer ``sample_fn`` that generates the first ``recipe.val_samples`` clips as wav files."""
+def make_sample_fn(recipe: Recipe, codec: Any, examples: Any) -> Any:
+    """A trainer ``sample_fn`` that generates the first ``recipe.val_samples`` clips of ``examples``
+    (a ``ValidationWindows``) as wav files."""
     from genav.media import Audio, write_audio
 
     indices = list(range(min(recipe.val_samples, len(examples))))
@@ -96,21 +110,22 @@ def make_sample_fn(recipe: Recipe, codec: Any, examples: FoleyTrainSet) -> Any:
         if not indices:
             return
         device = next(model.parameters()).device
-        batch = examples.collate(indices)
-        cond = sample_conditioning(model, batch, device)
+        cond = sample_conditioning(model, examples.collate(indices), device)
         gen = torch.Generator(device).manual_seed(recipe.seed)
-        latents = generate_latents(model, cond, steps=recipe.sample_steps, text_scale=recipe.sample_cfg,
-                                   generator=gen)
+        latents = generate_latents(
+            model, cond, steps=recipe.sample_steps, text_scale=recipe.sample_cfg, generator=gen
+        )
         waves = codec.decode(latents.to(codec.device)).cpu()
         folder.mkdir(parents=True, exist_ok=True)
+        captions = {}
         for row, i in enumerate(indices):
-            ex = examples.examples[i]
-            n = round(ex.duration * codec.sample_rate)
+            name, captions[f"{row:02d}"] = examples.describe(i)
+            n = round(float(cond.duration[row]) * codec.sample_rate)
             wave = waves[row, :, :n].clamp(-1, 1).numpy()
-            write_audio(folder / f"{row:02d}-{_safe(ex.name)}.wav", Audio(wave, codec.sample_rate), overwrite=True)
-        (folder / "captions.json").write_text(
-            json.dumps({f"{row:02d}": examples.examples[i].caption for row, i in enumerate(indices)}, indent=2)
-        )
+            write_audio(
+                folder / f"{row:02d}-{_safe(name)}.wav", Audio(wave, codec.sample_rate), overwrite=True
+            )
+        (folder / "captions.json").write_text(json.dumps(captions, indent=2))
 
     return sample_fn
 
@@ -140,6 +155,39 @@ def prepare_out_dir(out: Path, *, resume: bool, overwrite: bool, accelerator: An
     return run_dir
 
 
+@dataclass
+class _Setup:
+    """A recipe's model config, accelerator, frozen encoders and data sources, checked."""
+
+    cfg: AudioMMDiTConfig
+    acc: Any
+    codec: Any
+    text_encoder: Any
+    sources: DataSources
+
+    @classmethod
+    def make(cls, recipe: Recipe, *, data: list[str] | None, cache: Path, device: str) -> _Setup:
+        from genav.codecs import build_codec
+        from genav.encoders.text import build_text_encoder
+
+        cfg = model_config_of(recipe)
+        acc = make_accelerator(recipe.mixed_precision, device)
+        codec = build_codec(cfg.codec).to(acc.device).eval()
+        text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
+        if text_encoder.dim != cfg.text_dim:
+            raise ConfigError(
+                f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}"
+            )
+        return cls(
+            cfg, acc, codec, text_encoder, DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
+        )
+
+    def clip_sets(self) -> tuple[Any, Any]:
+        return load_clip_sets(
+            self.sources, self.cfg, codec=self.codec, text_encoder=self.text_encoder, accelerator=self.acc
+        )
+
+
 def train_foley(
     recipe: Recipe,
     out: str | Path,
@@ -160,45 +208,70 @@ def train_foley(
     clips and encoded latents are cached (default ``out/train/cache``). ``stop_after``: stop after
     this many steps in this call (a checkpoint is written; ``resume`` continues).
     """
-    from genav.codecs import build_codec
-    from genav.encoders.text import build_text_encoder
     from genav.runtime import seed_everything
 
     out = Path(out)
-    cfg = model_config_of(recipe)
-    acc = make_accelerator(recipe.mixed_precision, device)
     # Everything that can fail on bad input happens before the output folder is touched.
     cache = Path(cache_dir) if cache_dir is not None else out / "train" / "cache"
-    codec = build_codec(cfg.codec).to(acc.device).eval()
-    text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
-    if text_encoder.dim != cfg.text_dim:
-        raise ConfigError(f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}")
-    sources = DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
+    setup = _Setup.make(recipe, data=data, cache=cache, device=device)
+    cfg, acc, codec, sources = setup.cfg, setup.acc, setup.codec, setup.sources
     seed_everything(recipe.seed)
     model = AudioMMDiT(cfg)
     model.check_codec(codec)
     run_dir = prepare_out_dir(out, resume=resume, overwrite=overwrite, accelerator=acc)
-    train_set, val_set = load_examples_for(sources, cfg, codec=codec, text_encoder=text_encoder, accelerator=acc)
+    train_set, val_set = setup.clip_sets()
     if acc.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
         recipe.save(run_dir / "recipe.json")
+    samples = val_set if val_set is not None else ValidationWindows(train_set)
     trainer = Trainer(
-        model, recipe, loss_fn=foley_loss, train_set=train_set, val_set=val_set, run_dir=run_dir,
-        sample_fn=make_sample_fn(recipe, codec, val_set if val_set is not None else train_set),
-        accelerator=acc, progress=progress,
+        model,
+        recipe,
+        loss_fn=foley_loss,
+        train_set=train_set,
+        val_set=val_set,
+        run_dir=run_dir,
+        sample_fn=make_sample_fn(recipe, codec, samples),
+        accelerator=acc,
+        progress=progress,
+        num_workers=sources.num_workers,
     )
     result = trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
     total = steps or recipe.steps
-    if acc.is_main_process and result.step >= total:
-        card = model_card(recipe, cfg, sources, result, train_items=len(train_set),
-                          val_items=len(val_set) if val_set else 0, command=command)
-        from genav.checkpoint import save_model_folder
+    if result.step >= total:
+        weights = trainer.export_state_dict()  # every process: a collective under FSDP
+        if acc.is_main_process:
+            from genav.checkpoint import save_model_folder
 
-        save_model_folder(out, cfg, trainer.ema.state_dict(), model_card=card)
-        log.info("wrote model folder %s", out)
+            card = model_card(
+                recipe,
+                cfg,
+                sources,
+                result,
+                train_items=len(train_set),
+                val_items=len(val_set) if val_set else 0,
+                command=command,
+            )
+            save_model_folder(out, cfg, weights, model_card=card)
+            log.info("wrote model folder %s", out)
     acc.wait_for_everyone()
-    return FoleyRun(out, result, model.num_parameters(), len(train_set), len(val_set) if val_set else 0,
-                    main_process=acc.is_main_process)
+    return FoleyRun(
+        out,
+        result,
+        model.num_parameters(),
+        len(train_set),
+        len(val_set) if val_set else 0,
+        main_process=acc.is_main_process,
+    )
+
+
+def encode_for_training(
+    recipe: Recipe, *, data: list[str] | None = None, cache_dir: str | Path, device: str = "auto"
+) -> int:
+    """Encode a recipe's training and validation clips into ``cache_dir`` (what ``train_foley``
+    does first; a later run with the same cache starts training at once); returns the clip count."""
+    train_set, val_set = _Setup.make(recipe, data=data, cache=Path(cache_dir), device=device).clip_sets()
+    return len(train_set) + (len(val_set) if val_set is not None else 0)
 
 
 def _fmt(x: float | None) -> str:
@@ -219,7 +292,9 @@ def model_card(
     from genav.nn import count_parameters
 
     params = count_parameters(AudioMMDiT(cfg))
-    settings = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("model", "data", "description")}
+    settings = {
+        k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("model", "data", "description")
+    }
     lines = [
         f"# {cfg.family} model (audio MM-DiT)",
         "",
@@ -249,67 +324,3 @@ def model_card(
         "",
     ]
     return "\n".join(lines)
-
-
-def random_batch(cfg: AudioMMDiTConfig, batch_size: int, seconds: float, *, seed: int = 0) -> dict[str, Any]:
-    """A collated batch of random inputs shaped like ``seconds``-long clips (for timing)."""
-    g = torch.Generator().manual_seed(seed)
-    frames_audio = int(round(seconds * cfg.audio_frame_rate))
-    batch: dict[str, Any] = {
-        "latents": torch.randn(batch_size, cfg.latent_dim, frames_audio, generator=g),
-        "audio_mask": torch.ones(batch_size, frames_audio, dtype=torch.bool),
-        "duration": torch.full((batch_size,), float(seconds)),
-        "text_tokens": torch.randn(batch_size, 16, cfg.text_dim, generator=g),
-        "text_mask": torch.ones(batch_size, 16, dtype=torch.bool),
-        "text_pooled": torch.randn(batch_size, cfg.text_dim, generator=g),
-        "has_video": torch.full((batch_size,), cfg.video is not None),
-        "frames": None,
-        "frames_mask": None,
-    }
-    if cfg.video is not None:
-        n, size = int(round(seconds * cfg.video.fps)), cfg.video.frame_size
-        batch["frames"] = torch.randint(0, 256, (batch_size, n, size, size, 3), dtype=torch.uint8, generator=g)
-        batch["frames_mask"] = torch.ones(batch_size, n, dtype=torch.bool)
-    return batch
-
-
-def time_train_step(
-    recipe: Recipe, *, batch_size: int, seconds: float | None = None, steps: int = 3, device: str = "auto"
-) -> dict[str, Any]:
-    """Seconds per optimiser step (forward, backward, AdamW, EMA) on random clips of ``seconds``.
-
-    The first step (allocation, kernel selection) is excluded; returns the median of ``steps``.
-    """
-    import time
-
-    from genav.runtime import select_device
-
-    cfg = model_config_of(recipe)
-    dev = select_device(device)
-    seconds = seconds or recipe.data.crop_seconds or cfg.max_duration
-    torch.manual_seed(recipe.seed)
-    model = AudioMMDiT(cfg).to(dev).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr)
-    from genav.train.ema import EMA
-
-    ema = EMA(model, recipe.ema_decay)
-    batch = random_batch(cfg, batch_size, seconds)
-    times = []
-    for i in range(steps + 1):
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        loss = foley_loss(model, batch, torch.Generator(dev).manual_seed(i))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
-        opt.step()
-        ema.update(model)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    kept = sorted(times[1:])
-    return {
-        "parameters": model.num_parameters(), "batch_size": batch_size, "seconds_of_audio": seconds,
-        "device": str(dev), "step_seconds": kept[len(kept) // 2], "all_step_seconds": times,
-    }

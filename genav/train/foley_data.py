@@ -1,10 +1,14 @@
-"""Foley training data: clips -> cached codec latents + text embeddings (+ frames) -> batches.
+"""Foley training data, encoded once: manifest rows -> clip shards on disk (:mod:`genav.data.shards`).
 
-The codec and the text encoder are frozen, so each clip is encoded once and kept as a
-:class:`FoleyExample`. With caching on, the encoded set is stored as one safetensors file (no
-pickles) whose name hashes everything that shaped it (manifest contents, codec, text encoder,
-crop, frame size), so a changed input is re-encoded and an unchanged one loads in a blink. Video
-frames stay raw uint8: the video encoder inside the model has trainable parts.
+The codec, the text encoder and the frozen part of the video encoder are fixed during training,
+so each clip is encoded once, at full length: codec latents (plus a short silent tail, so a window
+that runs past the clip's end holds the real decay into silence), the text embeddings of every
+caption variant, and the video encoder's per-frame inputs at the model's fps (the semantic
+frames at the encoder's size, or a frozen backbone's embeddings, and the motion features), from
+videos of any native frame rate. Rows are cut into shards of ``rows_per_shard``; under several
+processes each encodes its own shards (shard ``k`` by process ``k mod N``); a shard already on
+disk is kept, so an interrupted encoding resumes. The folder name hashes everything that shaped
+the encoding, so a changed manifest or setting is encoded afresh.
 """
 
 from __future__ import annotations
@@ -12,57 +16,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from genav.atomic import atomic_output
+from genav.data.captions import training_captions
+from genav.data.shards import INFO, EncodedClip, build_index, shard_name, write_shard
+from genav.errors import DataError, GenavError
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class FoleyExample:
-    """One encoded clip: latents ``(C, T)``, text tokens ``(L, D)``, mask ``(L,)``, pooled ``(D,)``,
-    frames ``(T_f, H, W, 3)`` uint8 or None, duration in seconds."""
-
-    name: str
-    caption: str
-    latents: Tensor
-    text_tokens: Tensor
-    text_mask: Tensor
-    text_pooled: Tensor
-    frames: Tensor | None
-    duration: float
-
-
-def encode_examples(items: Iterable[dict[str, Any]], *, codec: Any, text_encoder: Any) -> list[FoleyExample]:
-    """Encode dataset items (``{"name", "audio" (C, N), "frames" or None, "caption"}``)."""
-    out = []
-    for item in items:
-        wave = torch.as_tensor(item["audio"], dtype=torch.float32)
-        latents = codec.encode(wave[None].to(codec.device))[0].cpu()
-        emb = text_encoder.encode([item.get("caption") or ""])
-        keep = int(emb.mask[0].sum())
-        frames = item.get("frames")
-        out.append(
-            FoleyExample(
-                name=str(item["name"]),
-                caption=str(item.get("caption") or ""),
-                latents=latents,
-                text_tokens=emb.tokens[0, :keep].float().cpu(),
-                text_mask=torch.ones(keep, dtype=torch.bool),
-                text_pooled=emb.pooled[0].float().cpu(),
-                frames=None if frames is None else torch.as_tensor(frames, dtype=torch.uint8),
-                duration=wave.shape[-1] / codec.sample_rate,
-            )
-        )
-    return out
+TAIL_SECONDS = 0.25
 
 
 def cache_key(parts: dict[str, Any], files: Sequence[Path] = ()) -> str:
@@ -74,107 +42,202 @@ def cache_key(parts: dict[str, Any], files: Sequence[Path] = ()) -> str:
     return h.hexdigest()[:20]
 
 
-def save_examples(path: Path, examples: list[FoleyExample]) -> None:
-    """Write examples to one safetensors file (atomically)."""
-    from safetensors.torch import save_file
-
-    tensors: dict[str, Tensor] = {}
-    meta = []
-    for i, ex in enumerate(examples):
-        tensors[f"{i}.latents"] = ex.latents.contiguous()
-        tensors[f"{i}.text_tokens"] = ex.text_tokens.contiguous()
-        tensors[f"{i}.text_pooled"] = ex.text_pooled.contiguous()
-        if ex.frames is not None:
-            tensors[f"{i}.frames"] = ex.frames.contiguous()
-        meta.append({"name": ex.name, "caption": ex.caption, "duration": ex.duration})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path, overwrite=True) as tmp:
-        save_file(tensors, str(tmp), metadata={"examples": json.dumps(meta)})
+def item_captions(row: Any, *, variants: bool, label: bool) -> list[str]:
+    """The captions a row trains on: its caption variants less the one held out for evaluation
+    (``genav.data.captions.training_captions``; all of them with ``variants``, else the first), then
+    the bare ``label`` (with ``label``); duplicates dropped, order kept; [""] when it has none."""
+    allowed = training_captions({**row.data, "caption": row.caption})
+    found = allowed if variants else allowed[:1]
+    if label and row.label:
+        found.append(row.label)
+    out = list(dict.fromkeys(c.strip() for c in found if c and c.strip()))
+    return out or [""]
 
 
-def load_examples(path: Path) -> list[FoleyExample]:
-    from safetensors import safe_open
+@dataclass
+class ClipEncoder:
+    """Encodes decoded rows (``genav.data.dataset.read_row`` items) into :class:`EncodedClip`.
 
-    with safe_open(str(path), framework="pt") as fh:
-        meta = json.loads(fh.metadata()["examples"])
-        keys = set(fh.keys())
-        out = []
-        for i, m in enumerate(meta):
-            tokens = fh.get_tensor(f"{i}.text_tokens")
-            out.append(
-                FoleyExample(
-                    name=m["name"],
-                    caption=m["caption"],
-                    latents=fh.get_tensor(f"{i}.latents"),
-                    text_tokens=tokens,
-                    text_mask=torch.ones(tokens.shape[0], dtype=torch.bool),
-                    text_pooled=fh.get_tensor(f"{i}.text_pooled"),
-                    frames=fh.get_tensor(f"{i}.frames") if f"{i}.frames" in keys else None,
-                    duration=float(m["duration"]),
-                )
-            )
-    return out
-
-
-def cached_examples(
-    items_fn: Any, *, codec: Any, text_encoder: Any, cache_path: Path | None
-) -> list[FoleyExample]:
-    """Encoded examples of ``items_fn()``, read from / written to ``cache_path`` when given."""
-    if cache_path is not None and cache_path.exists():
-        log.info("loading cached latents %s", cache_path)
-        return load_examples(cache_path)
-    examples = encode_examples(items_fn(), codec=codec, text_encoder=text_encoder)
-    if cache_path is not None:
-        save_examples(cache_path, examples)
-    return examples
-
-
-def _pad_stack(tensors: list[Tensor], length: int, dim: int) -> tuple[Tensor, Tensor]:
-    """Zero-pad each tensor along ``dim`` to ``length`` and stack; also the (B, length) validity mask."""
-    out, mask = [], torch.zeros(len(tensors), length, dtype=torch.bool)
-    for i, t in enumerate(tensors):
-        extra = length - t.shape[dim]
-        pad = [0, 0] * (t.dim() - 1 - dim) + [0, extra]
-        out.append(F.pad(t, pad) if extra else t)
-        mask[i, : t.shape[dim]] = True
-    return torch.stack(out), mask
-
-
-class FoleyTrainSet:
-    """Encoded examples addressed by index; :meth:`collate` pads a batch.
-
-    A batch is a dict: ``latents (B, C, T)``, ``audio_mask (B, T)``, ``duration (B,)``,
-    ``text_tokens (B, L, D)``, ``text_mask (B, L)``, ``text_pooled (B, D)``, ``frames
-    (B, T_f, H, W, 3)`` uint8 or None, ``frames_mask (B, T_f)`` or None, ``has_video (B,)``.
+    ``video_encoder``: a ``genav.encoders.VideoEncoder`` (only its frozen ``prepare_inputs`` is
+    used) or None for a text-to-audio model; ``fps``/``frame_size``: how frames are decoded.
     """
 
-    def __init__(self, examples: list[FoleyExample]) -> None:
-        self.examples = examples
+    codec: Any
+    text_encoder: Any
+    text_config: Any
+    video_encoder: Any | None
+    fps: float | None
+    frame_size: int | None
+    variants: bool = True
+    label: bool = False
+
+    def settings(self) -> dict[str, Any]:
+        """Everything that shapes the encoding (part of the cache folder's name)."""
+        video = None if self.video_encoder is None else self.video_encoder.config.to_dict()
+        return {
+            "codec": self.codec.config.to_dict(),
+            "text": self.text_config.to_dict(),
+            "video": video,
+            "fps": self.fps,
+            "size": self.frame_size,
+            "variants": self.variants,
+            "label": self.label,
+            "tail": TAIL_SECONDS,
+        }
+
+    @torch.no_grad()
+    def encode(self, row: Any, item: dict[str, Any]) -> EncodedClip:
+        codec = self.codec
+        wave = item["audio"].float()
+        tail = torch.zeros(wave.shape[0], round(TAIL_SECONDS * codec.sample_rate))
+        latents = codec.encode(torch.cat([wave, tail], -1)[None].to(codec.device))[0].T.cpu()
+        captions = item_captions(row, variants=self.variants, label=self.label)
+        emb = self.text_encoder.encode(captions)
+        keep = emb.mask.sum(1).tolist()
+        clip = EncodedClip(
+            name=str(item["name"]),
+            latents=latents,
+            valid_frames=codec.num_frames(wave.shape[-1]),
+            captions=captions,
+            tokens=[emb.tokens[i, : int(n)].float().cpu() for i, n in enumerate(keep)],
+            pooled=[p.float().cpu() for p in emb.pooled],
+            seconds=wave.shape[-1] / codec.sample_rate,
+            extra={"label": row.label, "row": row.row},
+        )
+        if self.video_encoder is not None and item.get("frames") is not None:
+            inputs = self.video_encoder.prepare_inputs(
+                item["frames"][None].to(self.video_encoder.sync_proj[0].weight.device)
+            )
+            clip.semantic, clip.motion = inputs.semantic[0].cpu(), inputs.motion[0].cpu()
+        return clip
+
+    @torch.no_grad()
+    def silence(self) -> Tensor:
+        """The latent frame of silence ``(C,)`` (pads windows past a clip's tail)."""
+        wave = torch.zeros(1, self.codec.audio_channels, self.codec.sample_rate)
+        latents = self.codec.encode(wave.to(self.codec.device))[0].cpu()
+        return latents[:, latents.shape[1] // 2].float()
+
+    def info(self) -> dict[str, Any]:
+        """Shapes a reader needs (``info.json``)."""
+        out: dict[str, Any] = {
+            "frame_rate": self.codec.frame_rate,
+            "latent_dim": self.codec.latent_dim,
+            "fps": self.fps,
+            "semantic_shape": None,
+            "semantic_dtype": None,
+            "motion_dim": None,
+        }
+        if self.video_encoder is not None:
+            c = self.video_encoder.config
+            backbone = self.video_encoder.backbone
+            out.update(
+                semantic_shape=[c.frame_size, c.frame_size, 3] if backbone is None else [backbone.dim],
+                semantic_dtype="uint8" if backbone is None else "float16",
+                motion_dim=c.motion_dim,
+            )
+        return out
+
+
+class _RowMedia(torch.utils.data.Dataset):
+    """Decodes rows (in DataLoader workers when there are any); a failure is returned, not raised."""
+
+    def __init__(self, rows: list[Any], encoder: ClipEncoder) -> None:
+        self.rows, self.fps, self.size = rows, encoder.fps, encoder.frame_size
+        self.sample_rate, self.mono = encoder.codec.sample_rate, encoder.codec.audio_channels == 1
 
     def __len__(self) -> int:
-        return len(self.examples)
+        return len(self.rows)
 
-    def collate(self, indices: Sequence[int]) -> dict[str, Any]:
-        exs = [self.examples[i] for i in indices]
-        latents, audio_mask = _pad_stack([e.latents for e in exs], max(e.latents.shape[1] for e in exs), 1)
-        tokens, text_mask = _pad_stack([e.text_tokens for e in exs], max(e.text_tokens.shape[0] for e in exs), 0)
-        batch: dict[str, Any] = {
-            "latents": latents,
-            "audio_mask": audio_mask,
-            "duration": torch.tensor([e.duration for e in exs], dtype=torch.float32),
-            "text_tokens": tokens,
-            "text_mask": text_mask,
-            "text_pooled": torch.stack([e.text_pooled for e in exs]),
-            "has_video": torch.tensor([e.frames is not None for e in exs]),
-            "frames": None,
-            "frames_mask": None,
-        }
-        with_frames = [e.frames for e in exs if e.frames is not None]
-        if with_frames:
-            ref = with_frames[0]
-            frames = [e.frames if e.frames is not None else ref.new_zeros((0, *ref.shape[1:])) for e in exs]
-            batch["frames"], batch["frames_mask"] = _pad_stack(frames, max(f.shape[0] for f in frames), 0)
-        return batch
+    def __getitem__(self, i: int) -> tuple[int, dict[str, Any] | str]:
+        from genav.data.dataset import read_row
+
+        size = None if self.size is None else (self.size, self.size)
+        try:
+            return i, read_row(
+                self.rows[i], sample_rate=self.sample_rate, mono=self.mono, fps=self.fps, size=size
+            )
+        except GenavError as exc:
+            return i, str(exc)
+
+
+def _decoded(
+    rows: list[Any], encoder: ClipEncoder, workers: int
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    data = _RowMedia(rows, encoder)
+    if workers <= 0:
+        yield from (data[i] for i in range(len(data)))
+        return
+    yield from torch.utils.data.DataLoader(data, batch_size=None, num_workers=workers, collate_fn=_as_is)
+
+
+def _as_is(item: Any) -> Any:
+    return item
+
+
+def encode_shards(
+    manifest: Path,
+    split: str | None,
+    folder: Path,
+    encoder: ClipEncoder,
+    *,
+    rows_per_shard: int,
+    skip_bad_rows: bool,
+    process_index: int = 0,
+    num_processes: int = 1,
+    workers: int = 0,
+) -> int:
+    """Encode this process's shards of ``manifest`` into ``folder``; returns the number of shards.
+
+    Shards already written are kept (resume). A row that cannot be decoded is skipped and logged
+    with ``skip_bad_rows``, otherwise it raises DataError naming its row. A manifest without a
+    ``split`` column (e.g. the older SFX set) is used whole: it has no held-out rows to protect.
+    """
+    from genav.data.manifest import iter_manifest, manifest_splits
+
+    if split is not None and not manifest_splits(manifest):
+        log.info("%s has no split column: all its rows are used for split %r", manifest, split)
+        split = None
+
+    shards = 0
+    for k, rows in enumerate(
+        _chunks(iter_manifest(manifest, split=split, skip_bad_rows=skip_bad_rows), rows_per_shard)
+    ):
+        shards = k + 1
+        path = folder / shard_name(k)
+        if k % num_processes != process_index or path.exists():
+            continue
+        clips = []
+        for i, item in _decoded(rows, encoder, workers):
+            if isinstance(item, str):
+                if not skip_bad_rows:
+                    raise DataError(f"{manifest} row {rows[i].row}: {item}")
+                log.warning("%s row %d skipped: %s", manifest, rows[i].row, item)
+                continue
+            clips.append(encoder.encode(rows[i], item))
+        write_shard(path, clips)
+        log.info("encoded %s (%d clips)", path, len(clips))
+    if shards == 0:
+        raise DataError(f"{manifest}: no usable rows" + (f" of split {split!r}" if split else ""))
+    return shards
+
+
+def finish_shards(folder: Path, shards: int, encoder: ClipEncoder, source: dict[str, Any]) -> None:
+    """Index a folder whose shards are all written (the main process, once)."""
+    if (folder / INFO).exists():
+        return
+    build_index(folder, shards, {**encoder.info(), "source": source}, {"silence": encoder.silence()})
+
+
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def batch_to(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:

@@ -1,21 +1,26 @@
 """Where foley training clips come from: manifests, and the synthetic world generated on demand.
 
 :class:`DataSources` resolves a recipe's data section (or ``--data`` manifests, which replace it)
-into training and validation manifests; :func:`load_examples_for` generates the synthetic clips if
-needed, reads every manifest through ``genav.data.ManifestDataset`` and encodes it with the frozen
-codec and text encoder, caching the result. Under several processes the main process generates
-and encodes, the others wait and read the caches.
+into training and validation manifests; :func:`load_clip_sets` generates the synthetic clips if
+needed, encodes every manifest once into clip shards (:mod:`genav.train.foley_data`; under
+several processes each encodes its share of the shards, the main process indexes them) and
+returns the streamed training windows and the validation set.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from genav.data.clips import ClipWindows, CropGrid, ValidationWindows
+from genav.data.shards import ShardIndex
 from genav.errors import ConfigError, DataError
-from genav.train.foley_data import FoleyExample, FoleyTrainSet, cache_key, cached_examples, encode_examples
+from genav.train.foley_data import ClipEncoder, cache_key, encode_shards, finish_shards
 from genav.train.recipe import Recipe, SynthSpec
 
 log = logging.getLogger(__name__)
@@ -32,13 +37,13 @@ class Source:
 
 @dataclass
 class DataSources:
-    """Resolved training/validation sources plus how clips are read."""
+    """Resolved training/validation sources plus how clips are encoded and cut."""
 
     train: list[Source]
     val: list[Source]
     cache: Path
     use_cache: bool
-    crop_seconds: float
+    crop: tuple[float, float]
     fps: float | None
     frame_size: int | None
     skip_bad_rows: bool
@@ -46,6 +51,11 @@ class DataSources:
     seed: int
     synth: SynthSpec | None = None
     synth_dir: Path | None = None
+    caption_variants: bool = True
+    label_as_caption: bool = False
+    text_dropout: float = 0.0
+    rows_per_shard: int = 256
+    num_workers: int = 0
 
     @classmethod
     def from_recipe(cls, recipe: Recipe, cfg: Any, *, data: list[str] | None, cache: Path) -> DataSources:
@@ -57,7 +67,9 @@ class DataSources:
             if not m.exists():
                 raise DataError(f"manifest not found: {m}")
         if not manifests and synth is None:
-            raise ConfigError("the recipe names no training data (data.synth or data.manifests); pass --data MANIFEST")
+            raise ConfigError(
+                "the recipe names no training data (data.synth or data.manifests); pass --data MANIFEST"
+            )
         split = None if data else d.split
         train = [Source(m, split) for m in manifests]
         val = [] if data else [Source(Path(p), d.val_split) for p in d.val_manifests]
@@ -65,26 +77,34 @@ class DataSources:
             val = [Source(m, d.val_split) for m in manifests]
         synth_dir = None
         if synth is not None:
-            key = cache_key({"synth": synth.to_dict()})
-            synth_dir = cache / f"synth-{key}"
+            synth_dir = cache / f"synth-{cache_key({'synth': synth.to_dict()})}"
             train.append(Source(synth_dir / "train" / "manifest.jsonl", None, synthetic=True))
             if synth.val_clips and not val:
                 val.append(Source(synth_dir / "val" / "manifest.jsonl", None, synthetic=True))
+        crop = tuple(d.crop_range) if d.crop_range else (d.crop_seconds or cfg.max_duration,) * 2
+        if crop[1] > cfg.max_duration + 1e-9:
+            raise ConfigError(
+                f"recipe data: crops of {crop[1]:g} s exceed the model's max_duration {cfg.max_duration:g} s"
+            )
         video = cfg.video
         return cls(
             train=train,
             val=val,
             cache=cache,
             use_cache=d.cache,
-            crop_seconds=d.crop_seconds or cfg.max_duration,
+            crop=crop,
             fps=d.fps or (video.fps if video is not None else None),
-            # Frames are cached raw; the encoder squares them to its frame_size anyway.
             frame_size=d.frame_size or (video.frame_size if video is not None else None),
             skip_bad_rows=d.skip_bad_rows,
             hold_out=0 if val else d.val_items,
             seed=recipe.seed,
             synth=synth,
             synth_dir=synth_dir,
+            caption_variants=d.caption_variants,
+            label_as_caption=d.label_as_caption,
+            text_dropout=d.text_dropout,
+            rows_per_shard=d.rows_per_shard,
+            num_workers=d.num_workers,
         )
 
     def licences(self) -> list[tuple[str, int]]:
@@ -107,11 +127,22 @@ class DataSources:
                 f"synthetic world: {self.synth.clips} training + {self.synth.val_clips} validation clips, "
                 f"seed {self.synth.seed}, settings {self.synth.settings or 'default'}"
             )
-        lines += [f"manifest {s.manifest}" + (f" (split {s.split})" if s.split else "") for s in self.train if not s.synthetic]
-        lines += [f"validation manifest {s.manifest}" + (f" (split {s.split})" if s.split else "")
-                  for s in self.val if not s.synthetic]
+        lines += [
+            f"manifest {s.manifest}" + (f" (split {s.split})" if s.split else "")
+            for s in self.train
+            if not s.synthetic
+        ]
+        lines += [
+            f"validation manifest {s.manifest}" + (f" (split {s.split})" if s.split else "")
+            for s in self.val
+            if not s.synthetic
+        ]
         if self.hold_out:
             lines.append(f"validation: the last {self.hold_out} training clips, held out")
+        lo, hi = self.crop
+        lines.append(
+            f"windows of {lo:g} s" if lo == hi else f"windows of {lo:g}-{hi:g} s (a length per step)"
+        )
         return lines
 
 
@@ -132,62 +163,98 @@ def generate_synth(spec: SynthSpec, folder: Path) -> None:
         write_synth_dataset(target, n, seed=spec.seed, split=split, settings=settings, progress=False)
 
 
-def _dataset(source: Source, sources: DataSources, codec: Any) -> Any:
-    from genav.data import ManifestDataset
+def clip_encoder(sources: DataSources, cfg: Any, *, codec: Any, text_encoder: Any) -> ClipEncoder:
+    """The encoder of training clips for model config ``cfg`` (its frozen codec / text / video parts)."""
+    video = None
+    if cfg.video is not None:
+        from genav.encoders.video import VideoEncoder
 
-    size = sources.frame_size
-    return ManifestDataset(
-        source.manifest,
-        sample_rate=codec.sample_rate,
-        mono=codec.audio_channels == 1,
-        fps=sources.fps,
-        size=None if size is None else (size, size),
-        crop_seconds=sources.crop_seconds,
-        split=source.split,
-        skip_bad_rows=sources.skip_bad_rows,
-        seed=sources.seed,
+        video = VideoEncoder(cfg.video).to(codec.device).eval()
+    return ClipEncoder(
+        codec,
+        text_encoder,
+        cfg.text_encoder,
+        video,
+        sources.fps if video is not None else None,
+        sources.frame_size,
+        sources.caption_variants,
+        sources.label_as_caption,
     )
 
 
-def _source_examples(source: Source, sources: DataSources, cfg: Any, *, codec: Any, text_encoder: Any) -> list[FoleyExample]:
-    def items() -> Any:
-        ds = _dataset(source, sources, codec)
-        return (ds[i] for i in range(len(ds)))
-
-    if not sources.use_cache:
-        return encode_examples(items(), codec=codec, text_encoder=text_encoder)
+def _folder(source: Source, sources: DataSources, encoder: ClipEncoder) -> Path:
     parts = {
-        "manifest": str(source.manifest.resolve()), "split": source.split, "codec": cfg.codec.to_dict(),
-        "text": cfg.text_encoder.to_dict(), "crop": sources.crop_seconds, "fps": sources.fps,
-        "size": sources.frame_size, "seed": sources.seed, "skip_bad": sources.skip_bad_rows,
+        "manifest": str(source.manifest.resolve()),
+        "split": source.split,
+        "skip_bad": sources.skip_bad_rows,
+        "rows_per_shard": sources.rows_per_shard,
+        **encoder.settings(),
     }
-    path = sources.cache / "latents" / f"{source.manifest.parent.name}-{cache_key(parts, [source.manifest])}.safetensors"
-    return cached_examples(items, codec=codec, text_encoder=text_encoder, cache_path=path)
+    return sources.cache / "clips" / f"{source.manifest.parent.name}-{cache_key(parts, [source.manifest])}"
 
 
-def load_examples_for(
+def encode_sources(sources: DataSources, encoder: ClipEncoder, accelerator: Any) -> dict[Source, ShardIndex]:
+    """Encode every source into shards (each process its share) and open their indexes."""
+    acc = accelerator
+    if acc.is_main_process and sources.synth is not None:
+        generate_synth(sources.synth, sources.synth_dir)
+    acc.wait_for_everyone()  # the synthetic manifests exist from here on
+    folders = {s: _folder(s, sources, encoder) for s in dict.fromkeys(sources.train + sources.val)}
+    if acc.is_main_process and not sources.use_cache:
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+    acc.wait_for_everyone()
+    counts = {}
+    for source, folder in folders.items():
+        counts[source] = encode_shards(
+            source.manifest,
+            source.split,
+            folder,
+            encoder,
+            rows_per_shard=sources.rows_per_shard,
+            skip_bad_rows=sources.skip_bad_rows,
+            process_index=acc.process_index,
+            num_processes=acc.num_processes,
+            workers=sources.num_workers,
+        )
+    acc.wait_for_everyone()
+    if acc.is_main_process:
+        for source, folder in folders.items():
+            finish_shards(
+                folder, counts[source], encoder, {"manifest": str(source.manifest), "split": source.split}
+            )
+    acc.wait_for_everyone()
+    return {s: ShardIndex.open(f) for s, f in folders.items()}
+
+
+def load_clip_sets(
     sources: DataSources, cfg: Any, *, codec: Any, text_encoder: Any, accelerator: Any
-) -> tuple[FoleyTrainSet, FoleyTrainSet | None]:
-    """Encoded training and validation sets (generating synthetic clips first when needed)."""
-
-    def build() -> tuple[list[FoleyExample], list[FoleyExample]]:
-        if sources.synth is not None:
-            generate_synth(sources.synth, sources.synth_dir)
-        enc = {"codec": codec, "text_encoder": text_encoder}
-        train = [ex for s in sources.train for ex in _source_examples(s, sources, cfg, **enc)]
-        val = [ex for s in sources.val for ex in _source_examples(s, sources, cfg, **enc)]
-        return train, val
-
-    if accelerator.num_processes > 1 and sources.use_cache:
-        if accelerator.is_main_process:
-            build()
-        accelerator.wait_for_everyone()
-    train, val = build()
-    if not train:
+) -> tuple[ClipWindows, ValidationWindows | None]:
+    """Streamed training windows and the validation set (the held-out rows when no validation source)."""
+    encoder = clip_encoder(sources, cfg, codec=codec, text_encoder=text_encoder)
+    indexes = encode_sources(sources, encoder, accelerator)
+    train = [(indexes[s], np.arange(len(indexes[s]))) for s in sources.train]
+    val = [(indexes[s], np.arange(len(indexes[s]))) for s in sources.val]
+    total = sum(len(r) for _, r in train)
+    if total == 0:
         raise DataError("no usable training clips in " + ", ".join(str(s.manifest) for s in sources.train))
     if sources.hold_out:
-        n = min(sources.hold_out, len(train) // 5)
-        if n:
-            train, val = train[:-n], train[-n:]
-    log.info("%d training clips, %d validation clips", len(train), len(val))
-    return FoleyTrainSet(train), (FoleyTrainSet(val) if val else None)
+        train, val = _hold_out(train, min(sources.hold_out, total // 5))
+    grid = CropGrid.make(codec.frame_rate, sources.fps, *sources.crop)
+    options = {"seed": sources.seed, "video": cfg.video is not None}
+    train_set = ClipWindows(train, grid, text_dropout=sources.text_dropout, **options)
+    val_set = ValidationWindows(ClipWindows(val, grid, **options)) if any(len(r) for _, r in val) else None
+    log.info("%d training clips, %d validation clips", len(train_set), len(val_set) if val_set else 0)
+    return train_set, val_set
+
+
+def _hold_out(parts: list[tuple[ShardIndex, np.ndarray]], n: int) -> tuple[list, list]:
+    """Move the last ``n`` rows of the concatenated parts to a validation list."""
+    train, val = [], []
+    for index, rows in reversed(parts):
+        take = min(n, len(rows))
+        if take:
+            val.insert(0, (index, rows[len(rows) - take :]))
+        train.insert(0, (index, rows[: len(rows) - take]))
+        n -= take
+    return [p for p in train if len(p[1])], val

@@ -1,6 +1,6 @@
 """Training recipes: one strict JSON file says what to train, on what, and how.
 
-A recipe names the task (``foley``), the model config of that task's family (kept as a JSON
+A recipe names the task (``foley``, ``tagger`` or ``vocoder``), the model config of that task's family (kept as a JSON
 object here and parsed strictly by the task, so ``genav.train`` stays independent of
 ``genav.models``), the data, and the optimisation settings. Unknown keys anywhere are an error
 that names the file. Relative data paths in a recipe are relative to the recipe file.
@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from genav.config import Config
 from genav.errors import ConfigError
 
-TASKS = ("foley", "t2v", "a2v")
+TASKS = ("foley", "tagger", "vocoder", "t2v", "a2v")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
@@ -41,13 +41,23 @@ class SynthSpec(Config):
 class DataSpec(Config):
     """Where training data comes from and how clips are cut.
 
-    ``manifests``: JSONL/CSV manifests (training rows; with ``split`` only rows of that split).
+    ``manifests``: JSONL/CSV manifests (training rows; with ``split`` only rows of that split);
+    audio files (video condition absent) and videos with sound may be mixed.
     ``val_manifests``/``val_split``: validation rows; if neither is given and ``synth`` is, the
     synthetic validation clips are used; otherwise the last ``val_items`` training rows are held
-    out. ``crop_seconds``: clip length used in training (None = whole clips, padded and masked).
-    ``fps``/``frame_size``: video frame rate and square size fed to the video encoder (default:
-    the model's video encoder settings).
-    ``cache``: precompute codec latents and text embeddings once (both are frozen).
+    out. ``crop_seconds``: the window length of every step (None: the model's ``max_duration``);
+    ``crop_range`` (min, max seconds): a length drawn per step instead (all items of a step share
+    it, so batches need no padding); a clip shorter than the window is followed by silence.
+    ``caption_variants``: use a row's ``captions`` list as variants of ``caption`` (one drawn per
+    item and epoch); ``label_as_caption``: the bare ``label`` is one more variant.
+    ``text_dropout``: probability that an item trains without its text, on top of the model's
+    ``p_drop_text``/``p_drop_both``.
+    ``fps``/``frame_size``: video frame rate and square size the frames are decoded at, from
+    videos of any native rate (default: the model's video encoder settings).
+    ``cache``: reuse encoded clips (latents, text embeddings, video inputs) across runs; False
+    encodes them again. ``rows_per_shard``: clips per shard file. ``num_workers``: DataLoader
+    worker processes that read the shards (0: in the training process); it does not change
+    results, so it may differ on resume.
     """
 
     model_type: ClassVar[str] = "recipe-data"
@@ -59,10 +69,24 @@ class DataSpec(Config):
     val_split: str | None = None
     val_items: int = 8
     crop_seconds: float | None = None
+    crop_range: tuple[float, float] | None = None
+    caption_variants: bool = True
+    label_as_caption: bool = False
+    text_dropout: float = 0.0
     fps: float | None = None
     frame_size: int | None = None
     skip_bad_rows: bool = True
     cache: bool = True
+    rows_per_shard: int = 256
+    num_workers: int = 2
+
+    def __post_init__(self) -> None:
+        if self.rows_per_shard < 1 or self.num_workers < 0 or not 0 <= self.text_dropout <= 1:
+            raise ConfigError("DataSpec: need rows_per_shard >= 1, num_workers >= 0, 0 <= text_dropout <= 1")
+        if self.crop_range is not None and not 0 < self.crop_range[0] <= self.crop_range[1]:
+            raise ConfigError(
+                f"DataSpec: crop_range needs 0 < min <= max seconds, got {list(self.crop_range)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,8 @@ class Recipe(Config):
     seed: int = 0
     mixed_precision: str = "no"
     log_every: int = 10
+    # Task-specific settings, parsed strictly by the task (e.g. the tagger's augmentation).
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -121,6 +147,9 @@ class Recipe(Config):
         data = self.to_dict()
         for volatile in ("steps", "ckpt_every", "val_every", "log_every", "keep_checkpoints", "description"):
             data.pop(volatile, None)
+        if not data.get("options"):
+            data.pop("options", None)  # runs from before the field existed keep their fingerprint
+        data["data"].pop("num_workers", None)  # how shards are read, not what is read
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -143,6 +172,8 @@ def resolve_paths(recipe: Recipe, base: Path) -> Recipe:
         return tuple(str(p if Path(p).is_absolute() else (base / p).resolve()) for p in paths)
 
     data = dataclasses.replace(
-        recipe.data, manifests=absolute(recipe.data.manifests), val_manifests=absolute(recipe.data.val_manifests)
+        recipe.data,
+        manifests=absolute(recipe.data.manifests),
+        val_manifests=absolute(recipe.data.val_manifests),
     )
     return dataclasses.replace(recipe, data=data)

@@ -1,11 +1,17 @@
 """One trainer for every genav model, on ``accelerate``.
 
 The trainer knows nothing about the model family: it gets a model, a loss function
-``loss_fn(model, batch, generator) -> scalar`` and an indexable training set, and runs AdamW with
-linear warmup + cosine decay, gradient clipping, an EMA of the weights, periodic validation (loss,
-plus generated samples through an optional ``sample_fn``), resumable atomic checkpoints and a
-progress bar. Under ``accelerate launch`` the same code runs data-parallel on several GPUs or
-machines: the recipe's batch size is global and split across processes.
+``loss_fn(model, batch, generator) -> scalar`` and a training set -- an in-memory ``TrainSet``
+(``__len__`` + ``collate(indices)``) or a streamed ``StreamSet`` (a torch Dataset read by
+DataLoader workers, see :mod:`genav.train.loader`) -- and runs AdamW with linear warmup + cosine
+decay, gradient clipping, an EMA of the weights, periodic validation (loss, plus generated
+samples through an optional ``sample_fn``), resumable atomic checkpoints and a progress bar.
+Under ``accelerate launch`` the same code runs data-parallel on several GPUs or machines: the
+recipe's batch size is global and split across processes by accelerate's sampler.
+
+State goes through ``accelerator.save_state``/``load_state`` (model and optimizer in the
+strategy's own layout, the EMA and the trainer's progress registered for checkpointing), and
+exported weights through ``accelerator.get_state_dict``.
 
 Reproducibility: the batch of step ``s`` is a pure function of (seed, s), and the noise of step
 ``s`` on process ``r`` comes from a generator seeded with (seed, s, r). Stopping after any step and
@@ -14,47 +20,51 @@ resuming from its checkpoint therefore replays exactly the run that did not stop
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from torch import nn
 
 from genav.errors import CheckpointError, ConfigError
+from genav.train.accelerated import LossFn, LossModule, Progress, lr_factor, make_accelerator
 from genav.train.checkpoints import (
-    TrainCheckpoint,
+    commit_checkpoint,
     latest_checkpoint,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
+    read_state,
+    temporary_folder,
 )
 from genav.train.ema import EMA
+from genav.train.loader import StreamSet, TrainSet, batch_indices, make_loader
 from genav.train.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
-LossFn = Callable[[nn.Module, Any, torch.Generator], torch.Tensor]
 SampleFn = Callable[[nn.Module, int, Path], None]
 
-
-class TrainSet(Protocol):
-    """Items addressed by index; ``collate`` turns a list of indices into a batch."""
-
-    def __len__(self) -> int: ...
-
-    def collate(self, indices: Sequence[int]) -> Any: ...
+__all__ = [
+    "LossFn",
+    "SampleFn",
+    "StreamSet",
+    "TrainResult",
+    "TrainSet",
+    "Trainer",
+    "batch_indices",
+    "lr_factor",
+    "make_accelerator",
+]
 
 
 @dataclass
 class TrainResult:
-    """What a ``fit`` call did. ``history`` rows: {"step", "loss", "lr", ...}."""
+    """What a ``fit`` call did. ``history`` rows: {"step", "loss", "lr", ...}; ``step_seconds``:
+    wall time of each optimiser step of this call (data wait included)."""
 
     step: int
     train_loss: float | None
@@ -63,61 +73,16 @@ class TrainResult:
     initial_val_loss: float | None
     seconds: float
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-class _LossModule(nn.Module):
-    """Runs the loss inside ``forward`` so DDP's gradient hooks see the whole computation."""
-
-    def __init__(self, model: nn.Module, loss_fn: LossFn) -> None:
-        super().__init__()
-        self.model = model
-        self.loss_fn = loss_fn
-
-    def forward(self, batch: Any, generator: torch.Generator) -> torch.Tensor:
-        return self.loss_fn(self.model, batch, generator)
-
-
-def lr_factor(step: int, *, warmup: int, total: int, min_ratio: float) -> float:
-    """Linear warmup to 1 over ``warmup`` steps, then cosine from 1 to ``min_ratio`` at ``total``."""
-    if warmup and step < warmup:
-        return (step + 1) / warmup
-    span = max(1, total - warmup)
-    progress = min(1.0, (step - warmup) / span)
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def batch_indices(step: int, batch_size: int, num_items: int, seed: int) -> list[int]:
-    """Indices of the global batch of ``step``: consecutive slices of per-epoch permutations."""
-    start = step * batch_size
-    out: list[int] = []
-    while len(out) < batch_size:
-        epoch, offset = divmod(start + len(out), num_items)
-        perm = torch.randperm(num_items, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-        out.extend(perm[offset : offset + batch_size - len(out)].tolist())
-    return out
-
-
-def make_accelerator(mixed_precision: str = "no", device: str = "auto") -> Any:
-    """An ``accelerate.Accelerator``; ``device`` is checked (``cuda`` without a GPU is an error).
-
-    On a machine without an accelerator, ``auto`` means the CPU, so that several processes
-    started by ``torchrun``/``accelerate launch`` train data-parallel over gloo.
-    """
-    from accelerate import Accelerator, DistributedDataParallelKwargs
-
-    from genav.runtime import select_device
-
-    chosen = select_device(device)
-
-    # Rows without video (or text) leave some weights unused in a step; DDP must allow that.
-    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
-    return Accelerator(mixed_precision=mixed_precision, cpu=(chosen.type == "cpu"), kwargs_handlers=[ddp])
+    step_seconds: list[float] = field(default_factory=list)
 
 
 class Trainer:
     """Train ``model`` with ``loss_fn`` on ``train_set`` following ``recipe``; files go to ``run_dir``.
 
-    ``run_dir`` gets ``checkpoints/``, ``metrics.jsonl`` and ``samples/step-XXXXXX/``.
+    ``train_set``: a ``TrainSet`` or a ``StreamSet`` (read by ``num_workers`` DataLoader worker
+    processes; 0 reads in the training process). ``val_set``: a ``TrainSet``. ``run_dir`` gets
+    ``checkpoints/``, ``metrics.jsonl`` and ``samples/step-XXXXXX/``. ``ema`` holds the averaged
+    weights (``ema.applied()`` swaps them in; ``export_state_dict()`` returns them).
     """
 
     def __init__(
@@ -126,19 +91,19 @@ class Trainer:
         recipe: Recipe,
         *,
         loss_fn: LossFn,
-        train_set: TrainSet,
+        train_set: TrainSet | StreamSet,
         run_dir: str | Path,
         val_set: TrainSet | None = None,
         sample_fn: SampleFn | None = None,
         accelerator: Any = None,
         progress: bool = True,
+        num_workers: int = 0,
     ) -> None:
         self.recipe = recipe
         self.run_dir = Path(run_dir)
         self.train_set, self.val_set = train_set, val_set
-        self.sample_fn = sample_fn
-        self.loss_fn = loss_fn
-        self.progress = progress
+        self.sample_fn, self.loss_fn = sample_fn, loss_fn
+        self.progress, self.num_workers = progress, num_workers
         self.acc = accelerator or make_accelerator(recipe.mixed_precision)
         if recipe.batch_size % self.acc.num_processes:
             raise ConfigError(
@@ -147,14 +112,49 @@ class Trainer:
         if len(train_set) == 0:
             raise ConfigError("the training set is empty")
         self.model = model.to(self.acc.device)
-        self.ema = EMA(self.model, recipe.ema_decay)
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(
             params, lr=recipe.lr, betas=recipe.betas, weight_decay=recipe.weight_decay
         )
-        self.loss_module, self.optimizer = self.acc.prepare(_LossModule(self.model, loss_fn), optimizer)
+        self.loss_module, self.optimizer = self.acc.prepare(LossModule(self.model, loss_fn), optimizer)
+        self.ema = EMA(
+            self.loss_module,
+            recipe.ema_decay,
+            full_state_dict=self._full_state_dict,
+            load_full_state_dict=self._load_full_state_dict,
+        )
         self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
         self.step = 0
+        self.acc.register_for_checkpointing(self.ema, Progress(self))
+        kind = getattr(self.acc.distributed_type, "name", self.acc.distributed_type)
+        log.info(
+            "training on %d process%s (%s)", self.acc.num_processes, "es" * (self.acc.num_processes > 1), kind
+        )
+
+    # -- weights ---------------------------------------------------------------------------------
+    def _full_state_dict(self) -> dict[str, torch.Tensor]:
+        """The model's full state dict (gathered under FSDP; every process must call it)."""
+        state = self.acc.get_state_dict(self.loss_module)
+        return {k.removeprefix("model."): v for k, v in state.items()}
+
+    def _load_full_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+        full = {f"model.{k}": v for k, v in state.items()}
+        set_model_state_dict(
+            self.loss_module, full, options=StateDictOptions(full_state_dict=True, strict=True)
+        )
+
+    def export_state_dict(self, *, ema: bool = True) -> dict[str, torch.Tensor]:
+        """The model's full state dict through ``accelerator.get_state_dict`` (the EMA weights by
+        default); every process must call it, the main process writes it."""
+        return self.ema.weights() if ema else self._full_state_dict()
+
+    def averaged_model(self) -> nn.Module:
+        """A copy of the model holding the EMA weights, in eval mode (the module that ships)."""
+        model = copy.deepcopy(self.model)
+        model.load_state_dict(self.export_state_dict(ema=True), strict=True)
+        return model.eval()
 
     # -- checkpoints -----------------------------------------------------------------------------
     @property
@@ -162,20 +162,18 @@ class Trainer:
         return self.run_dir / "checkpoints"
 
     def save(self) -> None:
-        """Checkpoint the current step (the main process writes; all processes wait)."""
+        """Checkpoint the current step: every process saves its part, the main process commits."""
+        tmp = temporary_folder(self.checkpoint_dir, self.step)
+        self.acc.wait_for_everyone()
+        self.acc.save_state(str(tmp))
         self.acc.wait_for_everyone()
         if self.acc.is_main_process:
-            ckpt = TrainCheckpoint(
-                step=self.step,
-                fingerprint=self.recipe.fingerprint(),
-                model=self.model.state_dict(),
-                ema=self.ema.state_dict(),
-                ema_updates=self.ema.updates,
-                optimizer=self.optimizer.state_dict(),
-                scheduler=self.scheduler.state_dict() if self.scheduler else {},
-                rng=rng_state(),
+            path = commit_checkpoint(
+                self.checkpoint_dir,
+                self.step,
+                {"fingerprint": self.recipe.fingerprint()},
+                keep=self.recipe.keep_checkpoints,
             )
-            path = save_checkpoint(self.checkpoint_dir, ckpt, keep=self.recipe.keep_checkpoints)
             log.info("saved checkpoint %s", path)
         self.acc.wait_for_everyone()
 
@@ -184,26 +182,21 @@ class Trainer:
 
         ``total``: the run's total steps, which shapes the cosine schedule (default: the recipe's).
         """
-        from genav.checkpoint import load_state_strict
-
         path = latest_checkpoint(self.checkpoint_dir)
         if path is None:
             return False
-        ckpt = load_checkpoint(path)  # CPU tensors; load_state_dict moves them to the model's device
-        if ckpt.fingerprint != self.recipe.fingerprint():
+        state = read_state(path)
+        if state.get("fingerprint") != self.recipe.fingerprint():
             raise CheckpointError(
                 f"{path} was trained with a different recipe (model, data or optimiser settings changed); "
                 "start a new run folder, or restore the original recipe"
             )
-        load_state_strict(self.model, ckpt.model, source=str(path))
-        self.ema.load_state_dict(ckpt.ema, ckpt.ema_updates)
-        # The scheduler first: creating it resets the learning rate, loading the optimizer restores it.
-        self._make_scheduler(total or self.recipe.steps)
-        self.optimizer.load_state_dict(ckpt.optimizer)
-        if ckpt.scheduler:
-            self.scheduler.load_state_dict(ckpt.scheduler)
-        set_rng_state(ckpt.rng)
-        self.step = ckpt.step
+        self._make_scheduler(total or self.recipe.steps)  # before loading: creating it resets the LR
+        self.acc.load_state(str(path))
+        if self.step != int(state["step"]):
+            raise CheckpointError(
+                f"{path}: state.json says step {state['step']}, the saved state {self.step}"
+            )
         log.info("resumed from %s (step %d)", path, self.step)
         return True
 
@@ -219,32 +212,43 @@ class Trainer:
         seed = (self.recipe.seed * 1_000_003 + step * 7919 + self.acc.process_index * 104_729 + salt) % 2**63
         return torch.Generator(self.acc.device).manual_seed(seed)
 
-    def _local_batch(self, step: int) -> Any:
-        r, n = self.recipe, self.acc.num_processes
-        idx = batch_indices(step, r.batch_size, len(self.train_set), r.seed)
-        per = r.batch_size // n
-        return self.train_set.collate(idx[self.acc.process_index * per : (self.acc.process_index + 1) * per])
+    def loader(self, start: int, stop: int) -> Any:
+        """This process's batches of steps ``[start, stop)`` (a prepared DataLoader)."""
+        return make_loader(
+            self.train_set,
+            batch_size=self.recipe.batch_size,
+            seed=self.recipe.seed,
+            start=start,
+            stop=stop,
+            accelerator=self.acc,
+            num_workers=self.num_workers,
+        )
 
-    def train_step(self) -> tuple[float, float]:
-        """One optimiser step; returns (loss averaged over processes, grad norm)."""
+    def train_step(self, batch: Any) -> tuple[float, float]:
+        """One optimiser step on this process's share of the global batch; returns (loss averaged
+        over processes, grad norm)."""
         self.loss_module.train()
-        batch = self._local_batch(self.step)
         loss = self.loss_module(batch, self._generator(self.step))
         self.optimizer.zero_grad(set_to_none=True)
         self.acc.backward(loss)
         norm = self.acc.clip_grad_norm_(self.model.parameters(), self.recipe.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
-        self.ema.update(self.model)
+        self.ema.update()
         self.step += 1
         mean_loss = self.acc.reduce(loss.detach().float(), reduction="mean")
         return float(mean_loss), float(norm)
 
     @torch.no_grad()
-    def evaluate(self, model: nn.Module) -> float | None:
-        """Mean loss of ``model`` on the validation set with fixed noise (comparable across calls)."""
+    def evaluate(self, *, ema: bool = False) -> float | None:
+        """Mean loss on the validation set with fixed noise (comparable across calls), with the
+        current or the EMA weights."""
         if self.val_set is None or len(self.val_set) == 0:
             return None
+        if ema:
+            with self.ema.applied():
+                return self.evaluate()
+        model = self.model
         was_training = model.training
         model.eval()
         r = self.recipe
@@ -267,25 +271,27 @@ class Trainer:
     def validate(self) -> dict[str, Any]:
         """Validation losses (raw and EMA weights) and, with a ``sample_fn``, samples on disk."""
         row: dict[str, Any] = {"step": self.step}
-        val = self.evaluate(self.model)
+        val = self.evaluate()
         if val is not None:
             row["val_loss"] = val
-            row["val_loss_ema"] = self.evaluate(self.ema.module)
-        if self.sample_fn is not None and self.recipe.val_samples > 0 and self.acc.is_main_process:
-            folder = self.run_dir / "samples" / f"step-{self.step:06d}"
-            self.sample_fn(self.ema.module, self.step, folder)
+            row["val_loss_ema"] = self.evaluate(ema=True)
+        if self.sample_fn is not None and self.recipe.val_samples > 0:
+            with self.ema.applied():
+                if self.acc.is_main_process:
+                    folder = self.run_dir / "samples" / f"step-{self.step:06d}"
+                    self.sample_fn(self.model, self.step, folder)
         self.acc.wait_for_everyone()
         return row
 
-    def fit(self, *, steps: int | None = None, resume: bool = False, stop_after: int | None = None) -> TrainResult:
+    def fit(
+        self, *, steps: int | None = None, resume: bool = False, stop_after: int | None = None
+    ) -> TrainResult:
         """Train to ``steps`` (default: the recipe's) optimiser steps.
 
         ``resume``: continue from the latest checkpoint in ``run_dir`` (starting fresh if there is
         none). ``stop_after``: stop (with a checkpoint) once this many steps ran in this call,
         e.g. to fit a job's time limit; a later ``resume`` goes on to ``steps``.
         """
-        from tqdm.auto import tqdm
-
         total = steps or self.recipe.steps
         started = time.perf_counter()
         if resume and self.resume(total):
@@ -296,31 +302,10 @@ class Trainer:
         history: list[dict[str, Any]] = []
         initial_val = None
         if self.step == 0 and self.val_set is not None:
-            initial_val = self.evaluate(self.model)
+            initial_val = self.evaluate()
             self._log_metrics({"step": 0, "val_loss": initial_val}, history)
         end = total if stop_after is None else min(total, self.step + stop_after)
-        bar = tqdm(
-            total=total, initial=self.step, desc="train", unit="step", dynamic_ncols=True,
-            disable=not (self.progress and self.acc.is_main_process),
-        )
-        last: dict[str, Any] = {}
-        recent: list[float] = []
-        while self.step < end:
-            loss, norm = self.train_step()
-            recent.append(loss)
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4f}")
-            if self.step % self.recipe.log_every == 0 or self.step == end:
-                row = {"step": self.step, "loss": sum(recent) / len(recent), "grad_norm": norm,
-                       "lr": self.scheduler.get_last_lr()[0]}
-                recent = []
-                self._log_metrics(row, history)
-                last.update(row)
-            if self.step % self.recipe.val_every == 0 or self.step == total:
-                last.update(self._log_metrics(self.validate(), history))
-            if self.step % self.recipe.ckpt_every == 0 or self.step == end:
-                self.save()
-        bar.close()
+        last, step_seconds = self._loop(end, total, history)
         return TrainResult(
             step=self.step,
             train_loss=last.get("loss"),
@@ -329,7 +314,50 @@ class Trainer:
             initial_val_loss=initial_val if initial_val is not None else self._first_val_loss(),
             seconds=time.perf_counter() - started,
             history=history,
+            step_seconds=step_seconds,
         )
+
+    def _loop(
+        self, end: int, total: int, history: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], list[float]]:
+        """The one training loop: batches from the loader, steps, logs, validation, checkpoints."""
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=total,
+            initial=self.step,
+            desc="train",
+            unit="step",
+            dynamic_ncols=True,
+            disable=not (self.progress and self.acc.is_main_process),
+        )
+        last: dict[str, Any] = {}
+        recent: list[float] = []
+        times: list[float] = []
+        tick = time.perf_counter()
+        for batch in self.loader(self.step, end):
+            loss, norm = self.train_step(batch)
+            now = time.perf_counter()
+            times.append(now - tick)
+            recent.append(loss)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}")
+            if self.step % self.recipe.log_every == 0 or self.step == end:
+                row = {
+                    "step": self.step,
+                    "loss": sum(recent) / len(recent),
+                    "grad_norm": norm,
+                    "lr": self.scheduler.get_last_lr()[0],
+                }
+                recent = []
+                last.update(self._log_metrics(row, history))
+            if self.step % self.recipe.val_every == 0 or self.step == total:
+                last.update(self._log_metrics(self.validate(), history))
+            if self.step % self.recipe.ckpt_every == 0 or self.step == end:
+                self.save()
+            tick = time.perf_counter()
+        bar.close()
+        return last, times
 
     # -- metrics ---------------------------------------------------------------------------------
     @property

@@ -48,6 +48,8 @@ def test_t2a_single_sidecar_and_overwrite(tmp_path):
     side = json.loads((tmp_path / "dog.wav.json").read_text())
     assert side["model"] == "debug-foley" and side["seeds"] == [7] and side["genav_version"]
     assert side["settings"]["num_steps"] == 2 and "sampling" in side["timings"]
+    assert side["peak_before_gain"][0] > 0
+    assert f"wrote {out}" in proc.stderr
     before = out.read_bytes()
     proc = genav_process("t2a", "a cat", "-o", str(out), "--duration", "1", *FAST)
     one_line_error(proc, "output exists")
@@ -67,6 +69,14 @@ def test_t2a_manifest_per_row_settings(tmp_path):
     assert json.loads((tmp_path / "out" / "b.wav.json").read_text())["seeds"] == [3, 4]
 
 
+def test_one_long_item_shows_a_progress_bar_per_step(tmp_path, clip, monkeypatch):
+    monkeypatch.setenv("GENAV_PROGRESS", "1")
+    proc = genav_process("foley", str(clip), "-o", str(tmp_path / "o.mp4"), *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert "2/2" in proc.stderr and "step" in proc.stderr  # tqdm: clip: 100%|...| 2/2 [..., step/s]
+    assert proc.stderr.strip().splitlines()[-1] == f"wrote {tmp_path / 'o.mp4'}"
+
+
 def test_v2a_single_copies_the_picture(tmp_path, clip):
     out = tmp_path / "foley.mp4"
     proc = genav("v2a", str(clip), "-o", str(out), "--prompt", "a ball bouncing", *FAST)
@@ -82,7 +92,7 @@ def test_v2a_audio_only_and_mix_original(tmp_path, clip):
     proc = genav("foley", str(clip), "-o", str(tmp_path / "s.wav"), "--audio-only", *FAST)
     assert proc.returncode == 0, proc.stderr
     assert abs(read_audio(tmp_path / "s.wav").duration - 1.5) < 0.02
-    proc = genav("v2a", str(clip), "-o", str(tmp_path / "mix.mp4"), "--mix-original", "6", *FAST)
+    proc = genav("v2a", str(clip), "-o", str(tmp_path / "mix.mp4"), "--mix-original", "-6", *FAST)
     assert proc.returncode == 0, proc.stderr
     mixed = read_audio(tmp_path / "mix.mp4", sample_rate=16000, mono=True).samples[0]
     spectrum = np.abs(np.fft.rfft(mixed))

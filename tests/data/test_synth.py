@@ -124,8 +124,11 @@ def test_three_phrasings_per_type():
 @pytest.mark.parametrize(
     "changes",
     [
-        {"fps": 30},
+        {"fps": 31},
         {"fps": 7},
+        {"fps_choices": (7, 12)},
+        {"p_cut": 1.5},
+        {"p_silent": -0.1},
         {"width": 63},
         {"sample_rate": 4000},
         {"n_events": (3, 2)},

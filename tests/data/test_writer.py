@@ -162,7 +162,7 @@ def test_cli_errors_are_one_line(tmp_path):
         text=True,
     )
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
-        "genav: error: SynthSettings: fps must be in 8..25, got 40"
+        "genav: error: SynthSettings: fps must be in 8..30, got 40"
     ]
     proc = subprocess.run(
         [sys.executable, "-m", "genav", "data", "synth", str(tmp_path / "x"), "--size", "6x4x2"],

@@ -139,3 +139,23 @@ def test_clip_bad_folders(tmp_path):
     (tmp_path / "bert" / "config.json").write_text('{"model_type": "bert"}')
     with pytest.raises(CheckpointError, match="expected one of"):
         CLIPVisionEncoder(tmp_path / "bert")
+
+
+@pytest.mark.parametrize("sync_fps", [25.0, 12.5])
+def test_precomputed_inputs_of_a_window_equal_encoding_its_frames(sync_fps):
+    """Training stores ``prepare_inputs`` of whole clips and encodes windows of them: the same
+    features as encoding the window's frames (frame 0 of a window has no motion)."""
+    torch.manual_seed(0)
+    enc = VideoEncoder(VideoEncoderConfig(sync_fps=sync_fps, frame_size=32))
+    frames = jolting_square(t=50, size=32)
+    inputs = enc.prepare_inputs(frames)
+    assert inputs.semantic.dtype == torch.uint8 and inputs.semantic.shape == (1, 50, 32, 32, 3)
+    mask = torch.ones(1, 20, dtype=torch.bool)
+    mask[0, 16:] = False
+    for a in (0, 7, 25):
+        window = type(inputs)(inputs.semantic[:, a : a + 20], inputs.motion[:, a : a + 20])
+        got, want = enc.encode_inputs(window, mask), enc(frames[:, a : a + 20], mask)
+        for name in ("semantic", "sync", "motion", "semantic_mask", "sync_mask"):
+            torch.testing.assert_close(getattr(got, name), getattr(want, name), rtol=0, atol=1e-6, msg=name)
+    big = jolting_square(t=10, size=64)  # frames at another size: resized once, to uint8
+    assert enc.prepare_inputs(big).semantic.shape == (1, 10, 32, 32, 3)

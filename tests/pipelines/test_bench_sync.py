@@ -1,11 +1,24 @@
-from genav.pipelines.bench_sync import bench_sync
+from genav.pipelines.eval_v2a import eval_v2a, swap_prompts, v2a_markdown
 
 
-def test_bench_sync_scores_true_generated_and_shuffled(tmp_path):
-    result = bench_sync("debug-foley", n=2, steps=2, workdir=tmp_path)
+def test_eval_v2a_scores_true_generated_and_shuffled(tmp_path):
+    result = eval_v2a("debug-foley", n=2, fps=(10,), steps=2, workdir=tmp_path)
     assert result["n_clips"] == 2 and result["model"] == "debug-foley"
+    r = result["by_fps"]["10"]
     # The true pair is the synthetic world's ground truth: near-perfect under AV-Align's detectors.
-    assert result["av_align_true"] >= 0.8 and result["onset_f1_true"] >= 0.8
+    assert r["av_align_true"] >= 0.8 and r["onset_f1_true"] >= 0.8
     for kind in ("generated", "shuffled"):
-        assert result[f"onset_f1_{kind}"] is not None
+        assert r[f"onset_f1_{kind}"] is not None
+    assert r["peak_before_gain"]["max"] > 0
+    assert "| 10 |" in v2a_markdown(result)
     assert not list(tmp_path.iterdir())  # the work folder is cleaned up
+
+
+def test_swap_prompts_name_another_class():
+    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT
+
+    rows = [{"label": "impact"}, {"label": "bounce"}, {"label": "drum"}, {"label": "slide"}]
+    prompts = swap_prompts(rows, seed=0)
+    for row, (text, cls) in zip(rows, prompts, strict=True):
+        assert text and cls != SYNTH_CLASS_OF_EVENT[row["label"]]
+    assert len({cls for _, cls in prompts}) >= 2

@@ -32,6 +32,25 @@ class Regression:
         return self.x[list(indices)], self.y[list(indices)]
 
 
+class StreamedRegression(torch.utils.data.Dataset):
+    """The same data as a StreamSet: requests carry the step, items are read one by one."""
+
+    def __init__(self) -> None:
+        self.data = Regression()
+
+    def __len__(self) -> int:
+        return 64
+
+    def batch_requests(self, step: int, picks):
+        return [(i, step) for i, _ in picks]
+
+    def __getitem__(self, request):
+        return self.data.x[request[0]], self.data.y[request[0]]
+
+    def collate(self, items):
+        return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
+
+
 def loss_fn(model: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
     x, y = batch
     noise = 0.01 * torch.randn(x.shape, generator=generator)
@@ -39,8 +58,17 @@ def loss_fn(model: nn.Module, batch, generator: torch.Generator) -> torch.Tensor
 
 
 def recipe(**changes) -> Recipe:
-    base = Recipe(batch_size=8, steps=40, lr=0.05, warmup_steps=4, ckpt_every=10, val_every=20, log_every=5,
-                  ema_decay=0.9, val_samples=0)
+    base = Recipe(
+        batch_size=8,
+        steps=40,
+        lr=0.05,
+        warmup_steps=4,
+        ckpt_every=10,
+        val_every=20,
+        log_every=5,
+        ema_decay=0.9,
+        val_samples=0,
+    )
     return base.replace(**changes)
 
 
@@ -48,8 +76,16 @@ def run(tmp: Path, *, steps: int = 40, resume: bool = False, stop_after: int | N
     torch.manual_seed(1)
     model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 2))
     data = Regression()
-    trainer = Trainer(model, recipe(**changes), loss_fn=loss_fn, train_set=data, val_set=data, run_dir=tmp,
-                      accelerator=make_accelerator("no", "cpu"), progress=False)
+    trainer = Trainer(
+        model,
+        recipe(**changes),
+        loss_fn=loss_fn,
+        train_set=data,
+        val_set=data,
+        run_dir=tmp,
+        accelerator=make_accelerator("no", "cpu"),
+        progress=False,
+    )
     return trainer, trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
 
 
@@ -70,13 +106,18 @@ def test_stop_and_resume_equals_straight_run(tmp_path: Path) -> None:
     assert latest_checkpoint(tmp_path / "b" / "checkpoints").name == "step-000025"
     resumed, res_b = run(tmp_path / "b", resume=True)
     assert res_b.step == res_a.step == 40
-    for (k, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
+    for (k, a), b in zip(
+        straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
+    ):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7, msg=k)
-    for a, b in zip(straight.ema.state_dict().values(), resumed.ema.state_dict().values(), strict=True):
+    for a, b in zip(straight.export_state_dict().values(), resumed.export_state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert resumed.ema.updates == straight.ema.updates == 40
     metrics_a = (tmp_path / "a" / "metrics.jsonl").read_text()
     metrics_b = (tmp_path / "b" / "metrics.jsonl").read_text()
-    assert [json.loads(x)["step"] for x in metrics_a.splitlines()] == [json.loads(x)["step"] for x in metrics_b.splitlines()]
+    assert [json.loads(x)["step"] for x in metrics_a.splitlines()] == [
+        json.loads(x)["step"] for x in metrics_b.splitlines()
+    ]
 
 
 def test_checkpoints_are_pruned_and_resume_needs_same_recipe(tmp_path: Path) -> None:
@@ -105,15 +146,47 @@ def test_lr_schedule_and_batches() -> None:
     assert len(batch_indices(0, 10, 3, 0)) == 10  # fewer items than a batch: wraps over epochs
 
 
-def test_ema_tracks_weights() -> None:
+def test_ema_tracks_weights_and_swaps_them_in() -> None:
     model = nn.Linear(2, 2)
     ema = EMA(model, decay=0.5)
     with torch.no_grad():
         model.weight.add_(1.0)
-    ema.update(model)  # first update: decay min(0.5, 1/10) = 0.1
+    ema.update()  # first update: decay min(0.5, 1/10) = 0.1
     expected = 0.1 * (model.weight - 1.0) + 0.9 * model.weight
-    torch.testing.assert_close(ema.module.weight, expected)
-    assert not any(p.requires_grad for p in ema.module.parameters())
+    current = model.weight.detach().clone()
+    torch.testing.assert_close(ema.weights()["weight"], expected)
+    with ema.applied():
+        torch.testing.assert_close(model.weight.detach(), expected)
+    torch.testing.assert_close(model.weight.detach(), current)  # the trained weights come back
+    state = ema.state_dict()
+    other = EMA(model, decay=0.5)
+    other.load_state_dict(state)
+    assert other.updates == 1
+    torch.testing.assert_close(other.weights()["weight"], expected)
+    torch.testing.assert_close(model.weight.detach(), current)
+
+
+def test_in_memory_and_streamed_sets_give_the_same_batches(tmp_path: Path) -> None:
+    """A TrainSet and a StreamSet over the same data, with and without workers, train identically."""
+    _, plain = run(tmp_path / "a", steps=12)
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 2))
+    trainer = Trainer(
+        model,
+        recipe(),
+        loss_fn=loss_fn,
+        train_set=StreamedRegression(),
+        val_set=Regression(),
+        run_dir=tmp_path / "b",
+        accelerator=make_accelerator("no", "cpu"),
+        progress=False,
+        num_workers=2,
+    )
+    streamed = trainer.fit(steps=12)
+    assert [r["loss"] for r in plain.history if "loss" in r] == [
+        r["loss"] for r in streamed.history if "loss" in r
+    ]
+    assert len(streamed.step_seconds) == 12
 
 
 def test_recipe_unknown_key_is_a_clear_error(tmp_path: Path) -> None:

@@ -143,3 +143,26 @@ def vertical_gradient(height: int, width: int, top: Color, bottom: Color) -> np.
 def shade(color: Color, factor: float) -> Color:
     """Darker (factor < 1) or lighter (factor > 1) version of a colour, clipped to 0..255."""
     return tuple(float(min(max(c * factor, 0.0), 255.0)) for c in color)  # type: ignore[return-value]
+
+
+def wall_pattern(canvas: Canvas, world: object, rng: np.random.Generator) -> None:
+    """A static pattern on the wall (above ``world.horizon_y``): stripes, checks or blotches, in
+    soft contrast. Textured walls give optical flow something to track when the camera moves."""
+    h = int(world.horizon_y)
+    w = canvas.width
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    kind = int(rng.integers(3))
+    period = rng.uniform(4.0, 12.0) * w / 64.0
+    if kind == 0:
+        angle = rng.uniform(0, np.pi)
+        wave = np.sin(2 * np.pi * (xs * np.cos(angle) + ys * np.sin(angle)) / period)
+    elif kind == 1:
+        wave = np.sign(np.sin(np.pi * xs / period) * np.sin(np.pi * ys / period))
+    else:
+        coarse = rng.normal(size=(max(2, h // 6), max(2, w // 6))).astype(np.float32)
+        import cv2
+
+        wave = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+        wave = wave / max(float(np.abs(wave).max()), 1e-6)
+    contrast = rng.uniform(10.0, 30.0)
+    canvas.image[:h] = np.clip(canvas.image[:h] + contrast * wave[..., None], 0, 255)

@@ -102,6 +102,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "a knock comes from out of view",
         "off-screen, someone knocks on a door",
     ),
+    "silence": ("silence", "a silent scene, no sound", "nothing makes a sound"),
     "tex:rain": ("rain falls", "it is raining", "rain patters steadily"),
     "tex:wind": ("wind blows", "a gusty wind blows", "the wind howls softly"),
     "tex:crowd": ("a crowd murmurs", "people chatter in the background", "a crowd talks quietly"),

@@ -9,7 +9,8 @@ import numpy as np
 
 from genav.data.synth import captions
 from genav.data.synth.actors import Actor, BounceActor, DrumActor, ImpactActor, RollActor, SlideActor
-from genav.data.synth.canvas import Canvas, luminance, vertical_gradient
+from genav.data.synth.camera import apply_camera, plan_camera
+from genav.data.synth.canvas import Canvas, luminance, vertical_gradient, wall_pattern
 from genav.data.synth.scene import (
     DistractorActor,
     DoorActor,
@@ -73,19 +74,36 @@ def generate_clip(seed: int, settings: SynthSettings | None = None) -> SynthClip
     settings = settings or SynthSettings()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    # Variants draw from streams of their own: with them off, a clip is what it always was.
+    variant = np.random.default_rng([_SALT, int(seed), 300])
+    if settings.fps_choices:
+        settings = settings.replace(fps=int(variant.choice(settings.fps_choices)), fps_choices=())
+    silent = bool(variant.random() < settings.p_silent) if settings.p_silent else False
     rng = np.random.default_rng([_SALT, int(seed)])
     world = World(settings)
-    actors = _plan_sources(world, rng)
-    extras = _plan_difficulty(world, rng)
+    if silent:
+        actors, extras = [], _silent_movers(world, rng)
+    else:
+        actors = _plan_sources(world, rng)
+        extras = _plan_difficulty(world, rng)
     texture = None
     if settings.textures and rng.random() < settings.p_texture:
         texture = Texture(
             world, rng, str(rng.choice(settings.textures)), rng.random() >= settings.p_offscreen
         )
-    caption = _caption(rng, actors, extras, texture)
-    frames = _render(world, rng, [*actors, *[a for a in extras if a.on_screen]], texture)
+    caption = _caption(rng, actors, [] if silent else extras, texture)
+    frames = _render(
+        world,
+        rng,
+        [*actors, *[a for a in extras if a.on_screen]],
+        texture,
+        textured=_textured(variant, settings),
+    )
+    camera = plan_camera(world, int(seed), _SALT)
+    frames = apply_camera(frames, camera)
     audio = _mix(world, int(seed), [*actors, *extras], texture)
-    events = sorted((e for a in [*actors, *extras] for e in a.events()), key=lambda e: (e.frame, e.source))
+    events = [e for a in [*actors, *extras] for e in a.events()] + camera.events
+    events.sort(key=lambda e: (e.frame, e.source))
     textures = [] if texture is None else [{"type": texture.kind, "on_screen": texture.on_screen}]
     return SynthClip(
         frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings
@@ -134,9 +152,24 @@ def _plan_difficulty(world: World, rng: np.random.Generator) -> list[Actor]:
     return extras
 
 
+def _silent_movers(world: World, rng: np.random.Generator) -> list[Actor]:
+    """A clip with no sound source: a silent mover (knocked by a gust) and nothing else."""
+    actor = DistractorActor(world, rng, (1.0, world.width - 1.0), source=10)
+    return [actor] if actor.plan(rng, int(rng.integers(1, 3))) else []
+
+
+def _textured(variant: np.random.Generator, settings: SynthSettings) -> int | None:
+    """The seed of a wall texture, or None (a plain wall)."""
+    if settings.p_textured and variant.random() < settings.p_textured:
+        return int(variant.integers(2**31))
+    return None
+
+
 def _caption(
     rng: np.random.Generator, actors: list[Actor], extras: list[Actor], texture: Texture | None
 ) -> str:
+    if not actors and not extras and texture is None:
+        return captions.sentence([captions.phrase(rng, "silence")])
     parts = []
     for a in actors:
         n = len(a.frames)
@@ -155,8 +188,9 @@ def _caption(
     return captions.sentence(parts)
 
 
-def _background(world: World, rng: np.random.Generator) -> np.ndarray:
-    """A wall and a floor of one tone (both light or both dark); outlines take the other tone."""
+def _background(world: World, rng: np.random.Generator, textured: int | None = None) -> np.ndarray:
+    """A wall and a floor of one tone (both light or both dark); outlines take the other tone.
+    ``textured``: the seed of a pattern drawn on the wall."""
     light = bool(rng.random() < 0.5)
     lo, hi = (150, 215) if light else (45, 95)
     world.ink = (25.0, 25.0, 25.0) if light else (235.0, 235.0, 235.0)
@@ -166,14 +200,20 @@ def _background(world: World, rng: np.random.Generator) -> np.ndarray:
     # the floor differs in hue, not in grey: optical flow sees no edge for objects to cross
     floor = rng.uniform(lo, hi, 3)
     floor = np.clip(floor + (luminance(tuple(wall * 0.95)) - luminance(tuple(floor))), 0, 255)
+    if textured is not None:
+        wall_pattern(canvas, world, np.random.default_rng(textured))
     canvas.rect(0, world.horizon_y, world.width, world.height, tuple(floor.tolist()))
     return canvas.image
 
 
 def _render(
-    world: World, rng: np.random.Generator, actors: list[Actor], texture: Texture | None
+    world: World,
+    rng: np.random.Generator,
+    actors: list[Actor],
+    texture: Texture | None,
+    textured: int | None = None,
 ) -> np.ndarray:
-    background = _background(world, rng)
+    background = _background(world, rng, textured)
     frames = np.empty((world.n_frames, world.height, world.width, 3), dtype=np.uint8)
     for i in range(world.n_frames):
         canvas = Canvas(background.copy(), world.ink, world.ink_width)

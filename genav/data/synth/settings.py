@@ -33,6 +33,14 @@ class SynthSettings(Config):
     sounds from an off-screen source; at 0 every sound has a visible cause and every burst of
     motion a sound. ``p_texture`` is the chance of a background texture and ``p_offscreen`` the
     chance that it is off-screen (named only in the caption).
+
+    Silent picture changes (:mod:`genav.data.synth.camera`), each with its own chance per clip:
+    ``p_cut`` scene cuts, ``p_pan`` a camera pan or shake, ``p_flicker`` lighting flicker,
+    ``p_noise`` sensor noise; ``p_textured`` a textured wall (stripes, checks or blotches).
+    ``p_silent`` is the chance of a clip with no sound source at all (only silent motion, and a
+    texture if one is drawn). ``fps_choices``: each clip draws its frame rate from these (several
+    native rates in one data set); empty = every clip at ``fps``. All default to off, which keeps
+    the clips of earlier versions bit for bit.
     """
 
     model_type: ClassVar[str] = "synth"
@@ -49,11 +57,22 @@ class SynthSettings(Config):
     event_types: tuple[str, ...] = EVENT_TYPES
     textures: tuple[str, ...] = TEXTURES
     max_sources: int = 2
+    p_cut: float = 0.0
+    p_pan: float = 0.0
+    p_flicker: float = 0.0
+    p_noise: float = 0.0
+    p_textured: float = 0.0
+    p_silent: float = 0.0
+    fps_choices: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         checks = [
             (1.0 <= self.duration <= 60.0, f"duration must be in 1..60 s, got {self.duration}"),
-            (8 <= self.fps <= 25, f"fps must be in 8..25, got {self.fps}"),
+            (8 <= self.fps <= 30, f"fps must be in 8..30, got {self.fps}"),
+            (
+                all(8 <= f <= 30 for f in self.fps_choices),
+                f"fps_choices must be in 8..30, got {self.fps_choices}",
+            ),
             (
                 32 <= self.width <= 1024 and self.width % 2 == 0,
                 f"width must be even, 32..1024, got {self.width}",
@@ -74,6 +93,10 @@ class SynthSettings(Config):
             (0.0 <= self.p_texture <= 1.0, f"p_texture must be in 0..1, got {self.p_texture}"),
             (0.0 <= self.p_offscreen <= 1.0, f"p_offscreen must be in 0..1, got {self.p_offscreen}"),
             (1 <= self.max_sources <= 3, f"max_sources must be in 1..3, got {self.max_sources}"),
+            *(
+                (0.0 <= getattr(self, name) <= 1.0, f"{name} must be in 0..1, got {getattr(self, name)}")
+                for name in ("p_cut", "p_pan", "p_flicker", "p_noise", "p_textured", "p_silent")
+            ),
             (len(self.event_types) > 0, "event_types must not be empty"),
         ]
         for ok, message in checks:
@@ -87,10 +110,10 @@ class SynthSettings(Config):
         unknown = sorted(set(self.textures) - set(TEXTURES))
         if unknown:
             raise ConfigError(f"SynthSettings: unknown textures {unknown}; known: {', '.join(TEXTURES)}")
-        if self.duration * self.fps < 12:
+        if self.duration * min((self.fps, *self.fps_choices)) < 12:
             raise ConfigError(
                 f"SynthSettings: a clip needs at least 12 frames (duration * fps), got "
-                f"{self.duration * self.fps:g}"
+                f"{self.duration * min((self.fps, *self.fps_choices)):g}"
             )
 
     @property

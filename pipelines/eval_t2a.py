@@ -1,0 +1,231 @@
+"""``genav eval t2a``: does a text-to-audio model follow the words? Judged by the genav tagger on sfx2 test.
+
+For each selected test clip the model generates sound from the clip's *held-out* caption (the
+caption template never used in training, :func:`genav.data.captions.held_out_caption`) at each
+requested duration. The tagger then ranks the labels (top-1/top-3 over the manifest's labels) and
+label-wise KLD says whether a label's generated clips are closer to real clips of that label than
+to the others (:mod:`genav.eval.label_scores`). The real test clips, judged the same way, are the
+ceiling. Peaks before the output gain are recorded (the codec must keep the output in range).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genav.errors import DataError, InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MANIFEST = "../shared/data/sfx2/manifest.jsonl"
+
+
+def select_rows(rows: list[dict[str, Any]], n: int | None) -> list[dict[str, Any]]:
+    """Up to ``n`` rows spread over the labels: the first row of every label (sorted), then the
+    second of every label, and so on (all rows when ``n`` is None)."""
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_label[str(row["label"])].append(row)
+    ordered, depth = [], 0
+    while len(ordered) < len(rows):
+        ordered += [by_label[lab][depth] for lab in sorted(by_label) if depth < len(by_label[lab])]
+        depth += 1
+    return ordered if n is None else ordered[:n]
+
+
+def load_test_rows(manifest: str | Path, split: str) -> list[dict[str, Any]]:
+    """Rows of ``split`` with a label and a file; DataError when the manifest is missing or has none."""
+    path = Path(manifest)
+    if not path.is_file():
+        raise DataError(f"manifest not found: {path}", hint="pass --manifest (the sfx2 manifest.jsonl)")
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    rows = [r for r in rows if r.get("split") == split and r.get("label") and r.get("file")]
+    if not rows:
+        raise DataError(f"{path} has no labelled rows of split {split!r}")
+    for r in rows:
+        r["_path"] = str(path.parent / r["file"])
+    return rows
+
+
+def _real_logits(clf: Any, rows: list[dict[str, Any]]) -> np.ndarray:
+    from genav.media import read_audio
+
+    waves = [read_audio(r["_path"], sample_rate=clf.sample_rate, mono=True).samples[0] for r in rows]
+    return clf.classify(waves)[0]
+
+
+def _generate(pipe: Any, clf: Any, prompts: list[str], duration: float, settings: dict[str, Any],
+              audio_dir: Path | None, names: list[str]) -> tuple[np.ndarray, list[float]]:  # fmt: skip
+    """Logits (N, C) of sound generated for ``prompts`` and the peak of each before the output gain."""
+    from genav.media import resample
+    from genav.pipelines.progress import item_bar
+
+    logits, peaks = [], []
+    batch = settings["batch"]
+    for start in item_bar(range(0, len(prompts), batch), desc=f"t2a {duration:g} s", unit="batch"):
+        out = pipe(prompts[start : start + batch], duration=duration, num_steps=settings["steps"],
+                   guidance_scale=settings["cfg"], seed=settings["seed"] + start)  # fmt: skip
+        peaks += out.metadata["peak_before_gain"]
+        waves = [resample(a.mean(axis=0), out.sample_rate, clf.sample_rate) for a in out.audio]
+        logits.append(clf.classify(waves)[0])
+        if audio_dir is not None:
+            for k in range(len(out)):
+                out.save(audio_dir / f"{names[start + k]}.wav", index=k, overwrite=True)
+    return np.concatenate(logits), peaks
+
+
+def eval_t2a(
+    model: str,
+    *,
+    manifest: str | Path = DEFAULT_MANIFEST,
+    split: str = "test",
+    durations: tuple[float, ...] = (2.0, 4.0, 8.0),
+    n: int | None = None,
+    steps: int = 25,
+    cfg: float = 4.5,
+    seed: int = 0,
+    batch: int = 8,
+    classifier: str | None = None,
+    audio_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Generate from held-out captions of ``split`` and judge with the tagger (see the module doc).
+
+    ``n``: at most this many test clips, spread over the labels. ``audio_dir``: also keep the
+    generated wavs there (``<duration>s/<clip>.wav``). Returns the report dict (JSON-ready).
+    """
+    from genav.data.captions import held_out_caption
+    from genav.eval.classifiers import load_classifier
+    from genav.eval.label_scores import score_labels
+    from genav.pipelines import TextToAudioPipeline
+
+    if not durations or any(d <= 0 for d in durations):
+        raise InputError(f"durations must be positive seconds, got {durations}")
+    started = time.perf_counter()
+    rows = load_test_rows(manifest, split)
+    chosen = select_rows(rows, n)
+    clf = load_classifier(classifier)
+    classes = list(clf.model.config.classes)
+    among = sorted({str(r["label"]) for r in rows})
+    missing = [lab for lab in among if lab not in classes]
+    if missing:
+        raise DataError(f"the classifier {clf.info.name} has no class for labels {missing[:5]}",
+                        hint="retrain it: genav train tagger")  # fmt: skip
+    real_logits = _real_logits(clf, rows)
+    real_labels = [str(r["label"]) for r in rows]
+    index = {id(r): i for i, r in enumerate(rows)}
+    chosen_idx = [index[id(r)] for r in chosen]
+    labels = [real_labels[i] for i in chosen_idx]
+    ceiling = score_labels(real_logits[chosen_idx], labels, real_logits, real_labels, classes, among,
+                           self_index=chosen_idx)  # fmt: skip
+    pipe = TextToAudioPipeline.from_pretrained(model)
+    prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in chosen]
+    names = [Path(r["file"]).stem for r in chosen]
+    settings = {"steps": steps, "cfg": cfg, "seed": seed, "batch": batch}
+    generated = {}
+    for d in durations:
+        folder = None
+        if audio_dir is not None:
+            folder = Path(audio_dir) / f"{d:g}s"
+            folder.mkdir(parents=True, exist_ok=True)
+        logits, peaks = _generate(pipe, clf, prompts, d, settings, folder, names)
+        scores = score_labels(logits, labels, real_logits, real_labels, classes, among)
+        scores["peak_before_gain"] = {"median": float(np.median(peaks)), "max": float(np.max(peaks)),
+                                      "over_4x": int(np.sum(np.asarray(peaks) > 4.0))}  # fmt: skip
+        generated[f"{d:g}"] = scores
+    return {
+        "task": "t2a", "model": pipe.model_name, "model_checksum": pipe.checksum,
+        "classifier": clf.info.to_dict(), "manifest": str(manifest), "split": split, "n_clips": len(chosen),
+        "n_labels": len({*labels}), "n_real_reference": len(rows),
+        "prompts": "held-out caption template (genav.data.captions.held_out_caption)",
+        "durations": list(durations), "steps": steps, "cfg": cfg, "seed": seed,
+        "ceiling": ceiling, "generated": generated, "seconds": round(time.perf_counter() - started, 1),
+        "items": [{"name": nm, "label": lab, "prompt": p} for nm, lab, p in zip(names, labels, prompts, strict=True)],
+    }  # fmt: skip
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    return "-" if x is None else (f"{x:.{digits}f}" if isinstance(x, float) else str(x))
+
+
+def t2a_markdown(report: dict[str, Any]) -> str:
+    """The report as markdown: a summary (ceiling and each duration) and a per-label table."""
+    durs = list(report["generated"])
+    lines = [
+        f"# genav eval t2a: {report['model']} ({report['model_checksum']})",
+        "",
+        f"{report['n_clips']} clips of split `{report['split']}` of `{report['manifest']}` ({report['n_labels']} labels), "
+        f"prompts: {report['prompts']}; {report['steps']} steps, CFG {report['cfg']:g}, seed {report['seed']}; judge: "
+        f"{report['classifier']['name']} ({report['classifier']['checksum']}), labels ranked among "
+        f"{len(report['ceiling']['per_label']) and report['n_labels']} classes; KLD reference: "
+        f"{report['n_real_reference']} real clips.",
+        "",
+        "| audio | top-1 | top-3 | labels with KLD same < other | peak before gain (median / max) |",
+        "|---|---:|---:|---:|---:|",
+        f"| real test clips (ceiling) | {_f(report['ceiling']['top1'])} | {_f(report['ceiling']['top3'])} | "
+        f"{_f(report['ceiling']['labels_recognised'])} | - |",
+    ]
+    for d in durs:
+        g = report["generated"][d]
+        p = g["peak_before_gain"]
+        lines.append(f"| generated, {d} s | {_f(g['top1'])} | {_f(g['top3'])} | {_f(g['labels_recognised'])} | "
+                     f"{p['median']:.2f} / {p['max']:.2f} |")  # fmt: skip
+    head = "| label | n | real top-1/top-3 | " + " | ".join(f"{d} s top-1/top-3/KLD ok" for d in durs) + " |"
+    lines += ["", head, "|---|---:|---:|" + "---:|" * len(durs)]
+    for label, real in report["ceiling"]["per_label"].items():
+        cells = []
+        for d in durs:
+            g = report["generated"][d]["per_label"].get(label)
+            cells.append(
+                "-"
+                if g is None
+                else f"{g['top1']:.2f} / {g['top3']:.2f} / {'yes' if g['recognised'] else 'no'}"
+            )
+        lines.append(
+            f"| {label} | {real['n']} | {real['top1']:.2f} / {real['top3']:.2f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def eval_codecs(codecs: list[str], *, manifest: str | Path, split: str = "test", n: int = 40,
+                plots: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """:func:`genav.eval.codec_eval.evaluate_codec` of each codec (``mel`` or a codec folder) on
+    ``n`` clips of ``split``; with ``plots``, a spectrogram sheet per clip for the first six."""
+    from genav.codecs import load_codec
+    from genav.eval.codec_eval import evaluate_codec, spectrogram_sheet
+    from genav.media import read_audio
+
+    rows = select_rows(load_test_rows(manifest, split), n)
+    loaded = {name: load_codec(name) for name in codecs}
+    rate = next(iter(loaded.values())).sample_rate
+    if any(c.sample_rate != rate or c.audio_channels != 1 for c in loaded.values()):
+        raise InputError("the codecs to compare must be mono at one sample rate")
+    waves = [read_audio(r["_path"], sample_rate=rate, mono=True).samples[0] for r in rows]
+    results = {name: evaluate_codec(codec, waves) for name, codec in loaded.items()}
+    if plots is not None:
+        import torch
+
+        for r, w in list(zip(rows, waves, strict=True))[:6]:
+            sheet = {"original": w}
+            for name, codec in loaded.items():
+                with torch.no_grad():
+                    sheet[name] = codec.decode(codec.encode(torch.from_numpy(w)[None, None]))[0, 0, : len(w)].numpy()
+            spectrogram_sheet(Path(plots) / f"{Path(r['file']).stem}.png", sheet, rate, title=str(r["label"]))
+    return {"task": "codec", "manifest": str(manifest), "split": split, "n_clips": len(rows), "sample_rate": rate,
+            "codecs": {k: {key: v for key, v in res.items() if key != "per_clip"} for k, res in results.items()}}  # fmt: skip
+
+
+def codec_markdown(report: dict[str, Any]) -> str:
+    """One row per codec."""
+    lines = [f"# genav eval codec: {report['n_clips']} clips of `{report['manifest']}` ({report['split']})", "",
+             "| codec | spectral convergence | log-spectral distance (dB) | max peak ratio | decode s per s of audio |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for name, r in report["codecs"].items():
+        lines.append(f"| {name} | {r['spectral_convergence']:.4f} | {r['log_spectral_distance_db']:.2f} | "
+                     f"{r['peak_ratio_max']:.2f} | {r['decode_seconds_per_second']:.3f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"

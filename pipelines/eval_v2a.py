@@ -1,0 +1,198 @@
+"""``genav eval v2a`` (alias ``genav bench sync``): sync and text steering on unseen synthetic clips.
+
+For ``n`` test-split clips (seeds disjoint from training) at each frame rate, the model sees the
+silent video and hears nothing; its sound is scored against the clip's true sound and event
+times: AV-Align of the generated pair next to the true pair and a shuffled pair (each video with
+the next clip's true sound), and onset precision/recall/F1 against the true on-screen events
+(±50 ms). A model has learned sync when it is near the true pair and far above the shuffled one.
+
+Prompts: the clip's own caption, none (video only), or with ``prompt="swap"`` a caption of
+another event type (single-source clips): the genav tagger must then hear the *prompted* type
+(top-1/top-3 among the synthetic-world classes) while the onsets stay on the video's events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genav.errors import InputError
+
+log = logging.getLogger(__name__)
+
+PROMPT_MODES = ("caption", "none", "swap")
+
+
+def swap_prompts(rows: list[dict[str, Any]], seed: int) -> list[tuple[str, str]]:
+    """(prompt, prompted class) per row: the caption of a single-source test clip of another
+    event type whose tagger class differs from the row's own."""
+    from genav.data.synth import EVENT_TYPES, SynthSettings, clip_seed, generate_clip
+    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT
+
+    out = []
+    for i, row in enumerate(rows):
+        own = SYNTH_CLASS_OF_EVENT.get(str(row.get("label")))
+        others = [t for t in EVENT_TYPES if SYNTH_CLASS_OF_EVENT[t] != own]
+        kind = others[i % len(others)]
+        settings = SynthSettings(event_types=(kind,), max_sources=1, p_texture=0.0, difficulty=0.0)
+        caption = generate_clip(clip_seed("test", seed, 5_000_000 + i), settings).caption
+        out.append((caption, SYNTH_CLASS_OF_EVENT[kind]))
+    return out
+
+
+def clip_settings(fps: int, *, single_source: bool) -> Any:
+    """The test clips: 4 s, 64x64, 16 kHz at ``fps``; single-source and texture-free for prompt swaps."""
+    from genav.data.synth import SynthSettings
+
+    extra = {"max_sources": 1, "p_texture": 0.0} if single_source else {}
+    return SynthSettings(duration=4.0, fps=fps, width=64, height=64, sample_rate=16000, **extra)
+
+
+def _peaks_summary(peaks: list[float]) -> dict[str, Any]:
+    return {"median": round(float(np.median(peaks)), 4), "max": round(float(np.max(peaks)), 4),
+            "over_4x": int(np.sum(np.asarray(peaks) > 4.0))}  # fmt: skip
+
+
+def _score_sync(rows: list[dict[str, Any]], folder: Path, gen_dir: Path, protocol: str) -> dict[str, Any]:
+    """AV-Align and pooled onset F1 of the true, generated and shuffled sound of every clip."""
+    from genav.eval import av_align
+    from genav.eval.onsets import detect_audio_peaks, load_audio
+    from genav.eval.world import event_f1, pooled_f1
+
+    pairs: dict[str, list] = {"true": [], "generated": [], "shuffled": []}
+    f1s: dict[str, list[dict[str, float]]] = {k: [] for k in pairs}
+    for i, row in enumerate(rows):
+        video = folder / row["files"]["silent"]
+        sounds = {
+            "true": folder / row["audio"],
+            "generated": gen_dir / f"{row['id']}.wav",
+            "shuffled": folder / rows[(i + 1) % len(rows)]["audio"],
+        }
+        truth = [e["time"] for e in row["events"] if e["on_screen"] and e.get("audible", True)]
+        for kind, sound in sounds.items():
+            pairs[kind].append(av_align(video, sound, protocol=protocol).score)
+            f1s[kind].append(event_f1(detect_audio_peaks(load_audio(sound)), truth))
+    out: dict[str, Any] = {}
+    for kind in pairs:
+        scores = [s for s in pairs[kind] if s is not None]
+        out[f"av_align_{kind}"] = round(float(np.mean(scores)), 4) if scores else None
+        out[f"onset_f1_{kind}"] = round(pooled_f1(f1s[kind])["f1"], 4)
+    gen, true, shuf = out["av_align_generated"], out["av_align_true"], out["av_align_shuffled"]
+    out["av_align_vs_true"] = round(gen / true, 4) if gen is not None and true else None
+    out["av_align_vs_shuffled"] = round(gen / shuf, 4) if gen is not None and shuf else None
+    return out
+
+
+def _judge_swap(clf: Any, gen_dir: Path, rows: list[dict[str, Any]], prompted: list[str]) -> dict[str, Any]:
+    """Tagger ranks of the prompted class among the synthetic classes (and how often it still
+    hears the video's own class first)."""
+    from genav.eval.tagger_data import accuracy_table
+    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT, SYNTH_CLASSES
+    from genav.media import read_audio
+
+    classes = list(clf.model.config.classes)
+    among = [c for c in SYNTH_CLASSES if c in classes]
+    waves = [read_audio(gen_dir / f"{r['id']}.wav", sample_rate=clf.sample_rate, mono=True).samples[0] for r in rows]
+    logits = clf.classify(waves)[0]
+    table = accuracy_table(logits, prompted, classes, among=among)
+    own = accuracy_table(logits, [SYNTH_CLASS_OF_EVENT[str(r["label"])] for r in rows], classes, among=among)
+    return {"n": table["n"], "prompted_top1": table["top1"], "prompted_top3": table["top3"],
+            "own_top1": own["top1"], "classifier": clf.info.name}  # fmt: skip
+
+
+def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str, Any]:
+    from genav.data.synth import write_synth_dataset
+    from genav.pipelines.progress import item_bar
+
+    swap = opts["prompt"] == "swap"
+    folder, gen_dir = work / f"clips-{fps}", work / f"generated-{fps}"
+    gen_dir.mkdir(parents=True)
+    manifest = write_synth_dataset(folder, opts["n"], opts["seed"], "test", clip_settings(fps, single_source=swap),
+                                   silent=True, progress=False, workers=1)  # fmt: skip
+    rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    prompts = swap_prompts(rows, opts["seed"]) if swap else None
+    peaks = []
+    for i, row in enumerate(item_bar(rows, desc=f"v2a {fps} fps", unit="clip")):
+        prompt = prompts[i][0] if swap else (row["caption"] if opts["prompt"] == "caption" else None)
+        out = pipe(folder / row["files"]["silent"], prompt=prompt, num_steps=opts["steps"],
+                   guidance_scale=opts["cfg"], seed=opts["seed"] + i)  # fmt: skip
+        peaks += out.metadata["peak_before_gain"]
+        out.save(gen_dir / f"{row['id']}.wav")
+    result = _score_sync(rows, folder, gen_dir, opts["protocol"])
+    result["peak_before_gain"] = _peaks_summary(peaks)
+    if swap:
+        from genav.eval.classifiers import load_classifier
+
+        result["swap"] = _judge_swap(load_classifier(opts["classifier"]), gen_dir, rows, [p[1] for p in prompts])
+    return result
+
+
+def eval_v2a(
+    model: str = "genav-foley-tiny",
+    *,
+    n: int = 100,
+    fps: tuple[int, ...] = (10, 25),
+    seed: int = 0,
+    steps: int = 25,
+    cfg: float = 4.5,
+    protocol: str = "reference",
+    prompt: str = "caption",
+    classifier: str | None = None,
+    workdir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Generate sound for ``n`` silent synthetic test clips per frame rate and score it (module doc).
+
+    ``prompt``: ``caption`` | ``none`` | ``swap``. ``workdir``: parent of the temporary folder
+    (removed at the end). Returns {"by_fps": {fps: scores}, ...}, JSON-ready.
+    """
+    from genav.pipelines import VideoToAudioPipeline
+
+    if prompt not in PROMPT_MODES:
+        raise InputError(f"unknown prompt mode {prompt!r}; choose one of {', '.join(PROMPT_MODES)}")
+    if n < 2:
+        raise InputError(f"--n must be at least 2 (the shuffled pair needs another clip), got {n}")
+    started = time.perf_counter()
+    pipe = VideoToAudioPipeline.from_pretrained(model)
+    opts = {"n": n, "seed": seed, "steps": steps, "cfg": cfg, "protocol": protocol, "prompt": prompt,
+            "classifier": classifier}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="genav-eval-v2a-", dir=workdir) as work:
+        by_fps = {str(f): _run_fps(pipe, int(f), Path(work), opts) for f in fps}
+    return {
+        "task": "v2a", "model": pipe.model_name, "model_checksum": pipe.checksum, "n_clips": n,
+        "fps": list(fps), "steps": steps, "cfg": cfg, "protocol": protocol, "prompt": prompt, "seed": seed,
+        "clips": "genav synthetic world, test split, 4 s, 64x64" + (", single source" if prompt == "swap" else ""),
+        "by_fps": by_fps, "seconds": round(time.perf_counter() - started, 1),
+    }  # fmt: skip
+
+
+def v2a_markdown(report: dict[str, Any]) -> str:
+    """The report as a markdown table per frame rate."""
+    lines = [
+        f"# genav eval v2a: {report['model']} ({report['model_checksum']})",
+        "",
+        f"{report['n_clips']} clips per frame rate ({report['clips']}), prompt: {report['prompt']}, "
+        f"{report['steps']} steps, CFG {report['cfg']:g}, AV-Align protocol {report['protocol']}.",
+        "",
+        "| fps | AV-Align gen / true / shuffled | gen vs true | gen vs shuffled | onset F1 gen / true / shuffled | "
+        "peak before gain (median / max) |",
+        "|---:|---|---:|---:|---|---:|",
+    ]
+    for fps, r in report["by_fps"].items():
+        lines.append(
+            f"| {fps} | {r['av_align_generated']} / {r['av_align_true']} / {r['av_align_shuffled']} | "
+            f"{r['av_align_vs_true']} | {r['av_align_vs_shuffled']} | {r['onset_f1_generated']} / "
+            f"{r['onset_f1_true']} / {r['onset_f1_shuffled']} | {r['peak_before_gain']['median']:.2f} / "
+            f"{r['peak_before_gain']['max']:.2f} |"
+        )
+    swaps = {fps: r["swap"] for fps, r in report["by_fps"].items() if "swap" in r}
+    if swaps:
+        lines += ["", "| fps | prompted class top-1 | top-3 | video's own class top-1 |", "|---:|---:|---:|---:|"]
+        lines += [f"| {fps} | {s['prompted_top1']:.3f} | {s['prompted_top3']:.3f} | {s['own_top1']:.3f} |"
+                  for fps, s in swaps.items()]  # fmt: skip
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,63 @@
+"""Synthetic-world variants: silent picture changes, silent clips, textured walls, mixed frame rates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genav.data.synth import SynthSettings, generate_clip
+from genav.data.synth.camera import plan_camera
+from genav.data.synth.world import World
+
+BASE = SynthSettings(duration=3.0, fps=12, p_texture=0.0)
+EFFECTS = {"p_cut": 1.0, "p_pan": 1.0, "p_flicker": 1.0, "p_noise": 1.0, "p_textured": 1.0}
+
+
+def test_picture_changes_leave_the_sound_and_the_sound_events_alone():
+    plain = generate_clip(4, BASE)
+    changed = generate_clip(4, BASE.replace(**EFFECTS))
+    np.testing.assert_array_equal(plain.audio, changed.audio)
+    assert plain.caption == changed.caption
+    assert [e for e in changed.events if e.audible] == [e for e in plain.events if e.audible]
+    silent = [e for e in changed.events if e.object == "camera"]
+    assert {e.type for e in silent} >= {"cut"} and all(e.on_screen and not e.audible for e in silent)
+    assert np.abs(plain.frames.astype(int) - changed.frames.astype(int)).mean() > 5
+
+
+def test_a_cut_changes_the_whole_picture_at_once():
+    clip = generate_clip(2, BASE.replace(p_cut=1.0))
+    cut = next(e.frame for e in clip.events if e.type == "cut")
+    diffs = np.abs(np.diff(clip.frames.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
+    assert int(np.argmax(diffs)) + 1 in {e.frame for e in clip.events if e.type == "cut"}
+    assert diffs[cut - 1] > 5 * np.median(diffs)
+
+
+def test_pans_move_the_view_by_at_most_a_quarter():
+    world = World(BASE.replace(p_pan=1.0))
+    for seed in range(20):
+        shift = plan_camera(world, seed, 1).shift
+        assert (
+            np.abs(shift[:, 0]).max() <= 0.25 * world.width + 1e-6
+            or np.abs(shift[:, 0]).max() < 6 * world.scale
+        )
+
+
+def test_silent_clips_have_no_sound_and_say_so():
+    clip = generate_clip(7, BASE.replace(p_silent=1.0, **EFFECTS))
+    assert not np.any(clip.audio)
+    assert not any(e.audible for e in clip.events)
+    assert clip.caption.rstrip(".").lower() in {
+        "silence",
+        "a silent scene, no sound",
+        "nothing makes a sound",
+    }
+
+
+def test_frame_rates_are_drawn_per_clip():
+    st = BASE.replace(fps_choices=(8, 15, 24, 30))
+    rates = set()
+    for seed in range(8):
+        clip = generate_clip(seed, st)
+        assert clip.fps in st.fps_choices and len(clip.frames) == round(st.duration * clip.fps)
+        assert all(abs(e.time - e.frame / clip.fps) < 1e-9 for e in clip.events)
+        rates.add(clip.fps)
+    assert len(rates) >= 3

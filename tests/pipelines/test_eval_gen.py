@@ -1,0 +1,92 @@
+"""`genav eval t2a` and `genav eval distractors` end to end on debug models and tiny data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from genav.cli.app import app
+from genav.errors import OutputExistsError
+from genav.eval.tagger import Tagger, TaggerConfig, save_tagger
+from genav.pipelines.eval_distractors import onset_counts
+from genav.pipelines.eval_t2a import select_rows
+
+
+def test_select_rows_spreads_over_labels():
+    rows = [{"label": lab, "i": i} for i, lab in enumerate("aaabbc")]
+    assert [r["label"] for r in select_rows(rows, 4)] == ["a", "b", "c", "a"]
+    assert len(select_rows(rows, None)) == 6
+
+
+def test_onset_counts_hear_clicks_not_silence():
+    sr = 16000
+    clicks = np.zeros(4 * sr, dtype=np.float32)
+    for t in (0.5, 1.5, 2.5, 3.5):
+        clicks[int(t * sr) : int(t * sr) + 400] = np.random.default_rng(0).normal(0, 0.3, 400)
+    out = onset_counts(clicks, sr)
+    assert out["onsets_per_10s"] == pytest.approx(10.0, abs=2.6) and out["loud_onsets_per_10s"] >= 7.5
+    quiet = onset_counts(clicks * 1e-3, sr)
+    assert quiet["loud_onsets_per_10s"] == 0 and quiet["rms_dbfs"] < -60
+    assert onset_counts(np.zeros(sr, dtype=np.float32), sr)["onsets_per_10s"] == 0
+
+
+@pytest.fixture()
+def tiny_set(tmp_path):
+    rows = []
+    for i in range(4):
+        for label, freq in (("low hum", 200.0), ("high whistle", 3000.0)):
+            name = f"{label.split()[0]}{i}.wav"
+            t = np.arange(8000) / 16000
+            sf.write(tmp_path / name, (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), 16000)
+            caps = [f"A {label}, take {i}.", f"Some {label}, take {i}.", f"The {label} sound."]
+            rows.append({"file": name, "label": label, "captions": caps, "caption": caps[0], "split": "test"})
+    (tmp_path / "manifest.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    save_tagger(Tagger(TaggerConfig(channels=(4, 8), embedding_dim=8, classes=("high whistle", "low hum"))),
+                tmp_path / "tagger")  # fmt: skip
+    return tmp_path
+
+
+def test_eval_t2a_writes_json_and_markdown(tiny_set, monkeypatch):
+    monkeypatch.setenv("GENAV_PROGRESS", "0")
+    out = tiny_set / "report"
+    args = ["eval", "t2a", "--model", "debug-foley", "--manifest", str(tiny_set / "manifest.jsonl"), "--n", "3",
+            "--durations", "1,2", "--steps", "2", "--classifier", str(tiny_set / "tagger"), "--out", str(out),
+            "--keep-audio"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["n_clips"] == 3 and set(report["generated"]) == {"1", "2"}
+    assert all(item["prompt"].startswith("A ") for item in report["items"])  # the held-out template
+    assert report["ceiling"]["n"] == 3 and 0.0 <= report["generated"]["2"]["top3"] <= 1.0
+    assert "real test clips (ceiling)" in (out / "report.md").read_text()
+    assert len(list((out / "audio" / "2s").glob("*.wav"))) == 3
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code != 0 and isinstance(again.exception, OutputExistsError)
+
+
+def test_eval_t2a_needs_a_judge_that_knows_the_labels(tiny_set, monkeypatch):
+    monkeypatch.setenv("GENAV_PROGRESS", "0")
+    save_tagger(Tagger(TaggerConfig(channels=(4, 8), embedding_dim=8, classes=("x", "y"))), tiny_set / "other")
+    args = ["eval", "t2a", "--model", "debug-foley", "--manifest", str(tiny_set / "manifest.jsonl"), "--n", "2",
+            "--classifier", str(tiny_set / "other")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+
+
+@pytest.mark.slow  # ~20 s: five ffmpeg clips and seven generations
+def test_eval_distractors_counts_onsets_of_every_clip(tmp_path, monkeypatch):
+    from genav.pipelines.eval_distractors import distractors_markdown, eval_distractors
+
+    monkeypatch.setenv("GENAV_PROGRESS", "0")
+    report = eval_distractors("debug-foley", n_synth=1, seconds=2.0, fps=12, steps=2, workdir=tmp_path)
+    names = [r["name"] for r in report["clips"]]
+    assert names[:5] == ["ff-cuts", "ff-pan", "ff-shake", "ff-flicker", "ff-noise"] and len(names) == 6
+    assert "silent" in report["clips"][5]["description"]
+    for key in ("onsets_per_10s", "loud_onsets_per_10s", "peak_before_gain"):
+        assert report["median"][key] >= 0
+    assert "Median onsets per 10 s" in distractors_markdown(report)
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,45 @@
+"""The shipped recipes parse strictly and their models fit the issue's limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from genav.train.recipe import load_recipe
+
+RECIPES = Path(__file__).resolve().parents[2] / "pipelines" / "recipes"
+
+
+def test_foley_small_fits_25_mb_in_fp16_and_trains_on_distractors_at_mixed_rates():
+    from genav.data.synth import SynthSettings
+    from genav.models import AudioMMDiT
+    from genav.train.foley import model_config_of
+
+    recipe = load_recipe(RECIPES / "foley-small.json")
+    cfg = model_config_of(recipe)
+    assert cfg.video is not None and cfg.video.fps == 25.0 and cfg.max_duration == 10.0
+    settings = SynthSettings.from_dict(recipe.data.synth.settings)
+    assert settings.p_silent > 0 and settings.p_cut > 0 and min(settings.fps_choices) == 8 and max(settings.fps_choices) == 30
+    assert AudioMMDiT(cfg).num_parameters() * 2 < 25 * 2**20  # fp16 weights
+
+
+@pytest.mark.slow  # ~5-20 s: a 6.6M-parameter model
+def test_foley_small_trains_a_few_steps():
+    from genav.train.foley import time_train_step
+
+    res = time_train_step(load_recipe(RECIPES / "foley-small.json"), batch_size=2, seconds=1.0, steps=2, device="cpu")
+    assert all(t > 0 for t in res["all_step_seconds"])
+
+
+@pytest.mark.parametrize("name", ["genav-tagger.json", "mel-vocoder.json"])
+def test_task_recipes_parse_strictly(name):
+    recipe = load_recipe(RECIPES / name)
+    if recipe.task == "tagger":
+        from genav.train.tagger_run import config_of, options_of
+
+        assert options_of(recipe).codec_augment and config_of(recipe).sample_rate == 16000
+    else:
+        from genav.train.vocoder import codec_config_of
+
+        assert codec_config_of(recipe).vocoder_channels > 0
