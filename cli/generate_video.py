@@ -14,6 +14,7 @@ from genav.cli.batch import (
     expand_media_inputs,
     expand_prompt_inputs,
     is_manifest,
+    precheck,
     run_batch,
 )
 from genav.cli.generate import (
@@ -121,6 +122,8 @@ def a2v(
     """Audio-to-video: a video whose motion follows the sound, with the sound muxed in (JSON sidecar each)."""
     from genav.errors import InputError
     from genav.pipelines import AudioToVideoPipeline
+    from genav.pipelines.audio_to_video import check_sound
+    from genav.pipelines.progress import step_bar
 
     single = Path(audio).is_file() and not is_manifest(audio)
     if single and output.suffix.lower() not in VIDEO_SUFFIXES:
@@ -130,19 +133,24 @@ def a2v(
     settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
     jobs = expand_media_inputs(audio, output, suffix=output.suffix if single else ".mp4", settings=settings,
                                kinds=AUDIO_SUFFIXES, column="audio", what="sound files")
-    pipe = AudioToVideoPipeline.from_pretrained(_model_name(model, "a2v", DEFAULT_A2V_MODEL), backbone=backbone,
-                                                device=device, dtype=dtype)
+    # every sound is read and checked (empty, silent, too long) before the model loads
+    jobs, rejected = precheck(jobs, lambda job: check_sound(job.source, allow_silent=allow_silent), overwrite=overwrite,
+                              single=single)
+    name = _model_name(model, "a2v", DEFAULT_A2V_MODEL)
+    pipe = AudioToVideoPipeline.from_pretrained(name, backbone=backbone, device=device, dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
-        out = pipe(
-            job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            fps=fps, num_steps=steps, audio_guidance_scale=cfg, text_guidance_scale=text_cfg, seed=s.get("seed"),
-            num_outputs=num_outputs, method=method, allow_silent=allow_silent,
-        )
+        with step_bar(job.name) as progress:
+            out = pipe(
+                job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
+                duration=s.get("duration"), fps=fps, num_steps=steps, audio_guidance_scale=cfg,
+                text_guidance_scale=text_cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                allow_silent=allow_silent, progress=progress,
+            )
         return save_outputs(out, job, num_outputs)
 
-    _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
+    _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
 
 
 def register(app: typer.Typer) -> None:

@@ -63,6 +63,18 @@ def load_sound(audio: AudioInput, sample_rate: int | None, *, max_seconds: float
     return sound
 
 
+def check_sound(audio: AudioInput, sample_rate: int | None = None, *, allow_silent: bool = False,
+                max_seconds: float = 60.0) -> tuple[Audio, float]:
+    """:func:`load_sound`, then refuse a silent sound (peak below :data:`SILENCE_DBFS`) unless
+    ``allow_silent``. Returns the sound and its peak level (dBFS)."""
+    sound = load_sound(audio, sample_rate, max_seconds=max_seconds)
+    level = peak_dbfs(sound)
+    if level < SILENCE_DBFS and not allow_silent:
+        raise InputError(f"the audio is silent (peak {level:.0f} dBFS, below {SILENCE_DBFS:g}): the video "
+                         "would follow nothing; pass allow_silent=True (--allow-silent) to generate anyway")
+    return sound, level
+
+
 def peak_dbfs(sound: Audio) -> float:
     """Peak level of ``sound`` in dB relative to full scale (``-inf`` for digital silence)."""
     peak = float(np.abs(sound.samples).max())
@@ -154,11 +166,7 @@ class AudioToVideoPipeline(TextToVideoPipeline):
         fps = float(fps or self.fps)
         if not fps > 0:
             raise InputError(f"fps must be > 0, got {fps}")
-        sound = load_sound(audio, sample_rate, max_seconds=self.max_seconds)
-        level = peak_dbfs(sound)
-        if level < SILENCE_DBFS and not allow_silent:
-            raise InputError(f"the audio is silent (peak {level:.0f} dBFS, below {SILENCE_DBFS:g}): the video "
-                             "would follow nothing; pass allow_silent=True (--allow-silent) to generate anyway")
+        sound, level = check_sound(audio, sample_rate, allow_silent=allow_silent, max_seconds=self.max_seconds)
         if sound.duration < 1.0 / fps:
             raise InputError(f"the audio is {sound.duration * 1000:.0f} ms, shorter than one frame window "
                              f"(1/{fps:g} s = {1000 / fps:.0f} ms)")

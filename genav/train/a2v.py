@@ -150,7 +150,7 @@ def train_a2v(
     if acc.is_main_process and result.step >= (steps or recipe.steps):
         card = a2v_model_card(recipe, config, result, train_clips=len(train_set.clips), window=train_set.window,
                               command=command)
-        save_model_folder(out, config, trainer.ema.state_dict(), model_card=card)
+        save_model_folder(out, config, trainer.export_state_dict(ema=True), model_card=card)
         log.info("wrote model folder %s", out)
     acc.wait_for_everyone()
     return A2VRun(out, result, adaptor.num_parameters(), len(train_set.clips), train_set.window,
