@@ -26,6 +26,7 @@ from genav.cli.generate import (
     OVERWRITE,
     SEED,
     STEPS,
+    THREADS,
     _finish,
     _model_name,
     _settings,
@@ -74,11 +75,14 @@ def t2v(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Text-to-video: write an mp4 for a prompt, or one per manifest row (with a JSON sidecar each)."""
+    from genav.cli.common import set_threads
     from genav.errors import InputError
     from genav.pipelines import TextToVideoPipeline
 
+    set_threads(threads)  # checks --threads too
     single = not is_manifest(prompt)
     if single and output.suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")

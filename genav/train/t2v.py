@@ -153,10 +153,12 @@ def train_t2v(
                       run_dir=run_dir, sample_fn=make_sample_fn(recipe, val_set, text_encoder),
                       accelerator=acc, progress=progress)
     result = trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
-    if acc.is_main_process and result.step >= (steps or recipe.steps):
-        card = model_card(recipe, config, result, train_clips=len(train_set.clips), command=command)
-        save_model_folder(out, config, trainer.ema.state_dict(), model_card=card)
-        log.info("wrote model folder %s", out)
+    if result.step >= (steps or recipe.steps):
+        weights = trainer.export_state_dict()  # the EMA weights; every process (a collective under FSDP)
+        if acc.is_main_process:
+            card = model_card(recipe, config, result, train_clips=len(train_set.clips), command=command)
+            save_model_folder(out, config, weights, model_card=card)
+            log.info("wrote model folder %s", out)
     acc.wait_for_everyone()
     return T2VRun(out, result, model.num_parameters(), len(train_set.clips), len(val_set.clips),
                   main_process=acc.is_main_process)
@@ -192,7 +194,7 @@ def probe_step_time(recipe: Recipe, *, steps: int = 20, device: str = "cpu") -> 
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
         opt.step()
-        ema.update(model)
+        ema.update()
         times.append(time.perf_counter() - begin)
     mean = sum(times[1:]) / steps
     return {"parameters": model.num_parameters(), "batch_size": b, "frames": t, "device": str(dev),
