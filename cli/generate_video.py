@@ -122,13 +122,16 @@ def a2v(
     device: str = DEVICE,
     dtype: str = DTYPE,
     overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
 ) -> None:
     """Audio-to-video: a video whose motion follows the sound, with the sound muxed in (JSON sidecar each)."""
+    from genav.cli.common import set_threads
     from genav.errors import InputError
     from genav.pipelines import AudioToVideoPipeline
     from genav.pipelines.audio_to_video import check_sound
     from genav.pipelines.progress import step_bar
 
+    set_threads(threads)  # checks --threads too
     single = Path(audio).is_file() and not is_manifest(audio)
     if single and output.suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")
