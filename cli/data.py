@@ -1,4 +1,4 @@
-"""`genav data ...`: the synthetic audio-visual world, and training manifests with caption variants."""
+"""`genav data ...`: the synthetic audio-visual world, training manifests with caption variants, frame strips."""
 
 from __future__ import annotations
 
@@ -111,3 +111,18 @@ def captions(
 
     n = write_training_manifest(manifest, out, split=split or None, overwrite=overwrite)
     typer.echo(f"wrote {n} rows to {out}")
+
+
+@app.command("strip")
+def strip(
+    video: Path = typer.Argument(..., help="A video file (a generated clip, a synthetic one, ...)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output PNG."),
+    frames: int = typer.Option(8, "--frames", help="Pictures, evenly spaced in time (1..64)."),
+    height: int = typer.Option(96, "--height", help="Height of each picture in pixels."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+) -> None:
+    """A PNG of evenly spaced frames side by side, to judge a clip's picture at a glance."""
+    from genav.media import write_frame_strip
+
+    write_frame_strip(video, out, frames=frames, height=height, overwrite=overwrite)
+    typer.echo(f"wrote {out}")

@@ -106,7 +106,7 @@ def t2a(
 ) -> None:
     """Text-to-audio: write a sound (wav/flac/ogg/mp3) for a prompt, or one per manifest row."""
     from genav.cli.common import set_threads
-    from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines.auto import AutoTextToAudioPipeline
     from genav.pipelines.progress import step_bar
 
     single = not is_manifest(prompt)
@@ -118,7 +118,7 @@ def t2a(
     maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
     jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=overwrite, single=single)
-    pipe = TextToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
+    pipe = AutoTextToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -237,7 +237,7 @@ def _check_prompt_options(*, prompt: str | None, text_cfg: float | None, video_c
 
 def _check_row(job: Job, maximum: float | None = None) -> None:
     """A job's own settings (a manifest row may set them)."""
-    from genav.pipelines.text_to_audio import check_duration
+    from genav.pipelines.settings import check_duration
 
     s = job.settings
     if s.get("duration") is not None:

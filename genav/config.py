@@ -12,6 +12,7 @@ import dataclasses
 import json
 import types
 import typing
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -26,6 +27,8 @@ class Config:
 
     model_type: ClassVar[str] = "config"
     VERSION: ClassVar[int] = 1
+    # old key -> new key: files with the old name still load, with a DeprecationWarning
+    RENAMED: ClassVar[dict[str, str]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"model_type": self.model_type, "version": self.VERSION}
@@ -42,6 +45,7 @@ class Config:
             raise ConfigError(f"config is for model_type {model_type!r}, expected {cls.model_type!r}")
         if version != cls.VERSION:
             raise ConfigError(f"{cls.__name__} version {version} is not supported (expected {cls.VERSION})")
+        data = renamed_settings(data, cls.RENAMED, cls.__name__)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -132,3 +136,22 @@ def _from_json_value(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
         return value
     return value
+
+
+def renamed_settings(given: dict[str, Any], renamed: dict[str, str], where: str) -> dict[str, Any]:
+    """``given`` with each old setting name of ``renamed`` (old -> new) replaced by its new name,
+    warning once per use (DeprecationWarning): one name per setting across API, CLI, recipes and
+    sidecars, while old files and calls keep working for a release.
+
+    Raises:
+        ConfigError: both the old and the new name are given.
+    """
+    out = dict(given)
+    for old, new in renamed.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ConfigError(f"{where}: give {new!r} only ({old!r} is its deprecated name)")
+        warnings.warn(f"{where}: {old!r} is deprecated, use {new!r}", DeprecationWarning, stacklevel=3)
+        out[new] = out.pop(old)
+    return out

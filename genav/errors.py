@@ -52,3 +52,7 @@ class DataError(GenavError):
 
 class InputError(GenavError):
     """An argument is out of range (empty prompt, duration of 0 or above the maximum, ...)."""
+
+
+class MissingExtraError(GenavError):
+    """An optional feature's package is not installed; the message names the extra to install."""

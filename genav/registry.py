@@ -2,13 +2,16 @@
 
 A :class:`ModelEntry` says which family a name belongs to and either the folder that holds it or a
 builder (for ``debug-*`` models, tiny and random, so tests and the CLI run with no downloads).
-Families register their entries when their module is imported; :func:`resolve_model` also accepts
-a path to a model folder.
+The built-in names are declared here, in :data:`BUILTIN_MODELS` (a builder named by
+``"module:function"``, imported only when the model is built), and every folder under
+checkpoints/ is an embedded default: no entry depends on which modules happen to be imported.
+:func:`register_model` adds more at run time; :func:`resolve_model` also accepts a model folder.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,20 +25,43 @@ CHECKPOINTS_DIR = Path(__file__).resolve().parent / "checkpoints"
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One named model. ``path`` is a model folder; ``builder`` makes a debug model in-process."""
+    """One named model. ``path`` is a model folder; ``builder`` makes a debug model in-process
+    (a callable, or ``"module:function"`` imported when :meth:`build` runs)."""
 
     name: str
     family: str
     description: str
     path: Path | None = None
-    builder: Callable[[], Any] | None = field(default=None, compare=False)
+    builder: Callable[[], Any] | str | None = field(default=None, compare=False)
 
     @property
     def is_debug(self) -> bool:
         return self.builder is not None
 
+    def build(self) -> Any:
+        """Call the builder (importing it first when it is named by a string).
 
-_REGISTRY: dict[str, ModelEntry] = {}
+        Raises:
+            UnknownModelError: the entry has no builder.
+        """
+        if self.builder is None:
+            raise UnknownModelError(f"model {self.name!r} has no builder")
+        if isinstance(self.builder, str):
+            module, _, function = self.builder.partition(":")
+            return getattr(importlib.import_module(module), function)()
+        return self.builder()
+
+
+BUILTIN_MODELS: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        name="debug-foley",
+        family="foley",
+        description="tiny random audio MM-DiT (mel codec, hash text encoder) for tests; T2A and V2A",
+        builder="genav.pipelines.debug:build_debug_foley",
+    ),
+)
+
+_REGISTRY: dict[str, ModelEntry] = {entry.name: entry for entry in BUILTIN_MODELS}
 
 
 def register_model(entry: ModelEntry) -> ModelEntry:

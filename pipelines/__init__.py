@@ -7,16 +7,15 @@ from genav.registry import list_models, resolve_model  # noqa: E402  (re-exporte
 
 __all__ = ["list_models", "resolve_model"]
 
-# -- audio pipelines (T2A / V2A); importing them registers ``debug-foley`` ------------------------
-from genav.pipelines import debug as _debug  # noqa: E402,F401  (registers debug-foley)
-
-# -- audio-to-video; importing it registers ``debug-a2v`` -----------------------------------------
-from genav.pipelines.audio_to_video import AudioToVideoPipeline  # noqa: E402
+# -- audio pipelines (T2A / V2A); ``debug-foley`` is declared in genav.registry.BUILTIN_MODELS --
 from genav.pipelines.output import AudioOutput  # noqa: E402
 from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
 
 # -- text-to-video; importing it registers ``debug-t2v`` ------------------------------------------
 from genav.pipelines.text_to_video import TextToVideoPipeline  # noqa: E402
+
+# -- audio-to-video; importing it registers ``debug-a2v`` -----------------------------------------
+from genav.pipelines.audio_to_video import AudioToVideoPipeline  # noqa: E402
 from genav.pipelines.video_output import VideoOutput  # noqa: E402
 from genav.pipelines.video_to_audio import VideoToAudioPipeline  # noqa: E402
 
@@ -27,6 +26,10 @@ def __getattr__(name: str):
         from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline
 
         return DiffusersTextToAudioPipeline
+    if name == "AutoTextToAudioPipeline":
+        from genav.pipelines.auto import AutoTextToAudioPipeline
+
+        return AutoTextToAudioPipeline
     if name in ("bench_sample", "bench_v2a_memory"):
         from genav.pipelines import bench
 
@@ -37,6 +40,7 @@ def __getattr__(name: str):
 __all__ += [
     "AudioOutput",
     "AudioToVideoPipeline",
+    "AutoTextToAudioPipeline",
     "DiffusersTextToAudioPipeline",
     "TextToAudioPipeline",
     "TextToVideoPipeline",

@@ -24,19 +24,30 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode, register_flop_formula
 
 from genav.codecs import build_codec
-from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config, tiny_config
+from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config
 from genav.pipelines.debug import random_model
 from genav.pipelines.foley import FoleyComponents, FoleyPipeline, state_checksum, text_encoder_for
 from genav.pipelines.text_to_audio import TextToAudioPipeline
 from genav.pipelines.video_to_audio import VideoToAudioPipeline
-from genav.runtime import measure_in_fresh_process, select_device, select_dtype
+from genav.runtime import select_device, select_dtype
 
 log = logging.getLogger(__name__)
 
-# Random-weight configurations by name (the architecture is what a speed benchmark needs).
+RECIPES = Path(__file__).resolve().parent / "recipes"
+
+
+def recipe_architecture(name: str) -> AudioMMDiTConfig:
+    """The model architecture a training recipe in ``pipelines/recipes`` declares (its ``model``)."""
+    from genav.train.recipe import load_recipe
+
+    return AudioMMDiTConfig.from_dict(load_recipe(RECIPES / f"{name}.json").model)
+
+
+# Random-weight configurations by name (the architecture is what a speed benchmark needs); the
+# recipes are the source of each architecture.
 PRESETS: dict[str, Callable[[], AudioMMDiTConfig]] = {
-    "mmdit-10m": tiny_config,  # ~10.4M parameters, the embedded default's architecture
-    "tiny": tiny_config,
+    "mmdit-10m": lambda: recipe_architecture("foley-10m"),  # ~10.4M parameters
+    "tiny": lambda: recipe_architecture("foley-10m"),  # an older alias of mmdit-10m
     "debug": debug_config,
 }
 BENCH_PROMPT = "footsteps on gravel, then a door slams"
@@ -75,10 +86,10 @@ class ForwardProbe:
         if self.cuda:
             torch.cuda.synchronize()
 
-    def _pre(self, _module: Any, args: tuple) -> None:
+    def _pre(self, _module: Any, args: tuple, kwargs: dict) -> None:
         key = (tuple(args[0].shape), args[2].text_tokens.shape[1] if args[2].text_tokens is not None else 0)
         self.calls[key] = self.calls.get(key, 0) + 1
-        self.examples.setdefault(key, args)
+        self.examples.setdefault(key, (args, kwargs))
         self._sync()
         self._begin = time.perf_counter()
 
@@ -88,7 +99,7 @@ class ForwardProbe:
 
     def __enter__(self) -> ForwardProbe:
         self._handles = [
-            self.model.register_forward_pre_hook(self._pre),
+            self.model.register_forward_pre_hook(self._pre, with_kwargs=True),
             self.model.register_forward_hook(self._post),
         ]
         return self
@@ -100,9 +111,9 @@ class ForwardProbe:
     def flops(self) -> tuple[int, int]:
         """(FLOPs of the first forward shape, FLOPs of all recorded forwards)."""
         total, first = 0, None
-        for key, args in self.examples.items():
+        for key, (args, kwargs) in self.examples.items():
             with FlopCounterMode(display=False) as counter, torch.no_grad():
-                self.model(*args)
+                self.model(*args, **kwargs)
             flops = int(counter.get_total_flops())
             first = flops if first is None else first
             total += flops * self.calls[key]
@@ -273,43 +284,36 @@ def _report(
         "sampling_overhead_fraction": 1.0 - probe.seconds / timings["sampling"],
         "non_model_fraction": 1.0 - probe.seconds / generation,
         "phase_fractions": {k: v / generation for k, v in timings.items() if k != "load"},
+        "condition_cache": condition_cache_saving(pipe.model, probe, dev),
     }
 
 
-# -- memory ------------------------------------------------------------------------------------
-_CHILD = """
-import sys, torch
-torch.set_num_threads(1)
-from genav.pipelines import VideoToAudioPipeline
-pipe = VideoToAudioPipeline.from_pretrained(sys.argv[2], device="cpu", dtype="float32")
-result = {"seconds": pipe(sys.argv[1], num_steps=int(sys.argv[3]), seed=0).duration}
-"""
-
-
-def bench_v2a_memory(
-    durations: tuple[float, ...] = (8.0, 60.0),
-    *,
-    model: str = "debug-foley",
-    num_steps: int = 2,
-    fps: float = 25.0,
-    size: tuple[int, int] = (320, 240),
-) -> dict[str, Any]:
-    """Peak RSS of video-to-audio on clips of each duration (each in a fresh process).
-
-    The clips are ``size`` at ``fps``; ``ratio`` = peak for the longest / peak for the shortest
-    (bounded memory means close to 1: only one window's frames are ever decoded at once).
-    """
-    peaks: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="genav-mem-") as tmp:
-        for seconds in durations:
-            clip = _noise_clip(Path(tmp) / f"clip{seconds:g}.mp4", seconds, fps, size)
-            result = measure_in_fresh_process(_CHILD, clip, model, num_steps, what="V2A memory benchmark")
-            peaks[f"{seconds:g}"] = result["python_kib"] / 1024
-    values = list(peaks.values())
+def condition_cache_saving(model: Any, probe: ForwardProbe, dev: torch.device, repeats: int = 5) -> dict[str, Any]:
+    """What computing the condition projections once per generation saves, on the run's first
+    forward shape: the best of ``repeats`` timings (taken in turns, so load on a shared machine
+    disturbs all three alike) of ``prepare_conditions`` and of one forward with and without the
+    prepared conditions; ``saved_s`` = (forwards - 1) x the prepare time."""
+    (args, kwargs), forwards = next(iter(probe.examples.values())), sum(probe.calls.values())
+    x, t, cond = args
+    runs = {
+        "prepare_s": lambda: model.prepare_conditions(cond, x.shape[0], x.shape[2], x.device),
+        "forward_cached_s": lambda: model(x, t, cond, prepared=kwargs.get("prepared")),
+        "forward_uncached_s": lambda: model(x, t, cond),
+    }
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            begin = time.perf_counter()
+            with torch.no_grad():
+                fn()
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            best[name] = min(best[name], time.perf_counter() - begin)
+    saved = (forwards - 1) * best["prepare_s"]
     return {
-        "model": model,
-        "peak_rss_mb": peaks,
-        "ratio": values[-1] / values[0],
-        "fps": fps,
-        "size": list(size),
+        "cached": kwargs.get("prepared") is not None,
+        **best,
+        "forwards": forwards,
+        "saved_s": saved,
+        "saved_fraction_of_model_time": saved / max(probe.seconds + saved, 1e-12),
     }

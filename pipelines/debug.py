@@ -16,7 +16,6 @@ import torch
 from genav.codecs import MelCodec, MelCodecConfig
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig, debug_config
 from genav.pipelines.foley import FoleyComponents, state_checksum, text_encoder_for
-from genav.registry import ModelEntry, register_model
 
 DEBUG_SEED = 1234
 M = TypeVar("M", bound=torch.nn.Module)
@@ -66,12 +65,3 @@ def build_debug_foley() -> FoleyComponents:
         model, codec, text_encoder_for(DEBUG_FOLEY_CONFIG), "debug-foley", state_checksum(model)
     )
 
-
-DEBUG_FOLEY = register_model(
-    ModelEntry(
-        name="debug-foley",
-        family="foley",
-        description="tiny random audio MM-DiT (mel codec, hash text encoder) for tests; T2A and V2A",
-        builder=build_debug_foley,
-    )
-)

@@ -39,6 +39,8 @@ class AudioLDM2TextToAudioPipeline(DiffusersTextToAudioPipeline):
     """A diffusers ``AudioLDM2Pipeline`` behind genav's ``__call__`` and :class:`AudioOutput`
     (mono, ``(P * num_outputs, 1, N)``)."""
 
+    diffusers_class = "AudioLDM2Pipeline"
+
     def __init__(self, pipe: Any, **kwargs: Any) -> None:
         pipe.language_model = _with_generation_helpers(pipe.language_model)
         super().__init__(pipe, **kwargs)

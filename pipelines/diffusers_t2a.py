@@ -16,7 +16,7 @@ The DiT's attention layers (rotary, grouped-query) run through :func:`genav.atte
 ``.to``, argument checks, seeds, timing, trimming, metadata) and runs Stable Audio through four
 hooks (``denoiser``, ``_initial_latents``, ``_denoise``, ``_decode``); ``AudioLDM2Pipeline``
 folders get :class:`~genav.pipelines.diffusers_audioldm2.AudioLDM2TextToAudioPipeline`, which
-overrides them.
+overrides them (:mod:`genav.pipelines.diffusers_auto` maps each diffusers class to its wrapper).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ import torch
 from genav.attention import set_genav_attention
 from genav.checkpoint import file_checksum
 from genav.errors import CheckpointError, InputError
+from genav.extras import require_extra
+from genav.pipelines.call_inputs import check_output_type, checked_latents, finish_output
 from genav.pipelines.foley import (
     PhaseTimer,
     ProgressFn,
@@ -44,7 +46,7 @@ from genav.pipelines.foley import (
     seeded_noise,
 )
 from genav.pipelines.output import AudioOutput
-from genav.pipelines.text_to_audio import DEFAULT_DURATION, check_duration
+from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.runtime import select_device, select_dtype
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,31 @@ def folder_checksum(folder: Path, length: int = 16) -> str:
     return digest.hexdigest()[:length]
 
 
+def diffusers_kind(folder: Path) -> str:
+    """The diffusers pipeline class saved in ``folder`` (its ``model_index.json``).
+
+    Raises:
+        CheckpointError: not a diffusers folder, or a pipeline class genav does not run.
+    """
+    index_path = folder / "model_index.json"
+    if not index_path.is_file():
+        raise CheckpointError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
+    kind = json.loads(index_path.read_text()).get("_class_name")
+    if kind not in SUPPORTED:
+        raise CheckpointError(
+            f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: {', '.join(SUPPORTED)}"
+        )
+    return kind
+
+
+def _require_scheduler_package(folder: Path) -> None:
+    """Stable Audio Open's scheduler draws its noise with torchsde, the ``[stable-audio]`` extra:
+    say so in one line before diffusers fails on it. Raises MissingExtraError."""
+    config = folder / "scheduler" / "scheduler_config.json"
+    if config.is_file() and json.loads(config.read_text()).get("_class_name") == "CosineDPMSolverMultistepScheduler":
+        require_extra("stable-audio", f"the scheduler of {folder.name} (CosineDPMSolverMultistepScheduler)")
+
+
 def to_float32(*modules: torch.nn.Module) -> None:
     """Cast modules to float32 where they are not already (diffusers warns on every cast)."""
     for module in modules:
@@ -70,9 +97,13 @@ def to_float32(*modules: torch.nn.Module) -> None:
 
 
 class DiffusersTextToAudioPipeline:
-    """A local diffusers text-to-audio folder behind genav's ``__call__`` and :class:`AudioOutput`."""
+    """A local diffusers ``StableAudioPipeline`` folder behind genav's ``__call__`` and
+    :class:`AudioOutput`; the base of the other diffusers wrappers. ``from_pretrained`` loads the
+    folder's pipeline class that ``diffusers_class`` names (another kind: CheckpointError naming
+    :class:`~genav.pipelines.AutoTextToAudioPipeline`, which picks the wrapper)."""
 
     task = "t2a"
+    diffusers_class = "StableAudioPipeline"
 
     def __init__(self, pipe: Any, *, name: str, checksum: str, load_seconds: float = 0.0) -> None:
         self.pipe = pipe
@@ -88,18 +119,15 @@ class DiffusersTextToAudioPipeline:
     ) -> DiffusersTextToAudioPipeline:
         begin = time.perf_counter()
         folder = Path(folder)
-        index_path = folder / "model_index.json"
-        if not index_path.is_file():
-            raise CheckpointError(f"{folder} is not a diffusers pipeline folder (no model_index.json)")
-        kind = json.loads(index_path.read_text()).get("_class_name")
-        if kind not in SUPPORTED:
+        kind = diffusers_kind(folder)
+        if kind != cls.diffusers_class:
             raise CheckpointError(
-                f"{folder} holds a {kind}; genav runs these diffusers text-to-audio pipelines: "
-                f"{', '.join(SUPPORTED)}"
+                f"{folder} holds a {kind}, not a {cls.diffusers_class}: "
+                "load it with genav.pipelines.AutoTextToAudioPipeline.from_pretrained"
             )
+        _require_scheduler_package(folder)
         import diffusers
 
-        wrapper = cls._wrapper_for(kind)
         dev = select_device(device)
         torch_dtype = select_dtype(dtype, dev)
         try:
@@ -110,18 +138,10 @@ class DiffusersTextToAudioPipeline:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"could not load the diffusers pipeline in {folder}: {first}") from None
         pipe.to(dev)
-        wrapper._keep_float32(pipe)
-        return wrapper(
+        cls._keep_float32(pipe)
+        return cls(
             pipe, name=folder.name, checksum=folder_checksum(folder), load_seconds=time.perf_counter() - begin
         )
-
-    @classmethod
-    def _wrapper_for(cls, kind: str) -> type[DiffusersTextToAudioPipeline]:
-        if kind == "AudioLDM2Pipeline":
-            from genav.pipelines.diffusers_audioldm2 import AudioLDM2TextToAudioPipeline
-
-            return AudioLDM2TextToAudioPipeline
-        return DiffusersTextToAudioPipeline
 
     @staticmethod
     def _keep_float32(pipe: Any) -> None:
@@ -184,9 +204,19 @@ class DiffusersTextToAudioPipeline:
         num_outputs: int = 1,
         method: str = "euler",
         progress: ProgressFn | None = None,
+        latents: torch.Tensor | None = None,
+        output_type: str = "np",
     ) -> AudioOutput:
         """Same arguments as :class:`~genav.pipelines.TextToAudioPipeline`. The pipeline's own
-        scheduler integrates (``method`` must stay at its default); ``num_steps`` is its step count."""
+        scheduler integrates (``method`` must stay at its default); ``num_steps`` is its step count.
+        ``latents``: the initial noise, shaped as the seeded noise it replaces (Stable Audio
+        ``(B, C, T)``, AudioLDM2 ``(B, C, T, W)``). Not taken here: ``prompt_embeds`` (each
+        diffusers pipeline has its own text encoders; pass texts).
+
+        Raises:
+            InputError: bad prompts, duration, counts, ``method``, ``latents`` or ``output_type``.
+        """
+        check_output_type(output_type)
         prompts = prompt_list(prompt, required=True)
         duration = check_duration(duration, self.max_duration, default=DEFAULT_DURATION)
         if method != "euler":
@@ -212,7 +242,7 @@ class DiffusersTextToAudioPipeline:
                     num_inference_steps=num_steps,
                     guidance_scale=guidance_scale,
                     num_waveforms_per_prompt=num_outputs,
-                    latents=self._initial_latents(seeds, frames).to(self.device, self.dtype),
+                    latents=self._start_latents(latents, seeds, frames).to(self.device, self.dtype),
                     output_type="latent",
                     callback=callback,
                     generator=[torch.Generator().manual_seed(s + 1) for s in seeds],
@@ -233,7 +263,12 @@ class DiffusersTextToAudioPipeline:
             "scheduler": type(self.pipe.scheduler).__name__,
             "latent_frames": frames,
         }
-        return pipeline_output(self, audio, seeds, settings, timer)
+        out = pipeline_output(self, audio, seeds, settings, timer)
+        return finish_output(out, output_type, latents_given=latents is not None)
+
+    def _start_latents(self, latents: torch.Tensor | None, seeds: list[int], frames: int) -> torch.Tensor:
+        seeded = self._initial_latents(seeds, frames)
+        return seeded if latents is None else checked_latents(latents, tuple(seeded.shape))
 
     # -- per-pipeline hooks (Stable Audio here) ----------------------------------------------------
     def _initial_latents(self, seeds: list[int], frames: int) -> torch.Tensor:

@@ -102,7 +102,7 @@ def eval_t2a(
     from genav.data.captions import held_out_caption
     from genav.eval.classifiers import load_classifier
     from genav.eval.label_scores import score_labels
-    from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines.auto import AutoTextToAudioPipeline
 
     if not durations or any(d <= 0 for d in durations):
         raise InputError(f"durations must be positive seconds, got {durations}")
@@ -123,7 +123,7 @@ def eval_t2a(
     labels = [real_labels[i] for i in chosen_idx]
     ceiling = score_labels(real_logits[chosen_idx], labels, real_logits, real_labels, classes, among,
                            self_index=chosen_idx)  # fmt: skip
-    pipe = TextToAudioPipeline.from_pretrained(model)
+    pipe = AutoTextToAudioPipeline.from_pretrained(model)
     prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in chosen]
     names = [Path(r["file"]).stem for r in chosen]
     settings = {"steps": steps, "cfg": cfg, "seed": seed, "batch": batch}

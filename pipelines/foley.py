@@ -225,7 +225,7 @@ class FoleyPipeline:
                 f"model {entry.name!r} is a {entry.family} model, not a foley (audio MM-DiT) model"
             )
         if entry.builder is not None:
-            return entry.builder()
+            return entry.build()
         if entry.path is None:
             raise UnknownModelError(f"model {entry.name!r} has neither a folder nor a builder")
         return load_foley_folder(Path(entry.path))
@@ -312,8 +312,8 @@ class FoleyPipeline:
         negative: TextEmbedding | None,
         num_steps: int,
         method: str,
-        text_scale: float,
-        video_scale: float | None,
+        guidance_scale: float,
+        video_guidance_scale: float | None,
         known: Tensor | None = None,
         progress: ProgressFn | None = None,
         step_offset: int = 0,
@@ -340,10 +340,10 @@ class FoleyPipeline:
             self.model,
             cond,
             negative=negative,
-            steps=num_steps,
+            num_steps=num_steps,
             method=method,
-            text_scale=text_scale,
-            video_scale=video_scale,
+            guidance_scale=guidance_scale,
+            video_guidance_scale=video_guidance_scale,
             noise=noise,
             known=known,
             callback=callback,

@@ -26,12 +26,16 @@ class AudioOutput:
             output ``i`` again).
         metadata: model name and checksum, every setting, timings per phase (seconds), genav
             version: what a sidecar file records.
+        wav: with ``output_type="wav"``, each output as a 32-bit float WAV file in memory.
+
+    With ``output_type="pt"`` ``audio`` is a CPU ``torch.Tensor`` (same values) instead.
     """
 
     audio: np.ndarray
     sample_rate: int
     seeds: list[int]
     metadata: dict[str, Any] = field(default_factory=dict)
+    wav: list[bytes] | None = None
 
     def __post_init__(self) -> None:
         audio = np.asarray(self.audio, dtype=np.float32)
@@ -55,7 +59,7 @@ class AudioOutput:
         """Output ``index`` as a :class:`genav.media.Audio`."""
         if not -len(self) <= index < len(self):
             raise InputError(f"output index {index} out of range (this result holds {len(self)})")
-        return Audio(self.audio[index], self.sample_rate)
+        return Audio(np.asarray(self.audio[index]), self.sample_rate)
 
     def save(self, path: str | Path, *, index: int = 0, overwrite: bool = False) -> Path:
         """Write output ``index`` atomically (format from the suffix); returns the path."""

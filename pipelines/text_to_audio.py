@@ -2,58 +2,63 @@
 
 from __future__ import annotations
 
-import math
+import warnings
 from pathlib import Path
-from typing import Any
 
 import torch
 
+from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
+from genav.pipelines.call_inputs import (
+    check_output_type,
+    finish_output,
+    initial_latents,
+    negative_inputs,
+    prompt_inputs,
+)
 from genav.pipelines.foley import (
     FoleyPipeline,
     PhaseTimer,
     ProgressFn,
-    prompt_list,
     resolve_seeds,
-    seeded_noise,
 )
 from genav.pipelines.output import AudioOutput
+from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.registry import resolve_model
-
-DEFAULT_DURATION = 8.0
-
-
-def check_duration(duration: float | None, maximum: float, *, default: float | None = None) -> float:
-    """A duration in (0, maximum] seconds (``None`` -> ``default`` or ``maximum``)."""
-    if duration is None:
-        return min(default or maximum, maximum)
-    duration = float(duration)
-    if not math.isfinite(duration) or duration <= 0:
-        raise InputError(f"duration must be more than 0 seconds, got {duration:g}")
-    if duration > maximum + 1e-9:
-        raise InputError(f"duration {duration:g} s is above this model's maximum of {maximum:g} s")
-    return duration
 
 
 class TextToAudioPipeline(FoleyPipeline):
-    """Prompt -> sound. ``from_pretrained`` also accepts a diffusers ``StableAudioPipeline`` folder
-    (returning a :class:`~genav.pipelines.diffusers_t2a.DiffusersTextToAudioPipeline`)."""
+    """Prompt -> sound with the audio MM-DiT. Local diffusers folders (Stable Audio Open, AudioLDM2)
+    load through :class:`~genav.pipelines.AutoTextToAudioPipeline`."""
 
     task = "t2a"
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, *, device: str = "auto", dtype: str = "auto") -> Any:
+    def from_pretrained(
+        cls, name_or_path: str | Path, *, device: str = "auto", dtype: str = "auto"
+    ) -> TextToAudioPipeline:
+        """The pipeline for a registered name or a genav model folder (an instance of ``cls``).
+
+        A diffusers folder still loads, as its diffusers wrapper, with a DeprecationWarning: use
+        ``AutoTextToAudioPipeline.from_pretrained`` for those.
+        """
         entry = resolve_model(name_or_path)
         if entry.family == "diffusers":
-            from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline
+            from genav.pipelines.diffusers_auto import diffusers_wrapper
 
-            return DiffusersTextToAudioPipeline.from_pretrained(entry.path, device=device, dtype=dtype)
-        return super().from_pretrained(name_or_path, device=device, dtype=dtype)
+            warnings.warn(
+                "TextToAudioPipeline.from_pretrained on a diffusers folder is deprecated: "
+                "use AutoTextToAudioPipeline.from_pretrained",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return diffusers_wrapper(entry.path).from_pretrained(entry.path, device=device, dtype=dtype)  # type: ignore[return-value]
+        return super().from_pretrained(name_or_path, device=device, dtype=dtype)  # type: ignore[return-value]
 
     def __call__(
         self,
-        prompt: str | list[str],
+        prompt: str | list[str] | None = None,
         *,
         negative_prompt: str | list[str] | None = None,
         duration: float | None = None,
@@ -64,38 +69,66 @@ class TextToAudioPipeline(FoleyPipeline):
         num_outputs: int = 1,
         method: str = "euler",
         progress: ProgressFn | None = None,
+        latents: torch.Tensor | None = None,
+        prompt_embeds: TextEmbedding | None = None,
+        negative_prompt_embeds: TextEmbedding | None = None,
+        output_type: str = "np",
     ) -> AudioOutput:
-        """Generate ``num_outputs`` sounds per prompt -> :class:`AudioOutput` ``(P * num_outputs, C, N)``.
+        """Generate ``num_outputs`` sounds per prompt.
 
-        Outputs are prompt-major; output ``i`` uses seed ``seeds[i]``; ``N = round(duration * sr)``.
+        Args:
+            prompt: one text or a list (``P`` prompts); or give ``prompt_embeds`` instead.
+            negative_prompt: what to steer away from (one for all prompts, or one per prompt).
+            duration: seconds of each output, in (0, the model's maximum]; default 8 s (capped).
+            num_steps: solver steps. guidance_scale: classifier-free guidance scale (1 = none).
+            seed: output ``i`` uses ``seed + i``; else drawn from ``generator``, else random.
+            num_outputs: outputs per prompt (prompt-major order).
+            method: the ODE solver (``euler``, ``heun``, ...). progress: ``fn(step, total)``.
+            latents: the initial noise ``(P * num_outputs, latent_dim, T)``, ``T`` the latent
+                frames of ``duration`` (replaces the seeded noise).
+            prompt_embeds / negative_prompt_embeds: precomputed ``TextEmbedding`` (``tokens
+                (P, L, text_dim)``, ``mask (P, L)``, ``pooled (P, text_dim)``) from
+                ``pipe.text_encoder.encode``, instead of the texts.
+            output_type: ``"np"``, ``"pt"`` (``audio`` as a torch tensor) or ``"wav"`` (also
+                ``out.wav``: in-memory WAV files).
+
+        Returns:
+            :class:`AudioOutput`, ``audio (P * num_outputs, C, N)``, ``N = round(duration * sr)``;
+            its metadata records every setting, the seeds and the timings (the sidecar).
+
+        Raises:
+            InputError: no or empty prompt, a duration out of range, a bad count, shape or type.
+
+        Source: rectified-flow sampling (Liu et al., 2022) with classifier-free guidance (Ho &
+        Salimans, 2022); the MMAudio-style MM-DiT (Cheng et al., 2025).
         """
-        prompts = prompt_list(prompt, required=True)
+        check_output_type(output_type)
         duration = check_duration(duration, self.max_duration, default=DEFAULT_DURATION)
         if num_outputs < 1:
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
-        rows = len(prompts) * num_outputs
-        seeds = resolve_seeds(seed, generator, rows)
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):
-            text = self.encode_prompts(prompts, num_outputs)
-            negative = self.negative_embedding(negative_prompt, len(prompts), num_outputs)
+            prompts, text, count = prompt_inputs(self, prompt, prompt_embeds, num_outputs, required=True)
+            rows = count * num_outputs
+            negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, count, num_outputs)
             cond = make_conditioning(
                 duration, text=text, frame_rate=self.frame_rate, batch=rows, device=self.device
             )
+        seeds = resolve_seeds(seed, generator, rows)
         with timer("sampling"):
-            noise = seeded_noise(seeds, (self.config.latent_dim, cond.audio_mask.shape[1]))
-            latents = self.sample_latents(
+            noise = initial_latents(latents, seeds, (self.config.latent_dim, cond.audio_mask.shape[1]))
+            sampled = self.sample_latents(
                 cond,
                 noise,
                 negative=negative,
                 num_steps=num_steps,
                 method=method,
-                text_scale=guidance_scale,
-                video_scale=None,
+                guidance_scale=guidance_scale,
+                video_guidance_scale=None,
                 progress=progress,
             )
         with timer("decode"):
-            audio = self.decode(latents, self.n_samples_for(duration))
+            audio = self.decode(sampled, self.n_samples_for(duration))
         settings = {
             "prompt": prompts,
             "negative_prompt": negative_prompt,
@@ -106,4 +139,5 @@ class TextToAudioPipeline(FoleyPipeline):
             "num_outputs": num_outputs,
             "method": method,
         }
-        return self.build_output(audio, seeds, settings, timer)
+        out = self.build_output(audio, seeds, settings, timer)
+        return finish_output(out, output_type, latents_given=latents is not None, embeds_given=prompt_embeds is not None)

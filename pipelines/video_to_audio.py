@@ -21,13 +21,18 @@ from genav.encoders import TextEmbedding, VideoEncoderConfig
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
 from genav.models.conditioning import Conditioning, VideoTokens
+from genav.pipelines.call_inputs import (
+    check_output_type,
+    finish_output,
+    initial_latents,
+    negative_inputs,
+    prompt_inputs,
+)
 from genav.pipelines.foley import (
     FoleyPipeline,
     PhaseTimer,
     ProgressFn,
-    prompt_list,
     resolve_seeds,
-    seeded_noise,
 )
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.video_source import VideoSource
@@ -79,35 +84,63 @@ class VideoToAudioPipeline(FoleyPipeline):
         progress: ProgressFn | None = None,
         window: float | None = None,
         overlap: float = 1.0,
+        latents: torch.Tensor | None = None,
+        prompt_embeds: TextEmbedding | None = None,
+        negative_prompt_embeds: TextEmbedding | None = None,
+        output_type: str = "np",
     ) -> AudioOutput:
-        """Generate ``num_outputs`` soundtracks for ``video`` -> :class:`AudioOutput` ``(num_outputs, C, N)``.
+        """Generate ``num_outputs`` soundtracks for ``video``.
 
-        ``video``: a file, or frames ``(T, H, W, 3)`` with ``fps``. ``duration`` defaults to the
-        video's; ``N = round(duration * sr)``. ``prompt`` may be one string (a list must have one
-        item: a video has one soundtrack per output). ``window`` (default: the model's maximum)
-        and ``overlap`` (seconds) control long videos. Text and video guidance scales default to
-        ``guidance_scale``.
+        Args:
+            video: a file, or frames ``(T, H, W, 3)`` uint8 with ``fps``.
+            prompt: an optional text (one: a video has one soundtrack per output), or ``prompt_embeds``.
+            negative_prompt: what to steer away from.
+            duration: seconds, at most the video's (its length by default); ``N = round(duration * sr)``.
+            num_steps: solver steps per window. guidance_scale: the CFG scale;
+                ``text_guidance_scale``/``video_guidance_scale`` (default ``guidance_scale``) scale
+                what the prompt and the picture add.
+            seed / generator / num_outputs / method / progress: as for text-to-audio.
+            window / overlap: seconds per generated window (default the model's maximum) and
+                shared between windows, for videos longer than the model's maximum.
+            latents: the initial noise ``(num_outputs, latent_dim, T)``, ``T`` the latent frames
+                of ``duration`` (replaces the seeded noise).
+            prompt_embeds / negative_prompt_embeds: precomputed ``TextEmbedding`` (one row), as
+                ``pipe.text_encoder.encode`` gives it, instead of the texts.
+            output_type: ``"np"``, ``"pt"`` (``audio`` as a torch tensor) or ``"wav"`` (also
+                ``out.wav``: in-memory WAV files).
+
+        Returns:
+            :class:`AudioOutput` ``audio (num_outputs, C, N)`` with the sidecar metadata.
+
+        Raises:
+            InputError: a text-only model, more than one prompt, bad durations, counts or shapes.
+            MediaError: the video cannot be read or has no picture.
+
+        Source: rectified-flow sampling (Liu et al., 2022), CFG with separate text and video
+        scales over three branches (see :mod:`genav.sampling.guidance`), MMAudio (Cheng et al., 2025).
         """
         if self.config.video is None:
             raise InputError(f"model {self.model_name!r} has no video input (it is text-to-audio only)")
-        prompts = prompt_list(prompt, required=False)
-        if prompts is not None and len(prompts) != 1:
-            raise InputError("video-to-audio takes one prompt per video")
+        check_output_type(output_type)
         if num_outputs < 1:
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
+        if prompt is not None and not isinstance(prompt, str) and len(prompt) > 1:
+            raise InputError("video-to-audio takes one prompt per video")
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):
+            prompts, text, count = prompt_inputs(self, prompt, prompt_embeds, num_outputs, required=False)
+            if count > 1:
+                raise InputError("video-to-audio takes one prompt per video")
             source = VideoSource.open(
                 video, fps=fps, model_fps=self.config.video.fps, size=video_input_size(self.config.video)
             )
             duration = self._check_duration(duration, source.duration)
             windows = self._plan(duration, window, overlap)
-            text = self.encode_prompts(prompts, num_outputs)
-            negative = self.negative_embedding(negative_prompt, 1, num_outputs)
+            negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, 1, num_outputs)
         seeds = resolve_seeds(seed, generator, num_outputs)
         scales = {
-            "text_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
-            "video_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
+            "guidance_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
+            "video_guidance_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
         }
         sampling = {
             "negative": negative,
@@ -116,7 +149,8 @@ class VideoToAudioPipeline(FoleyPipeline):
             "progress": progress,
             **scales,
         }
-        wave = self._generate(source, windows, duration, text, seeds, sampling, timer)
+        noise = initial_latents(latents, seeds, (self.config.latent_dim, windows[-1].end))
+        wave = self._generate(source, windows, duration, text, noise, sampling, timer)
         settings = {
             "video": str(video)
             if not isinstance(video, np.ndarray)
@@ -128,15 +162,16 @@ class VideoToAudioPipeline(FoleyPipeline):
             "picture": source.describe(),
             "num_steps": num_steps,
             "guidance_scale": guidance_scale,
-            "text_guidance_scale": scales["text_scale"],
-            "video_guidance_scale": scales["video_scale"],
+            "text_guidance_scale": scales["guidance_scale"],
+            "video_guidance_scale": scales["video_guidance_scale"],
             "num_outputs": num_outputs,
             "method": method,
             "window": window or self.max_duration,
             "overlap": overlap,
             "windows": [[w.start / self.frame_rate, w.end / self.frame_rate] for w in windows],
         }
-        return self.build_output(wave, seeds, settings, timer)
+        out = self.build_output(wave, seeds, settings, timer)
+        return finish_output(out, output_type, latents_given=latents is not None, embeds_given=prompt_embeds is not None)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _generate(
@@ -145,18 +180,19 @@ class VideoToAudioPipeline(FoleyPipeline):
         windows: list[Window],
         duration: float,
         text: TextEmbedding | None,
-        seeds: list[int],
+        noise: torch.Tensor,
         sampling: dict[str, Any],
         timer: PhaseTimer,
     ) -> np.ndarray:
-        """Sample and decode window after window; returns the joined wave ``(B, C, N)``."""
-        noise = seeded_noise(seeds, (self.config.latent_dim, windows[-1].end))
-        assembler = WaveAssembler(len(seeds), self.codec.audio_channels, self.n_samples_for(duration))
+        """Sample and decode window after window from ``noise`` ``(B, C, T)``; returns the joined
+        wave ``(B, C, N)``."""
+        rows = noise.shape[0]
+        assembler = WaveAssembler(rows, self.codec.audio_channels, self.n_samples_for(duration))
         steps = sampling["num_steps"]
         previous: tuple[Window, torch.Tensor] | None = None
         for win in windows:
             with timer("encode_conditions"):
-                cond = self._window_conditioning(source, win, duration, text, len(seeds))
+                cond = self._window_conditioning(source, win, duration, text, rows)
             known = None
             if previous is not None:  # the previous window's latents over the shared frames
                 known = previous[1][..., win.start - previous[0].start :]

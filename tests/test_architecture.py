@@ -23,3 +23,9 @@ def test_import_direction():
 def test_ruff_clean():
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_ci_runs_the_readme_test_command_with_durations():
+    readme = (REPO / "README.md").read_text()
+    command = next(line for line in readme.splitlines() if line.endswith("python -m pytest --durations=25"))
+    assert command in (REPO / ".ci" / "run").read_text().splitlines()

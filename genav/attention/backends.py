@@ -153,10 +153,12 @@ def sdpa_attention(
 
 @functools.cache
 def _xformers_import_error() -> str | None:
+    from genav.extras import install_hint
+
     try:
         import xformers.ops  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - any import failure means "cannot run"
-        return f"xformers is not importable ({type(exc).__name__}: {exc}); install it with `pip install genav[xformers]`"
+        return f"xformers is not importable ({type(exc).__name__}: {exc}); install it with {install_hint('xformers')}"
     return None
 
 

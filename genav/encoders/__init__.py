@@ -9,8 +9,8 @@ from genav.encoders.text import (
     TextEmbedding,
     TextEncoder,
     TextEncoderConfig,
-    build_text_encoder,
 )
+from genav.encoders.text_factory import build_text_encoder
 from genav.encoders.video import (
     FrameEncoder,
     VideoEncoder,

@@ -205,19 +205,3 @@ class HashTextEncoder(TextEncoder):
         words = self.table[ids[1:]] if len(ids) > 1 else self.table[ids]
         pooled = torch.nn.functional.normalize(words.mean(0), dim=0)
         return tokens, pooled
-
-
-def build_text_encoder(spec: TextEncoderConfig) -> TextEncoder:
-    """The text encoder ``spec`` describes (models load from local files only)."""
-    from genav.encoders.hf_text import HFTextEncoder, MiniLMTextEncoder
-
-    if spec.kind == "hash":
-        return HashTextEncoder(spec.dim or 64, seed=spec.seed, max_length=spec.max_length,
-                               cache_size=spec.cache_size)
-    if spec.kind == "minilm":
-        enc = MiniLMTextEncoder(max_length=spec.max_length, cache_size=spec.cache_size)
-    else:
-        enc = HFTextEncoder(spec.path, max_length=spec.max_length, cache_size=spec.cache_size)
-    if spec.dim is not None and spec.dim != enc.dim:
-        raise ConfigError(f"text encoder config says dim {spec.dim} but the {spec.kind} model gives {enc.dim}")
-    return enc

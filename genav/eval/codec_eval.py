@@ -70,8 +70,9 @@ def evaluate_codec(codec: Any, waves: Sequence[np.ndarray]) -> dict[str, Any]:
 
 def spectrogram_sheet(path: str | Path, waves: dict[str, np.ndarray], sample_rate: int, title: str = "") -> Path:
     """A PNG with one log-magnitude spectrogram per named wave, stacked (for judging by eye)."""
-    import matplotlib
+    from genav.extras import require_extra
 
+    matplotlib = require_extra("plots", "spectrogram sheets")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

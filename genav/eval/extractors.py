@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from genav.errors import CheckpointError
-from genav.eval.classifiers import AudioClassifier, ClassifierInfo
+from genav.eval.classifier_base import AudioClassifier, ClassifierInfo
 
 __all__ = ["UNAVAILABLE", "detect_kind", "load_extractor_file", "load_extractor_folder"]
 

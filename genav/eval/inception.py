@@ -25,6 +25,15 @@ def inception_score(
 
     Rows are permuted with ``numpy.random.RandomState(2020)``; per split the score is
     ``exp(mean_rows sum_c P (log P - log mean_rows P))`` with P = softmax(logits) in float64.
+
+    Returns:
+        ``(mean, std)`` of the per-split scores.
+
+    Raises:
+        InputError: logits not ``(N, C)``, fewer items than splits, or names of another length.
+
+    Source: Salimans et al. (2016), "Improved Techniques for Training GANs"; for audio with
+    PANNs/PaSST logits as in AudioLDM's ``audioldm_eval`` and av-benchmark.
     """
     x = np.asarray(logits, dtype=np.float64)
     if x.ndim != 2:

@@ -31,6 +31,12 @@ def kl_divergence(
 
     Returns:
         The mean KL divergence over the N pairs (a Python float).
+
+    Raises:
+        InputError: the arrays are not both ``(N, C)`` of one shape, or N is 0.
+
+    Source: Kullback & Leibler (1951); as an audio metric over PANNs/PaSST outputs: AudioLDM's
+    ``audioldm_eval`` (Liu et al., 2023) and av-benchmark (MMAudio, Cheng et al., 2025).
     """
     import torch
 
@@ -54,7 +60,11 @@ def kl_divergence(
 def kl_per_pair(
     ref_logits: torch.Tensor | np.ndarray, gen_logits: torch.Tensor | np.ndarray, *, eps: float | None = None
 ) -> list[float]:
-    """KL(ref_i || gen_i) for each row pair; (N, C) inputs -> N floats (same math as kl_divergence)."""
+    """KL(ref_i || gen_i) for each row pair; (N, C) inputs -> N floats (same math as kl_divergence).
+
+    Raises:
+        InputError: as :func:`kl_divergence`.
+    """
     import torch
 
     ref = torch.as_tensor(ref_logits)

@@ -22,7 +22,9 @@ def plot_av_align(result: AVAlignResult, path: str | Path, *, dpi: int = 100) ->
 
     ``result`` must carry its curves (``av_align(..., keep_curves=True)``).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from genav.extras import require_extra
+
+    FigureCanvasAgg = require_extra("plots", "AV-Align plots", "matplotlib.backends.backend_agg").FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import ConnectionPatch
 

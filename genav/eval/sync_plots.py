@@ -22,7 +22,9 @@ def plot_sync(result: SyncResult, path: str | Path, *, grid_hz: float = 100.0, d
 
     ``result`` must carry its curves (``sync_offset(..., keep_curves=True)``).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from genav.extras import require_extra
+
+    FigureCanvasAgg = require_extra("plots", "sync plots", "matplotlib.backends.backend_agg").FigureCanvasAgg
     from matplotlib.figure import Figure
 
     if result.motion is None or result.sound is None or result.lags is None or result.correlation is None:

@@ -3,12 +3,13 @@
 Reading goes through PyAV (FFmpeg's libraries), so every time comes from the streams' own
 timestamps (see :mod:`genav.media._pyav` for the timeline); wav/flac/ogg audio through soundfile.
 Writing video and muxing (by stream copy of the picture) use the ffmpeg binary from the
-imageio-ffmpeg wheel. Importing this package is light (numpy, soundfile); no torch.
+imageio-ffmpeg wheel; still images (frame strips, pictures) through imageio. Importing this package is light (numpy, soundfile); no torch.
 """
 
 from genav.media._ffmpeg import ffmpeg_exe, ffmpeg_version
 from genav.media.audio import Audio, read_audio, resample, write_audio
 from genav.media.decode import iter_frames, iter_timed_frames, read_frames
+from genav.media.images import read_image, write_frame_strip
 from genav.media.mux import mux_audio
 from genav.media.probe import MediaInfo, probe
 from genav.media.video import write_video
@@ -24,7 +25,9 @@ __all__ = [
     "probe",
     "read_audio",
     "read_frames",
+    "read_image",
     "resample",
     "write_audio",
+    "write_frame_strip",
     "write_video",
 ]

@@ -11,7 +11,8 @@ binary piping raw frames through its ``fps`` and ``scale`` filters, which is how
 before it used timestamps. Reported: medians of the wall time, of ``decode_fps`` (source frames
 decoded per second) and of the CPU seconds (the process and its children, all threads: the work
 done, which other jobs on a shared machine disturb far less than wall time);
-``speed_vs_ffmpeg_pipe`` is the ratio of the median decode rates.
+``speed_vs_ffmpeg_pipe`` is the ratio of the median decode rates. ``mux_copy_s`` is the time to
+put a tone under the clip with :func:`mux_audio` (the video stream is copied, not re-encoded).
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from genav.media import _ffmpeg
+from genav.media.audio import Audio
+from genav.media.mux import mux_audio
 from genav.media.probe import probe
 from genav.runtime import measure_in_fresh_process
 
@@ -120,6 +125,7 @@ def bench_stream_read(
             )
             runs["ffmpeg_pipe"].append(measure_in_fresh_process(_CPU + _FFMPEG_PIPE, _ffmpeg.ffmpeg_exe(), clip, fps,
                                                                 *size, what="ffmpeg pipe benchmark"))  # fmt: skip
+        mux_seconds = _time_mux(clip, min(info.duration, 5.0))
     genav, pipe = (_summary(runs[k], info.n_frames) for k in ("genav", "ffmpeg_pipe"))
     return {
         "clip": {
@@ -143,7 +149,17 @@ def bench_stream_read(
         **{k: v for k, v in genav.items() if k != "frames"},
         "ffmpeg_pipe": pipe,
         "speed_vs_ffmpeg_pipe": round(genav["decode_fps"] / pipe["decode_fps"], 3),
+        "mux_copy_s": round(mux_seconds, 3),
     }
+
+
+def _time_mux(clip: Path, seconds: float, sample_rate: int = 48000) -> float:
+    """Seconds to mux a ``seconds``-long 1 kHz tone under ``clip`` (video stream copied)."""
+    t = np.arange(int(seconds * sample_rate), dtype=np.float32) / sample_rate
+    tone = Audio((0.3 * np.sin(2 * np.pi * 1000.0 * t))[None].astype(np.float32), sample_rate)
+    t0 = time.perf_counter()
+    mux_audio(clip, tone, clip.with_name("muxed.mp4"))
+    return time.perf_counter() - t0
 
 
 def _summary(runs: list[dict], source_frames: int) -> dict:

@@ -37,7 +37,14 @@ from genav.models.flow import (
     sample_flow_times,
 )
 from genav.models.mmdit_blocks import JointBlock, SingleBlock
-from genav.models.mmdit_streams import NULL_MODES, Stream, joint_mask, text_stream, video_stream
+from genav.models.mmdit_streams import (
+    NULL_MODES,
+    PreparedConditions,
+    Stream,
+    joint_mask,
+    text_stream,
+    video_stream,
+)
 from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
 from genav.nn import cond_mlp as _cond_mlp
 
@@ -199,18 +206,12 @@ class AudioMMDiT(nn.Module):
         return both | text_only, both | video_only
 
     # -- forward ---------------------------------------------------------------------------------
-    def forward(self, x: Tensor, t: Tensor, cond: Conditioning) -> Tensor:
-        """Velocity ``(B, latent_dim, T)`` for latents ``x`` ``(B, latent_dim, T)`` at times ``t`` ``(B,)``.
-
-        Padded audio frames (``cond.audio_mask`` False) never influence valid ones; their outputs
-        are meaningless and should be ignored (the loss masks them). Without padded frames (and
-        with ``null_conditions="embeddings"``) every attention call gets ``mask=None``.
-        """
-        batch, _, frames = x.shape
-        if x.shape[1] != self.config.latent_dim:
-            raise InputError(f"expected latents with {self.config.latent_dim} channels, got {tuple(x.shape)}")
-        device = x.device
-        audio = self.audio_in(rearrange(x, "b c t -> b t c").to(self.audio_in.weight.dtype))
+    def prepare_conditions(
+        self, cond: Conditioning, batch: int, frames: int, device: Any
+    ) -> PreparedConditions:
+        """The parts of :meth:`forward` that depend on ``cond`` only, for latents ``(batch, C, frames)``
+        on ``device``: compute once per generation and pass as ``forward(..., prepared=)`` at every
+        solver step (the condition projections then run once, not once per step)."""
         audio_mask = cond.audio_mask
         if audio_mask is not None and bool(audio_mask.all()):
             audio_mask = None  # no padding: nothing to mask
@@ -221,25 +222,54 @@ class AudioMMDiT(nn.Module):
         )
         text, pooled = text_stream(self, cond, batch, device)
         video, aligned_sync = video_stream(self, cond, batch, valid, device)
+        sync_add = None
         if self.config.sync_to_audio and aligned_sync is not None:
             a = aligned_sync
-            audio = audio + self._sync_per_audio_frame(frames, a.tokens, a.keep, a.fps)
-        duration = cond.duration.to(device, torch.float32) / self.config.max_duration
-        g = self.t_embed(t.to(device)) + self.duration_embed(duration) + pooled
-        audio_stream = Stream(
-            audio,
-            None if audio_mask is None else audio_mask.to(device, torch.bool),
-            [(frames, self.config.audio_frame_rate)],
+            sync_add = self._sync_per_audio_frame(frames, a.tokens, a.keep, a.fps)
+        duration = self.duration_embed(cond.duration.to(device, torch.float32) / self.config.max_duration)
+        audio_mask = None if audio_mask is None else audio_mask.to(device, torch.bool)
+        # the audio stream's tokens are the latents; only its shape, mask and positions are known here
+        audio = Stream(
+            text.tokens.new_empty(batch, frames, 0), audio_mask, [(frames, self.config.audio_frame_rate)]
         )
-        streams = [audio_stream, *([video] if video is not None else []), text]
-        angles = [self.rope.angles(s.segments, device=device) for s in streams]
-        mask = joint_mask(streams)
-        tokens = [s.tokens for s in streams]
+        streams = [audio, *([video] if video is not None else []), text]
+        angles = [self.rope.angles(st.segments, device=device) for st in streams]
+        return PreparedConditions(
+            batch, frames, text, video, pooled, duration, sync_add, audio_mask, angles, joint_mask(streams)
+        )
+
+    def forward(
+        self, x: Tensor, t: Tensor, cond: Conditioning, *, prepared: PreparedConditions | None = None
+    ) -> Tensor:
+        """Velocity ``(B, latent_dim, T)`` for latents ``x`` ``(B, latent_dim, T)`` at times ``t`` ``(B,)``.
+
+        Padded audio frames (``cond.audio_mask`` False) never influence valid ones; their outputs
+        are meaningless and should be ignored (the loss masks them). Without padded frames (and
+        with ``null_conditions="embeddings"``) every attention call gets ``mask=None``.
+        ``prepared``: :meth:`prepare_conditions` of this ``cond`` and shape (same output, less work).
+
+        Raises:
+            InputError: ``x`` has the wrong number of channels, or ``prepared`` another shape.
+        """
+        batch, _, frames = x.shape
+        if x.shape[1] != self.config.latent_dim:
+            raise InputError(f"expected latents with {self.config.latent_dim} channels, got {tuple(x.shape)}")
+        device = x.device
+        p = prepared if prepared is not None else self.prepare_conditions(cond, batch, frames, device)
+        if (p.batch, p.frames) != (batch, frames):
+            raise InputError(
+                f"conditions prepared for {p.batch} x {p.frames} frames, got latents {tuple(x.shape)}"
+            )
+        audio = self.audio_in(rearrange(x, "b c t -> b t c").to(self.audio_in.weight.dtype))
+        if p.sync_add is not None:
+            audio = audio + p.sync_add
+        g = self.t_embed(t.to(device)) + p.duration + p.pooled
+        tokens = [audio, *([p.video.tokens] if p.video is not None else []), p.text.tokens]
         for block in self.joint_blocks:
-            tokens = block(tokens, g, angles, mask)
+            tokens = block(tokens, g, p.angles, p.mask)
         audio = tokens[0]
         for block in self.audio_blocks:
-            audio = block(audio, g, angles[0], audio_stream.mask)
+            audio = block(audio, g, p.angles[0], p.audio_mask)
         return rearrange(self.final(audio, g), "b t c -> b c t")
 
     def _sync_per_audio_frame(self, frames: int, sync: Tensor, mask: Tensor, fps: float) -> Tensor:
@@ -315,7 +345,9 @@ def debug_config(**changes: Any) -> AudioMMDiTConfig:
 
 
 def tiny_config(**changes: Any) -> AudioMMDiTConfig:
-    """The ~10M-parameter configuration of the embedded default (``genav-foley-tiny``).
+    """The ~10.4M-parameter preset (``genav bench sample --model mmdit-10m``): the ``model`` of the
+    ``pipelines/recipes/foley-10m.json`` recipe, which is the source (a test checks they agree).
+    Not the embedded default ``genav-foley-tiny`` (2.1M parameters, recipe ``foley-tiny.json``).
 
     MiniLM text (384-d), the default mel codec (16 kHz, 64 mels, 62.5 frames/s), the default
     conv video encoder at 25 fps; hidden 256, 2 joint + 3 audio blocks, 10 s window.

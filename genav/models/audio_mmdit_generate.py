@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from genav.config import renamed_settings
 from genav.models.audio_mmdit import AudioMMDiT
 from genav.models.conditioning import Conditioning, VideoTokens, concat_conditionings
 from genav.sampling import ProgressCallback, guided_velocity, plan_guidance, sample, with_known_prefix
@@ -48,20 +49,38 @@ def make_conditioning(
     return cond.to(device)
 
 
+_RENAMED = {"steps": "num_steps", "text_scale": "guidance_scale", "video_scale": "video_guidance_scale"}
+
+
+def _renamed(deprecated: dict[str, Any], where: str, **current: Any) -> dict[str, Any]:
+    """The current values with deprecated keyword names (``steps``, ``text_scale``,
+    ``video_scale``) applied, warning once per use. Raises TypeError for unknown keywords."""
+    unknown = sorted(set(deprecated) - set(_RENAMED))
+    if unknown:
+        raise TypeError(f"{where}() got unexpected keyword arguments {unknown}")
+    return {**current, **renamed_settings(deprecated, _RENAMED, where)}
+
+
 def guidance_conditioning(
     cond: Conditioning,
     *,
     negative: Any = None,
-    text_scale: float = 4.5,
-    video_scale: float | None = None,
+    guidance_scale: float = 4.5,
+    video_guidance_scale: float | None = None,
+    **deprecated: Any,
 ) -> tuple[Conditioning, Any]:
     """The stacked branch conditioning and the :class:`~genav.sampling.GuidancePlan` for ``cond``.
 
     ``negative``: a text embedding (``tokens``/``mask``/``pooled``) of the negative prompt, or None.
+    ``guidance_scale``: the CFG scale of the prompt (and of the video unless
+    ``video_guidance_scale`` is given). Old names ``text_scale``/``video_scale`` warn.
     """
+    scales = _renamed(
+        deprecated, "guidance_conditioning", guidance_scale=guidance_scale, video_guidance_scale=video_guidance_scale
+    )
     plan = plan_guidance(
-        text_scale=text_scale,
-        video_scale=video_scale,
+        text_scale=scales["guidance_scale"],
+        video_scale=scales["video_guidance_scale"],
         has_video=cond.video is not None,
         text_differs=cond.text_tokens is not None or negative is not None,
     )
@@ -85,16 +104,18 @@ def generate_latents(
     cond: Conditioning,
     *,
     negative: Any = None,
-    steps: int = 25,
+    num_steps: int = 25,
     method: str = "euler",
     schedule: str = "linear",
     shift: float = 3.0,
-    text_scale: float = 4.5,
-    video_scale: float | None = None,
+    guidance_scale: float = 4.5,
+    video_guidance_scale: float | None = None,
     generator: torch.Generator | None = None,
     noise: Tensor | None = None,
     known: Tensor | None = None,
     callback: ProgressCallback | None = None,
+    cache_conditions: bool = True,
+    **deprecated: Any,
 ) -> Tensor:
     """Sample latents ``(B, latent_dim, T)`` (float32) for ``cond`` (T from ``cond.audio_mask``).
 
@@ -102,8 +123,23 @@ def generate_latents(
     (``(B, latent_dim, T)``); otherwise it is drawn from ``generator`` on the model's device.
     ``known`` ``(B, latent_dim, K)``, ``K <= T``: latents the first K frames end at exactly, seen
     by the model as context for the rest (long clips in overlapping windows; see
-    :func:`genav.sampling.with_known_prefix`).
+    :func:`genav.sampling.with_known_prefix`). ``cache_conditions``: project the text and video
+    conditions of the guidance branches once (:meth:`AudioMMDiT.prepare_conditions`) and reuse them
+    at every step; False recomputes them in every forward (the same numbers; for benchmarks).
+    ``guidance_scale`` scales the prompt's guidance and, unless ``video_guidance_scale`` is given,
+    the video's. The old names ``steps``/``text_scale``/``video_scale`` still work, with a
+    DeprecationWarning.
+
+    Source: rectified flow (Liu et al., 2022, "Flow Straight and Fast"); classifier-free guidance
+    (Ho & Salimans, 2022) with separate text and video scales (:mod:`genav.sampling.guidance`).
     """
+    settings = _renamed(
+        deprecated,
+        "generate_latents",
+        num_steps=num_steps,
+        guidance_scale=guidance_scale,
+        video_guidance_scale=video_guidance_scale,
+    )
     param = next(model.parameters())
     device, dtype = param.device, param.dtype
     cond = cond.to(device)
@@ -114,18 +150,25 @@ def generate_latents(
     if noise is None:
         noise = torch.randn(shape, generator=generator, device=device, dtype=torch.float32)
     stacked, plan = guidance_conditioning(
-        cond, negative=negative, text_scale=text_scale, video_scale=video_scale
+        cond,
+        negative=negative,
+        guidance_scale=settings["guidance_scale"],
+        video_guidance_scale=settings["video_guidance_scale"],
     )
     stacked = stacked.to(device, dtype)
+    # the condition projections of every branch, once for the whole generation (not per step)
+    prepared = (
+        model.prepare_conditions(stacked, stacked.batch_size, shape[2], device) if cache_conditions else None
+    )
 
     def batched(x: Tensor, t: Tensor) -> Tensor:
-        return model(x.to(dtype), t, stacked).float()
+        return model(x.to(dtype), t, stacked, prepared=prepared).float()
 
     noise = noise.to(device, torch.float32)
     velocity = guided_velocity(batched, plan)
     if known is not None:
         velocity = with_known_prefix(velocity, known, noise)
     out = sample(
-        velocity, noise, steps=steps, method=method, schedule=schedule, shift=shift, callback=callback
+        velocity, noise, steps=settings["num_steps"], method=method, schedule=schedule, shift=shift, callback=callback
     )
     return out * cond.audio_mask[:, None, :].to(out.dtype)

@@ -27,6 +27,11 @@ def sample_flow_times(
     ``logit_normal``: ``sigmoid(N(mean, std))`` (SD3: ``N(0, 1)``), which concentrates training on
     the middle of the path where the velocity is hardest to predict (a negative ``mean`` moves it
     towards noise); ``uniform``: U(0, 1).
+
+    Raises:
+        ValueError: an unknown ``kind``.
+
+    Source: logit-normal sampling from Esser et al. (2024), "Scaling Rectified Flow Transformers".
     """
     if kind == "logit_normal":
         return torch.sigmoid(torch.randn(batch, generator=generator, device=device) * std + mean)
@@ -36,13 +41,17 @@ def sample_flow_times(
 
 
 def flow_interpolate(data: Tensor, noise: Tensor, t: Tensor) -> Tensor:
-    """``x_t = (1 - t) * noise + t * data`` with ``t`` ``(B,)`` broadcast over ``data`` ``(B, ...)``."""
+    """``x_t = (1 - t) * noise + t * data`` with ``t`` ``(B,)`` broadcast over ``data`` ``(B, ...)``.
+
+    Source: rectified flow, Liu et al. (2022), "Flow Straight and Fast"; flow matching, Lipman et
+    al. (2022).
+    """
     tb = t.to(data.dtype).reshape(-1, *([1] * (data.dim() - 1)))
     return (1 - tb) * noise + tb * data
 
 
 def flow_velocity_target(data: Tensor, noise: Tensor) -> Tensor:
-    """The straight-path velocity ``data - noise``."""
+    """The straight-path velocity ``data - noise`` (rectified flow, Liu et al., 2022)."""
     return data - noise
 
 

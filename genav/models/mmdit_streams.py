@@ -106,6 +106,29 @@ def _text_token(
 
 
 @dataclass
+class PreparedConditions:
+    """Everything :meth:`AudioMMDiT.forward` computes from the conditioning alone, not from the
+    latents or the time: the projected text/video streams, the pooled-text and duration parts of
+    the global condition, the sync added to each audio frame, RoPE angles and the joint key mask.
+
+    Built once per generation by :meth:`AudioMMDiT.prepare_conditions` (for the stacked guidance
+    branches) and reused at every solver step: the condition projections are not recomputed.
+    ``batch``/``frames``: the latents ``(B, latent_dim, frames)`` it was built for.
+    """
+
+    batch: int
+    frames: int
+    text: Stream
+    video: Stream | None
+    pooled: Tensor  # (B, C)
+    duration: Tensor  # (B, C), the duration embedding
+    sync_add: Tensor | None  # (B, frames, C) or None
+    audio_mask: Tensor | None  # (B, frames) bool, None = no padding
+    angles: list[Any]  # per stream: audio, (video), text
+    mask: Tensor | None  # (B, sum N) joint key mask
+
+
+@dataclass
 class AlignedSync:
     """Projected sync tokens ``(B, T_sync, C)``, which of them are kept ``(B, T_sync)`` and their fps."""
 

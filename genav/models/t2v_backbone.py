@@ -12,7 +12,8 @@ import torch
 from einops import rearrange
 from torch import Tensor, nn
 
-from genav.encoders.text import TextEncoder, build_text_encoder
+from genav.encoders.text import TextEncoder
+from genav.encoders.text_factory import build_text_encoder
 from genav.errors import InputError
 from genav.models.flow import flow_interpolate, flow_velocity_target, sample_flow_times
 from genav.models.t2v_dit import T2VDiT, T2VDiTConfig, edm_coefficients

@@ -10,7 +10,11 @@ from torch import Tensor, nn
 
 
 def modulate(x: Tensor, shift: Tensor, scale: Tensor) -> Tensor:
-    """adaLN: ``x * (1 + scale) + shift`` with ``x`` ``(B, N, C)`` and shift/scale ``(B, C)``."""
+    """adaLN: ``x * (1 + scale) + shift`` with ``x`` ``(B, N, C)`` and shift/scale ``(B, C)``.
+
+    Source: adaptive layer norm with zero-initialised modulation (adaLN-Zero), Peebles & Xie
+    (2023), "Scalable Diffusion Models with Transformers" (DiT).
+    """
     return x * (1 + rearrange(scale, "b c -> b 1 c")) + rearrange(shift, "b c -> b 1 c")
 
 

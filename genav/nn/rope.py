@@ -34,6 +34,9 @@ def apply_rope(x: Tensor, angles: Tensor) -> Tensor:
     """Rotate ``x`` ``(B, N, H, D)`` by ``angles`` ``(B or 1, N, D/2)``; computed in float32.
 
     The rotation preserves norms, and ``<rot(q, a), rot(k, b)>`` depends on ``a - b`` only.
+
+    Source: rotary position embedding, Su et al. (2021), "RoFormer" (half-split pairing, as in
+    GPT-NeoX and LLaMA).
     """
     angles = rearrange(angles, "b n d -> b n 1 d")
     cos, sin = angles.cos(), angles.sin()

@@ -68,6 +68,9 @@ def plan_guidance(
     ``video_scale`` defaults to ``text_scale`` (one CFG scale). ``text_differs`` is False when
     the prompt side equals the negative side (no prompt and no negative prompt): then text has
     nothing to guide.
+
+    Source: classifier-free guidance, Ho & Salimans (2022); separate scales per condition as in
+    MMAudio (Cheng et al., 2025) and InstructPix2Pix (Brooks et al., 2023).
     """
     s_t = float(text_scale)
     s_v = float(text_scale if video_scale is None else video_scale)

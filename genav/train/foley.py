@@ -113,7 +113,7 @@ def make_sample_fn(recipe: Recipe, codec: Any, examples: Any) -> Any:
         cond = sample_conditioning(model, examples.collate(indices), device)
         gen = torch.Generator(device).manual_seed(recipe.seed)
         latents = generate_latents(
-            model, cond, steps=recipe.sample_steps, text_scale=recipe.sample_cfg, generator=gen
+            model, cond, num_steps=recipe.sample_num_steps, guidance_scale=recipe.sample_guidance_scale, generator=gen
         )
         waves = codec.decode(latents.to(codec.device)).cpu()
         folder.mkdir(parents=True, exist_ok=True)
@@ -168,7 +168,7 @@ class _Setup:
     @classmethod
     def make(cls, recipe: Recipe, *, data: list[str] | None, cache: Path, device: str) -> _Setup:
         from genav.codecs import build_codec
-        from genav.encoders.text import build_text_encoder
+        from genav.encoders import build_text_encoder
 
         cfg = model_config_of(recipe)
         acc = make_accelerator(recipe.mixed_precision, device)

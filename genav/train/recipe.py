@@ -97,10 +97,13 @@ class Recipe(Config):
     recipe trains the same model on any number of GPUs. The learning rate warms up linearly for
     ``warmup_steps`` then follows a cosine to ``lr * min_lr_ratio``. EMA decay ramps up as
     ``min(ema_decay, (1 + step) / (10 + step))``. Checkpoints every ``ckpt_every`` steps (and at
-    the end); validation loss (and ``val_samples`` generated samples) every ``val_every``.
+    the end); validation loss (and ``val_samples`` generated samples, at ``sample_num_steps``
+    steps and ``sample_guidance_scale``) every ``val_every``. Old files' ``sample_steps`` and
+    ``sample_cfg`` load with a DeprecationWarning.
     """
 
     model_type: ClassVar[str] = "train-recipe"
+    RENAMED: ClassVar[dict[str, str]] = {"sample_steps": "sample_num_steps", "sample_cfg": "sample_guidance_scale"}
 
     task: str = "foley"
     description: str = ""
@@ -120,8 +123,8 @@ class Recipe(Config):
     val_every: int = 500
     val_max_items: int = 64
     val_samples: int = 2
-    sample_steps: int = 25
-    sample_cfg: float = 4.5
+    sample_num_steps: int = 25
+    sample_guidance_scale: float = 4.5
     seed: int = 0
     mixed_precision: str = "no"
     log_every: int = 10
@@ -145,6 +148,8 @@ class Recipe(Config):
     def fingerprint(self) -> str:
         """Short hash of the settings that shape the run (used to refuse resuming a different recipe)."""
         data = self.to_dict()
+        for old, new in self.RENAMED.items():  # runs started before the rename keep their fingerprint
+            data[old] = data.pop(new)
         for volatile in ("steps", "ckpt_every", "val_every", "log_every", "keep_checkpoints", "description"):
             data.pop(volatile, None)
         if not data.get("options"):

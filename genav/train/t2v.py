@@ -86,7 +86,7 @@ def make_sample_fn(recipe: Recipe, examples: T2VTrainSet, text_encoder: Any) -> 
         shape = (len(indices), *backbone.latent_shape(examples.window, *backbone.frame_size))
         noise = torch.randn(shape, generator=torch.Generator().manual_seed(recipe.seed)).to(backbone.device)
         latents = sample_video_window(backbone, batch["context"].to(backbone.device), noise,
-                                      num_steps=recipe.sample_steps, guidance_scale=recipe.sample_cfg)
+                                      num_steps=recipe.sample_num_steps, guidance_scale=recipe.sample_guidance_scale)
         frames = backbone.decode(latents).cpu().numpy()
         folder.mkdir(parents=True, exist_ok=True)
         for row, index in enumerate(indices):
@@ -131,7 +131,7 @@ def train_t2v(
 ) -> T2VRun:
     """Train (or resume) a tiny text-to-video DiT per ``recipe`` into the model folder ``out``."""
     from genav.checkpoint import save_model_folder
-    from genav.encoders.text import build_text_encoder
+    from genav.encoders.text_factory import build_text_encoder
     from genav.media import write_video  # noqa: F401  (loaded before training: the samples need it)
     from genav.runtime import seed_everything
 

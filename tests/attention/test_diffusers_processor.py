@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from diffusers import Transformer2DModel, UNet2DConditionModel
+from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-pytest.importorskip("diffusers")
-
-from diffusers import Transformer2DModel, UNet2DConditionModel  # noqa: E402
-from diffusers.models.attention_processor import Attention, AttnProcessor2_0  # noqa: E402
-
-from genav.attention import GenavAttnProcessor, set_genav_attention, use_backend  # noqa: E402
-from genav.attention import backends as backends_mod  # noqa: E402
-from genav.errors import BackendUnavailableError  # noqa: E402
+from genav.attention import GenavAttnProcessor, set_genav_attention, use_backend
+from genav.attention import backends as backends_mod
+from genav.errors import BackendUnavailableError
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,9 @@ def test_bench_media_reports_both_readers(tmp_path):
     assert (
         result["read"]["frames"] == result["read"]["expected_frames"] == 24 == result["ffmpeg_pipe"]["frames"]
     )
-    # the reading process's own peak (not the measuring parent's size), decoding in-process
-    assert 0 < result["peak_rss_total_mb"] < 500 and result["peak_rss_children_mb"] == 0
+    # the reading process's own peak (not the measuring parent's size), decoding in-process;
+    # the bounds on these sizes are machine-dependent and live in tests/benchmarks
+    assert 0 < result["peak_rss_total_mb"] and result["peak_rss_children_mb"] == 0
     assert result["speed_vs_ffmpeg_pipe"] > 0 and result["decode_fps"] > 0 and result["cpu_s"] > 0
-    assert 0 < result["ffmpeg_pipe"]["peak_rss_children_mb"] < 500  # the yardstick's ffmpeg is a child
+    assert 0 < result["ffmpeg_pipe"]["peak_rss_children_mb"]  # the yardstick's ffmpeg is a child
+    assert result["mux_copy_s"] > 0

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import pytest
@@ -26,10 +25,8 @@ def band_level(x: np.ndarray, sr: int, freq: float) -> float:
 
 def test_mux_copies_the_video_stream(tmp_path, clip_silent):
     out = tmp_path / "out.mp4"
-    t0 = time.perf_counter()
+    # how fast the copy is depends on the machine: `genav bench media` reports it (tests/benchmarks)
     mux_audio(clip_silent, Audio(sine(1000, 5.0, SR), SR), out)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 2.0, f"muxing an 8 s clip took {elapsed:.2f} s"
     assert video_md5(out) == video_md5(clip_silent)
     np.testing.assert_array_equal(read_frames(out, size=(160, 120)), read_frames(clip_silent, size=(160, 120)))
     info = probe(out)

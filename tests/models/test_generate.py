@@ -20,9 +20,9 @@ def _gen(seed: int) -> torch.Generator:
 
 def test_same_seed_same_latents_and_padding_zeroed(model, text_encoder) -> None:
     cond = make_conditioning([1.0, 0.5], text=text_encoder.encode(["rain", "a bell rings"]), frame_rate=FPS)
-    a = generate_latents(model, cond, steps=3, generator=_gen(0))
-    b = generate_latents(model, cond, steps=3, generator=_gen(0))
-    c = generate_latents(model, cond, steps=3, generator=_gen(1))
+    a = generate_latents(model, cond, num_steps=3, generator=_gen(0))
+    b = generate_latents(model, cond, num_steps=3, generator=_gen(0))
+    c = generate_latents(model, cond, num_steps=3, generator=_gen(1))
     assert a.shape == (2, 32, 63)
     assert torch.equal(a, b) and not torch.allclose(a, c)
     assert torch.count_nonzero(a[1, :, 32:]) == 0 and torch.count_nonzero(a[1, :, :32]) > 0
@@ -32,7 +32,7 @@ def test_scale_one_is_the_conditional_model(model, text_encoder) -> None:
     feats = model.encode_video(_frames(1, 10))
     cond = make_conditioning(1.0, text=text_encoder.encode(["a drum"]), video=feats, frame_rate=FPS)
     noise = torch.randn(1, 32, 63, generator=_gen(3))
-    guided = generate_latents(model, cond, steps=3, text_scale=1.0, video_scale=1.0, noise=noise)
+    guided = generate_latents(model, cond, num_steps=3, guidance_scale=1.0, video_guidance_scale=1.0, noise=noise)
     plain = sample(lambda x, t: model(x, t, cond), noise, steps=3)
     torch.testing.assert_close(guided, plain, atol=1e-5, rtol=1e-4)
 
@@ -40,7 +40,7 @@ def test_scale_one_is_the_conditional_model(model, text_encoder) -> None:
 def test_scale_zero_is_the_unconditional_model(model, text_encoder) -> None:
     cond = make_conditioning(1.0, text=text_encoder.encode(["a drum"]), frame_rate=FPS)
     noise = torch.randn(1, 32, 63, generator=_gen(3))
-    guided = generate_latents(model, cond, steps=3, text_scale=0.0, noise=noise)
+    guided = generate_latents(model, cond, num_steps=3, guidance_scale=0.0, noise=noise)
     null = cond.with_flags(drop_text=True)
     plain = sample(lambda x, t: model(x, t, null), noise, steps=3)
     torch.testing.assert_close(guided, plain, atol=1e-5, rtol=1e-4)
@@ -50,7 +50,7 @@ def test_branches_use_the_negative_prompt(model, text_encoder) -> None:
     feats = model.encode_video(_frames(2, 10))
     cond = make_conditioning(1.0, text=text_encoder.encode(["a dog", "a cat"]), video=feats, frame_rate=FPS)
     negative = text_encoder.encode(["music", "speech and music"])
-    stacked, plan = guidance_conditioning(cond, negative=negative, text_scale=3.0, video_scale=1.5)
+    stacked, plan = guidance_conditioning(cond, negative=negative, guidance_scale=3.0, video_guidance_scale=1.5)
     assert plan.branches == ("full", "video", "null")
     assert stacked.batch_size == 6
     assert stacked.drop_text.tolist() == [False] * 6
@@ -58,7 +58,7 @@ def test_branches_use_the_negative_prompt(model, text_encoder) -> None:
     n = negative.tokens.shape[1]
     torch.testing.assert_close(stacked.text_tokens[2:4, :n], negative.tokens)
     torch.testing.assert_close(stacked.text_tokens[4:6, :n], negative.tokens)
-    stacked, plan = guidance_conditioning(cond, text_scale=3.0)
+    stacked, plan = guidance_conditioning(cond, guidance_scale=3.0)
     assert plan.branches == ("full", "null")
     assert stacked.drop_text.tolist() == [False, False, True, True]
     assert stacked.drop_video.tolist() == [False, False, True, True]
@@ -88,10 +88,23 @@ def test_generate_with_known_prefix(model, text_encoder) -> None:
     cond = make_conditioning(1.0, text=text_encoder.encode(["rain"]), frame_rate=FPS)
     noise = torch.randn(1, 32, 63, generator=_gen(6))
     known = torch.randn(1, 32, 20, generator=_gen(7))
-    free = generate_latents(model, cond, steps=3, noise=noise)
+    free = generate_latents(model, cond, num_steps=3, noise=noise)
     for method in ("euler", "heun"):
-        out = generate_latents(model, cond, steps=3, method=method, noise=noise, known=known)
+        out = generate_latents(model, cond, num_steps=3, method=method, noise=noise, known=known)
         torch.testing.assert_close(out[..., :20], known, atol=1e-5, rtol=0)
     assert not torch.allclose(out[..., 20:], free[..., 20:])  # the model sees the context
-    empty = generate_latents(model, cond, steps=3, noise=noise, known=known[..., :0])
+    empty = generate_latents(model, cond, num_steps=3, noise=noise, known=known[..., :0])
     assert torch.equal(empty, free)
+
+
+def test_old_setting_names_still_work_with_a_warning(model, text_encoder) -> None:
+    import pytest
+
+    cond = make_conditioning(1.0, text=text_encoder.encode(["a drum"]), frame_rate=FPS)
+    noise = torch.randn(1, 32, 63, generator=_gen(4))
+    new = generate_latents(model, cond, num_steps=2, guidance_scale=3.0, noise=noise)
+    with pytest.warns(DeprecationWarning, match="'steps' is deprecated, use 'num_steps'"):
+        old = generate_latents(model, cond, steps=2, text_scale=3.0, noise=noise)
+    torch.testing.assert_close(old, new, rtol=0, atol=0)
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        generate_latents(model, cond, stpes=2, noise=noise)

@@ -21,6 +21,9 @@ def test_bench_sample_t2a_reports_phases_and_flops():
     assert 0 <= r["non_model_fraction"] <= 1 and 0 <= r["sampling_overhead_fraction"] <= 1
     assert r["rtf"] == pytest.approx(1 / r["x_realtime"])
     assert sum(r["phase_fractions"].values()) == pytest.approx(1.0)
+    saving = r["condition_cache"]  # the projections ran once, and the report says what that saved
+    assert saving["cached"] and saving["forwards"] == 2 and saving["prepare_s"] > 0
+    assert saving["saved_s"] == pytest.approx(saving["prepare_s"]) and saving["forward_uncached_s"] > 0
 
 
 def test_bench_sample_v2a_times_the_mux():

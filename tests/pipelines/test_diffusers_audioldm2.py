@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("diffusers")
-
 
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
@@ -21,11 +19,11 @@ def tiny_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pipe(tiny_folder):
-    from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines import AutoTextToAudioPipeline
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return TextToAudioPipeline.from_pretrained(tiny_folder, device="cpu", dtype="float32")
+        return AutoTextToAudioPipeline.from_pretrained(tiny_folder, device="cpu", dtype="float32")
 
 
 def test_loads_as_the_audioldm2_wrapper_with_genav_attention(pipe, tiny_folder):
@@ -110,7 +108,7 @@ def test_cli_t2a_with_a_local_audioldm2_folder(tiny_folder, tmp_path):
 def test_a_bare_gpt2_language_model_as_in_the_cvssp_checkpoints(pipe, tmp_path):
     from transformers import GPT2Model
 
-    from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines import AutoTextToAudioPipeline
     from genav.pipelines.diffusers_tiny import build_tiny_audioldm2
 
     tiny = build_tiny_audioldm2()
@@ -121,6 +119,32 @@ def test_a_bare_gpt2_language_model_as_in_the_cvssp_checkpoints(pipe, tmp_path):
     assert '"GPT2Model"' in (tmp_path / "bare-gpt2" / "model_index.json").read_text()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        again = TextToAudioPipeline.from_pretrained(tmp_path / "bare-gpt2", device="cpu", dtype="float32")
+        again = AutoTextToAudioPipeline.from_pretrained(tmp_path / "bare-gpt2", device="cpu", dtype="float32")
     out = again("a bell", duration=0.5, num_steps=2, seed=1).audio
     np.testing.assert_array_equal(out, pipe("a bell", duration=0.5, num_steps=2, seed=1).audio)
+
+
+def test_from_pretrained_contract(pipe, tiny_folder):
+    """Each class's from_pretrained gives an instance of that class; the Auto factory picks one;
+    the old way (TextToAudioPipeline on a diffusers folder) still works once, with a warning."""
+    from genav.errors import CheckpointError
+    from genav.pipelines import AutoTextToAudioPipeline, DiffusersTextToAudioPipeline, TextToAudioPipeline
+    from genav.pipelines.diffusers_audioldm2 import AudioLDM2TextToAudioPipeline
+
+    loaded = AudioLDM2TextToAudioPipeline.from_pretrained(tiny_folder, device="cpu", dtype="float32")
+    assert type(loaded) is AudioLDM2TextToAudioPipeline
+    with pytest.raises(CheckpointError, match="not a StableAudioPipeline: load it with .*AutoTextToAudioPipeline"):
+        DiffusersTextToAudioPipeline.from_pretrained(tiny_folder, device="cpu")
+    with pytest.warns(DeprecationWarning, match="use AutoTextToAudioPipeline.from_pretrained"):
+        old = TextToAudioPipeline.from_pretrained(tiny_folder, device="cpu", dtype="float32")
+    assert type(old) is AudioLDM2TextToAudioPipeline
+    np.testing.assert_array_equal(old("a bell", duration=0.5, num_steps=2, seed=1).audio,
+                                  pipe("a bell", duration=0.5, num_steps=2, seed=1).audio)  # fmt: skip
+    assert type(AutoTextToAudioPipeline.from_pretrained("debug-foley", device="cpu")) is TextToAudioPipeline
+    with pytest.raises(TypeError, match="a factory"):
+        AutoTextToAudioPipeline()
+    from genav.pipelines.diffusers_auto import DIFFUSERS_WRAPPERS
+    from genav.pipelines.diffusers_t2a import SUPPORTED
+
+    assert tuple(DIFFUSERS_WRAPPERS) == SUPPORTED  # every supported class has its wrapper
+    assert all(w.diffusers_class == kind for kind, w in DIFFUSERS_WRAPPERS.items())

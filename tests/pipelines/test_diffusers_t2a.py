@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("diffusers")
-
-from genav.errors import InputError  # noqa: E402
+from genav.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +21,11 @@ def tiny_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pipe(tiny_folder):
-    from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines import AutoTextToAudioPipeline
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return TextToAudioPipeline.from_pretrained(tiny_folder, device="cpu", dtype="float32")
+        return AutoTextToAudioPipeline.from_pretrained(tiny_folder, device="cpu", dtype="float32")
 
 
 def test_loads_through_the_registry_path_as_diffusers(pipe, tiny_folder):
@@ -105,12 +103,26 @@ def test_genav_attention_matches_diffusers(pipe):
 
 
 def test_save_pretrained_round_trip_and_to(pipe, tmp_path):
-    from genav.pipelines import TextToAudioPipeline
+    from genav.pipelines import DiffusersTextToAudioPipeline
 
     a = pipe("wind", duration=0.5, num_steps=2, seed=1)
     assert pipe.to("cpu", "float32") is pipe
     folder = pipe.save_pretrained(tmp_path / "copy")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        again = TextToAudioPipeline.from_pretrained(folder, device="cpu", dtype="float32")
+        again = DiffusersTextToAudioPipeline.from_pretrained(folder, device="cpu", dtype="float32")
     np.testing.assert_array_equal(again("wind", duration=0.5, num_steps=2, seed=1).audio, a.audio)
+
+
+def test_latents_and_output_type(pipe):
+    from genav.pipelines.foley import seeded_noise
+
+    base = pipe("wind", duration=0.5, num_steps=2, seed=1)
+    noise = seeded_noise(base.seeds, (pipe.pipe.transformer.config.in_channels, math.ceil(base.num_samples / pipe.hop_length)))
+    again = pipe("wind", duration=0.5, num_steps=2, seed=1, latents=noise, output_type="pt")
+    np.testing.assert_array_equal(again.audio.numpy(), base.audio)
+    assert again.metadata["settings"]["latents"] == "given"
+    with pytest.raises(InputError, match="latents must be a tensor of shape"):
+        pipe("wind", duration=0.5, num_steps=2, latents=noise[..., :1])
+    with pytest.raises(InputError, match="output_type must be one of"):
+        pipe("wind", duration=0.5, num_steps=2, output_type="flac")

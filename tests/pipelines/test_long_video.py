@@ -70,13 +70,13 @@ def test_known_prefix_is_kept_exactly(t2a):
             negative=None,
             num_steps=3,
             method=method,
-            text_scale=4.5,
-            video_scale=None,
+            guidance_scale=4.5,
+            video_guidance_scale=None,
             known=known,
         )
         torch.testing.assert_close(out[..., :30], known, atol=1e-5, rtol=0)
     free = t2a.sample_latents(
-        cond, noise, negative=None, num_steps=3, method="euler", text_scale=4.5, video_scale=None
+        cond, noise, negative=None, num_steps=3, method="euler", guidance_scale=4.5, video_guidance_scale=None
     )
     assert not torch.allclose(free[..., 30:], out[..., 30:])  # the context steers the rest
 

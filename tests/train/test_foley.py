@@ -108,6 +108,26 @@ def test_cli_unknown_recipe_key_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_cli_threads_are_checked_and_applied(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from genav.cli.app import app
+
+    args = ["train", "foley", "--recipe", str(DEBUG_RECIPE), "--out", str(tmp_path / "o")]
+    bad = CliRunner().invoke(app, [*args, "--threads", "0"])
+    assert bad.exit_code != 0 and "--threads must be at least 1" in str(bad.exception or bad.output)
+    assert not (tmp_path / "o").exists()
+    before = torch.get_num_threads()
+    try:  # a recipe error after the threads are set: nothing trains, the setting is visible
+        broken = tmp_path / "r.json"
+        broken.write_text(json.dumps({**json.loads(DEBUG_RECIPE.read_text()), "stepz": 1}))
+        CliRunner().invoke(app, ["train", "foley", "--recipe", str(broken), "--out", str(tmp_path / "o"),
+                                 "--threads", "1"])  # fmt: skip
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.slow
 def test_accelerate_launch_one_cpu_process(tmp_path: Path, cache: Path) -> None:
     cmd = [

@@ -14,7 +14,7 @@ import torch
 from genav.checkpoint import load_safetensors
 from genav.codecs import build_codec
 from genav.data.shards import ShardIndex, read_shard_rows, read_window, shard_name
-from genav.encoders.text import build_text_encoder
+from genav.encoders import build_text_encoder
 from genav.encoders.video import VideoEncoder
 from genav.errors import DataError
 from genav.models import debug_config

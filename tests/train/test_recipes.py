@@ -43,3 +43,22 @@ def test_task_recipes_parse_strictly(name):
         from genav.train.vocoder import codec_config_of
 
         assert codec_config_of(recipe).vocoder_channels > 0
+
+
+def test_old_sample_setting_names_load_with_a_warning_and_keep_the_fingerprint():
+    import warnings
+
+    import pytest
+
+    from genav.errors import ConfigError
+    from genav.train.recipe import Recipe
+
+    new = Recipe(sample_num_steps=9, sample_guidance_scale=2.5)
+    with pytest.warns(DeprecationWarning, match="'sample_cfg' is deprecated, use 'sample_guidance_scale'"):
+        old = Recipe.from_dict({"sample_steps": 9, "sample_cfg": 2.5})
+    assert old == new and "sample_num_steps" in new.to_dict() and "sample_steps" not in new.to_dict()
+    # a run started before the rename resumes: the fingerprint is computed under the old names
+    assert new.fingerprint() == "a00c78190aaf0129"  # Recipe(sample_steps=9, sample_cfg=2.5) before
+    with pytest.raises(ConfigError, match="give 'sample_num_steps' only"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Recipe.from_dict({"sample_steps": 9, "sample_num_steps": 9})
