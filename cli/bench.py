@@ -6,6 +6,7 @@ import typer
 
 from genav.cli import (
     bench_attention,
+    bench_eval,
     bench_media,
     bench_sample,
     bench_startup,
@@ -20,5 +21,6 @@ bench_sample.register(app)
 bench_media.register(app)
 bench_sync.register(app)
 bench_t2v.register(app)
+bench_eval.register(app)
 bench_train_data.register(app)
 bench_startup.register(app)

@@ -41,5 +41,20 @@ def info_command(name: str = typer.Argument(..., help="A model name or folder.")
     emit_json(data)
 
 
+@models_app.command("export")
+def export_command(
+    src: str = typer.Argument(..., help="A model folder."),
+    out: str = typer.Option(..., "--out", "-o", help="The new model folder."),
+    dtype: str = typer.Option("float16", "--dtype", help="float16|bfloat16|float32: how the weights are stored."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT."),
+) -> None:
+    """Copy a model folder with its weights stored at another precision (fp16 halves the file; the
+    model computes in its own dtype after loading). The training state (train/) is left out."""
+    from genav.checkpoint import export_model_folder
+
+    path = export_model_folder(src, out, dtype=dtype, overwrite=overwrite)
+    typer.echo(f"wrote {path}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")

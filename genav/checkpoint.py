@@ -62,6 +62,47 @@ def load_model_folder(
     return config, load_safetensors(folder / weights_name)
 
 
+def export_model_folder(src: str | Path, dst: str | Path, *, dtype: str = "float16", overwrite: bool = False) -> Path:
+    """Copy a model folder with its floating-point weights stored as ``dtype`` ("float16",
+    "bfloat16" or "float32"); every other file (config, card, sub-folders) is copied as is.
+    Loading casts the weights back to the model's dtype, so only the file shrinks (fp16: half).
+    The copy is assembled next to ``dst`` and moved into place whole.
+
+    Raises:
+        CheckpointError: ``src`` is not a model folder, or ``dtype`` is not one of the three.
+        OutputExistsError: ``dst`` exists and ``overwrite`` is False.
+    """
+    import shutil
+    import tempfile
+
+    import torch
+    from safetensors.torch import save_file
+
+    from genav.errors import OutputExistsError
+
+    src, dst = Path(src), Path(dst)
+    dtypes = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+    if dtype not in dtypes:
+        raise CheckpointError(f"unknown weights dtype {dtype!r}; choose one of {', '.join(dtypes)}")
+    if not (src / CONFIG_NAME).is_file() or not (src / WEIGHTS_NAME).is_file():
+        raise CheckpointError(f"{src} is not a model folder (needs {CONFIG_NAME} and {WEIGHTS_NAME})")
+    if dst.exists() and not overwrite:
+        raise OutputExistsError(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
+    try:
+        shutil.copytree(src, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("train"))
+        state = load_safetensors(src / WEIGHTS_NAME)
+        cast = {k: v.to(dtypes[dtype]) if v.is_floating_point() else v for k, v in state.items()}
+        save_file(cast, str(tmp / WEIGHTS_NAME), metadata={"format": "pt", "dtype": dtype})
+        if dst.exists():
+            shutil.rmtree(dst)
+        tmp.rename(dst)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dst
+
+
 def load_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file

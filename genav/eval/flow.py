@@ -47,6 +47,8 @@ class FlowTrajectory:
 
     values: (T,) float64, one value per decoded frame; ``values[0] == values[1]`` (F[0] = m(f0, f1)).
     fps: container frame rate (``CAP_PROP_FPS``). frames: T. width/height: native frame size.
+    flow_size: (width, height) of the frames the flow was computed on when they were downscaled
+    (values are then in those frames' pixels), else None.
     times: (T,) presentation time of each frame in seconds on the file's timeline, or None when
     unknown (frames made in memory): then frame ``i`` is at ``start + i / fps``. vfr: the frame
     intervals differ (variable frame rate).
@@ -60,6 +62,17 @@ class FlowTrajectory:
     times: np.ndarray | None = None
     vfr: bool = False
     start: float = 0.0
+    flow_size: tuple[int, int] | None = None
+
+    @property
+    def flow_width(self) -> int:
+        """Width of the frames the flow was computed on (``width`` unless they were downscaled)."""
+        return self.flow_size[0] if self.flow_size else self.width
+
+    @property
+    def flow_height(self) -> int:
+        """Height of the frames the flow was computed on (``height`` unless they were downscaled)."""
+        return self.flow_size[1] if self.flow_size else self.height
 
     def frame_times(self) -> np.ndarray:
         """(T,) seconds: the timestamps, or ``start + i / fps`` without them."""
@@ -119,8 +132,22 @@ def frames_trajectory(frames: np.ndarray) -> np.ndarray:
     return np.asarray([values[0], *values], dtype=np.float64)
 
 
-def flow_trajectory(path: str | Path) -> FlowTrajectory:
+def flow_size(width: int, height: int, max_diagonal: float | None) -> tuple[int, int] | None:
+    """The (width, height) a ``width`` x ``height`` frame is shrunk to so that its diagonal is at
+    most ``max_diagonal`` pixels (aspect kept, rounded, >= 16 px per side); None when it already fits."""
+    diagonal = math.hypot(width, height)
+    if max_diagonal is None or diagonal <= max_diagonal:
+        return None
+    scale = max_diagonal / diagonal
+    return max(16, round(width * scale)), max(16, round(height * scale))
+
+
+def flow_trajectory(path: str | Path, *, max_diagonal: float | None = None) -> FlowTrajectory:
     """Decode ``path`` with OpenCV and return its motion trajectory (see :class:`FlowTrajectory`).
+
+    ``max_diagonal``: when a frame's diagonal is longer, each grey frame is shrunk (pixel-area
+    averaging, ``INTER_AREA``) to that diagonal before the flow (:func:`flow_size`); the values are
+    then in the shrunk frames' pixels. None (the reference): native resolution.
 
     Raises :class:`MediaError` when the file is missing, cannot be opened, has no usable fps, or
     has fewer than two decodable frames.
@@ -141,26 +168,40 @@ def flow_trajectory(path: str | Path) -> FlowTrajectory:
         if not ok:
             raise MediaError(f"OpenCV decodes no frame from {path}")
         height, width = frame.shape[:2]
-        prev = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        values: list[float] = []
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            if gray.shape != prev.shape:
-                raise MediaError(
-                    f"video {path}: frame {len(values) + 1} is {gray.shape}, the previous frame was {prev.shape}"
-                )
-            values.append(_mean_flow(prev, gray))
-            prev = gray
+        small = flow_size(width, height, max_diagonal)
+        values = _stream_values(cap, frame, small, path)
     finally:
         cap.release()
     if not values:
         raise MediaError(f"video {path} has a single frame; AV-Align needs at least two")
     traj = np.asarray([values[0], *values], dtype=np.float64)
     logger.debug("%s: %d frames at %.3f fps", path, len(traj), fps)
-    return FlowTrajectory(values=traj, fps=fps, frames=len(traj), width=width, height=height, **_timing(path, len(traj)))
+    return FlowTrajectory(values=traj, fps=fps, frames=len(traj), width=width, height=height, flow_size=small,
+                          **_timing(path, len(traj)))  # fmt: skip
+
+
+def _grey(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    import cv2
+
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    return grey if size is None else cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
+def _stream_values(cap, first: np.ndarray, size: tuple[int, int] | None, path: Path) -> list[float]:
+    """Mean flow of each next frame against the one before; two grey frames alive at a time."""
+    values: list[float] = []
+    shape, prev = first.shape, _grey(first, size)
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            return values
+        if frame.shape != shape:
+            raise MediaError(
+                f"video {path}: frame {len(values) + 1} is {frame.shape[:2]}, the previous frame was {shape[:2]}"
+            )
+        gray = _grey(frame, size)
+        values.append(_mean_flow(prev, gray))
+        prev = gray
 
 
 def _timing(path: Path, frames: int) -> dict:

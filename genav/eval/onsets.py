@@ -5,6 +5,8 @@ runs ``librosa.onset.onset_detect`` with all defaults (n_fft 2048, hop 512, 128 
 envelope, peak_pick pre_max 1, post_max 1, pre_avg 4, post_avg 5, wait 1, delta 0.07 at 22050 Hz).
 Onset time = frame * 512 / 22050 s.
 
+Both are computed without importing librosa (:mod:`genav.eval.onset_strength`, bitwise equal).
+
 Long signals: librosa's STFT of a 10-minute track alone needs ~210 MB (complex64), so beyond
 :data:`CHUNK_SAMPLES` the mel power spectrogram is computed in blocks of frames with the same
 framing (zero padding of n_fft/2 at both ends, as ``center=True`` does) and concatenated; the
@@ -28,7 +30,6 @@ __all__ = [
     "HOP_LENGTH",
     "N_FFT",
     "CHUNK_SAMPLES",
-    "STREAM_SAMPLES",
     "load_audio",
     "onset_envelope",
     "onset_frames",
@@ -39,7 +40,6 @@ SAMPLE_RATE = 22050
 HOP_LENGTH = 512
 N_FFT = 2048
 CHUNK_SAMPLES = 1 << 22  # ~190 s at 22050 Hz; above it the mel spectrogram is built in blocks
-STREAM_SAMPLES = 1 << 23  # wav/flac/ogg above this many samples (all channels) are read in blocks
 _BLOCK_FRAMES = 2048  # frames per block in the blocked path (~8 MB of complex STFT)
 _SOUNDFILE_SUFFIXES = {".wav", ".flac", ".ogg", ".oga"}
 
@@ -47,10 +47,10 @@ _SOUNDFILE_SUFFIXES = {".wav", ".flac", ".ogg", ".oga"}
 def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Load ``path`` as mono float32 at ``sample_rate``, exactly as ``librosa.load(path, sr=...)``.
 
-    wav/flac/ogg files up to :data:`STREAM_SAMPLES` samples (all channels) go through
-    ``librosa.load`` itself; longer ones are read in blocks and down-mixed block by block with the
-    same channel mean. Anything else (a video's own audio track, mp3, ...) is decoded by
-    :func:`genav.media.read_audio`, down-mixed frame by frame, *on the file's timeline*: sample 0
+    wav/flac/ogg files are read with soundfile as float32 in blocks and down-mixed block by block
+    with librosa's channel mean (``librosa.load`` reads them the same way, all at once; librosa
+    itself is never imported: ~3.5 s of CPU per process). Anything else (a video's own audio
+    track, mp3, ...) is decoded by :func:`genav.media.read_audio`, down-mixed frame by frame, *on the file's timeline*: sample 0
     is the file's start, so a track that starts after the picture begins with silence and its
     onsets keep their times. Then one soxr HQ resampling (:func:`genav.media.resample`, librosa's
     soxr_hq). Memory: one mono copy at the native rate. Returns (N,) float32.
@@ -72,17 +72,6 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
             info = sf.info(str(path))
         except Exception as exc:  # libsndfile error types vary; one line for the user
             raise MediaError(f"cannot read audio {path}: {exc}") from None
-        if info.frames * info.channels <= STREAM_SAMPLES:
-            import librosa
-
-            if not info.frames:
-                require_samples(path, np.zeros(0, np.float32))
-            try:
-                wave, _ = librosa.load(str(path), sr=sample_rate, mono=True)
-            except librosa.util.exceptions.ParameterError:  # e.g. NaN samples: say which, by name
-                require_samples(path, sf.read(str(path), dtype="float32")[0])
-                raise
-            return require_samples(path, np.asarray(wave, dtype=np.float32))
         native_sr, mono = info.samplerate, _mono(_soundfile_blocks(path), info.frames)
     else:
         sound = read_audio(path, mono=True, max_duration=None)
@@ -110,52 +99,24 @@ def _soundfile_blocks(path: Path) -> Iterator[np.ndarray]:
     yield from sf.blocks(str(path), blocksize=1 << 18, dtype="float32", always_2d=True)
 
 
-def _blocked_mel_power(wave: np.ndarray, sr: int) -> np.ndarray:
-    """Mel power spectrogram (128, T) with librosa's centred framing, computed in frame blocks."""
-    import librosa
-
-    half = N_FFT // 2
-    n_frames = 1 + len(wave) // HOP_LENGTH
-    blocks = []
-    for t0 in range(0, n_frames, _BLOCK_FRAMES):
-        t1 = min(n_frames, t0 + _BLOCK_FRAMES)
-        start, stop = t0 * HOP_LENGTH - half, (t1 - 1) * HOP_LENGTH - half + N_FFT
-        seg = np.zeros(stop - start, dtype=wave.dtype)
-        lo, hi = max(start, 0), min(stop, len(wave))
-        seg[lo - start : hi - start] = wave[lo:hi]
-        blocks.append(
-            librosa.feature.melspectrogram(
-                y=seg, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, center=False, fmax=0.5 * sr
-            )
-        )
-    return np.concatenate(blocks, axis=1)
-
-
 def onset_envelope(
     wave: np.ndarray, sr: int = SAMPLE_RATE, *, chunk_samples: int = CHUNK_SAMPLES
 ) -> np.ndarray:
-    """librosa's default onset strength envelope of a mono wave (N,) -> (T,), T = 1 + N // 512.
+    """librosa's default onset strength envelope of a mono wave (N,) -> (T,), T = 1 + N // 512
+    (:func:`genav.eval.onset_strength.onset_strength`, bitwise librosa's without importing it).
 
     Signals longer than ``chunk_samples`` take the blocked (bitwise identical) path.
     """
-    import librosa
+    from genav.eval.onset_strength import onset_strength
 
-    wave = np.asarray(wave, dtype=np.float32).reshape(-1)
-    if len(wave) <= chunk_samples:
-        return librosa.onset.onset_strength(y=wave, sr=sr)
-    logger.debug("onset envelope of %d samples in blocks", len(wave))
-    log_mel = librosa.power_to_db(_blocked_mel_power(wave, sr))
-    return librosa.onset.onset_strength(S=log_mel, sr=sr)
+    return onset_strength(wave, sr, chunk_samples=chunk_samples, block_frames=_BLOCK_FRAMES)
 
 
 def onset_frames(envelope: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """librosa's default ``onset_detect`` on an envelope (T,) -> ascending frame indices (K,)."""
-    import librosa
+    from genav.eval.onset_strength import pick_onsets
 
-    return np.asarray(
-        librosa.onset.onset_detect(onset_envelope=np.asarray(envelope), sr=sr, hop_length=HOP_LENGTH),
-        dtype=np.int64,
-    )
+    return pick_onsets(np.asarray(envelope), sr, HOP_LENGTH)
 
 
 def detect_audio_peaks(wave: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:

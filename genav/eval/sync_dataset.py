@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["evaluate_sync", "summarize_sync"]
 
-_PRELOAD = ["numpy", "scipy.ndimage", "cv2", "librosa", "genav.eval.sync_measure"]
+_PRELOAD = ["numpy", "scipy.ndimage", "cv2", "soundfile", "soxr", "av", "genav.media", "genav.eval.sync_measure"]
 
 
 def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:

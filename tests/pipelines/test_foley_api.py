@@ -184,3 +184,27 @@ def test_outputs_that_would_clip_are_scaled_and_the_gain_recorded():
     scaled, gains = limit_peaks(audio)
     assert gains[0] == 1.0 and np.array_equal(scaled[0], audio[0])  # quiet outputs untouched
     assert abs(np.abs(scaled[1]).max() - 0.98) < 1e-6 and abs(gains[1] - 0.98 / 4) < 1e-6
+
+
+def test_fp16_export_halves_the_weights_and_loads_into_the_same_model(t2a, tmp_path):
+    from typer.testing import CliRunner
+
+    from genav.cli.app import app
+    from genav.errors import OutputExistsError
+    from genav.pipelines import TextToAudioPipeline
+
+    folder = t2a.save_pretrained(tmp_path / "full")
+    result = CliRunner().invoke(app, ["models", "export", str(folder), "-o", str(tmp_path / "half")])
+    assert result.exit_code == 0, result.output
+    half = tmp_path / "half"
+    assert {p.name for p in half.iterdir()} == {p.name for p in folder.iterdir()}
+    ratio = (half / "model.safetensors").stat().st_size / (folder / "model.safetensors").stat().st_size
+    assert 0.45 < ratio < 0.6
+    loaded = TextToAudioPipeline.from_pretrained(half, device="cpu", dtype="float32")
+    assert next(loaded.model.parameters()).dtype == torch.float32  # computes in its own dtype
+    a = t2a("a door slams", duration=1.0, num_steps=STEPS, seed=2).audio
+    b = loaded("a door slams", duration=1.0, num_steps=STEPS, seed=2).audio
+    assert np.abs(a - b).max() < 0.05 * np.abs(a).max()  # fp16 rounding only
+    again = CliRunner().invoke(app, ["models", "export", str(folder), "-o", str(half)])
+    assert again.exit_code != 0 and isinstance(again.exception, OutputExistsError)
+    assert (half / "model.safetensors").stat().st_size < (folder / "model.safetensors").stat().st_size
