@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".gif", ".mpg", ".mpeg", ".ts", ".mts",
                   ".m2ts", ".flv", ".wmv", ".3gp", ".ogv", ".mxf"}  # fmt: skip
 MANIFEST_SUFFIXES = {".jsonl", ".csv"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus"}
 
 
 @dataclass
@@ -106,21 +107,30 @@ def manifest_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def expand_video_inputs(source: str, output: Path, *, suffix: str, settings: dict[str, Any]) -> list[Job]:
     """A video file, a folder of videos, or a manifest (column ``file`` or ``video``) -> jobs."""
+    return expand_media_inputs(source, output, suffix=suffix, settings=settings)
+
+
+def expand_media_inputs(
+    source: str, output: Path, *, suffix: str, settings: dict[str, Any], kinds: frozenset[str] | set[str] = VIDEO_SUFFIXES,
+    column: str = "video", what: str = "videos",
+) -> list[Job]:
+    """A media file, a folder of files with a suffix in ``kinds``, or a manifest (column ``column``
+    or ``file``; relative paths from the manifest's folder) -> jobs."""
     src = Path(source)
     if is_manifest(source):
         jobs = []
         for row_no, row in manifest_rows(src):
-            file = row.get("video") or row.get("file")
+            file = row.get(column) or row.get("file")
             if not file:
-                raise InputError(f"{src} row {row_no}: no 'video' or 'file' value")
+                raise InputError(f"{src} row {row_no}: no '{column}' or 'file' value")
             path = Path(file) if Path(file).is_absolute() else src.parent / file
             jobs.append(_row_job(row, row_no, str(path), Path(file).stem, output, suffix, settings))
         return jobs
     if src.is_dir():
-        videos = sorted(p for p in src.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and ".silent" not in p.suffixes[:-1])
-        if not videos:
-            raise InputError(f"no videos ({', '.join(sorted(VIDEO_SUFFIXES))}) in folder {src}")
-        return [Job(p.stem, str(p), output / f"{p.stem}{suffix}", dict(settings)) for p in videos]
+        files = sorted(p for p in src.iterdir() if p.suffix.lower() in kinds and ".silent" not in p.suffixes[:-1])
+        if not files:
+            raise InputError(f"no {what} ({', '.join(sorted(kinds))}) in folder {src}")
+        return [Job(p.stem, str(p), output / f"{p.stem}{suffix}", dict(settings)) for p in files]
     return [Job(src.stem, source, output, dict(settings))]
 
 

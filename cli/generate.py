@@ -71,6 +71,15 @@ def _outputs(job: Job, n: int) -> list[Path]:
     return [job.output.with_name(f"{job.output.stem}-{k}{job.output.suffix}") for k in range(n)]
 
 
+def save_outputs(out: Any, job: Job, n: int) -> dict[str, Any]:
+    """Write the ``n`` outputs of a pipeline result (``.save(path, index=k)``) for ``job``; returns
+    the sidecar data (the result's metadata, the output paths and seeds)."""
+    paths = _outputs(job, n)
+    for k, path in enumerate(paths):
+        out.save(path, index=k, overwrite=True)
+    return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds}
+
+
 def _settings(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
@@ -119,9 +128,7 @@ def t2a(
                 num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
                 progress=progress,
             )
-        for k, path in enumerate(_outputs(job, num_outputs)):
-            out.save(path, index=k, overwrite=True)
-        return {**out.metadata, "outputs": [str(p) for p in _outputs(job, num_outputs)], "seeds": out.seeds}
+        return save_outputs(out, job, num_outputs)
 
     _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
 

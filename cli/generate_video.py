@@ -7,7 +7,16 @@ from typing import Any
 
 import typer
 
-from genav.cli.batch import VIDEO_SUFFIXES, Job, expand_prompt_inputs, is_manifest, run_batch
+from genav.cli.batch import (
+    AUDIO_SUFFIXES,
+    VIDEO_SUFFIXES,
+    Job,
+    expand_media_inputs,
+    expand_prompt_inputs,
+    is_manifest,
+    precheck,
+    run_batch,
+)
 from genav.cli.generate import (
     CFG,
     DEVICE,
@@ -20,11 +29,12 @@ from genav.cli.generate import (
     THREADS,
     _finish,
     _model_name,
-    _outputs,
     _settings,
+    save_outputs,
 )
 
 DEFAULT_T2V_MODEL = "genav-t2v-tiny"
+DEFAULT_A2V_MODEL = "genav-a2v-tiny"
 
 
 def parse_timed(items: list[str] | None) -> list[tuple[float, str]]:
@@ -88,13 +98,68 @@ def t2v(
             num_frames=frames, fps=fps, timed_prompts=timed or None, num_steps=steps, guidance_scale=cfg,
             seed=s.get("seed"), num_outputs=num_outputs, method=method,
         )
-        paths = _outputs(job, num_outputs)
-        for k, path in enumerate(paths):
-            out.save(path, index=k, overwrite=True)
-        return {**out.metadata, "outputs": [str(p) for p in paths], "seeds": out.seeds}
+        return save_outputs(out, job, num_outputs)
 
     _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
 
 
+def a2v(
+    audio: str = typer.Argument(..., help="A sound file, a folder of sound files, or a CSV/JSONL manifest ('audio')."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4; a folder for several inputs)."),
+    prompt: str = typer.Option(None, "--prompt", "-p", help="What the video shows (audio + text -> video)."),
+    negative_prompt: str = typer.Option(None, "--negative-prompt", help="What the video should not show."),
+    duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: the sound's length)."),
+    fps: float = typer.Option(None, "--fps", help="Frame rate (default: the model's)."),
+    text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the prompt."),
+    allow_silent: bool = typer.Option(False, "--allow-silent", help="Generate even when the sound is silent."),
+    backbone: str = typer.Option(None, "--backbone", help="Another text-to-video backbone than the adaptor's."),
+    model: str = typer.Option("auto", "--model", "-m", help="genav-a2v-tiny, debug-a2v, or an adaptor folder."),
+    steps: int = STEPS,
+    cfg: float = typer.Option(3.0, "--cfg", help="Audio guidance scale (and the prompt's unless --text-cfg)."),
+    seed: int = SEED,
+    method: str = METHOD,
+    num_outputs: int = NUM_OUTPUTS,
+    device: str = DEVICE,
+    dtype: str = DTYPE,
+    overwrite: bool = OVERWRITE,
+    threads: str = THREADS,
+) -> None:
+    """Audio-to-video: a video whose motion follows the sound, with the sound muxed in (JSON sidecar each)."""
+    from genav.cli.common import set_threads
+    from genav.errors import InputError
+    from genav.pipelines import AudioToVideoPipeline
+    from genav.pipelines.audio_to_video import check_sound
+    from genav.pipelines.progress import step_bar
+
+    set_threads(threads)  # checks --threads too
+    single = Path(audio).is_file() and not is_manifest(audio)
+    if single and output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")
+    if not single and not Path(audio).exists():
+        raise InputError(f"audio input not found: {audio}")
+    settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
+    jobs = expand_media_inputs(audio, output, suffix=output.suffix if single else ".mp4", settings=settings,
+                               kinds=AUDIO_SUFFIXES, column="audio", what="sound files")
+    # every sound is read and checked (empty, silent, too long) before the model loads
+    jobs, rejected = precheck(jobs, lambda job: check_sound(job.source, allow_silent=allow_silent), overwrite=overwrite,
+                              single=single)
+    name = _model_name(model, "a2v", DEFAULT_A2V_MODEL)
+    pipe = AudioToVideoPipeline.from_pretrained(name, backbone=backbone, device=device, dtype=dtype) if jobs else None
+
+    def make(job: Job) -> dict[str, Any]:
+        s = job.settings
+        with step_bar(job.name) as progress:
+            out = pipe(
+                job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
+                duration=s.get("duration"), fps=fps, num_steps=steps, audio_guidance_scale=cfg,
+                text_guidance_scale=text_cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                allow_silent=allow_silent, progress=progress,
+            )
+        return save_outputs(out, job, num_outputs)
+
+    _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
+
+
 def register(app: typer.Typer) -> None:
+    app.command("a2v")(a2v)
     app.command("t2v")(t2v)

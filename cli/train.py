@@ -18,11 +18,12 @@ from pathlib import Path
 
 import typer
 
-from genav.cli import train_t2v, train_tagger
+from genav.cli import train_a2v, train_t2v, train_tagger
 
 app = typer.Typer(no_args_is_help=True)
 train_tagger.register(app)  # `genav train tagger` (the evaluators' classifier)
 train_t2v.register(app)  # `genav train t2v` / `genav train objects` (text-to-video, issue 10)
+train_a2v.register(app)  # `genav train a2v` (the audio-to-video adaptor, issue 11)
 
 
 @app.command("foley")

@@ -7,7 +7,9 @@ from genav.registry import list_models, resolve_model  # noqa: E402  (re-exporte
 
 __all__ = ["list_models", "resolve_model"]
 
-# -- audio pipelines (T2A / V2A); ``debug-foley`` is declared in genav.registry.BUILTIN_MODELS --
+# -- audio pipelines (T2A / V2A: ``debug-foley`` is declared in genav.registry.BUILTIN_MODELS) and
+# audio-to-video (importing it registers ``debug-a2v``) ------------------------------------------
+from genav.pipelines.audio_to_video import AudioToVideoPipeline  # noqa: E402
 from genav.pipelines.output import AudioOutput  # noqa: E402
 from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
 
@@ -36,6 +38,7 @@ def __getattr__(name: str):
 
 __all__ += [
     "AudioOutput",
+    "AudioToVideoPipeline",
     "AutoTextToAudioPipeline",
     "DiffusersTextToAudioPipeline",
     "TextToAudioPipeline",

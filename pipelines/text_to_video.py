@@ -30,6 +30,7 @@ from genav.pipelines.video_backbones import LoadedBackbone, load_video_backbone
 from genav.pipelines.video_output import VideoOutput
 from genav.pipelines.windows import plan_windows
 from genav.runtime import select_device, select_dtype
+from genav.sampling.guidance import GuidancePlan
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +58,25 @@ def generate_video_latents(
     guidance_scale: float = 4.5,
     method: str = "euler",
     progress: ProgressFn | None = None,
+    plan: GuidancePlan | None = None,
 ) -> Tensor:
     """Latents ``(B, C, S, h, w)`` of a whole clip from ``noise`` (same shape), window by window.
 
     ``ctx``/``negative`` hold the whole clip's slots (if any); each window sees its own. Windows
     are ``backbone.slots_for(backbone.max_frames).count`` slots long and overlap by half a window.
+    ``plan``: guidance branches already stacked in ``ctx`` (see :func:`sample_video_window`).
     """
     window = backbone.slots_for(backbone.max_frames).count
-    plan = plan_windows(noise.shape[2], window, max(1, window // 2))
+    windows = plan_windows(noise.shape[2], window, max(1, window // 2))
     out = torch.zeros_like(noise)
-    total = num_steps * len(plan)
-    for w in plan:
+    total = num_steps * len(windows)
+    for w in windows:
         known = out[:, :, w.start : w.start + w.context] if w.context else None
         step = (lambda i, _n, base=w.index * num_steps: progress(base + i, total)) if progress else None
         out[:, :, w.start : w.end] = sample_video_window(
             backbone, ctx.slots(w.start, w.end), noise[:, :, w.start : w.end],
             negative=None if negative is None else negative.slots(w.start, w.end),
-            num_steps=num_steps, guidance_scale=guidance_scale, method=method, known=known, progress=step,
+            num_steps=num_steps, guidance_scale=guidance_scale, method=method, known=known, progress=step, plan=plan,
         ).to(out.dtype)
     return out
 

@@ -16,7 +16,6 @@ def plot_t2v_example(example: dict[str, Any], fps: float, path: str | Path, *, d
     flow trajectories (AV-Align's detector) with the caption's event times (dashed) and the
     detected peaks (dots). ``example`` holds ``prompt``, ``events`` (s), ``true``, ``plain`` and
     ``timed`` frames ``(T, H, W, 3)`` uint8. Written atomically."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     rows = [("true", example["true"]), ("prompt only", example["plain"]), ("timed caption", example["timed"])]
@@ -24,12 +23,7 @@ def plot_t2v_example(example: dict[str, Any], fps: float, path: str | Path, *, d
     fig = Figure(figsize=(max(8.0, frames * 0.45), 7.0))
     grid = fig.add_gridspec(4, 1, height_ratios=[1, 1, 1, 1.6])
     for i, (name, f) in enumerate(rows):
-        ax = fig.add_subplot(grid[i])
-        ax.imshow(np.concatenate(list(f[:frames]), axis=1), interpolation="nearest")
-        ax.set_yticks([])
-        ax.set_xticks((np.arange(frames) + 0.5) * f.shape[2])
-        ax.set_xticklabels([str(k) for k in range(frames)], fontsize=6)
-        ax.set_ylabel(name, fontsize=8)
+        frame_strip(fig.add_subplot(grid[i]), f[:frames], name)
     ax = fig.add_subplot(grid[3])
     for (name, f), colour in zip(rows, ("black", "tab:blue", "tab:red"), strict=True):
         curve = frames_trajectory(f[:frames])
@@ -42,6 +36,23 @@ def plot_t2v_example(example: dict[str, Any], fps: float, path: str | Path, *, d
     ax.set_ylabel("mean flow (px)")
     ax.legend(fontsize=7)
     fig.suptitle(example["prompt"], fontsize=10)
+    return save_figure(fig, path)
+
+
+def frame_strip(ax: Any, frames: np.ndarray, name: str) -> None:
+    """Frames ``(T, H, W, 3)`` side by side on ``ax``, numbered, labelled ``name``."""
+    count = len(frames)
+    ax.imshow(np.concatenate(list(frames), axis=1), interpolation="nearest")
+    ax.set_yticks([])
+    ax.set_xticks((np.arange(count) + 0.5) * frames.shape[2])
+    ax.set_xticklabels([str(k) for k in range(count)], fontsize=6)
+    ax.set_ylabel(name, fontsize=8)
+
+
+def save_figure(fig: Any, path: str | Path) -> Path:
+    """Lay out ``fig`` and write it as a PNG, atomically."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     fig.tight_layout()
     path = Path(path)
     with atomic_output(path, overwrite=True) as tmp:

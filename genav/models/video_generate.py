@@ -16,6 +16,7 @@ from torch import Tensor
 from genav.errors import InputError
 from genav.models.video_backbone import FrameContext, VideoBackbone, concat_contexts
 from genav.sampling import METHODS, guided_velocity, plan_guidance, sample, time_grid, with_known_prefix
+from genav.sampling.guidance import GuidancePlan
 
 ProgressFn = Callable[[int, int], None]
 
@@ -32,13 +33,17 @@ def sample_video_window(
     method: str = "euler",
     known: Tensor | None = None,
     progress: ProgressFn | None = None,
+    plan: GuidancePlan | None = None,
 ) -> Tensor:
     """Latents ``(B, C, S, h, w)`` float32 sampled from ``noise`` (same shape) at ``t = 0``.
 
     ``ctx``: the conditioning (B rows, slots for this window's S slots if any); ``negative``: the
     context of the guidance's other branch (default: unconditional, ``encode_prompt([""])``);
     ``known`` ``(B, C, K, h, w)``: latents the first K slots must end at. Raises
-    :class:`InputError` for a bad step count, solver or scale.
+    :class:`InputError` for a bad step count, solver or scale. ``plan``: a guidance plan whose
+    branch contexts are already stacked in ``ctx`` (``len(plan.branches) * B`` rows, branch-major;
+    e.g. audio-to-video's prompt + audio / audio / neither); then ``negative`` and
+    ``guidance_scale`` are not used.
     """
     if num_steps < 1:
         raise InputError(f"num_steps must be at least 1, got {num_steps}")
@@ -47,10 +52,13 @@ def sample_video_window(
     if not guidance_scale >= 0:
         raise InputError(f"guidance_scale must be >= 0, got {guidance_scale}")
     b = noise.shape[0]
-    plan = plan_guidance(text_scale=guidance_scale, has_video=False)
-    if len(plan.branches) > 1:
-        other = negative if negative is not None else backbone.encode_prompt([""] * b)
-        ctx = concat_contexts([ctx, other])
+    if plan is not None and ctx.batch_size != len(plan.branches) * b:
+        raise InputError(f"the context has {ctx.batch_size} rows for {len(plan.branches)} branches of {b}")
+    if plan is None:
+        plan = plan_guidance(text_scale=guidance_scale, has_video=False)
+        if len(plan.branches) > 1:
+            other = negative if negative is not None else backbone.encode_prompt([""] * b)
+            ctx = concat_contexts([ctx, other])
     device = noise.device
 
     def batched(x: Tensor, t: Tensor) -> Tensor:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from genav.config import Config
 from genav.errors import ConfigError
 
-TASKS = ("foley", "tagger", "vocoder", "t2v")
+TASKS = ("foley", "tagger", "vocoder", "t2v", "a2v")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 

@@ -12,15 +12,17 @@ import pytest
 
 from genav.eval.tagger import TaggerConfig
 from genav.models import AudioMMDiTConfig, tiny_config
+from genav.models.a2v_adaptor import A2VAdaptorConfig
 from genav.models.audio_mmdit import model_summary
 from genav.models.t2v_dit import T2VDiTConfig
 from genav.registry import CHECKPOINTS_DIR
 from genav.train.recipe import load_recipe
 
 RECIPES = Path(__file__).resolve().parents[2] / "pipelines" / "recipes"
-# config keys a training run fills in from its data, not from the recipe
-FROM_DATA = {"classes"}
-CONFIG_CLASSES = {"audio-mmdit": AudioMMDiTConfig, "audio-tagger": TaggerConfig, "t2v-dit": T2VDiTConfig}
+# config keys a training run fills in from its data (or, for an a2v adaptor, its backbone), not from the recipe
+FROM_DATA = {"classes", "backbone", "backbone_checksum", "context_dim"}
+CONFIG_CLASSES = {"audio-mmdit": AudioMMDiTConfig, "audio-tagger": TaggerConfig, "t2v-dit": T2VDiTConfig,
+                  "a2v-adaptor": A2VAdaptorConfig}
 COMMITTED = sorted(p.parent.name for p in CHECKPOINTS_DIR.glob("*/config.json"))
 # trained by a command without a recipe (`genav train objects --out ...`: its options are its card's)
 NO_RECIPE = {"genav-objects"}
@@ -35,7 +37,7 @@ def recipe_of(folder: Path) -> Path:
 
 
 def test_every_committed_checkpoint_is_checked():
-    assert COMMITTED == ["genav-foley-tiny", "genav-objects", "genav-t2v-tiny", "genav-tagger"]
+    assert COMMITTED == ["genav-a2v-tiny", "genav-foley-tiny", "genav-objects", "genav-t2v-tiny", "genav-tagger"]
 
 
 @pytest.mark.parametrize("name", FROM_RECIPES)
