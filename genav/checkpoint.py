@@ -95,6 +95,8 @@ def export_model_folder(src: str | Path, dst: str | Path, *, dtype: str = "float
         state = load_safetensors(src / WEIGHTS_NAME)
         cast = {k: v.to(dtypes[dtype]) if v.is_floating_point() else v for k, v in state.items()}
         save_file(cast, str(tmp / WEIGHTS_NAME), metadata={"format": "pt", "dtype": dtype})
+        (tmp / WEIGHTS_NAME).chmod(0o644)  # as every genav output; the temporary folder is 0700
+        tmp.chmod(0o755)
         if dst.exists():
             shutil.rmtree(dst)
         tmp.rename(dst)

@@ -200,6 +200,7 @@ def test_fp16_export_halves_the_weights_and_loads_into_the_same_model(t2a, tmp_p
     assert {p.name for p in half.iterdir()} == {p.name for p in folder.iterdir()}
     ratio = (half / "model.safetensors").stat().st_size / (folder / "model.safetensors").stat().st_size
     assert 0.45 < ratio < 0.6
+    assert (half / "model.safetensors").stat().st_mode & 0o777 == 0o644
     loaded = TextToAudioPipeline.from_pretrained(half, device="cpu", dtype="float32")
     assert next(loaded.model.parameters()).dtype == torch.float32  # computes in its own dtype
     a = t2a("a door slams", duration=1.0, num_steps=STEPS, seed=2).audio

@@ -37,7 +37,9 @@ def recipe_of(folder: Path) -> Path:
 
 
 def test_every_committed_checkpoint_is_checked():
-    assert COMMITTED == ["genav-a2v-tiny", "genav-foley-tiny", "genav-objects", "genav-t2v-tiny", "genav-tagger"]
+    assert COMMITTED == [
+        "genav-a2v-tiny", "genav-foley-tiny", "genav-objects", "genav-t2a-small", "genav-t2v-tiny", "genav-tagger"
+    ]
 
 
 @pytest.mark.parametrize("name", FROM_RECIPES)
