@@ -91,7 +91,7 @@ def export_model_folder(src: str | Path, dst: str | Path, *, dtype: str = "float
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
     try:
-        shutil.copytree(src, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("train"))
+        shutil.copytree(src, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("train", WEIGHTS_NAME))
         state = load_safetensors(src / WEIGHTS_NAME)
         cast = {k: v.to(dtypes[dtype]) if v.is_floating_point() else v for k, v in state.items()}
         save_file(cast, str(tmp / WEIGHTS_NAME), metadata={"format": "pt", "dtype": dtype})
