@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,8 +56,18 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
             raise OutputExistsError(path)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
         os.replace(tmp, path)
+        _remove_stale_parts(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _remove_stale_parts(path: Path) -> None:
+    """Temporary files of ``path`` left by a writer that was killed (SIGKILL skips ``finally``);
+    the target is now written whole, so they are garbage. Only mkstemp's exact pattern matches."""
+    stale = re.compile(rf"\.{re.escape(path.stem)}\.[a-z0-9_]{{8}}\.part{re.escape(path.suffix)}")
+    for other in path.parent.iterdir():
+        if stale.fullmatch(other.name):
+            other.unlink(missing_ok=True)
 
 
 def _umask() -> int:

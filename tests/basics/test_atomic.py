@@ -47,3 +47,15 @@ def test_unwritable_folder(tmp_path):
         ro.chmod(0o500)
         with pytest.raises(MediaError, match="not writable"):
             atomic_write_text(ro / "x.txt", "x")
+
+
+def test_a_killed_writers_temporary_file_goes_when_the_output_is_written(tmp_path):
+    from genav.atomic import atomic_write_bytes
+
+    stale = tmp_path / ".v1.ypy9nsyo.part.wav"  # what SIGKILL mid-write leaves (mkstemp's pattern)
+    stale.write_bytes(b"half")
+    other = tmp_path / ".v1.x.ypy9nsyo.part.wav"  # belongs to the output v1.x.wav: kept
+    other.write_bytes(b"half")
+    atomic_write_bytes(tmp_path / "v1.wav", b"whole")
+    assert (tmp_path / "v1.wav").read_bytes() == b"whole"
+    assert not stale.exists() and other.exists()
