@@ -99,8 +99,8 @@ class LazyTextEncoder:
     def encode(self, prompts: list[str]) -> TextEmbedding:
         return self.encoder().encode(prompts)
 
-    def prompt_tokens(self, prompts: list[str]) -> list[dict[str, int | bool]]:
-        return self.encoder().prompt_tokens(prompts)
+    def prompt_tokens(self, prompts: list[str], limit: int | None = None) -> list[dict[str, int | bool]]:
+        return self.encoder().prompt_tokens(prompts, limit)
 
     def to(self, device: torch.device | str) -> LazyTextEncoder:
         self._device = device
@@ -365,9 +365,10 @@ class FoleyPipeline:
         """What the sidecar records about prompt lengths: per prompt the tokens used, the total,
         whether it was cut to the text encoder's limit (see :meth:`TextEncoder.prompt_tokens`)."""
         negatives = prompt_list(negative, required=False)
+        limit = self.model.text_token_limit
         return {
-            "prompt_tokens": self.text_encoder.prompt_tokens(prompts) if prompts else None,
-            "negative_prompt_tokens": self.text_encoder.prompt_tokens(negatives) if negatives else None,
+            "prompt_tokens": self.text_encoder.prompt_tokens(prompts, limit) if prompts else None,
+            "negative_prompt_tokens": self.text_encoder.prompt_tokens(negatives, limit) if negatives else None,
         }
 
     def frames_for(self, seconds: float) -> int:

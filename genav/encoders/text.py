@@ -108,13 +108,21 @@ class TextEncoder(torch.nn.Module):
         """Tokens ``prompt`` makes before any cut (special tokens included)."""
         raise NotImplementedError
 
-    def prompt_tokens(self, prompts: list[str]) -> list[dict[str, int | bool]]:
-        """Per prompt: ``tokens`` used, ``total`` it makes, ``truncated`` (total > max_length), ``limit``."""
+    def prompt_tokens(self, prompts: list[str], limit: int | None = None) -> list[dict[str, int | bool]]:
+        """Per prompt: ``tokens`` used, ``total`` it makes, ``truncated`` (total > tokens), ``limit``.
+
+        ``limit``: tokens the model that reads the token states keeps (an audio MM-DiT of version 2
+        keeps ``text_length``) when that is fewer than the encoder's ``max_length``; the record then
+        adds ``pooled_tokens``, what the pooled embedding (computed by the encoder) still covers."""
+        cap = self.max_length if limit is None else min(limit, self.max_length)
         out = []
         for prompt in prompts:
             total = self.count_tokens(prompt)
-            used = min(total, self.max_length)
-            out.append({"tokens": used, "total": total, "truncated": total > used, "limit": self.max_length})
+            used = min(total, cap)
+            record = {"tokens": used, "total": total, "truncated": total > used, "limit": cap}
+            if cap < self.max_length:
+                record["pooled_tokens"] = min(total, self.max_length)
+            out.append(record)
         return out
 
     @torch.no_grad()

@@ -131,6 +131,11 @@ class AudioMMDiTConfig(Config):
 class AudioMMDiT(nn.Module):
     """Velocity model ``(x_t, t, conditioning) -> v`` over audio latents ``(B, latent_dim, T)``."""
 
+    @property
+    def text_token_limit(self) -> int | None:
+        """Text tokens the model reads (version 2 keeps ``text_length``), None when it takes any number."""
+        return None if self.config.null_conditions == "token" else self.config.text_length
+
     def __init__(self, config: AudioMMDiTConfig) -> None:
         super().__init__()
         self.config = c = config

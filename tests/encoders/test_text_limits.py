@@ -89,3 +89,22 @@ def test_t2a_sidecar_records_the_tokens_used(tmp_path):
             assert side["model"] == "genav-foley-tiny" and side["settings"]["prompt_tokens"] == [expected]
         # cut after token 256: the same sound; differing after token 77 (and used): different sounds
         assert (sounds[0] == sounds[1]).all() == (n == 300)
+
+
+def test_sidecar_limit_is_the_models_when_it_reads_fewer_tokens():
+    """A version-2 MM-DiT keeps ``text_length`` token states (debug: 32) though its hash encoder takes
+    77: the record says 32 tokens used and the pooled embedding's 77. Prompts differing only after
+    token 77 give the same sound; differing after token 32 (seen by the pooled embedding) they don't."""
+    from genav.pipelines import TextToAudioPipeline
+
+    pipe = TextToAudioPipeline.from_pretrained("debug-foley", device="cpu", dtype="float32")
+    assert pipe.model.text_token_limit == 32 < pipe.text_encoder.max_length == 77
+    info = pipe.prompt_token_settings([_words(40, "glass"), "a dog"], None)["prompt_tokens"]
+    assert info == [{"tokens": 32, "total": 42, "truncated": True, "limit": 32, "pooled_tokens": 42},
+                    {"tokens": 3, "total": 3, "truncated": False, "limit": 32, "pooled_tokens": 3}]  # fmt: skip
+
+    def sound(prompt: str) -> torch.Tensor:
+        return pipe(prompt, duration=0.5, num_steps=2, seed=0, output_type="pt").audio
+
+    assert torch.equal(sound(_words(80, "glass breaking")), sound(_words(80, "dog barking")))
+    assert not torch.equal(sound(_words(40, "glass breaking")), sound(_words(40, "dog barking")))
