@@ -366,9 +366,10 @@ class FoleyPipeline:
         whether it was cut to the text encoder's limit (see :meth:`TextEncoder.prompt_tokens`)."""
         negatives = prompt_list(negative, required=False)
         limit = self.model.text_token_limit
+        tokens = self.text_encoder.prompt_tokens
         return {
-            "prompt_tokens": self.text_encoder.prompt_tokens(prompts, limit) if prompts else None,
-            "negative_prompt_tokens": self.text_encoder.prompt_tokens(negatives, limit) if negatives else None,
+            "prompt_tokens": tokens(prompts, limit) if prompts else None,
+            "negative_prompt_tokens": tokens(negatives, limit) if negatives else None,
         }
 
     def frames_for(self, seconds: float) -> int:
