@@ -23,7 +23,7 @@ from genav.pipelines.foley import state_checksum
 from genav.registry import ModelEntry, register_model, resolve_model
 
 DEBUG_T2V_CONFIG = T2VDiTConfig(
-    frame_size=32, patch=8, fps=8.0, max_frames=8, hidden=32, depth=2, heads=2, mlp_ratio=2.0, text_dim=32,
+    frame_size=32, patch=8, fps=8.0, max_frames=8, hidden=32, depth=2, heads=2, mlp_ratio=2.0,
     text_encoder=TextEncoderConfig(kind="hash", dim=32),
 )
 
