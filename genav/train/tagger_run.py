@@ -176,7 +176,7 @@ def train_tagger(
     Raises ConfigError/DataError on a bad recipe or data before anything is written, and
     OutputExistsError when ``out`` holds a run and neither ``resume`` nor ``overwrite`` is set.
     """
-    from genav.train.foley import prepare_out_dir
+    from genav.train.run import prepare_out_dir
     from genav.train.tagger_card import model_card
 
     out = Path(out)
