@@ -287,24 +287,13 @@ class MelCodec(AudioCodec):
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """``config.json`` (+ ``model.safetensors`` with the vocoder weights, when there is one)."""
-        from genav.checkpoint import CONFIG_NAME, save_model_folder
+        from genav.checkpoint import save_model_folder
 
-        folder = Path(folder)
-        if self.vocoder is None:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.config.save(folder / CONFIG_NAME)
-            return folder
         return save_model_folder(folder, self.config, self.state_dict())
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> MelCodec:
-        from genav.checkpoint import CONFIG_NAME, WEIGHTS_NAME, load_safetensors, load_state_strict
-        from genav.errors import CheckpointError
+        """A mel codec folder written by :meth:`save_pretrained`."""
+        from genav.checkpoint import load_module_folder
 
-        folder = Path(folder)
-        if not (folder / CONFIG_NAME).is_file():
-            raise CheckpointError(f"mel codec folder {folder} has no {CONFIG_NAME}")
-        codec = cls(MelCodecConfig.load(folder / CONFIG_NAME))
-        if codec.vocoder is not None:
-            load_state_strict(codec, load_safetensors(folder / WEIGHTS_NAME), source=str(folder))
-        return codec
+        return load_module_folder(folder, MelCodecConfig, cls)

@@ -10,7 +10,6 @@ EMA weights, ``MODEL_CARD.md``) with the training state under ``OUT/train/``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from torch import Tensor, nn
 from genav.data.clips import ValidationWindows
 from genav.errors import ConfigError
 from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens, generate_latents
+from genav.train.card import losses_section, training_section, write_card
 from genav.train.foley_data import batch_to
 from genav.train.foley_sources import DataSources, load_clip_sets
 from genav.train.recipe import Recipe
@@ -200,10 +200,6 @@ def encode_for_training(
     return len(train_set) + (len(val_set) if val_set is not None else 0)
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4f}"
-
-
 def model_card(
     recipe: Recipe,
     cfg: AudioMMDiTConfig,
@@ -218,19 +214,14 @@ def model_card(
     from genav.nn import count_parameters
 
     params = count_parameters(AudioMMDiT(cfg))
-    settings = {
-        k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("model", "data", "description")
-    }
-    lines = [
-        f"# {cfg.family} model (audio MM-DiT)",
-        "",
-        recipe.description or "Trained with `genav train foley`.",
-        "",
+    model = [
         "## Model",
         f"- parameters: {params:,} (hidden {cfg.hidden}, {cfg.depth_joint} joint + {cfg.depth_audio} audio blocks)",
         f"- codec: {cfg.codec.model_type}; text encoder: {cfg.text_encoder.kind}; "
         f"video: {'yes' if cfg.video is not None else 'no (text-to-audio only)'}; max duration {cfg.max_duration:g} s",
         "",
+    ]
+    data = [
         "## Data",
         *[f"- {line}" for line in sources.describe()],
         f"- {train_items} training clips, {val_items} validation clips",
@@ -238,15 +229,10 @@ def model_card(
         " and source (attribution per clip in each manifest's `licence` and `source` fields):",
         *[f"  - {n} clips: {text}" for text, n in sources.licences()],
         "",
-        "## Training",
-        f"- command: `{command or 'genav train foley --recipe RECIPE.json --out OUT'}`",
-        f"- steps: {result.step}, global batch {recipe.batch_size}, lr {recipe.lr:g}, EMA {recipe.ema_decay:g}",
-        f"- settings: `{json.dumps(settings, sort_keys=True)}`",
-        "",
-        "## Metrics (rectified-flow loss, lower is better)",
-        f"- validation loss at step 0: {_fmt(result.initial_val_loss)}",
-        f"- final validation loss: {_fmt(result.val_loss)} (EMA weights: {_fmt(result.val_loss_ema)})",
-        f"- final training loss: {_fmt(result.train_loss)}",
-        "",
     ]
-    return "\n".join(lines)
+    return write_card(
+        f"{cfg.family} model (audio MM-DiT)", recipe.description or "Trained with `genav train foley`.",
+        model, data,
+        training_section(recipe, result, command, "genav train foley --recipe RECIPE.json --out OUT"),
+        losses_section(result, "rectified-flow loss"),
+    )
