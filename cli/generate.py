@@ -89,7 +89,8 @@ def with_run_options(**overrides: Any) -> Callable[[Callable[..., None]], Callab
             run = RunOptions(**{f.name: kwargs.pop(f.name) for f in fields(RunOptions)})
             command(**kwargs, run=run)
 
-        annotations = {k: v for k, v in typing.get_type_hints(command).items() if k != "run"}
+        resolved = typing.get_type_hints(command, localns={"RunOptions": RunOptions})
+        annotations = {k: v for k, v in resolved.items() if k != "run"}
         with_options.__annotations__ = {**annotations, **{p.name: p.annotation for p in shared}}
         with_options.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
         return with_options
