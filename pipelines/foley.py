@@ -32,7 +32,7 @@ from genav.checkpoint import (
 )
 from genav.codecs import AudioCodec, MelCodec, build_codec, load_codec
 from genav.encoders import TextEmbedding, TextEncoder, build_text_encoder
-from genav.errors import InputError, UnknownModelError
+from genav.errors import ConfigError, InputError, UnknownModelError
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig
 from genav.models.audio_mmdit_generate import generate_latents
 from genav.models.conditioning import Conditioning
@@ -68,11 +68,15 @@ def state_checksum(module: torch.nn.Module, length: int = 16) -> str:
 
 
 def text_encoder_for(config: AudioMMDiTConfig, folder: Path | None = None) -> TextEncoder:
-    """The frozen text encoder of ``config``; a relative HF path is looked up in ``folder`` first."""
+    """The frozen text encoder of ``config``; a relative HF path is looked up in ``folder`` first.
+    Raises ConfigError when its width is not the model's ``text_dim``."""
     spec = config.text_encoder
     if spec.kind == "hf" and folder is not None and spec.path and (folder / spec.path).is_dir():
         spec = spec.replace(path=str(folder / spec.path))
-    return build_text_encoder(spec)
+    encoder = build_text_encoder(spec)
+    if encoder.dim != config.text_dim:
+        raise ConfigError(f"the text encoder gives {encoder.dim}-d states but the model takes text_dim {config.text_dim}")
+    return encoder
 
 
 class LazyTextEncoder:
