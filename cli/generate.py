@@ -8,6 +8,10 @@ batch, a bad item is listed as failed and the others run.
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,53 @@ THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """The sampling and runtime options every generation command takes (``--steps`` ... ``--threads``)."""
+
+    steps: int
+    cfg: float
+    seed: int | None
+    method: str
+    num_outputs: int
+    device: str
+    dtype: str
+    overwrite: bool
+    threads: str
+
+
+_RUN_OPTIONS = {"steps": STEPS, "cfg": CFG, "seed": SEED, "method": METHOD, "num_outputs": NUM_OUTPUTS,
+                "device": DEVICE, "dtype": DTYPE, "overwrite": OVERWRITE, "threads": THREADS}  # fmt: skip
+
+
+def with_run_options(**overrides: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared :class:`RunOptions` options after its own (``overrides``: another
+    ``typer.Option`` for one of them, e.g. a different ``--cfg`` default); the command takes them
+    as one ``run: RunOptions`` argument."""
+    hints = typing.get_type_hints(RunOptions)
+
+    def wrap(command: Callable[..., None]) -> Callable[..., None]:
+        own = [p for p in inspect.signature(command).parameters.values() if p.name != "run"]
+        shared = [
+            inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=hints[f.name],
+                              default=overrides.get(f.name, _RUN_OPTIONS[f.name]))
+            for f in fields(RunOptions)
+        ]  # fmt: skip
+
+        @functools.wraps(command)
+        def with_options(**kwargs: Any) -> None:
+            run = RunOptions(**{f.name: kwargs.pop(f.name) for f in fields(RunOptions)})
+            command(**kwargs, run=run)
+
+        resolved = typing.get_type_hints(command, localns={"RunOptions": RunOptions})
+        annotations = {k: v for k, v in resolved.items() if k != "run"}
+        with_options.__annotations__ = {**annotations, **{p.name: p.annotation for p in shared}}
+        with_options.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
+        return with_options
+
+    return wrap
+
+
 def _model_name(name: str, family: str = "foley", default: str = DEFAULT_FOLEY_MODEL) -> str:
     """``auto`` -> the embedded default of ``family``, or its ``debug-*`` model (with a warning)."""
     if name != "auto":
@@ -84,6 +135,7 @@ def _settings(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
+@with_run_options()
 def t2a(
     prompt: str = typer.Argument(..., help="A prompt, or a CSV/JSONL manifest with a 'prompt' column per row."),
     output: Path = typer.Option(
@@ -94,15 +146,7 @@ def t2a(
     ),
     negative_prompt: str = NEGATIVE,
     model: str = MODEL,
-    steps: int = STEPS,
-    cfg: float = CFG,
-    seed: int = SEED,
-    method: str = METHOD,
-    num_outputs: int = NUM_OUTPUTS,
-    device: str = DEVICE,
-    dtype: str = DTYPE,
-    overwrite: bool = OVERWRITE,
-    threads: str = THREADS,
+    run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
     """Text-to-audio: write a sound (wav/flac/ogg/mp3) for a prompt, or one per manifest row."""
     from genav.cli.common import set_threads
@@ -111,28 +155,30 @@ def t2a(
 
     single = not is_manifest(prompt)
     suffix = output.suffix if single else ".wav"
-    settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=seed)
-    _check_common(steps, cfg, seed, method, device, dtype, num_outputs, negative_prompt)
-    set_threads(threads)  # checks --threads too
+    settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=run.seed)
+    _check_common(run, negative_prompt)
+    set_threads(run.threads)  # checks --threads too
     name = _model_name(model)
     maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
-    jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=overwrite, single=single)
-    pipe = AutoTextToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
+    jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=run.overwrite,
+                              single=single)  # fmt: skip
+    pipe = AutoTextToAudioPipeline.from_pretrained(name, device=process_device(run.device), dtype=run.dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
         with step_bar(job.name) as progress:
             out = pipe(
                 s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-                num_steps=steps, guidance_scale=cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
-                progress=progress,
+                num_steps=run.steps, guidance_scale=run.cfg, seed=s.get("seed"), num_outputs=run.num_outputs,
+                method=run.method, progress=progress,
             )
-        return save_outputs(out, job, num_outputs)
+        return save_outputs(out, job, run.num_outputs)
 
-    _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
+    _finish(run_batch(jobs, make, overwrite=run.overwrite, single=single, rejected=rejected))
 
 
+@with_run_options()
 def v2a(
     video: str = typer.Argument(..., help="A video file, a folder of videos, or a CSV/JSONL manifest."),
     output: Path = typer.Option(
@@ -156,15 +202,7 @@ def v2a(
     text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0)."),
     video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video (>= 0)."),
     model: str = MODEL,
-    steps: int = STEPS,
-    cfg: float = CFG,
-    seed: int = SEED,
-    method: str = METHOD,
-    num_outputs: int = NUM_OUTPUTS,
-    device: str = DEVICE,
-    dtype: str = DTYPE,
-    overwrite: bool = OVERWRITE,
-    threads: str = THREADS,
+    run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
     """Video-to-audio (sound design for silent clips): sound synced to the picture, muxed into the video
     by stream copy (the picture is not re-encoded)."""
@@ -175,9 +213,9 @@ def v2a(
     single = not Path(video).is_dir() and not is_manifest(video)
     audio_only = audio_only or (single and _is_audio_suffix(output))
     suffix = (output.suffix or ".wav") if single else (".wav" if audio_only else ".mp4")
-    settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
-    _check_common(steps, cfg, seed, method, device, dtype, num_outputs, negative_prompt)
-    set_threads(threads)  # checks --threads too
+    settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=run.seed)
+    _check_common(run, negative_prompt)
+    set_threads(run.threads)  # checks --threads too
     _check_prompt_options(prompt=prompt, text_cfg=text_cfg, video_cfg=video_cfg)
     attenuation = mix_gain_to_attenuation(mix_original)
     name = _model_name(model)
@@ -185,16 +223,16 @@ def v2a(
     jobs = expand_video_inputs(video, output, suffix=suffix, settings=settings)
     plans: dict[str, Any] = {}  # job name -> how its picture goes into the output (copy / re-encode)
     check = functools.partial(_check_v2a, audio_only=audio_only, reencode=reencode, plans=plans)
-    jobs, rejected = precheck(jobs, check, overwrite=overwrite, single=single)
-    pipe = VideoToAudioPipeline.from_pretrained(name, device=process_device(device), dtype=dtype) if jobs else None
+    jobs, rejected = precheck(jobs, check, overwrite=run.overwrite, single=single)
+    pipe = VideoToAudioPipeline.from_pretrained(name, device=process_device(run.device), dtype=run.dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
         with step_bar(job.name) as progress:
             out = pipe(
                 job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
-                duration=s.get("duration"), num_steps=steps, guidance_scale=cfg, text_guidance_scale=text_cfg,
-                video_guidance_scale=video_cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                duration=s.get("duration"), num_steps=run.steps, guidance_scale=run.cfg, text_guidance_scale=text_cfg,
+                video_guidance_scale=video_cfg, seed=s.get("seed"), num_outputs=run.num_outputs, method=run.method,
                 progress=progress,
             )
         plan = None if audio_only else plans.get(job.name)
@@ -203,7 +241,7 @@ def v2a(
                 "mix_original_gain_db": mix_original, "audio_only": audio_only,
                 "picture_muxed": None if plan is None else ("copied" if plan.copy else "re-encoded")}  # fmt: skip
 
-    _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
+    _finish(run_batch(jobs, make, overwrite=run.overwrite, single=single, rejected=rejected))
 
 
 def _write_v2a(job: Job, out: Any, plan: Any, attenuation: float | None) -> list[Path]:
@@ -219,14 +257,13 @@ def _write_v2a(job: Job, out: Any, plan: Any, attenuation: float | None) -> list
     return paths
 
 
-def _check_common(steps: int, cfg: float, seed: int | None, method: str, device: str, dtype: str,
-                  num_outputs: int, negative_prompt: str | None) -> None:  # fmt: skip
+def _check_common(run: RunOptions, negative_prompt: str | None) -> None:
     """The options t2a and v2a share (device and dtype included: they must exist here)."""
-    check_steps(steps)
-    check_scale("--cfg", cfg)
-    check_seed(seed)
+    check_steps(run.steps)
+    check_scale("--cfg", run.cfg)
+    check_seed(run.seed)
     check_prompt("--negative-prompt", negative_prompt)
-    check_runtime(method, device, dtype, num_outputs)
+    check_runtime(run.method, run.device, run.dtype, run.num_outputs)
 
 
 def _check_prompt_options(*, prompt: str | None, text_cfg: float | None, video_cfg: float | None) -> None:

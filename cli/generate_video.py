@@ -17,21 +17,7 @@ from genav.cli.batch import (
     precheck,
     run_batch,
 )
-from genav.cli.generate import (
-    CFG,
-    DEVICE,
-    DTYPE,
-    METHOD,
-    NUM_OUTPUTS,
-    OVERWRITE,
-    SEED,
-    STEPS,
-    THREADS,
-    _finish,
-    _model_name,
-    _settings,
-    save_outputs,
-)
+from genav.cli.generate import RunOptions, _finish, _model_name, _settings, save_outputs, with_run_options
 
 DEFAULT_T2V_MODEL = "genav-t2v-tiny"
 DEFAULT_A2V_MODEL = "genav-a2v-tiny"
@@ -54,6 +40,7 @@ def parse_timed(items: list[str] | None) -> list[tuple[float, str]]:
     return out
 
 
+@with_run_options()
 def t2v(
     prompt: str = typer.Argument(..., help="A prompt, or a CSV/JSONL manifest with a 'prompt' column per row."),
     output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4; a folder for a manifest)."),
@@ -67,42 +54,38 @@ def t2v(
     model: str = typer.Option(
         "auto", "--model", "-m", help="genav-t2v-tiny, debug-t2v, or a folder (genav t2v, diffusers UNet3D or Wan)."
     ),
-    steps: int = STEPS,
-    cfg: float = CFG,
-    seed: int = SEED,
-    method: str = METHOD,
-    num_outputs: int = NUM_OUTPUTS,
-    device: str = DEVICE,
-    dtype: str = DTYPE,
-    overwrite: bool = OVERWRITE,
-    threads: str = THREADS,
+    run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
     """Text-to-video: write an mp4 for a prompt, or one per manifest row (with a JSON sidecar each)."""
     from genav.cli.common import set_threads
     from genav.errors import InputError
     from genav.pipelines import TextToVideoPipeline
 
-    set_threads(threads)  # checks --threads too
+    set_threads(run.threads)  # checks --threads too
     single = not is_manifest(prompt)
     if single and output.suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")
     timed = parse_timed(at)
-    settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=seed)
+    settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=run.seed)
     jobs = expand_prompt_inputs(prompt, output, suffix=output.suffix if single else ".mp4", settings=settings)
-    pipe = TextToVideoPipeline.from_pretrained(_model_name(model, "t2v", DEFAULT_T2V_MODEL), device=device, dtype=dtype)
+    name = _model_name(model, "t2v", DEFAULT_T2V_MODEL)
+    pipe = TextToVideoPipeline.from_pretrained(name, device=run.device, dtype=run.dtype)
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
         out = pipe(
             s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
-            num_frames=frames, fps=fps, timed_prompts=timed or None, num_steps=steps, guidance_scale=cfg,
-            seed=s.get("seed"), num_outputs=num_outputs, method=method,
+            num_frames=frames, fps=fps, timed_prompts=timed or None, num_steps=run.steps, guidance_scale=run.cfg,
+            seed=s.get("seed"), num_outputs=run.num_outputs, method=run.method,
         )
-        return save_outputs(out, job, num_outputs)
+        return save_outputs(out, job, run.num_outputs)
 
-    _finish(run_batch(jobs, make, overwrite=overwrite, single=single))
+    _finish(run_batch(jobs, make, overwrite=run.overwrite, single=single))
 
 
+@with_run_options(
+    cfg=typer.Option(3.0, "--cfg", help="Audio guidance scale (and the prompt's unless --text-cfg).")
+)
 def a2v(
     audio: str = typer.Argument(..., help="A sound file, a folder of sound files, or a CSV/JSONL manifest ('audio')."),
     output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4; a folder for several inputs)."),
@@ -114,15 +97,7 @@ def a2v(
     allow_silent: bool = typer.Option(False, "--allow-silent", help="Generate even when the sound is silent."),
     backbone: str = typer.Option(None, "--backbone", help="Another text-to-video backbone than the adaptor's."),
     model: str = typer.Option("auto", "--model", "-m", help="genav-a2v-tiny, debug-a2v, or an adaptor folder."),
-    steps: int = STEPS,
-    cfg: float = typer.Option(3.0, "--cfg", help="Audio guidance scale (and the prompt's unless --text-cfg)."),
-    seed: int = SEED,
-    method: str = METHOD,
-    num_outputs: int = NUM_OUTPUTS,
-    device: str = DEVICE,
-    dtype: str = DTYPE,
-    overwrite: bool = OVERWRITE,
-    threads: str = THREADS,
+    run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
     """Audio-to-video: a video whose motion follows the sound, with the sound muxed in (JSON sidecar each)."""
     from genav.cli.common import set_threads
@@ -131,33 +106,33 @@ def a2v(
     from genav.pipelines.audio_to_video import check_sound
     from genav.pipelines.progress import step_bar
 
-    set_threads(threads)  # checks --threads too
+    set_threads(run.threads)  # checks --threads too
     single = Path(audio).is_file() and not is_manifest(audio)
     if single and output.suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")
     if not single and not Path(audio).exists():
         raise InputError(f"audio input not found: {audio}")
-    settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=seed)
+    settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=run.seed)
     jobs = expand_media_inputs(audio, output, suffix=output.suffix if single else ".mp4", settings=settings,
                                kinds=AUDIO_SUFFIXES, column="audio", what="sound files")
     # every sound is read and checked (empty, silent, too long) before the model loads
-    jobs, rejected = precheck(jobs, lambda job: check_sound(job.source, allow_silent=allow_silent), overwrite=overwrite,
+    jobs, rejected = precheck(jobs, lambda job: check_sound(job.source, allow_silent=allow_silent), overwrite=run.overwrite,
                               single=single)
     name = _model_name(model, "a2v", DEFAULT_A2V_MODEL)
-    pipe = AudioToVideoPipeline.from_pretrained(name, backbone=backbone, device=device, dtype=dtype) if jobs else None
+    pipe = AudioToVideoPipeline.from_pretrained(name, backbone=backbone, device=run.device, dtype=run.dtype) if jobs else None
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
         with step_bar(job.name) as progress:
             out = pipe(
                 job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
-                duration=s.get("duration"), fps=fps, num_steps=steps, audio_guidance_scale=cfg,
-                text_guidance_scale=text_cfg, seed=s.get("seed"), num_outputs=num_outputs, method=method,
+                duration=s.get("duration"), fps=fps, num_steps=run.steps, audio_guidance_scale=run.cfg,
+                text_guidance_scale=text_cfg, seed=s.get("seed"), num_outputs=run.num_outputs, method=run.method,
                 allow_silent=allow_silent, progress=progress,
             )
-        return save_outputs(out, job, num_outputs)
+        return save_outputs(out, job, run.num_outputs)
 
-    _finish(run_batch(jobs, make, overwrite=overwrite, single=single, rejected=rejected))
+    _finish(run_batch(jobs, make, overwrite=run.overwrite, single=single, rejected=rejected))
 
 
 def register(app: typer.Typer) -> None:

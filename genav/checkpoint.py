@@ -8,8 +8,9 @@ caught at load time instead of producing noise.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from genav.config import Config
 from genav.errors import CheckpointError
@@ -22,6 +23,8 @@ WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "MODEL_CARD.md"
 
 C = TypeVar("C", bound=Config)
+M = TypeVar("M", bound="torch.nn.Module")
+_CACHE_META = "clips"  # the metadata key of cached_tensors files (the name the first caches used)
 
 
 def save_model_folder(
@@ -32,7 +35,8 @@ def save_model_folder(
     model_card: str | None = None,
     weights_name: str = WEIGHTS_NAME,
 ) -> Path:
-    """Write a model folder atomically file by file; returns the folder."""
+    """Write a model folder atomically file by file; returns the folder. An empty ``state_dict`` (a
+    module without tensors, e.g. a mel codec without vocoder) writes no weights file."""
     from safetensors.torch import save_file
 
     from genav.atomic import atomic_output, atomic_write_text
@@ -41,8 +45,9 @@ def save_model_folder(
     folder.mkdir(parents=True, exist_ok=True)
     config.save(folder / CONFIG_NAME)
     tensors = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
-    with atomic_output(folder / weights_name, overwrite=True) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": config.model_type})
+    if tensors:
+        with atomic_output(folder / weights_name, overwrite=True) as tmp:
+            save_file(tensors, str(tmp), metadata={"format": "pt", "model_type": config.model_type})
     if model_card is not None:
         atomic_write_text(folder / CARD_NAME, model_card)
     return folder
@@ -53,13 +58,57 @@ def load_model_folder(
 ) -> tuple[C, dict[str, torch.Tensor]]:
     """Read ``(config, state_dict)`` from a model folder, with clear errors for what is missing."""
     folder = Path(folder)
+    return _folder_config(folder, config_cls), load_safetensors(folder / weights_name)
+
+
+def load_module_folder(
+    folder: str | Path, config_cls: type[C], build: Callable[[C], M], *, weights_name: str = WEIGHTS_NAME
+) -> M:
+    """``build(config)`` for a model folder's config, with the folder's weights loaded strictly
+    (:func:`load_state_strict`); a module without tensors needs no weights file.
+
+    Raises:
+        CheckpointError: no such folder, no config, missing weights, or weights that do not match.
+    """
+    folder = Path(folder)
+    module = build(_folder_config(folder, config_cls))
+    if module.state_dict() or (folder / weights_name).exists():
+        load_state_strict(module, load_safetensors(folder / weights_name), source=str(folder))
+    return module
+
+
+def cached_tensors(
+    path: Path | None, build: Callable[[], tuple[dict[str, torch.Tensor], dict[str, Any]]]
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors and JSON-able metadata that ``build()`` makes, kept in the safetensors file ``path``
+    (written atomically; read back instead of built when it exists; ``None``: no cache)."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from genav.atomic import atomic_output
+
+    if path is not None and path.exists():
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+            return {k: fh.get_tensor(k) for k in fh.keys()}, json.loads(meta.get(_CACHE_META, "{}"))
+    tensors, meta = build()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path, overwrite=True) as tmp:
+            contiguous = {k: v.contiguous() for k, v in tensors.items()}
+            save_file(contiguous, str(tmp), metadata={_CACHE_META: json.dumps(meta)})
+    return tensors, meta
+
+
+def _folder_config(folder: Path, config_cls: type[C]) -> C:
     if not folder.is_dir():
         raise CheckpointError(f"model folder not found: {folder}")
     config_path = folder / CONFIG_NAME
     if not config_path.exists():
         raise CheckpointError(f"{folder} has no {CONFIG_NAME}")
-    config = config_cls.load(config_path)
-    return config, load_safetensors(folder / weights_name)
+    return config_cls.load(config_path)
 
 
 def export_model_folder(src: str | Path, dst: str | Path, *, dtype: str = "float16", overwrite: bool = False) -> Path:

@@ -59,8 +59,44 @@ class Config:
                 raise ConfigError(f"{cls.__name__}: missing config key {f.name!r}")
         return cls(**kwargs)
 
+    @classmethod
+    def derived_fields(cls, values: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        """Fields whose value follows from other fields (``values``: the config's fields by name):
+        name -> (the derived value, or None where only a loaded model can tell; what it derives
+        from). None by default; subclasses call :meth:`settle_derived` in ``__post_init__``."""
+        return {}
+
+    def settle_derived(self) -> None:
+        """Fill each derived field left None with its derived value, or check a given one against
+        it (old files store them), so there is one source.
+
+        Raises:
+            ConfigError: a given value differs from the derived one, or one that no field decides
+                is missing.
+        """
+        name = type(self).__name__
+        for key, (derived, source) in self.derived_fields(self._values()).items():
+            given = getattr(self, key)
+            if derived is None:
+                if given is None:
+                    raise ConfigError(f"{name}: give {key} ({source} decides it only once loaded)")
+                continue
+            if given is not None and not _same(given, derived):
+                raise ConfigError(
+                    f"{name}: {key} is {given} but {source} gives {derived} (leave it out: it derives)"
+                )
+            object.__setattr__(self, key, derived)
+
     def replace(self: C, **changes: Any) -> C:
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes``; derived fields not named follow the changed fields."""
+        values = {**self._values(), **changes}
+        for key, (derived, _) in self.derived_fields(values).items():
+            if key not in changes and derived is not None:
+                values[key] = derived
+        return dataclasses.replace(self, **values)
+
+    def _values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
@@ -82,6 +118,12 @@ class Config:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a config must be a JSON object")
         return cls.from_dict(data)
+
+
+def _same(given: Any, derived: Any) -> bool:
+    if isinstance(derived, float):
+        return isinstance(given, (int, float)) and abs(given - derived) <= 1e-9 * max(1.0, abs(derived))
+    return given == derived
 
 
 def _to_json_value(value: Any) -> Any:

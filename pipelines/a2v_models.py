@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genav.checkpoint import WEIGHTS_NAME, file_checksum, load_model_folder, load_state_strict
+from genav.checkpoint import WEIGHTS_NAME, file_checksum, load_module_folder
 from genav.errors import UnknownModelError
 from genav.models.a2v_adaptor import A2VAdaptor, A2VAdaptorConfig
 from genav.pipelines.debug import seeded_random
@@ -55,9 +55,8 @@ DEBUG_A2V = register_model(
 
 def load_a2v_folder(folder: Path, *, backbone: str | Path | None = None) -> LoadedA2V:
     """An adaptor folder and its backbone (``backbone`` overrides the one its config names)."""
-    config, state = load_model_folder(folder, A2VAdaptorConfig)
-    adaptor = A2VAdaptor(config)
-    load_state_strict(adaptor, state, source=str(folder))
+    adaptor = load_module_folder(folder, A2VAdaptorConfig, A2VAdaptor)
+    config = adaptor.config
     name = backbone if backbone is not None else config.backbone
     local = folder / str(name)
     loaded = load_video_backbone(local if backbone is None and local.is_dir() else name)

@@ -28,8 +28,7 @@ from genav.models.a2v_adaptor import audio_context
 from genav.models.video_backbone import FrameContext, concat_contexts
 from genav.pipelines.a2v_models import LoadedA2V, load_a2v
 from genav.pipelines.foley import PhaseTimer, resolve_seeds
-from genav.pipelines.output import run_metadata
-from genav.pipelines.text_to_video import ProgressFn, TextToVideoPipeline, generate_video_latents
+from genav.pipelines.text_to_video import ProgressFn, TextToVideoPipeline
 from genav.pipelines.video_output import VideoOutput
 from genav.sampling import plan_guidance
 
@@ -159,13 +158,7 @@ class AudioToVideoPipeline(TextToVideoPipeline):
         -60 dBFS) is refused unless ``allow_silent``. Raises :class:`InputError` before any work
         for bad arguments: empty, silent, too short (under one frame) or too long audio.
         """
-        if output_type not in ("np", "pt"):
-            raise InputError(f"output_type must be 'np' or 'pt', got {output_type!r}")
-        if num_outputs < 1:
-            raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
-        fps = float(fps or self.fps)
-        if not fps > 0:
-            raise InputError(f"fps must be > 0, got {fps}")
+        fps = self._check_call(output_type, num_outputs, fps)
         sound, level = check_sound(audio, sample_rate, allow_silent=allow_silent, max_seconds=self.max_seconds)
         if sound.duration < 1.0 / fps:
             raise InputError(f"the audio is {sound.duration * 1000:.0f} ms, shorter than one frame window "
@@ -186,21 +179,13 @@ class AudioToVideoPipeline(TextToVideoPipeline):
                                        frames, fps, s_a, s_t, num_outputs)
         seeds = resolve_seeds(seed, generator, num_outputs)
         noise = self._noise(latents, seeds, shape, num_outputs)
-        with timer("sampling"):
-            out = generate_video_latents(self.backbone, ctx.to(self.device), noise.to(self.device),
-                                         num_steps=num_steps, method=method, progress=progress, plan=plan)
-        with timer("decode"):
-            video = self.backbone.decode(out)[:, :frames].cpu()
         settings = {"prompt": prompt, "negative_prompt": negative_prompt, "audio": str(audio) if isinstance(
             audio, str | Path) else "array", "audio_seconds": round(sound.duration, 4), "audio_peak_dbfs": round(level, 1),
             "num_frames": frames, "fps": fps, "height": height, "width": width, "num_steps": num_steps,
             "audio_guidance_scale": s_a, "text_guidance_scale": s_t, "num_outputs": num_outputs, "method": method,
             "backbone": self.backbone_name, "backbone_checksum": self.backbone_checksum}
-        metadata = run_metadata(task=self.task, model=self.model_name, checksum=self.checksum, settings=settings,
-                                seeds=seeds, device=str(self.device), dtype=str(self.dtype), timings=timer.seconds)
-        metadata.update(fps=fps, num_frames=frames, duration=frames / fps)
-        return VideoOutput(video.numpy() if output_type == "np" else video, fps, seeds, audio=sound,
-                           metadata=metadata)
+        return self._sample_and_pack(ctx, noise, timer, frames=frames, fps=fps, seeds=seeds, settings=settings,
+                                     output_type=output_type, progress=progress, plan=plan, audio=sound)
 
     def slot_tokens(self, sound: Audio, times: Tensor) -> Tensor:
         """The adaptor's tokens ``(1, S, T, D)`` of ``sound`` at slot ``times`` ``(S,)`` s."""

@@ -27,13 +27,12 @@ import genav
 from genav.checkpoint import (
     WEIGHTS_NAME,
     file_checksum,
-    load_model_folder,
-    load_state_strict,
+    load_module_folder,
     save_model_folder,
 )
 from genav.codecs import AudioCodec, MelCodec, build_codec, load_codec
 from genav.encoders import TextEmbedding, TextEncoder, build_text_encoder
-from genav.errors import InputError, UnknownModelError
+from genav.errors import ConfigError, InputError, UnknownModelError
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig
 from genav.models.audio_mmdit_generate import generate_latents
 from genav.models.conditioning import Conditioning
@@ -69,11 +68,15 @@ def state_checksum(module: torch.nn.Module, length: int = 16) -> str:
 
 
 def text_encoder_for(config: AudioMMDiTConfig, folder: Path | None = None) -> TextEncoder:
-    """The frozen text encoder of ``config``; a relative HF path is looked up in ``folder`` first."""
+    """The frozen text encoder of ``config``; a relative HF path is looked up in ``folder`` first.
+    Raises ConfigError when its width is not the model's ``text_dim``."""
     spec = config.text_encoder
     if spec.kind == "hf" and folder is not None and spec.path and (folder / spec.path).is_dir():
         spec = spec.replace(path=str(folder / spec.path))
-    return build_text_encoder(spec)
+    encoder = build_text_encoder(spec)
+    if encoder.dim != config.text_dim:
+        raise ConfigError(f"the text encoder gives {encoder.dim}-d states but the model takes text_dim {config.text_dim}")
+    return encoder
 
 
 class LazyTextEncoder:
@@ -114,9 +117,8 @@ class LazyTextEncoder:
 
 def load_foley_folder(folder: Path) -> FoleyComponents:
     """Model, codec and text encoder from a model folder written by ``save_pretrained``."""
-    config, state = load_model_folder(folder, AudioMMDiTConfig)
-    model = AudioMMDiT(config)
-    load_state_strict(model, state, source=str(folder))
+    model = load_module_folder(folder, AudioMMDiTConfig, AudioMMDiT)
+    config = model.config
     codec = (
         load_codec(folder / CODEC_FOLDER) if (folder / CODEC_FOLDER).is_dir() else build_codec(config.codec)
     )
@@ -244,13 +246,14 @@ class FoleyPipeline:
         return folder
 
     def _model_card(self, config: AudioMMDiTConfig) -> str:
-        return (
-            f"# {self.model_name}\n\nAudio MM-DiT (genav {genav.__version__}), "
-            f"{self.model.num_parameters():,} parameters, saved from `{self.model_name}` "
-            f"(checksum {self.checksum}).\n\n- codec: {config.codec.model_type}\n"
-            f"- text encoder: {config.text_encoder.kind}\n- video input: {config.video is not None}\n"
-            f"- max duration per window: {config.max_duration} s\n"
-        )
+        from genav.train.card import write_card
+
+        about = (f"Audio MM-DiT (genav {genav.__version__}), {self.model.num_parameters():,} parameters, saved from "
+                 f"`{self.model_name}` (checksum {self.checksum}).")  # fmt: skip
+        return write_card(self.model_name, about, [
+            f"- codec: {config.codec.model_type}", f"- text encoder: {config.text_encoder.kind}",
+            f"- video input: {config.video is not None}", f"- max duration per window: {config.max_duration} s", "",
+        ])  # fmt: skip
 
     def to(
         self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None

@@ -188,13 +188,7 @@ class TextToVideoPipeline:
         ``(P, L, D)`` instead of text; ``output_type``: ``"np"`` or ``"pt"``. Raises
         :class:`InputError` for bad arguments before any work is done.
         """
-        if output_type not in ("np", "pt"):
-            raise InputError(f"output_type must be 'np' or 'pt', got {output_type!r}")
-        if num_outputs < 1:
-            raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
-        fps = float(fps or self.fps)
-        if not fps > 0:
-            raise InputError(f"fps must be > 0, got {fps}")
+        fps = self._check_call(output_type, num_outputs, fps)
         frames = self._num_frames(num_frames, duration, fps)
         height = height or self.backbone.frame_size[0]
         width = width or self.backbone.frame_size[1]
@@ -210,21 +204,43 @@ class TextToVideoPipeline:
             ctx, negative = ctx.repeat(num_outputs), None if negative is None else negative.repeat(num_outputs)
         seeds = resolve_seeds(seed, generator, rows)
         noise = self._noise(latents, seeds, shape, rows)
-        with timer("sampling"):
-            out = generate_video_latents(self.backbone, ctx.to(self.device), noise.to(self.device),
-                                         negative=None if negative is None else negative.to(self.device),
-                                         num_steps=num_steps, guidance_scale=guidance_scale, method=method,
-                                         progress=progress)
-        with timer("decode"):
-            video = self.backbone.decode(out)[:, :frames].cpu()
         settings = {"prompt": prompt if isinstance(prompt, (str, list)) else None, "negative_prompt": negative_prompt,
                     "timed_prompts": timed_prompts, "num_frames": frames, "fps": fps, "height": height, "width": width,
                     "num_steps": num_steps, "guidance_scale": guidance_scale, "num_outputs": num_outputs,
                     "method": method}
+        return self._sample_and_pack(ctx, noise, timer, frames=frames, fps=fps, seeds=seeds, settings=settings,
+                                     output_type=output_type, progress=progress, negative=negative,
+                                     guidance_scale=guidance_scale)
+
+    def _check_call(self, output_type: str, num_outputs: int, fps: float | None) -> float:
+        """The checks every video ``__call__`` makes first; returns the frame rate to use."""
+        if output_type not in ("np", "pt"):
+            raise InputError(f"output_type must be 'np' or 'pt', got {output_type!r}")
+        if num_outputs < 1:
+            raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
+        fps = float(fps or self.fps)
+        if not fps > 0:
+            raise InputError(f"fps must be > 0, got {fps}")
+        return fps
+
+    def _sample_and_pack(self, ctx: FrameContext, noise: Tensor, timer: PhaseTimer, *, frames: int, fps: float,
+                         seeds: list[int], settings: dict[str, Any], output_type: str, progress: ProgressFn | None,
+                         negative: FrameContext | None = None, guidance_scale: float = 4.5,
+                         plan: GuidancePlan | None = None, audio: Any = None) -> VideoOutput:
+        """Sample the whole clip's latents from ``noise`` ``(B, C, S, h, w)``, decode its ``frames``
+        frames and pack them with the run's metadata (``settings`` as the sidecar records them)."""
+        with timer("sampling"):
+            out = generate_video_latents(self.backbone, ctx.to(self.device), noise.to(self.device),
+                                         negative=None if negative is None else negative.to(self.device),
+                                         num_steps=settings["num_steps"], guidance_scale=guidance_scale,
+                                         method=settings["method"], progress=progress, plan=plan)
+        with timer("decode"):
+            video = self.backbone.decode(out)[:, :frames].cpu()
         metadata = run_metadata(task=self.task, model=self.model_name, checksum=self.checksum, settings=settings,
                                 seeds=seeds, device=str(self.device), dtype=str(self.dtype), timings=timer.seconds)
         metadata.update(fps=fps, num_frames=frames, duration=frames / fps)
-        return VideoOutput(video.numpy() if output_type == "np" else video, fps, seeds, metadata=metadata)
+        return VideoOutput(video.numpy() if output_type == "np" else video, fps, seeds, audio=audio,
+                           metadata=metadata)
 
     def _negative(self, negative_prompt: Any, embeds: Any, prompts: int) -> FrameContext | None:
         if negative_prompt is not None and not isinstance(negative_prompt, str) and len(negative_prompt) != prompts:

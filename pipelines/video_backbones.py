@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genav.checkpoint import WEIGHTS_NAME, file_checksum, load_model_folder, load_state_strict
+from genav.checkpoint import WEIGHTS_NAME, file_checksum, load_module_folder
 from genav.encoders.text import TextEncoderConfig
 from genav.errors import UnknownModelError
 from genav.models.t2v_backbone import TinyT2VBackbone
@@ -23,7 +23,7 @@ from genav.pipelines.foley import state_checksum
 from genav.registry import ModelEntry, register_model, resolve_model
 
 DEBUG_T2V_CONFIG = T2VDiTConfig(
-    frame_size=32, patch=8, fps=8.0, max_frames=8, hidden=32, depth=2, heads=2, mlp_ratio=2.0, text_dim=32,
+    frame_size=32, patch=8, fps=8.0, max_frames=8, hidden=32, depth=2, heads=2, mlp_ratio=2.0,
     text_encoder=TextEncoderConfig(kind="hash", dim=32),
 )
 
@@ -55,9 +55,7 @@ DEBUG_T2V = register_model(
 
 def load_t2v_folder(folder: Path) -> LoadedBackbone:
     """A genav text-to-video model folder (``config.json`` + ``model.safetensors``)."""
-    config, state = load_model_folder(folder, T2VDiTConfig)
-    model = T2VDiT(config)
-    load_state_strict(model, state, source=str(folder))
+    model = load_module_folder(folder, T2VDiTConfig, T2VDiT)
     return LoadedBackbone(TinyT2VBackbone(model.eval(), name=folder.name), folder.name,
                           file_checksum(folder / WEIGHTS_NAME))
 

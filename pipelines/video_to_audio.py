@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from genav.encoders import TextEmbedding, VideoEncoderConfig
+from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
 from genav.models.conditioning import Conditioning, VideoTokens
@@ -37,16 +37,6 @@ from genav.pipelines.foley import (
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.video_source import VideoSource
 from genav.pipelines.windows import WaveAssembler, Window, plan_windows
-
-CLIP_INPUT_SIZE = 224
-
-
-def video_input_size(config: VideoEncoderConfig) -> tuple[int, int]:
-    """(width, height) to decode frames at: what the video encoder looks at, no larger."""
-    if config.backbone == "clip":
-        return (CLIP_INPUT_SIZE, CLIP_INPUT_SIZE)
-    side = max(config.frame_size, config.motion_size)
-    return (side, side)
 
 
 def repeat_video(tokens: VideoTokens, rows: int) -> VideoTokens:
@@ -132,7 +122,7 @@ class VideoToAudioPipeline(FoleyPipeline):
             if count > 1:
                 raise InputError("video-to-audio takes one prompt per video")
             source = VideoSource.open(
-                video, fps=fps, model_fps=self.config.video.fps, size=video_input_size(self.config.video)
+                video, fps=fps, model_fps=self.config.video.fps, size=self.model.video_encoder.input_size
             )
             duration = self._check_duration(duration, source.duration)
             windows = self._plan(duration, window, overlap)

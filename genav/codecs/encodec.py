@@ -33,6 +33,9 @@ class EncodecCodecConfig(Config):
     folder itself)."""
 
     model_type: ClassVar[str] = "codec-encodec"
+    # the model folder decides the latent layout: known once the codec is loaded, not from here
+    latent_dim: ClassVar[None] = None
+    frame_rate: ClassVar[None] = None
 
     path: str | None = None
     latent_kind: str = "continuous"

@@ -82,6 +82,16 @@ class MelCodecConfig(Config):
         if self.latent_std <= 0 or self.log_floor <= 0:
             raise ConfigError("MelCodecConfig: latent_std and log_floor must be positive")
 
+    @property
+    def latent_dim(self) -> int:
+        """Channels of a latent frame: the mel bands of every audio channel."""
+        return self.n_mels * self.audio_channels
+
+    @property
+    def frame_rate(self) -> float:
+        """Latent frames per second (Hz): one per hop."""
+        return self.sample_rate / self.hop_length
+
 
 # -- mel scale (Slaney's auditory toolbox: linear below 1 kHz, logarithmic above) ------------
 _F_SP = 200.0 / 3
@@ -134,7 +144,7 @@ class MelCodec(AudioCodec):
         self.sample_rate = c.sample_rate
         self.hop_length = c.hop_length
         self.audio_channels = c.audio_channels
-        self.latent_dim = c.n_mels * c.audio_channels
+        self.latent_dim = c.latent_dim
         fb = mel_filterbank(c.sample_rate, c.n_fft, c.n_mels, c.fmin, c.fmax or c.sample_rate / 2)
         self.register_buffer("filterbank", fb.float(), persistent=False)
         self.register_buffer("filterbank_pinv", torch.linalg.pinv(fb).float(), persistent=False)
@@ -277,24 +287,13 @@ class MelCodec(AudioCodec):
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """``config.json`` (+ ``model.safetensors`` with the vocoder weights, when there is one)."""
-        from genav.checkpoint import CONFIG_NAME, save_model_folder
+        from genav.checkpoint import save_model_folder
 
-        folder = Path(folder)
-        if self.vocoder is None:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.config.save(folder / CONFIG_NAME)
-            return folder
         return save_model_folder(folder, self.config, self.state_dict())
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> MelCodec:
-        from genav.checkpoint import CONFIG_NAME, WEIGHTS_NAME, load_safetensors, load_state_strict
-        from genav.errors import CheckpointError
+        """A mel codec folder written by :meth:`save_pretrained`."""
+        from genav.checkpoint import load_module_folder
 
-        folder = Path(folder)
-        if not (folder / CONFIG_NAME).is_file():
-            raise CheckpointError(f"mel codec folder {folder} has no {CONFIG_NAME}")
-        codec = cls(MelCodecConfig.load(folder / CONFIG_NAME))
-        if codec.vocoder is not None:
-            load_state_strict(codec, load_safetensors(folder / WEIGHTS_NAME), source=str(folder))
-        return codec
+        return load_module_folder(folder, MelCodecConfig, cls)

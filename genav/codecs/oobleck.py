@@ -27,6 +27,9 @@ class OobleckCodecConfig(Config):
     subfolder works; ``None`` inside a saved codec folder: the folder itself)."""
 
     model_type: ClassVar[str] = "codec-oobleck"
+    # the model folder decides the latent layout: known once the codec is loaded, not from here
+    latent_dim: ClassVar[None] = None
+    frame_rate: ClassVar[None] = None
 
     path: str | None = None
     sample_latents: bool = False

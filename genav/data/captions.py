@@ -70,6 +70,7 @@ def write_training_manifest(
     DataError on a missing manifest, OutputExistsError on an existing ``out`` without ``overwrite``.
     """
     from genav.atomic import atomic_write_text
+    from genav.data.manifest import iter_manifest_rows
     from genav.errors import DataError, OutputExistsError
 
     manifest, out = Path(manifest), Path(out)
@@ -78,10 +79,7 @@ def write_training_manifest(
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
     lines = []
-    for line in manifest.read_text().splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for _, row in iter_manifest_rows(manifest):
         if split is not None and row.get("split") != split:
             continue
         base = {k: v for k, v in row.items() if k != "captions"}

@@ -81,8 +81,7 @@ def write_ffmpeg_distractors(folder: str | Path, *, seconds: float = 8.0, fps: i
 def write_synth_distractors(folder: str | Path, n: int, *, seed: int = 0, seconds: float = 8.0,
                             fps: int = 25) -> list[DistractorClip]:  # fmt: skip
     """``n`` silent synthetic-world clips (test seeds) with every silent picture change switched on."""
-    import json
-
+    from genav.data.manifest import iter_manifest_rows
     from genav.data.synth import SynthSettings, write_synth_dataset
 
     settings = SynthSettings(
@@ -91,8 +90,7 @@ def write_synth_distractors(folder: str | Path, n: int, *, seed: int = 0, second
     )  # fmt: skip
     manifest = write_synth_dataset(folder, n, seed, "test", settings, silent=True, progress=False, workers=1)
     out = []
-    for line in manifest.read_text().splitlines():
-        row = json.loads(line)
+    for _, row in iter_manifest_rows(manifest):
         kinds = sorted({e["type"] for e in row["events"]})
         out.append(DistractorClip(f"synth-{row['id']}", "synthetic, silent: " + ", ".join(kinds),
                                   Path(folder) / row["files"]["silent"]))  # fmt: skip

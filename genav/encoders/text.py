@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 TEXT_KINDS = ("minilm", "hash", "hf")
 HASH_MAX_LENGTH = 77  # the debug encoder's position table
+HASH_DIM = 64  # the debug encoder's width when its config gives none
+MINILM_DIM = 384  # all-MiniLM-L6-v2's hidden size
 
 
 @dataclasses.dataclass
@@ -79,6 +81,17 @@ class TextEncoderConfig(Config):
             raise ConfigError("TextEncoderConfig: kind 'hf' needs a path to a local model folder")
         if self.max_length is not None and self.max_length < 2:
             raise ConfigError("TextEncoderConfig.max_length must be at least 2 (or null: the encoder's limit)")
+
+    @property
+    def width(self) -> int | None:
+        """Token-state width D the encoder gives: the hash encoder's ``dim`` (64 unset), MiniLM's
+        384, an hf folder's declared ``dim``; None for an hf folder that declares none (known
+        once it is loaded)."""
+        if self.kind == "hash":
+            return self.dim or HASH_DIM
+        if self.kind == "minilm":
+            return MINILM_DIM
+        return self.dim
 
 
 class TextEncoder(torch.nn.Module):

@@ -13,7 +13,7 @@ from genav.errors import ConfigError
 def build_text_encoder(spec: TextEncoderConfig) -> TextEncoder:
     """The text encoder ``spec`` describes (models load from local files only)."""
     if spec.kind == "hash":
-        return HashTextEncoder(spec.dim or 64, seed=spec.seed, max_length=spec.max_length,
+        return HashTextEncoder(spec.width, seed=spec.seed, max_length=spec.max_length,
                                cache_size=spec.cache_size)
     if spec.kind == "minilm":
         enc = MiniLMTextEncoder(max_length=spec.max_length, cache_size=spec.cache_size)

@@ -196,6 +196,16 @@ class VideoEncoder(torch.nn.Module):
             torch.nn.Conv1d(c.sync_dim, c.sync_dim, 1),
         )
 
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(width, height) in pixels to decode frames at: what the encoder looks at, no larger (a
+        vision backbone's own processor resize target, e.g. 224 for CLIP, 384 for SigLIP-384)."""
+        if self.backbone is not None:
+            side = self.backbone.preprocess.decode_size
+        else:
+            side = max(self.config.frame_size, self.config.motion_size)
+        return (side, side)
+
     def __setattr__(self, name, value):
         if name == "backbone":  # frozen, folder-loaded: kept out of state_dict (see hf_text)
             object.__setattr__(self, name, value)

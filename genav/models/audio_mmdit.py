@@ -53,8 +53,12 @@ from genav.nn import cond_mlp as _cond_mlp
 class AudioMMDiTConfig(Config):
     """Architecture, conditioning and training settings of the audio MM-DiT.
 
-    ``audio_frame_rate`` must equal the codec's latent frame rate (checked by
-    :meth:`AudioMMDiT.check_codec`); ``video`` None makes a text-to-audio-only model.
+    ``latent_dim`` and ``audio_frame_rate`` derive from ``codec``, ``text_dim`` from
+    ``text_encoder`` (:meth:`derived_fields`): leave them out and they are filled in; a stored
+    value (old checkpoints, recipes) must match. Only for a codec or text encoder whose model
+    folder decides them (EnCodec, Oobleck, an hf folder without ``dim``) are they given, and
+    checked when it is loaded (:meth:`AudioMMDiT.check_codec`). ``video`` None makes a
+    text-to-audio-only model.
     ``rope_rate`` is positions per second shared by audio and video tokens.
     ``p_drop_text``/``p_drop_video``/``p_drop_both``: per-row probabilities, in training, of
     dropping only the text, only the video, or both (classifier-free guidance).
@@ -71,8 +75,8 @@ class AudioMMDiTConfig(Config):
     VERSION: ClassVar[int] = 2
 
     family: str = "foley"
-    latent_dim: int = 64
-    audio_frame_rate: float = 62.5
+    latent_dim: int = None  # type: ignore[assignment]  # derived (see derived_fields); None until then
+    audio_frame_rate: float = None  # type: ignore[assignment]
     hidden: int = 256
     depth_joint: int = 2
     depth_audio: int = 2
@@ -80,7 +84,7 @@ class AudioMMDiTConfig(Config):
     kv_heads: int = 4
     mlp_ratio: float = 4.0
     mlp_kind: str = "swiglu"
-    text_dim: int = 384
+    text_dim: int = None  # type: ignore[assignment]
     video: VideoEncoderConfig | None = field(default_factory=VideoEncoderConfig)
     rope_rate: float = 25.0
     rope_base: float = 10000.0
@@ -105,7 +109,17 @@ class AudioMMDiTConfig(Config):
             data.update(version=cls.VERSION, null_conditions="token")
         return super().from_dict(data)
 
+    @classmethod
+    def derived_fields(cls, values: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        codec, text = values["codec"], values["text_encoder"]
+        return {
+            "latent_dim": (codec.latent_dim, f"the {codec.model_type} codec"),
+            "audio_frame_rate": (codec.frame_rate, f"the {codec.model_type} codec"),
+            "text_dim": (text.width, f"the {text.kind} text encoder"),
+        }
+
     def __post_init__(self) -> None:
+        self.settle_derived()
         if self.null_conditions not in NULL_MODES:
             raise ConfigError(f"AudioMMDiTConfig: null_conditions must be one of {', '.join(NULL_MODES)}")
         if self.text_length < 1:
@@ -321,15 +335,12 @@ def debug_config(**changes: Any) -> AudioMMDiTConfig:
     video encoder taking 10 fps frames (the synthetic world's default rate).
     """
     base = AudioMMDiTConfig(
-        latent_dim=32,
-        audio_frame_rate=62.5,
         hidden=48,
         depth_joint=1,
         depth_audio=1,
         heads=2,
         kv_heads=1,
         mlp_ratio=2.0,
-        text_dim=32,
         video=VideoEncoderConfig(
             fps=10.0,
             semantic_fps=5.0,

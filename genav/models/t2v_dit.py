@@ -15,7 +15,7 @@ predicts the velocity ``data - noise``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from einops import rearrange, repeat
@@ -51,7 +51,8 @@ class T2VDiTConfig(Config):
     The ``x`` loss is ``((x_hat - x) / max(c_out, sigma_data / 2))^2`` with EDM's ``c_out`` for
     data of scale ``sigma_data`` (:func:`edm_coefficients`): every noise level weighs alike except
     near the data end, where the dropped detail would dominate.
-    ``t_mean``/``t_std``: training times are ``sigmoid(N(t_mean, t_std))``.
+    ``t_mean``/``t_std``: training times are ``sigmoid(N(t_mean, t_std))``. ``text_dim`` derives
+    from ``text_encoder`` (a stored value must match; given only for an hf folder without ``dim``).
     """
 
     model_type: ClassVar[str] = "t2v-dit"
@@ -66,7 +67,7 @@ class T2VDiTConfig(Config):
     depth: int = 5
     heads: int = 4
     mlp_ratio: float = 3.0
-    text_dim: int = 384
+    text_dim: int = None  # type: ignore[assignment]  # derived from text_encoder (see derived_fields)
     p_drop_text: float = 0.1
     p_drop_global: float = 0.1
     t_sampling: str = "logit_normal"
@@ -78,7 +79,13 @@ class T2VDiTConfig(Config):
     t_std: float = 1.2
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
+    @classmethod
+    def derived_fields(cls, values: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+        text = values["text_encoder"]
+        return {"text_dim": (text.width, f"the {text.kind} text encoder")}
+
     def __post_init__(self) -> None:
+        self.settle_derived()
         if self.frame_size % self.patch:
             raise ConfigError(f"T2VDiTConfig: frame_size {self.frame_size} is not a multiple of patch {self.patch}")
         if self.hidden % self.heads:

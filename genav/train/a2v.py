@@ -16,7 +16,6 @@ empty prompt), so one adaptor serves audio, audio + prompt and both guidance bra
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,22 +26,23 @@ from torch import Tensor, nn
 from genav.errors import ConfigError
 from genav.models.a2v_adaptor import A2VAdaptor, A2VAdaptorConfig, audio_context, token_norm_penalty
 from genav.train.a2v_data import A2VClips, A2VTrainSet, PromptTable, cached_a2v_clips, fit_window
-from genav.train.foley import prepare_out_dir
 from genav.train.recipe import Recipe
-from genav.train.trainer import Trainer, TrainResult, make_accelerator
-
-log = logging.getLogger(__name__)
-
-VAL_SEED_OFFSET = 1_000_000  # validation clips come from seeds far from the training ones
+from genav.train.run import (
+    VAL_SEED_OFFSET,
+    RunOptions,
+    TrainOptions,
+    TrainRun,
+    Unpack,
+    fit_and_save,
+    prepare_out_dir,
+)
+from genav.train.trainer import Trainer, make_accelerator
 
 
 @dataclass
-class A2VRun:
+class A2VRun(TrainRun):
     """What :func:`train_a2v` did: the model folder, the trainer's result and the data sizes."""
 
-    model_dir: Path
-    result: TrainResult
-    parameters: int
     train_clips: int
     window: int
     main_process: bool = True
@@ -111,47 +111,27 @@ def check_clips(clips: A2VClips, backbone: Any, config: A2VAdaptorConfig) -> Non
 
 
 def train_a2v(
-    recipe: Recipe,
-    out: str | Path,
-    backbone: Any,
-    *,
-    backbone_name: str,
-    checksum: str,
-    steps: int | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    stop_after: int | None = None,
-    device: str = "auto",
-    cache_dir: str | Path | None = None,
-    command: str | None = None,
-    progress: bool = True,
-) -> A2VRun:
-    """Train (or resume) an adaptor for the frozen ``backbone`` per ``recipe`` into the folder ``out``."""
-    from genav.checkpoint import save_model_folder
+    recipe: Recipe, out: str | Path, backbone: Any, *, backbone_name: str, checksum: str,
+    **options: Unpack[TrainOptions],
+) -> A2VRun:  # fmt: skip
+    """Train (or resume) an adaptor for the frozen ``backbone`` per ``recipe`` into the folder ``out``
+    (``options``: :class:`~genav.train.run.RunOptions`)."""
     from genav.runtime import seed_everything
     from genav.train.a2v_card import a2v_model_card
 
-    out = Path(out)
+    out, run = Path(out), RunOptions(**options)
     config = a2v_config_of(recipe, backbone, backbone_name=backbone_name, checksum=checksum)
-    acc = make_accelerator(recipe.mixed_precision, device)
-    cache = Path(cache_dir) if cache_dir is not None else out / "train" / "cache"
-    run_dir = prepare_out_dir(out, resume=resume, overwrite=overwrite, accelerator=acc)
+    acc = make_accelerator(recipe.mixed_precision, run.device)
+    run_dir = prepare_out_dir(out, resume=run.resume, overwrite=run.overwrite, accelerator=acc,
+                              recipe=recipe)
     backbone = backbone.to(acc.device).eval().requires_grad_(False)
-    train_set, val_set = build_sets(recipe, backbone, config, cache)
+    train_set, val_set = build_sets(recipe, backbone, config, run.cache(out))
     prompts = PromptTable(backbone, [*train_set.clips.captions, *val_set.clips.captions])
     seed_everything(recipe.seed)
     adaptor = A2VAdaptor(config)
-    if acc.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        recipe.save(run_dir / "recipe.json")
     trainer = Trainer(adaptor, recipe, loss_fn=make_loss_fn(backbone, prompts, config), train_set=train_set,
-                      val_set=val_set, run_dir=run_dir, accelerator=acc, progress=progress)
-    result = trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
-    if acc.is_main_process and result.step >= (steps or recipe.steps):
-        card = a2v_model_card(recipe, config, result, train_clips=len(train_set.clips), window=train_set.window,
-                              command=command)
-        save_model_folder(out, config, trainer.export_state_dict(ema=True), model_card=card)
-        log.info("wrote model folder %s", out)
-    acc.wait_for_everyone()
+                      val_set=val_set, run_dir=run_dir, accelerator=acc, progress=run.progress)
+    result = fit_and_save(trainer, run, recipe, out, config, lambda result: a2v_model_card(
+        recipe, config, result, train_clips=len(train_set.clips), window=train_set.window, command=run.command))
     return A2VRun(out, result, adaptor.num_parameters(), len(train_set.clips), train_set.window,
                   main_process=acc.is_main_process)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from genav.atomic import atomic_output
+from genav.checkpoint import cached_tensors
 from genav.data.synth.timed import subject_caption, t2v_clips, t2v_settings
 from genav.errors import ConfigError, InputError
 from genav.models.video_backbone import FrameContext, SlotLayout
@@ -66,26 +66,18 @@ def make_a2v_clips(count: int, *, first_seed: int, settings: dict[str, Any]) -> 
 
 def cached_a2v_clips(count: int, *, first_seed: int, settings: dict[str, Any], cache: Path | None) -> A2VClips:
     """:func:`make_a2v_clips`, kept in a safetensors file under ``cache`` named by a hash of the arguments."""
-    from safetensors import safe_open
-    from safetensors.torch import save_file
-
     key = hashlib.sha256(json.dumps([count, first_seed, settings, CLIPS_VERSION], sort_keys=True).encode()).hexdigest()
     path = None if cache is None else Path(cache) / f"a2v-clips-{key[:16]}.safetensors"
-    if path is not None and path.exists():
-        with safe_open(str(path), framework="pt") as fh:
-            meta = json.loads(fh.metadata()["clips"])
-            return A2VClips(fh.get_tensor("frames"), fh.get_tensor("audio"), meta["captions"],
-                            [tuple(e) for e in meta["events"]], meta["fps"], meta["sample_rate"],
-                            [tuple(x) for x in meta["subjects"]])
-    clips = make_a2v_clips(count, first_seed=first_seed, settings=settings)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"captions": clips.captions, "events": clips.events, "fps": clips.fps, "sample_rate": clips.sample_rate,
-                "subjects": clips.subjects}
-        with atomic_output(path, overwrite=True) as tmp:
-            save_file({"frames": clips.frames.contiguous(), "audio": clips.audio.contiguous()}, str(tmp),
-                      metadata={"clips": json.dumps(meta)})
-    return clips
+
+    def build() -> tuple[dict[str, Tensor], dict[str, Any]]:
+        clips = make_a2v_clips(count, first_seed=first_seed, settings=settings)
+        return {"frames": clips.frames, "audio": clips.audio}, {
+            "captions": clips.captions, "events": clips.events, "fps": clips.fps, "sample_rate": clips.sample_rate,
+            "subjects": clips.subjects}  # fmt: skip
+
+    tensors, meta = cached_tensors(path, build)
+    return A2VClips(tensors["frames"], tensors["audio"], meta["captions"], [tuple(e) for e in meta["events"]],
+                    meta["fps"], meta["sample_rate"], [tuple(x) for x in meta["subjects"]])
 
 
 def fit_window(backbone: Any, limit: int) -> int:

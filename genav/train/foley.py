@@ -10,10 +10,7 @@ EMA weights, ``MODEL_CARD.md``) with the training state under ``OUT/train/``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,23 +19,20 @@ import torch
 from torch import Tensor, nn
 
 from genav.data.clips import ValidationWindows
-from genav.errors import ConfigError, OutputExistsError
+from genav.errors import ConfigError
 from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens, generate_latents
+from genav.train.card import losses_section, training_section, write_card
 from genav.train.foley_data import batch_to
 from genav.train.foley_sources import DataSources, load_clip_sets
 from genav.train.recipe import Recipe
+from genav.train.run import RunOptions, TrainOptions, TrainRun, Unpack, fit_and_save, prepare_out_dir
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
-class FoleyRun:
+class FoleyRun(TrainRun):
     """The result of :func:`train_foley`: the model folder and what the trainer reported."""
 
-    model_dir: Path
-    result: TrainResult
-    parameters: int
     train_items: int
     val_items: int
     main_process: bool = True
@@ -134,27 +128,6 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(name).stem)[:60]
 
 
-def prepare_out_dir(out: Path, *, resume: bool, overwrite: bool, accelerator: Any) -> Path:
-    """Check ``out`` for a previous run; returns the run (training state) folder ``out/train``.
-
-    Every process checks before anything is written (a barrier follows); with ``overwrite`` the
-    main process then removes the old run's checkpoints, metrics and samples (not the caches).
-    """
-    run_dir = out / "train"
-    has_run = (run_dir / "checkpoints").exists() or (run_dir / "metrics.jsonl").exists()
-    if not overwrite and not resume and (has_run or (out / "config.json").exists()):
-        exc = OutputExistsError(out)
-        exc.hint = "pass --resume to continue the run there, or --overwrite to start over"
-        raise exc
-    accelerator.wait_for_everyone()
-    if overwrite and accelerator.is_main_process:
-        for name in ("checkpoints", "metrics.jsonl", "samples"):
-            target = run_dir / name
-            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-    accelerator.wait_for_everyone()
-    return run_dir
-
-
 @dataclass
 class _Setup:
     """A recipe's model config, accelerator, frozen encoders and data sources, checked."""
@@ -189,80 +162,33 @@ class _Setup:
 
 
 def train_foley(
-    recipe: Recipe,
-    out: str | Path,
-    *,
-    data: list[str] | None = None,
-    steps: int | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    stop_after: int | None = None,
-    device: str = "auto",
-    cache_dir: str | Path | None = None,
-    command: str | None = None,
-    progress: bool = True,
+    recipe: Recipe, out: str | Path, *, data: list[str] | None = None, **options: Unpack[TrainOptions]
 ) -> FoleyRun:
     """Train (or resume) a foley model per ``recipe`` into the model folder ``out``.
 
-    ``data``: manifests that replace the recipe's data sources. ``cache_dir``: where synthetic
-    clips and encoded latents are cached (default ``out/train/cache``). ``stop_after``: stop after
-    this many steps in this call (a checkpoint is written; ``resume`` continues).
+    ``data``: manifests that replace the recipe's data sources. ``options``:
+    :class:`~genav.train.run.RunOptions` (``cache_dir``: synthetic clips and encoded latents).
     """
     from genav.runtime import seed_everything
 
-    out = Path(out)
+    out, run = Path(out), RunOptions(**options)
     # Everything that can fail on bad input happens before the output folder is touched.
-    cache = Path(cache_dir) if cache_dir is not None else out / "train" / "cache"
-    setup = _Setup.make(recipe, data=data, cache=cache, device=device)
+    setup = _Setup.make(recipe, data=data, cache=run.cache(out), device=run.device)
     cfg, acc, codec, sources = setup.cfg, setup.acc, setup.codec, setup.sources
     seed_everything(recipe.seed)
     model = AudioMMDiT(cfg)
     model.check_codec(codec)
-    run_dir = prepare_out_dir(out, resume=resume, overwrite=overwrite, accelerator=acc)
+    run_dir = prepare_out_dir(out, resume=run.resume, overwrite=run.overwrite, accelerator=acc,
+                              recipe=recipe)
     train_set, val_set = setup.clip_sets()
-    if acc.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        recipe.save(run_dir / "recipe.json")
     samples = val_set if val_set is not None else ValidationWindows(train_set)
-    trainer = Trainer(
-        model,
-        recipe,
-        loss_fn=foley_loss,
-        train_set=train_set,
-        val_set=val_set,
-        run_dir=run_dir,
-        sample_fn=make_sample_fn(recipe, codec, samples),
-        accelerator=acc,
-        progress=progress,
-        num_workers=sources.num_workers,
-    )
-    result = trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
-    total = steps or recipe.steps
-    if result.step >= total:
-        weights = trainer.export_state_dict()  # every process: a collective under FSDP
-        if acc.is_main_process:
-            from genav.checkpoint import save_model_folder
-
-            card = model_card(
-                recipe,
-                cfg,
-                sources,
-                result,
-                train_items=len(train_set),
-                val_items=len(val_set) if val_set else 0,
-                command=command,
-            )
-            save_model_folder(out, cfg, weights, model_card=card)
-            log.info("wrote model folder %s", out)
-    acc.wait_for_everyone()
-    return FoleyRun(
-        out,
-        result,
-        model.num_parameters(),
-        len(train_set),
-        len(val_set) if val_set else 0,
-        main_process=acc.is_main_process,
-    )
+    trainer = Trainer(model, recipe, loss_fn=foley_loss, train_set=train_set, val_set=val_set, run_dir=run_dir,
+                      sample_fn=make_sample_fn(recipe, codec, samples), accelerator=acc, progress=run.progress,
+                      num_workers=sources.num_workers)  # fmt: skip
+    val_items = len(val_set) if val_set else 0
+    result = fit_and_save(trainer, run, recipe, out, cfg, lambda result: model_card(
+        recipe, cfg, sources, result, train_items=len(train_set), val_items=val_items, command=run.command))
+    return FoleyRun(out, result, model.num_parameters(), len(train_set), val_items, main_process=acc.is_main_process)
 
 
 def encode_for_training(
@@ -272,10 +198,6 @@ def encode_for_training(
     does first; a later run with the same cache starts training at once); returns the clip count."""
     train_set, val_set = _Setup.make(recipe, data=data, cache=Path(cache_dir), device=device).clip_sets()
     return len(train_set) + (len(val_set) if val_set is not None else 0)
-
-
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4f}"
 
 
 def model_card(
@@ -292,19 +214,14 @@ def model_card(
     from genav.nn import count_parameters
 
     params = count_parameters(AudioMMDiT(cfg))
-    settings = {
-        k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("model", "data", "description")
-    }
-    lines = [
-        f"# {cfg.family} model (audio MM-DiT)",
-        "",
-        recipe.description or "Trained with `genav train foley`.",
-        "",
+    model = [
         "## Model",
         f"- parameters: {params:,} (hidden {cfg.hidden}, {cfg.depth_joint} joint + {cfg.depth_audio} audio blocks)",
         f"- codec: {cfg.codec.model_type}; text encoder: {cfg.text_encoder.kind}; "
         f"video: {'yes' if cfg.video is not None else 'no (text-to-audio only)'}; max duration {cfg.max_duration:g} s",
         "",
+    ]
+    data = [
         "## Data",
         *[f"- {line}" for line in sources.describe()],
         f"- {train_items} training clips, {val_items} validation clips",
@@ -312,15 +229,10 @@ def model_card(
         " and source (attribution per clip in each manifest's `licence` and `source` fields):",
         *[f"  - {n} clips: {text}" for text, n in sources.licences()],
         "",
-        "## Training",
-        f"- command: `{command or 'genav train foley --recipe RECIPE.json --out OUT'}`",
-        f"- steps: {result.step}, global batch {recipe.batch_size}, lr {recipe.lr:g}, EMA {recipe.ema_decay:g}",
-        f"- settings: `{json.dumps(settings, sort_keys=True)}`",
-        "",
-        "## Metrics (rectified-flow loss, lower is better)",
-        f"- validation loss at step 0: {_fmt(result.initial_val_loss)}",
-        f"- final validation loss: {_fmt(result.val_loss)} (EMA weights: {_fmt(result.val_loss_ema)})",
-        f"- final training loss: {_fmt(result.train_loss)}",
-        "",
     ]
-    return "\n".join(lines)
+    return write_card(
+        f"{cfg.family} model (audio MM-DiT)", recipe.description or "Trained with `genav train foley`.",
+        model, data,
+        training_section(recipe, result, command, "genav train foley --recipe RECIPE.json --out OUT"),
+        losses_section(result, "rectified-flow loss"),
+    )

@@ -94,7 +94,8 @@ class DataSources:
             use_cache=d.cache,
             crop=crop,
             fps=d.fps or (video.fps if video is not None else None),
-            frame_size=d.frame_size or (video.frame_size if video is not None else None),
+            # a vision backbone's own processor sets its size (see clip_encoder)
+            frame_size=d.frame_size or (video.frame_size if video is not None and video.backbone == "conv" else None),
             skip_bad_rows=d.skip_bad_rows,
             hold_out=0 if val else d.val_items,
             seed=recipe.seed,
@@ -176,7 +177,7 @@ def clip_encoder(sources: DataSources, cfg: Any, *, codec: Any, text_encoder: An
         cfg.text_encoder,
         video,
         sources.fps if video is not None else None,
-        sources.frame_size,
+        sources.frame_size or (video.input_size[0] if video is not None else None),
         sources.caption_variants,
         sources.label_as_caption,
     )

@@ -10,7 +10,6 @@ timed captions (:mod:`genav.train.t2v_data`). The model trains with the one gene
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,24 +22,25 @@ from genav.errors import ConfigError
 from genav.models.t2v_backbone import TinyT2VBackbone, dit_flow_loss, frames_to_unit
 from genav.models.t2v_dit import T2VDiT, T2VDiTConfig
 from genav.models.video_generate import sample_video_window
-from genav.train.foley import prepare_out_dir
 from genav.train.recipe import Recipe
+from genav.train.run import (
+    VAL_SEED_OFFSET,
+    RunOptions,
+    TrainOptions,
+    TrainRun,
+    Unpack,
+    fit_and_save,
+    prepare_out_dir,
+)
 from genav.train.t2v_card import model_card
 from genav.train.t2v_data import T2VTrainSet, TextTable, cached_clips, drop_conditions
-from genav.train.trainer import Trainer, TrainResult, make_accelerator
-
-log = logging.getLogger(__name__)
-
-VAL_SEED_OFFSET = 1_000_000  # validation clips come from seeds far from the training ones
+from genav.train.trainer import Trainer, make_accelerator
 
 
 @dataclass
-class T2VRun:
+class T2VRun(TrainRun):
     """What :func:`train_t2v` did: the model folder, the trainer's result and the data sizes."""
 
-    model_dir: Path
-    result: TrainResult
-    parameters: int
     train_clips: int
     val_clips: int
     main_process: bool = True
@@ -116,50 +116,29 @@ def build_sets(recipe: Recipe, config: T2VDiTConfig, text_encoder: Any, cache: P
             T2VTrainSet(val, text, window=config.max_frames, stride=8))
 
 
-def train_t2v(
-    recipe: Recipe,
-    out: str | Path,
-    *,
-    steps: int | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    stop_after: int | None = None,
-    device: str = "auto",
-    cache_dir: str | Path | None = None,
-    command: str | None = None,
-    progress: bool = True,
-) -> T2VRun:
-    """Train (or resume) a tiny text-to-video DiT per ``recipe`` into the model folder ``out``."""
-    from genav.checkpoint import save_model_folder
+def train_t2v(recipe: Recipe, out: str | Path, **options: Unpack[TrainOptions]) -> T2VRun:
+    """Train (or resume) a tiny text-to-video DiT per ``recipe`` into the model folder ``out``
+    (``options``: :class:`~genav.train.run.RunOptions`)."""
     from genav.encoders.text_factory import build_text_encoder
     from genav.media import write_video  # noqa: F401  (loaded before training: the samples need it)
     from genav.runtime import seed_everything
 
-    out = Path(out)
+    out, run = Path(out), RunOptions(**options)
     config = t2v_config_of(recipe)
-    acc = make_accelerator(recipe.mixed_precision, device)
-    cache = Path(cache_dir) if cache_dir is not None else out / "train" / "cache"
+    acc = make_accelerator(recipe.mixed_precision, run.device)
     text_encoder = build_text_encoder(config.text_encoder).eval()
     if text_encoder.dim != config.text_dim:
         raise ConfigError(f"recipe model: text_dim is {config.text_dim} but the text encoder gives {text_encoder.dim}")
-    run_dir = prepare_out_dir(out, resume=resume, overwrite=overwrite, accelerator=acc)
-    train_set, val_set = build_sets(recipe, config, text_encoder, cache)
+    run_dir = prepare_out_dir(out, resume=run.resume, overwrite=run.overwrite, accelerator=acc,
+                              recipe=recipe)
+    train_set, val_set = build_sets(recipe, config, text_encoder, run.cache(out))
     seed_everything(recipe.seed)
     model = T2VDiT(config)
-    if acc.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        recipe.save(run_dir / "recipe.json")
     trainer = Trainer(model, recipe, loss_fn=make_loss_fn(config), train_set=train_set, val_set=val_set,
                       run_dir=run_dir, sample_fn=make_sample_fn(recipe, val_set, text_encoder),
-                      accelerator=acc, progress=progress)
-    result = trainer.fit(steps=steps, resume=resume, stop_after=stop_after)
-    if result.step >= (steps or recipe.steps):
-        weights = trainer.export_state_dict()  # the EMA weights; every process (a collective under FSDP)
-        if acc.is_main_process:
-            card = model_card(recipe, config, result, train_clips=len(train_set.clips), command=command)
-            save_model_folder(out, config, weights, model_card=card)
-            log.info("wrote model folder %s", out)
-    acc.wait_for_everyone()
+                      accelerator=acc, progress=run.progress)
+    result = fit_and_save(trainer, run, recipe, out, config, lambda result: model_card(
+        recipe, config, result, train_clips=len(train_set.clips), command=run.command))
     return T2VRun(out, result, model.num_parameters(), len(train_set.clips), len(val_set.clips),
                   main_process=acc.is_main_process)
 

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
 from genav.data.synth.timed import CLASSES, COLOURS, T2V_EVENT_TYPES
 from genav.models.t2v_dit import T2VDiT, T2VDiTConfig
 from genav.nn import count_parameters
+from genav.train.card import losses_section, training_section, write_card
 from genav.train.recipe import Recipe
 from genav.train.trainer import TrainResult
-
-
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4f}"
 
 
 def model_card(recipe: Recipe, config: T2VDiTConfig, result: TrainResult, *, train_clips: int,
                command: str | None, extra: str = "") -> str:
     """The card: model, data and licence, the training command and settings, losses (+ ``extra``)."""
     params = count_parameters(T2VDiT(config))
-    settings = {k: v for k, v in dataclasses.asdict(recipe).items() if k not in ("model", "data", "description")}
     spec = recipe.data.synth
-    lines = [
-        "# Text-to-video DiT (pixel-space rectified flow, per-frame context)",
-        "",
-        recipe.description or "Trained with `genav train t2v`.",
-        "",
+    model = [
         "## Model",
         f"- parameters: {params:,} (hidden {config.hidden}, {config.depth} blocks of spatial + temporal "
         f"self-attention, per-frame cross-attention and MLP, adaLN-Zero; {config.heads} heads)",
@@ -35,6 +24,8 @@ def model_card(recipe: Recipe, config: T2VDiTConfig, result: TrainResult, *, tra
         f"- text encoder: {config.text_encoder.kind} ({config.text_dim}-d token states, frozen)",
         "- context: global prompt tokens for every frame; optional per-frame slot tokens seen by their frame only",
         "",
+    ]
+    data = [
         "## Data",
         f"- {train_clips} clips of genav's synthetic audio-visual world (text-to-video subset: event types "
         f"{', '.join(T2V_EVENT_TYPES)}; one visible source; classes {', '.join(CLASSES)}; colours "
@@ -42,15 +33,12 @@ def model_card(recipe: Recipe, config: T2VDiTConfig, result: TrainResult, *, tra
         "- captions name colour and object (\"a red ball bounces\"); half the windows carry timed captions: the "
         "event phrase (\"the ball hits the floor\") in the slots of the event frames only",
         "",
-        "## Training",
-        f"- command: `{command or 'genav train t2v --recipe RECIPE.json --out OUT'}`",
-        f"- steps: {result.step}, batch {recipe.batch_size}, lr {recipe.lr:g}, EMA {recipe.ema_decay:g}; "
-        f"{result.seconds / 60:.0f} minutes in the last training call",
-        f"- settings: `{json.dumps(settings, sort_keys=True)}`",
-        "",
-        "## Losses (rectified flow, lower is better)",
-        f"- validation loss at step 0: {_fmt(result.initial_val_loss)}; final {_fmt(result.val_loss)} "
-        f"(EMA weights {_fmt(result.val_loss_ema)}); final training loss {_fmt(result.train_loss)}",
-        "",
     ]
-    return "\n".join(lines) + extra
+    return write_card(
+        "Text-to-video DiT (pixel-space rectified flow, per-frame context)",
+        recipe.description or "Trained with `genav train t2v`.",
+        model, data,
+        training_section(recipe, result, command, "genav train t2v --recipe RECIPE.json --out OUT"),
+        losses_section(result, "rectified flow"),
+        extra=extra,
+    )

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from genav.atomic import atomic_output
+from genav.checkpoint import cached_tensors
 from genav.data.synth.timed import event_phrase, subject_caption, t2v_clips, t2v_settings
 from genav.models.video_backbone import FrameContext
 
@@ -63,24 +63,18 @@ def make_clips(count: int, *, first_seed: int, settings: dict[str, Any]) -> T2VC
 def cached_clips(count: int, *, first_seed: int, settings: dict[str, Any], cache: Path | None) -> T2VClips:
     """:func:`make_clips`, stored in (and read back from) a safetensors file under ``cache``
     whose name hashes the arguments."""
-    from safetensors import safe_open
-    from safetensors.torch import save_file
-
     parts = [count, first_seed, settings, CAPTIONS_VERSION]
     key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
     path = None if cache is None else Path(cache) / f"t2v-clips-{key}.safetensors"
-    if path is not None and path.exists():
-        with safe_open(str(path), framework="pt") as fh:
-            meta = json.loads(fh.metadata()["clips"])
-            return T2VClips(fh.get_tensor("frames"), meta["captions"], meta["phrases"],
-                            [tuple(e) for e in meta["events"]], meta["fps"])
-    clips = make_clips(count, first_seed=first_seed, settings=settings)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"captions": clips.captions, "phrases": clips.phrases, "events": clips.events, "fps": clips.fps}
-        with atomic_output(path, overwrite=True) as tmp:
-            save_file({"frames": clips.frames.contiguous()}, str(tmp), metadata={"clips": json.dumps(meta)})
-    return clips
+
+    def build() -> tuple[dict[str, Tensor], dict[str, Any]]:
+        clips = make_clips(count, first_seed=first_seed, settings=settings)
+        return {"frames": clips.frames}, {"captions": clips.captions, "phrases": clips.phrases,
+                                          "events": clips.events, "fps": clips.fps}
+
+    tensors, meta = cached_tensors(path, build)
+    return T2VClips(tensors["frames"], meta["captions"], meta["phrases"], [tuple(e) for e in meta["events"]],
+                    meta["fps"])
 
 
 class TextTable:

@@ -7,15 +7,12 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from genav.data.manifest import licence_summary
+from genav.train.card import CARD_OMITS, fmt_number, recipe_settings
 
 if TYPE_CHECKING:
     from genav.train.recipe import Recipe
     from genav.train.tagger import TaggerOptions
     from genav.train.tagger_run import TaggerRun
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
 
 
 def model_card(
@@ -74,9 +71,7 @@ def _data(run: TaggerRun, recipe: Recipe, options: TaggerOptions, skipped: list[
 
 
 def _training(run: TaggerRun, recipe: Recipe, options: TaggerOptions, command: str | None) -> list[str]:
-    settings = {
-        k: v for k, v in recipe.to_dict().items() if k not in ("model", "data", "options", "description")
-    }
+    settings = recipe_settings(recipe, omit=(*CARD_OMITS, "options"))
     return [
         "## Training",
         "",
@@ -103,7 +98,7 @@ def _results(report: dict[str, Any]) -> list[str]:
     for key, text in names.items():
         if key in report:
             r = report[key]
-            lines.append(f"| {text} | {r['n']} | {_pct(r['top1'])} | {_pct(r['top3'])} |")
+            lines.append(f"| {text} | {r['n']} | {fmt_number(r['top1'], 3)} | {fmt_number(r['top3'], 3)} |")
     lines.append("")
     for key in ("recorded", "synthetic"):
         if key not in report:
@@ -116,7 +111,7 @@ def _results(report: dict[str, Any]) -> list[str]:
             "|---|---:|---:|---:|---:|",
         ]
         for label, r in report[key]["per_label"].items():
-            after = _pct(codec[label]["top1"]) if label in codec else "-"
+            after = fmt_number(codec[label]["top1"], 3) if label in codec else "-"
             lines.append(f"| {label} | {r['n']} | {r['top1']:.2f} | {r['top3']:.2f} | {after} |")
         lines.append("")
     return lines

@@ -118,24 +118,19 @@ def training_features(
     model: Tagger, clips: list[LabelledClip], options: TaggerOptions, cache: Path | None, key: str
 ) -> list[torch.Tensor]:
     """Log-mels of the training clips (then of their codec round trips), cached as safetensors."""
-    from safetensors.torch import load_file, save_file
+    from genav.checkpoint import cached_tensors
 
     path = None if cache is None else cache / f"tagger-features-{key}.safetensors"
-    if path is not None and path.exists():
-        stored = load_file(str(path))
-        return [stored[f"{i:06d}"] for i in range(len(stored))]
-    waves = [c.wave for c in clips]
-    if options.codec_augment:
-        log.info("codec round trip of %d training clips", len(waves))
-        waves = waves + _codec_round_trip(waves, model.config.sample_rate)
-    mels = clip_logmels(model, waves)
-    if path is not None:
-        from genav.atomic import atomic_output
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(path, overwrite=True) as tmp:
-            save_file({f"{i:06d}": m.contiguous() for i, m in enumerate(mels)}, str(tmp))
-    return mels
+    def build() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        waves = [c.wave for c in clips]
+        if options.codec_augment:
+            log.info("codec round trip of %d training clips", len(waves))
+            waves = waves + _codec_round_trip(waves, model.config.sample_rate)
+        return {f"{i:06d}": m for i, m in enumerate(clip_logmels(model, waves))}, {}
+
+    stored, _ = cached_tensors(path, build)
+    return [stored[f"{i:06d}"] for i in range(len(stored))]
 
 
 def held_out_report(model: Tagger, test: list[LabelledClip], *, codec: bool) -> dict[str, Any]:
@@ -176,7 +171,7 @@ def train_tagger(
     Raises ConfigError/DataError on a bad recipe or data before anything is written, and
     OutputExistsError when ``out`` holds a run and neither ``resume`` nor ``overwrite`` is set.
     """
-    from genav.train.foley import prepare_out_dir
+    from genav.train.run import prepare_out_dir
     from genav.train.tagger_card import model_card
 
     out = Path(out)

@@ -101,7 +101,7 @@ class VocoderRun:
 def train_vocoder(recipe: Recipe, out: str | Path, *, steps: int | None = None, resume: bool = False,
                   overwrite: bool = False, progress: bool = True) -> VocoderRun:  # fmt: skip
     """Train the refiner of the recipe's mel codec; writes the codec folder ``out`` (state in ``out/train``)."""
-    from genav.train.foley import prepare_out_dir
+    from genav.train.run import prepare_out_dir
 
     out = Path(out)
     cfg = codec_config_of(recipe)

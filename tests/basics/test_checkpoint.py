@@ -56,3 +56,43 @@ def test_missing_and_corrupt_folders(tmp_path):
     (tmp_path / "m" / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="safetensors"):
         load_model_folder(tmp_path / "m", TinyConfig)
+
+
+def test_load_module_folder_builds_and_loads_strictly(tmp_path):
+    from genav.checkpoint import load_module_folder
+
+    model = _model(TinyConfig(width=5))
+    save_model_folder(tmp_path / "m", TinyConfig(width=5), model.state_dict())
+    loaded = load_module_folder(tmp_path / "m", TinyConfig, _model)
+    x = torch.randn(2, 3)
+    assert torch.equal(model(x), loaded(x))
+    save_model_folder(tmp_path / "w", TinyConfig(width=6), model.state_dict())  # weights of another width
+    with pytest.raises(CheckpointError, match="shape"):
+        load_module_folder(tmp_path / "w", TinyConfig, _model)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_module_folder(tmp_path / "missing", TinyConfig, _model)
+
+
+def test_a_module_without_tensors_has_no_weights_file(tmp_path):
+    from genav.checkpoint import load_module_folder
+
+    save_model_folder(tmp_path / "m", TinyConfig(width=5), {})
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+    assert isinstance(load_module_folder(tmp_path / "m", TinyConfig, lambda c: torch.nn.ReLU()), torch.nn.ReLU)
+    with pytest.raises(CheckpointError):  # a module with tensors needs its weights
+        load_module_folder(tmp_path / "m", TinyConfig, _model)
+
+
+def test_cached_tensors_builds_once_and_reads_back(tmp_path):
+    from genav.checkpoint import cached_tensors
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"x": torch.arange(6).view(2, 3)}, {"captions": ["a", "b"]}
+
+    first = cached_tensors(tmp_path / "c" / "t.safetensors", build)
+    again = cached_tensors(tmp_path / "c" / "t.safetensors", build)
+    assert len(calls) == 1 and torch.equal(first[0]["x"], again[0]["x"]) and again[1] == {"captions": ["a", "b"]}
+    assert cached_tensors(None, build)[1] == {"captions": ["a", "b"]} and len(calls) == 2

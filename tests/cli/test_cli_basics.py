@@ -56,3 +56,29 @@ def test_mapped_folders_refuse_their_bare_names(name):
     repo = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True, text=True, cwd=repo)
     assert proc.returncode != 0 and f"import genav.{name}" in proc.stderr
+
+
+def test_generation_commands_share_their_run_options():
+    """t2a, v2a, t2v and a2v take the same sampling/runtime options from one place (a2v with its own
+    --cfg default), and a command receives them as one RunOptions."""
+    import inspect
+
+    from genav.cli.generate import RunOptions, t2a, v2a, with_run_options
+    from genav.cli.generate_video import a2v, t2v
+
+    shared = [f for f in RunOptions.__dataclass_fields__]
+    for command in (t2a, v2a, t2v, a2v):
+        params = inspect.signature(command).parameters
+        assert list(params)[-len(shared):] == shared and "run" not in params
+    assert inspect.signature(a2v).parameters["cfg"].default.default == 3.0
+    assert inspect.signature(t2v).parameters["cfg"].default.default == 4.5
+
+    seen = {}
+
+    @with_run_options()
+    def probe(prompt: str = "x", run: RunOptions = None) -> None:
+        seen.update(prompt=prompt, run=run)
+
+    defaults = {k: 0 for k in shared}
+    probe(prompt="p", **defaults)
+    assert seen["prompt"] == "p" and seen["run"] == RunOptions(**defaults)
