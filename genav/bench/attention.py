@@ -2,7 +2,7 @@
 
 Memory is measured honestly per case:
 
-- **CPU**: each case runs in a fresh worker process (``python -m genav.attention.bench <cases>``).
+- **CPU**: each case runs in a fresh worker process (``python -m genav.bench.attention <cases>``).
   After building its inputs and a tiny warm-up call (thread pools, kernel caches), the worker
   resets the kernel's peak-RSS counter
   (``/proc/self/clear_refs`` <- ``5``, Linux >= 4.0), runs the case once and reports
@@ -304,7 +304,7 @@ def _worker(cases: list[dict[str, Any]], env: dict[str, str]) -> list[dict[str, 
     while len(results) < len(cases):
         rest = cases[len(results) :]
         proc = subprocess.run(
-            [sys.executable, "-m", "genav.attention.bench", json.dumps(rest)],
+            [sys.executable, "-m", "genav.bench.attention", json.dumps(rest)],
             capture_output=True,
             text=True,
             env=env,

@@ -1,6 +1,6 @@
 """AV-Align benchmarks: throughput on synthetic 4 s clips, peak memory on a long 720p clip.
 
-Throughput: ``n_clips`` 256x256 25 fps 4 s jolt clips (:mod:`genav.eval.av_synth`, events at
+Throughput: ``n_clips`` 256x256 25 fps 4 s jolt clips (:mod:`genav.data.synth.calibration`, events at
 seeded random times, a wav beside each mp4) evaluated by :func:`evaluate_av_align` with 1, 2, ...
 processes. Memory: a ``minutes``-long 1280x720 ffmpeg ``testsrc`` clip with a stereo 48 kHz tone
 as its own audio track, evaluated in a fresh Python process whose peak RSS (``ru_maxrss``) is
@@ -30,7 +30,7 @@ __all__ = ["make_clips", "make_long_clip", "bench_av_align"]
 
 _CHILD = """
 import sys, time
-from genav.eval.av_align import av_align
+from genav.eval.detectors.av_align_clip import av_align
 t0 = time.perf_counter()
 r = av_align(sys.argv[1], protocol=sys.argv[2])
 result = {"seconds": time.perf_counter() - t0, "frames": r.frames, "fps": r.fps, "score": r.score,
@@ -40,7 +40,7 @@ result = {"seconds": time.perf_counter() - t0, "frames": r.frames, "fps": r.fps,
 
 def make_clips(folder: Path, n_clips: int, *, seed: int = 0) -> list[Path]:
     """Write ``n_clips`` 4 s jolt clips ``clip_XXX.mp4`` + ``clip_XXX.wav`` (3-6 events each)."""
-    from genav.eval.av_synth import click_track, jolt_frames, write_jolt_video, write_wav
+    from genav.data.synth.calibration import click_track, jolt_frames, write_jolt_video, write_wav
 
     rng = np.random.default_rng(seed)
     paths = []
@@ -87,7 +87,7 @@ def bench_av_align(
 ) -> dict:
     """Clips per second of :func:`evaluate_av_align` for each ``workers`` count, and peak RSS (MB)
     of one process evaluating a ``long_minutes`` 720p clip (``None`` skips it)."""
-    from genav.eval.av_dataset import evaluate_av_align
+    from genav.eval.runners.av_align_dataset import evaluate_av_align
 
     out: dict = {"protocol": protocol, "n_clips": n_clips, "clip": "256x256, 25 fps, 4 s, wav beside"}
     with tempfile.TemporaryDirectory(prefix="genav-bench-av-", dir=workdir) as work:

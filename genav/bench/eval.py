@@ -6,7 +6,7 @@ long at ``fps`` and ``width`` x ``height``, each an H.264 ``clip_XXX.mp4`` with 
 ``clip_XXX.wav`` beside it (the reference script's layout).
 
 Sides, each a fresh program on the same folder: the yardstick
-(:mod:`genav.eval.av_align_yardstick`, the published script's computation, one process), and
+(:mod:`genav.bench.av_align_yardstick`, the published script's computation, one process), and
 ``python -m genav eval av-align FOLDER`` with protocol ``reference`` and ``genav`` (default
 workers: all cores). Each run's wall time, CPU time (the program and every process it started,
 all threads) and peak memory (the sum of the resident sizes of its whole process tree, sampled
@@ -155,7 +155,7 @@ def _summary(runs: list[dict]) -> dict:
 
 def machine() -> str:
     """The machine in words: CPU model, cores usable, OS."""
-    from genav.eval.pool import default_workers
+    from genav.eval.runners.pool import default_workers
 
     model = platform.processor() or platform.machine()
     try:

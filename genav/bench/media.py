@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genav.media import _ffmpeg
+from genav.media import ffmpeg_exe, ffmpeg_file_arg, run_ffmpeg
 from genav.media.audio import Audio
 from genav.media.mux import mux_audio
 from genav.media.probe import probe
@@ -88,11 +88,11 @@ def make_test_clip(
     """Write an H.264 testsrc clip of ``minutes`` to ``path`` (encodes 10 s, loops it by stream copy)."""
     segment = path.with_name(f"segment{path.suffix}")
     src = f"testsrc=size={width}x{height}:rate={fps}:duration={_SEGMENT_SECONDS}"
-    _ffmpeg.run(["-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * fps),
-                 "-pix_fmt", "yuv420p", _ffmpeg.file_arg(segment)], segment, action="write")  # fmt: skip
+    run_ffmpeg(["-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * fps),
+                "-pix_fmt", "yuv420p", ffmpeg_file_arg(segment)], segment, action="write")  # fmt: skip
     loops = max(0, math.ceil(minutes * 60 / _SEGMENT_SECONDS) - 1)
-    _ffmpeg.run(["-stream_loop", str(loops), "-i", _ffmpeg.file_arg(segment), "-c", "copy",
-                 "-t", f"{minutes * 60:.3f}", _ffmpeg.file_arg(path)], path, action="write")  # fmt: skip
+    run_ffmpeg(["-stream_loop", str(loops), "-i", ffmpeg_file_arg(segment), "-c", "copy",
+                "-t", f"{minutes * 60:.3f}", ffmpeg_file_arg(path)], path, action="write")  # fmt: skip
     segment.unlink()
     return path
 
@@ -123,7 +123,7 @@ def bench_stream_read(
             runs["genav"].append(
                 measure_in_fresh_process(_CPU + _READER, clip, fps, *size, what="streaming benchmark")
             )
-            runs["ffmpeg_pipe"].append(measure_in_fresh_process(_CPU + _FFMPEG_PIPE, _ffmpeg.ffmpeg_exe(), clip, fps,
+            runs["ffmpeg_pipe"].append(measure_in_fresh_process(_CPU + _FFMPEG_PIPE, ffmpeg_exe(), clip, fps,
                                                                 *size, what="ffmpeg pipe benchmark"))  # fmt: skip
         mux_seconds = _time_mux(clip, min(info.duration, 5.0))
     genav, pipe = (_summary(runs[k], info.n_frames) for k in ("genav", "ffmpeg_pipe"))

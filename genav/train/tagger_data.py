@@ -1,18 +1,17 @@
 """Labelled clips for the genav tagger: reading them, and scoring a tagger on them.
 
 Two sources: a manifest of labelled recordings (sfx2: the ``label`` field is the class; the older
-SFX set: fine labels folded into coarse classes by :func:`~genav.eval.tagger_labels.coarse_class`)
+SFX set: fine labels folded into coarse classes by :func:`~genav.eval.classifiers.tagger_labels.coarse_class`)
 and event snippets of the synthetic world (one class per event type). Each clip keeps its
 ``group`` (variants of one recording) so that a split never puts one recording on both sides.
 Training lives in :mod:`genav.train.tagger` (through the generic trainer); this module only
-prepares data and measures accuracy, which the evaluation commands reuse.
+prepares data and measures a tagger's accuracy on it (:func:`~genav.eval.metrics.label_scores.accuracy_table`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,8 @@ import numpy as np
 import torch
 
 from genav.errors import DataError
-from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT, coarse_class
+from genav.eval.classifiers.tagger_labels import SYNTH_CLASS_OF_EVENT, coarse_class
+from genav.eval.metrics.label_scores import accuracy_table
 
 LABEL_RULES = ("label", "coarse")
 
@@ -100,7 +100,7 @@ def synth_event_clips(
 
     ``per_type`` clips per event type (seeds of ``split``, so train and test never share a clip);
     each audible event gives a snippet from 0.1 s before to 0.9 s after it, labelled with the
-    event type's class (:data:`~genav.eval.tagger_labels.SYNTH_CLASS_OF_EVENT`); the snippets of
+    event type's class (:data:`~genav.eval.classifiers.tagger_labels.SYNTH_CLASS_OF_EVENT`); the snippets of
     one clip share a group.
     """
     from genav.data.synth import EVENT_TYPES, SynthSettings, clip_seed, generate_clip
@@ -121,49 +121,6 @@ def synth_event_clips(
                                  "genav synthetic world (generated)", split)
                 )  # fmt: skip
     return clips
-
-
-def topk_hits(logits: np.ndarray, targets: Sequence[int], k: int) -> np.ndarray:
-    """(N,) bool: whether ``targets[i]`` is among the ``k`` largest of ``logits[i]`` ((N, C))."""
-    logits = np.asarray(logits)
-    target_scores = logits[np.arange(len(targets)), np.asarray(targets, dtype=int)]
-    higher = (logits > target_scores[:, None]).sum(axis=1)  # ties count in the target's favour
-    return higher < k
-
-
-def accuracy_table(
-    logits: np.ndarray, labels: Sequence[str], classes: Sequence[str], *, among: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """Top-1/top-3 accuracy of ``logits`` ((N, C) over ``classes``) against ``labels``, overall and per label.
-
-    ``among``: score only over these classes (the other logits are ignored), e.g. the 62 sfx2
-    labels without the synthetic-world classes. Labels outside ``among`` raise DataError.
-    Returns {"n", "top1", "top3", "per_label": {label: {"n", "top1", "top3"}}}.
-    """
-    among = list(among or classes)
-    cols = [list(classes).index(c) for c in among]
-    unknown = sorted(set(labels) - set(among))
-    if unknown:
-        raise DataError(f"labels not among the scored classes: {unknown[:5]}")
-    sub = np.asarray(logits)[:, cols]
-    targets = [among.index(lab) for lab in labels]
-    hits = {k: topk_hits(sub, targets, k) for k in (1, 3)}
-    per: dict[str, dict[str, float]] = defaultdict(lambda: {"n": 0, "top1": 0.0, "top3": 0.0})
-    for i, lab in enumerate(labels):
-        per[lab]["n"] += 1
-        per[lab]["top1"] += float(hits[1][i])
-        per[lab]["top3"] += float(hits[3][i])
-    table = {
-        lab: {"n": v["n"], "top1": v["top1"] / v["n"], "top3": v["top3"] / v["n"]}
-        for lab, v in sorted(per.items())
-    }
-    n = len(labels)
-    return {
-        "n": n,
-        "top1": float(hits[1].mean()) if n else None,
-        "top3": float(hits[3].mean()) if n else None,
-        "per_label": table,
-    }
 
 
 @torch.no_grad()

@@ -20,7 +20,12 @@ from torch import Tensor
 
 from genav.checkpoint import save_model_folder
 from genav.data.synth.timed import t2v_clips
-from genav.eval.video_objects import ObjectDetector, ObjectDetectorConfig, ObjectReader, frames_tensor
+from genav.eval.classifiers.video_objects import (
+    ObjectDetector,
+    ObjectDetectorConfig,
+    ObjectReader,
+    frames_tensor,
+)
 
 log = logging.getLogger(__name__)
 

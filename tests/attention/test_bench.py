@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from genav.attention.backends import chunk_rows
-from genav.attention.bench import MIB, bench_attention, memory_growth, working_set_bytes
+from genav.bench.attention import MIB, bench_attention, memory_growth, working_set_bytes
 from genav.errors import BackendUnavailableError
 
 FAST = {"memory_budget_bytes": 300 * MIB, "repeats": 1, "time_budget_s": 0.1, "isolate": False}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genav.eval.bench import _measure_in_child, bench_av_align, make_long_clip
+from genav.bench.av_align import _measure_in_child, bench_av_align, make_long_clip
 
 
 def test_bench_smoke(tmp_path):

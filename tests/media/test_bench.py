@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genav.media.bench import bench_stream_read
+from genav.bench.media import bench_stream_read
 
 
 def test_bench_media_reports_both_readers(tmp_path):

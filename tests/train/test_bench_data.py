@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from genav.train.bench import _summary, write_synthetic_manifest
+from genav.bench.train import _summary, write_synthetic_manifest
 
 
 def test_synthetic_manifest_is_written_once_and_summarised(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_synthetic_manifest_is_written_once_and_summarised(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_peak_memory_does_not_grow_with_the_manifest(tmp_path: Path) -> None:
-    from genav.train.bench import bench_train_data
+    from genav.bench.train import bench_train_data
 
     res = bench_train_data((200, 4000), workers=(0, 2), steps=24, batch_size=8, repeats=2, folder=tmp_path)
     by = {(r["manifest_rows"], r["workers"]): r for r in res["summary"]}

@@ -1,6 +1,6 @@
 """The classifier interface every audio classifier/extractor is loaded behind (waves in, logits and
-embeddings out) and its description. Apart from :mod:`genav.eval.classifiers` (which picks a loader)
-so that the loaders in :mod:`genav.eval.extractors` import it one way."""
+embeddings out) and its description. Apart from :mod:`genav.eval.classifiers.registry` (which picks a loader)
+so that the loaders in :mod:`genav.eval.classifiers.extractors` import it one way."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from torch import nn
 
 from genav.checkpoint import load_state_strict
 from genav.errors import CheckpointError
+from genav.eval.classifiers.state_dicts import torch_load_safe
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ def read_official_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
-        ckpt = _safe_torch_load(path)
+        ckpt = torch_load_safe(path)
     except CheckpointError:
         raise
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
@@ -211,42 +212,6 @@ def read_official_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: 'model' is not a state dict of tensors")
     return state
-
-
-def _safe_torch_load(path: Path) -> Any:
-    """torch.load(weights_only=True); numpy array globals (the sampler state) are allow-listed."""
-    from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
-
-    needed = get_unsafe_globals_in_checkpoint(str(path))
-    refused = [g for g in needed if not _is_numpy_array_global(g)]
-    if refused:
-        raise CheckpointError(f"{path}: refusing to unpickle {', '.join(refused)} (only tensors and numpy arrays are loaded)")
-    allowed = [_resolve_global(g) for g in needed]
-    if allowed:  # array dtypes are rebuilt from their classes, which the scan above does not list
-        allowed += [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType") and n != "StringDType"]
-    with safe_globals(allowed):
-        return torch.load(str(path), map_location="cpu", weights_only=True)
-
-
-_NUMPY_GLOBALS = {
-    "numpy.core.multiarray._reconstruct",
-    "numpy._core.multiarray._reconstruct",
-    "numpy.core.multiarray.scalar",
-    "numpy._core.multiarray.scalar",
-    "numpy.ndarray",
-    "numpy.dtype",
-}
-
-
-def _is_numpy_array_global(name: str) -> bool:
-    return name in _NUMPY_GLOBALS or (name.startswith("numpy.dtypes.") and name.endswith("DType"))
-
-
-def _resolve_global(name: str) -> Any:
-    import importlib
-
-    module_name, _, attr = name.rpartition(".")
-    return getattr(importlib.import_module(module_name), attr)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -6,7 +6,7 @@
   PCA parameters: 128-d embeddings at 16 kHz, one per 0.96 s (FD_VGG).
 - CLAP folder (``config.json`` with ``model_type: clap``): L2-normalised audio embeddings, CLAP
   text-audio score (T2A).
-- CNN14 ``.pth`` (a dict with ``model``): handled by :mod:`genav.eval.cnn14`.
+- CNN14 ``.pth`` (a dict with ``model``): handled by :mod:`genav.eval.classifiers.cnn14`.
 
 Synchformer (DeSync) and ImageBind (IB-score) are not available: see :data:`UNAVAILABLE`.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from genav.errors import CheckpointError
-from genav.eval.classifier_base import AudioClassifier, ClassifierInfo
+from genav.eval.classifiers.base import AudioClassifier, ClassifierInfo
 
 __all__ = ["UNAVAILABLE", "detect_kind", "load_extractor_file", "load_extractor_folder"]
 
@@ -32,7 +32,7 @@ UNAVAILABLE = {
 
 def detect_kind(path: Path) -> str:
     """ "cnn14", "passt" or "vggish" from a checkpoint's keys (read safely)."""
-    from genav.eval.state_dicts import read_state_dict
+    from genav.eval.classifiers.state_dicts import read_state_dict
 
     try:
         state = read_state_dict(path, "extractor")
@@ -57,7 +57,7 @@ def load_extractor_file(path: Path, load_cnn14: Callable[[Path], AudioClassifier
 
 def load_extractor_folder(folder: Path) -> AudioClassifier | None:
     """A CLAP or VGGish folder as an AudioClassifier; None for any other folder."""
-    from genav.eval.clap import is_clap_folder
+    from genav.eval.classifiers.clap import is_clap_folder
 
     if is_clap_folder(folder):
         return _load_clap(folder)
@@ -76,7 +76,7 @@ def _checksum(path: Path) -> str:
 
 
 def _load_passt(path: Path) -> AudioClassifier:
-    from genav.eval.passt import MIN_SAMPLES, SAMPLE_RATE, load_passt
+    from genav.eval.classifiers.passt import MIN_SAMPLES, SAMPLE_RATE, load_passt
 
     model = load_passt(path)
     info = ClassifierInfo(
@@ -88,7 +88,7 @@ def _load_passt(path: Path) -> AudioClassifier:
 
 
 def _load_vggish(path: Path) -> AudioClassifier:
-    from genav.eval.vggish import EMBED_DIM, MIN_SAMPLES, SAMPLE_RATE, load_vggish
+    from genav.eval.classifiers.vggish import EMBED_DIM, MIN_SAMPLES, SAMPLE_RATE, load_vggish
 
     model = load_vggish(path)
     info = ClassifierInfo(
@@ -99,7 +99,7 @@ def _load_vggish(path: Path) -> AudioClassifier:
 
 
 def _load_clap(folder: Path) -> AudioClassifier:
-    from genav.eval.clap import load_clap
+    from genav.eval.classifiers.clap import load_clap
 
     model = load_clap(folder)
     info = ClassifierInfo(

@@ -182,7 +182,7 @@ class Passt(nn.Module):
 def load_passt(path: str | Path) -> Passt:
     """Load an official PaSST-S ``.pt`` (a plain state dict) strictly; safe loading (tensors only)."""
     from genav.checkpoint import load_state_strict
-    from genav.eval.state_dicts import read_state_dict
+    from genav.eval.classifiers.state_dicts import read_state_dict
 
     path = Path(path)
     state = read_state_dict(path, "PaSST")

@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 
 from genav.errors import CheckpointError, UnknownModelError
-from genav.eval.classifier_base import AudioClassifier, ClassifierInfo
-from genav.eval.extractors import load_extractor_file, load_extractor_folder
+from genav.eval.classifiers.base import AudioClassifier, ClassifierInfo
+from genav.eval.classifiers.extractors import load_extractor_file, load_extractor_folder
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ DEFAULT_CLASSIFIER = "genav-tagger"
 
 def load_classifier(name_or_path: str | Path | None = None) -> AudioClassifier:
     """``genav-tagger`` (default), a tagger folder, an official CNN14 ``.pth`` (or a folder holding
-    one), a PaSST ``.pt``, a VGGish ``.pth`` / folder, or a CLAP folder (see :mod:`genav.eval.extractors`)."""
+    one), a PaSST ``.pt``, a VGGish ``.pth`` / folder, or a CLAP folder (see :mod:`genav.eval.classifiers.extractors`)."""
     text = str(name_or_path or DEFAULT_CLASSIFIER)
     path = Path(text)
     if path.is_file():
@@ -56,7 +56,7 @@ def load_classifier(name_or_path: str | Path | None = None) -> AudioClassifier:
 
 def _load_tagger(folder: Path) -> AudioClassifier:
     from genav.checkpoint import file_checksum
-    from genav.eval.tagger import load_tagger
+    from genav.eval.classifiers.tagger import load_tagger
 
     model = load_tagger(folder)
     cfg = model.config
@@ -75,7 +75,7 @@ def _load_tagger(folder: Path) -> AudioClassifier:
 
 def _load_cnn14(path: Path) -> AudioClassifier:
     from genav.checkpoint import file_checksum
-    from genav.eval.cnn14 import NUM_AUDIOSET_CLASSES, load_cnn14
+    from genav.eval.classifiers.cnn14 import NUM_AUDIOSET_CLASSES, load_cnn14
 
     model = load_cnn14(path)
     spec = model.spec

@@ -7,7 +7,7 @@ from typing import Any
 
 from genav.errors import CheckpointError
 
-__all__ = ["read_state_dict"]
+__all__ = ["read_state_dict", "torch_load_safe"]
 
 
 def read_state_dict(path: Path, what: str, *, allow_arrays: bool = False) -> dict[str, Any]:
@@ -19,13 +19,11 @@ def read_state_dict(path: Path, what: str, *, allow_arrays: bool = False) -> dic
     import numpy as np
     import torch
 
-    from genav.eval.cnn14 import _safe_torch_load
-
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{what} checkpoint not found: {path}")
     try:
-        state = _safe_torch_load(path)
+        state = torch_load_safe(path)
     except CheckpointError:
         raise
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
@@ -36,3 +34,42 @@ def read_state_dict(path: Path, what: str, *, allow_arrays: bool = False) -> dic
     if not isinstance(state, dict) or not all(isinstance(v, kinds) for v in state.values()):
         raise CheckpointError(f"{path}: expected a {what} state dict of tensors (the released layout)")
     return state
+
+
+def torch_load_safe(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` of ``path``; numpy array globals (e.g. a sampler state) are
+    allow-listed. Raises CheckpointError naming any other global the file would unpickle."""
+    import numpy as np
+    import torch
+    from torch.serialization import get_unsafe_globals_in_checkpoint, safe_globals
+
+    needed = get_unsafe_globals_in_checkpoint(str(path))
+    refused = [g for g in needed if not _is_numpy_array_global(g)]
+    if refused:
+        raise CheckpointError(f"{path}: refusing to unpickle {', '.join(refused)} (only tensors and numpy arrays are loaded)")
+    allowed = [_resolve_global(g) for g in needed]
+    if allowed:  # array dtypes are rebuilt from their classes, which the scan above does not list
+        allowed += [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType") and n != "StringDType"]
+    with safe_globals(allowed):
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+
+
+_NUMPY_GLOBALS = {
+    "numpy.core.multiarray._reconstruct",
+    "numpy._core.multiarray._reconstruct",
+    "numpy.core.multiarray.scalar",
+    "numpy._core.multiarray.scalar",
+    "numpy.ndarray",
+    "numpy.dtype",
+}
+
+
+def _is_numpy_array_global(name: str) -> bool:
+    return name in _NUMPY_GLOBALS or (name.startswith("numpy.dtypes.") and name.endswith("DType"))
+
+
+def _resolve_global(name: str) -> Any:
+    import importlib
+
+    module_name, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)

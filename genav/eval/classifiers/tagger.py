@@ -1,7 +1,7 @@
 """The genav tagger: a small log-mel CNN trained here, the offline default classifier for KLD/FD/IS.
 
 It shares CNN14's front end and block design at a fraction of the size (four blocks,
-16..128 channels), predicts its own coarse classes (see :mod:`genav.eval.tagger_labels`), and
+16..128 channels), predicts its own coarse classes (see :mod:`genav.eval.classifiers.tagger_labels`), and
 returns an embedding for FD. Its numbers are not comparable with published AudioSet-classifier
 tables; every result made with it says so.
 """
@@ -18,8 +18,8 @@ from torch import nn
 from genav.checkpoint import load_model_folder, load_state_strict, save_model_folder
 from genav.config import Config
 from genav.errors import CheckpointError
-from genav.eval.cnn14 import ConvBlock, FrontEndSpec, LogMelFrontEnd, cnn_head
-from genav.eval.tagger_labels import COARSE_CLASSES
+from genav.eval.classifiers.cnn14 import ConvBlock, FrontEndSpec, LogMelFrontEnd, cnn_head
+from genav.eval.classifiers.tagger_labels import COARSE_CLASSES
 
 TAGGER_NAME = "genav-tagger"
 

@@ -137,7 +137,7 @@ def load_vggish(path: str | Path, pca_path: str | Path | None = None) -> Vggish:
     ``path`` may be a folder holding ``vggish*.pth`` and optionally ``vggish_pca_params*.pth``.
     """
     from genav.checkpoint import load_state_strict
-    from genav.eval.state_dicts import read_state_dict
+    from genav.eval.classifiers.state_dicts import read_state_dict
 
     path = Path(path)
     if path.is_dir():

@@ -1,7 +1,8 @@
-"""AV-Align (Yariv et al. 2023): agreement between audio onsets and optical-flow peaks.
+"""AV-Align of one clip (Yariv et al. 2023): audio onsets and optical-flow peaks, matched.
 
 ``score = I / (A + V - I)`` with A audio peaks, V video peaks and I matched pairs (an
-intersection-over-union of events). Two protocols:
+intersection-over-union of events; the matching and the score are :mod:`genav.eval.metrics.av_align`).
+Two protocols:
 
 ``reference`` -- identical to TempoTokens' ``av_align.py`` (Feb 2025): OpenCV (>= 4.13) decoding
 at native resolution, Farneback constants, video peaks ``F[i-1] < F[i] > F[i+1]`` with
@@ -36,8 +37,8 @@ undefined score (``None``) instead of ZeroDivisionError.
 5. A = V = 0 is undefined (both protocols): reported, counted and left out of the mean.
 
 Times: audio onsets are on the file's timeline (a video's own track is read with its start
-offset, see :func:`~genav.eval.onsets.load_audio`), and video peaks are at their frames'
-presentation times (:mod:`genav.eval.flow`), so a variable frame rate, a trimmed clip or a track
+offset, see :func:`~genav.eval.detectors.onsets.load_audio`), and video peaks are at their frames'
+presentation times (:mod:`genav.eval.detectors.optical_flow`), so a variable frame rate, a trimmed clip or a track
 that starts late is measured where it is. Protocol ``reference`` keeps the published ``i / fps``
 only where it is well defined (a constant frame rate, picture starting the file) and says so in
 the clip's ``note`` otherwise; see :func:`video_peak_timing`.
@@ -47,7 +48,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,14 @@ from typing import Any
 import numpy as np
 
 from genav.errors import InputError
-from genav.eval.flow import FlowTrajectory, detect_video_peaks, flow_trajectory, require_opencv
-from genav.eval.onsets import HOP_LENGTH, SAMPLE_RATE, load_audio, onset_envelope, onset_frames
+from genav.eval.detectors.onsets import HOP_LENGTH, SAMPLE_RATE, load_audio, onset_envelope, onset_frames
+from genav.eval.detectors.optical_flow import (
+    FlowTrajectory,
+    detect_video_peaks,
+    flow_trajectory,
+    require_opencv,
+)
+from genav.eval.metrics.av_align import iou_score, match_greedy, match_optimal
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +71,9 @@ __all__ = [
     "GENAV_WINDOW_S",
     "AVAlignResult",
     "av_align",
-    "av_align_score",
     "score_clip",
     "check_protocol",
     "protocol_settings",
-    "iou_score",
-    "match_greedy",
-    "match_optimal",
     "detect_video_peaks_genav",
 ]
 
@@ -85,81 +87,13 @@ TIMING_INDEX = "frame index / fps"
 TIMING_STAMPS = "timestamps"
 
 
-def _windows(video_times: Sequence[float], window: float | Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Video times sorted ascending and each one's half-window (one value, or one per video peak)."""
-    video = np.asarray(video_times, dtype=np.float64).reshape(-1)
-    windows = np.broadcast_to(np.asarray(window, dtype=np.float64), video.shape)
-    order = np.argsort(video, kind="stable")
-    return video[order], windows[order]
-
-
-def match_greedy(
-    audio_times: Sequence[float], video_times: Sequence[float], window: float | Sequence[float]
-) -> list[tuple[int, int]]:
-    """Reference matching: audio peaks in ascending order each take the first unused video peak
-    (ascending) with ``v - window < a < v + window`` (strict). ``window``: seconds, one value or
-    one per video peak (in the order given). Returns (audio_idx, video_idx) pairs into the
-    sorted inputs."""
-    audio = sorted(float(a) for a in audio_times)
-    video, windows = _windows(video_times, window)
-    used = [False] * len(video)
-    pairs = []
-    for ai, a in enumerate(audio):
-        for vi, (v, w) in enumerate(zip(video.tolist(), windows.tolist(), strict=True)):
-            if not used[vi] and v - w < a < v + w:
-                used[vi] = True
-                pairs.append((ai, vi))
-                break
-    return pairs
-
-
-def match_optimal(
-    audio_times: Sequence[float], video_times: Sequence[float], window: float | Sequence[float]
-) -> list[tuple[int, int]]:
-    """Maximum one-to-one matching of pairs with ``v - window < a < v + window``, of minimum total |a - v|.
-
-    ``window``: seconds, one value or one per video peak. Out-of-window pairs cost more than all
-    in-window pairs together, so the assignment first maximises the number of matches, then
-    minimises the offsets. Indices refer to sorted inputs.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    audio = np.sort(np.asarray(audio_times, dtype=np.float64))
-    video, windows = _windows(video_times, window)
-    if audio.size == 0 or video.size == 0:
-        return []
-    offset = np.abs(audio[:, None] - video[None, :])
-    # the reference's own comparison, so both protocols agree on boundary cases in float math
-    w = windows[None, :]
-    inside = (video[None, :] - w < audio[:, None]) & (audio[:, None] < video[None, :] + w)
-    big = float(windows.max()) * (min(audio.size, video.size) + 1) + 1.0
-    rows, cols = linear_sum_assignment(np.where(inside, offset, big))
-    return sorted((int(r), int(c)) for r, c in zip(rows, cols, strict=True) if inside[r, c])
-
-
-def iou_score(n_audio: int, n_video: int, n_matched: int) -> float | None:
-    """``I / (A + V - I)``; ``None`` when A = V = 0 (undefined, not zero)."""
-    if n_audio + n_video == 0:
-        return None
-    return n_matched / (n_audio + n_video - n_matched)
-
-
-def av_align_score(audio_peaks: Sequence[float], video_peaks: Sequence[float], fps: float) -> float | None:
-    """Reference clip score from peak times in seconds: greedy matching with a +-1/fps open window.
-
-    Returns ``None`` when there are neither audio nor video peaks.
-    """
-    pairs = match_greedy(audio_peaks, video_peaks, 1.0 / float(fps))
-    return iou_score(len(audio_peaks), len(video_peaks), len(pairs))
-
-
 def detect_video_peaks_genav(trajectory: np.ndarray, width: int, height: int) -> np.ndarray:
     """genav protocol video peaks on a (T,) trajectory of a width x height clip -> frame indices (K,).
 
     The trajectory is rescaled to a 256x256-equivalent frame; a peak needs height >= 0.1 and
     prominence >= max(0.05, 0.1 x height). First and last frame are never peaks.
     """
-    from genav.eval.peaks import find_peaks  # scipy.signal.find_peaks's rule, without its import cost
+    from genav.eval.metrics.peaks import find_peaks  # scipy.signal.find_peaks's rule, without its import cost
 
     scaled = np.asarray(trajectory, dtype=np.float64) * (GENAV_REF_DIAGONAL / math.hypot(width, height))
     peaks, prominences = find_peaks(scaled, height=GENAV_THRESHOLD, prominence=GENAV_MIN_PROMINENCE)
@@ -296,7 +230,7 @@ def score_clip(
     keep_curves: bool = False,
 ) -> AVAlignResult:
     """AV-Align from a decoded clip: its flow trajectory and its (N,) mono wave at 22050 Hz whose
-    sample 0 is at timeline time 0 (the file's start, as :func:`~genav.eval.onsets.load_audio`
+    sample 0 is at timeline time 0 (the file's start, as :func:`~genav.eval.detectors.onsets.load_audio`
     reads a video's own track)."""
     check_protocol(protocol)
     env = onset_envelope(wave, SAMPLE_RATE)

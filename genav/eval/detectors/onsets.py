@@ -5,7 +5,7 @@ runs ``librosa.onset.onset_detect`` with all defaults (n_fft 2048, hop 512, 128 
 envelope, peak_pick pre_max 1, post_max 1, pre_avg 4, post_avg 5, wait 1, delta 0.07 at 22050 Hz).
 Onset time = frame * 512 / 22050 s.
 
-Both are computed without importing librosa (:mod:`genav.eval.onset_strength`, bitwise equal).
+Both are computed without importing librosa (:mod:`genav.eval.detectors.onset_strength`, bitwise equal).
 
 Long signals: librosa's STFT of a 10-minute track alone needs ~210 MB (complex64), so beyond
 :data:`CHUNK_SAMPLES` the mel power spectrogram is computed in blocks of frames with the same
@@ -59,8 +59,7 @@ def load_audio(path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> np.ndarra
     (NaN/inf), naming the reason.
     """
     from genav.errors import MediaError
-    from genav.media import read_audio, resample
-    from genav.media.audio import require_samples
+    from genav.media import read_audio, require_samples, resample
 
     path = Path(path)
     if not path.is_file():
@@ -103,18 +102,18 @@ def onset_envelope(
     wave: np.ndarray, sr: int = SAMPLE_RATE, *, chunk_samples: int = CHUNK_SAMPLES
 ) -> np.ndarray:
     """librosa's default onset strength envelope of a mono wave (N,) -> (T,), T = 1 + N // 512
-    (:func:`genav.eval.onset_strength.onset_strength`, bitwise librosa's without importing it).
+    (:func:`genav.eval.detectors.onset_strength.onset_strength`, bitwise librosa's without importing it).
 
     Signals longer than ``chunk_samples`` take the blocked (bitwise identical) path.
     """
-    from genav.eval.onset_strength import onset_strength
+    from genav.eval.detectors.onset_strength import onset_strength
 
     return onset_strength(wave, sr, chunk_samples=chunk_samples, block_frames=_BLOCK_FRAMES)
 
 
 def onset_frames(envelope: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """librosa's default ``onset_detect`` on an envelope (T,) -> ascending frame indices (K,)."""
-    from genav.eval.onset_strength import pick_onsets
+    from genav.eval.detectors.onset_strength import pick_onsets
 
     return pick_onsets(np.asarray(envelope), sr, HOP_LENGTH)
 

@@ -2,14 +2,14 @@
 
 Definition (``genav eval sync``; the curves are AV-Align's own measurements, nothing is learned):
 
-1. *Motion curve*: the Farneback flow trajectory of :mod:`genav.eval.flow` (mean flow magnitude
+1. *Motion curve*: the Farneback flow trajectory of :mod:`genav.eval.detectors.optical_flow` (mean flow magnitude
    per frame, in px), placed at its frame times (``i / fps``, or the decoder's timestamps when the
    trajectory carries them). Its motion-change curve is the absolute first difference
    ``|F[i] - F[i-1]|``, the visual counterpart of an onset: a hit makes motion start *or stop*
    abruptly (a falling box is silent while it speeds up and loud when it stops), a steady pan or a
    rolling object does not change it.
 2. *Sound curve*: librosa's default onset strength envelope at 22050 Hz (hop 512, 23.2 ms) of
-   :mod:`genav.eval.onsets` (spectral flux of the log-mel spectrogram: already an onset curve).
+   :mod:`genav.eval.detectors.onsets` (spectral flux of the log-mel spectrogram: already an onset curve).
 3. Both curves are resampled to a common 100 Hz grid (linear interpolation) and compressed,
    ``log(1 + x / (0.2 max x))``, so that one loud event does not outweigh the others: the loudest
    sound is rarely the largest motion (an engine starting vs. a ball bouncing).
@@ -44,8 +44,8 @@ from typing import Any
 import numpy as np
 
 from genav.errors import InputError
-from genav.eval.flow import FlowTrajectory, flow_trajectory
-from genav.eval.onsets import HOP_LENGTH, SAMPLE_RATE, load_audio, onset_envelope
+from genav.eval.detectors.onsets import HOP_LENGTH, SAMPLE_RATE, load_audio, onset_envelope
+from genav.eval.detectors.optical_flow import FlowTrajectory, flow_trajectory
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Two judgements of a set of generated clips, each made for a known label:
 
-* **accuracy**: the tagger's top-1/top-3 over the scored classes (:func:`~genav.eval.tagger_data.accuracy_table`);
+* **accuracy**: the tagger's top-1/top-3 over the scored classes (:func:`accuracy_table`);
 * **label KLD**: for a generated clip of label L, the mean KL(real || generated) over the real
   test clips of L (``same``) and over the real clips of every other label (``other``), with the
   tagger's softmax restricted to the scored classes; per label, the means over its generated
@@ -15,13 +15,56 @@ clip's pair with itself out: ``self_index``) gives the ceiling the tagger allows
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from genav.errors import InputError
-from genav.eval.tagger_data import accuracy_table
+from genav.errors import DataError, InputError
+
+
+def topk_hits(logits: np.ndarray, targets: Sequence[int], k: int) -> np.ndarray:
+    """(N,) bool: whether ``targets[i]`` is among the ``k`` largest of ``logits[i]`` ((N, C))."""
+    logits = np.asarray(logits)
+    target_scores = logits[np.arange(len(targets)), np.asarray(targets, dtype=int)]
+    higher = (logits > target_scores[:, None]).sum(axis=1)  # ties count in the target's favour
+    return higher < k
+
+
+def accuracy_table(
+    logits: np.ndarray, labels: Sequence[str], classes: Sequence[str], *, among: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Top-1/top-3 accuracy of ``logits`` ((N, C) over ``classes``) against ``labels``, overall and per label.
+
+    ``among``: score only over these classes (the other logits are ignored), e.g. the 62 sfx2
+    labels without the synthetic-world classes. Labels outside ``among`` raise DataError.
+    Returns {"n", "top1", "top3", "per_label": {label: {"n", "top1", "top3"}}}.
+    """
+    among = list(among or classes)
+    cols = [list(classes).index(c) for c in among]
+    unknown = sorted(set(labels) - set(among))
+    if unknown:
+        raise DataError(f"labels not among the scored classes: {unknown[:5]}")
+    sub = np.asarray(logits)[:, cols]
+    targets = [among.index(lab) for lab in labels]
+    hits = {k: topk_hits(sub, targets, k) for k in (1, 3)}
+    per: dict[str, dict[str, float]] = defaultdict(lambda: {"n": 0, "top1": 0.0, "top3": 0.0})
+    for i, lab in enumerate(labels):
+        per[lab]["n"] += 1
+        per[lab]["top1"] += float(hits[1][i])
+        per[lab]["top3"] += float(hits[3][i])
+    table = {
+        lab: {"n": v["n"], "top1": v["top1"] / v["n"], "top3": v["top3"] / v["n"]}
+        for lab, v in sorted(per.items())
+    }
+    n = len(labels)
+    return {
+        "n": n,
+        "top1": float(hits[1].mean()) if n else None,
+        "top3": float(hits[3].mean()) if n else None,
+        "per_label": table,
+    }
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -32,7 +75,7 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 
 def kl_matrix(ref_logits: np.ndarray, gen_logits: np.ndarray) -> np.ndarray:
     """(R, G): KL(softmax(ref_r) || softmax(gen_g)) for every pair, without epsilon (the
-    ``panns16k-softmax`` formula of :func:`~genav.eval.kld.kl_divergence`), float64."""
+    ``panns16k-softmax`` formula of :func:`~genav.eval.metrics.kld.kl_divergence`), float64."""
     if ref_logits.ndim != 2 or gen_logits.ndim != 2 or ref_logits.shape[1] != gen_logits.shape[1]:
         raise InputError(
             f"kl_matrix needs (R, C) and (G, C) logits, got {ref_logits.shape} and {gen_logits.shape}"

@@ -11,7 +11,7 @@ from genav.errors import InputError
 from genav.media.atomic import atomic_output
 
 if TYPE_CHECKING:
-    from genav.eval.av_align import AVAlignResult
+    from genav.eval.detectors.av_align_clip import AVAlignResult
 
 __all__ = ["plot_av_align"]
 
@@ -28,7 +28,7 @@ def plot_av_align(result: AVAlignResult, path: str | Path, *, dpi: int = 100) ->
     from matplotlib.figure import Figure
     from matplotlib.patches import ConnectionPatch
 
-    from genav.eval.onsets import HOP_LENGTH, SAMPLE_RATE
+    from genav.eval.detectors.onsets import HOP_LENGTH, SAMPLE_RATE
 
     if result.trajectory is None or result.onset_envelope is None or not result.fps:
         raise InputError(f"{result.name}: no curves to plot (evaluate with keep_curves=True)")

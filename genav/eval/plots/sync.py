@@ -11,7 +11,7 @@ from genav.errors import InputError
 from genav.media.atomic import atomic_output
 
 if TYPE_CHECKING:
-    from genav.eval.sync_measure import SyncResult
+    from genav.eval.detectors.sync_measure import SyncResult
 
 __all__ = ["plot_sync"]
 

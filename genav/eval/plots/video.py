@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from genav.eval.flow import detect_video_peaks, frames_trajectory
+from genav.eval.detectors.optical_flow import detect_video_peaks, frames_trajectory
 from genav.media.atomic import atomic_output
 
 

@@ -17,12 +17,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from genav.errors import GenavError, InputError
-from genav.eval.audio_prep import Preparation, prepare_audio, read_audio_channels
-from genav.eval.classifiers import AudioClassifier, load_classifier
-from genav.eval.frechet import frechet_distance
-from genav.eval.inception import inception_score
-from genav.eval.kld import KldVariant, get_variant, kl_divergence, kl_per_pair
-from genav.eval.report import versions
+from genav.eval.classifiers.registry import AudioClassifier, load_classifier
+from genav.eval.metrics.frechet import frechet_distance
+from genav.eval.metrics.inception import inception_score
+from genav.eval.metrics.kld import kl_divergence, kl_per_pair
+from genav.eval.runners.audio_prep import Preparation, prepare_audio, read_audio_channels
+from genav.eval.runners.kld_variants import KldVariant, get_variant
+from genav.eval.runners.report import versions
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +343,7 @@ def evaluate_all(
     ]  # fmt: skip
     av, av_note = None, None
     if any(p.suffix.lower() in VIDEO_SUFFIXES for p in Path(gen_dir).iterdir()):
-        from genav.eval.av_dataset import evaluate_av_align
+        from genav.eval.runners.av_align_dataset import evaluate_av_align
 
         av = evaluate_av_align([gen_dir], protocol=protocol, workers=workers)
         rows.append(_summary(f"AV-Align ({protocol})", av["mean"], None, av.get("n_scored"), None, None, _problems(av)))

@@ -153,8 +153,7 @@ def read_audio_channels(path: str | Path) -> tuple[np.ndarray, int]:
 
     Raises MediaError for empty audio or non-finite (NaN/inf) samples: the item is then reported
     as failed with that reason, never averaged in."""
-    from genav.media import read_audio
-    from genav.media.audio import require_samples
+    from genav.media import read_audio, require_samples
 
     audio = read_audio(Path(path), mono=False)
     return require_samples(path, audio.samples), audio.sample_rate

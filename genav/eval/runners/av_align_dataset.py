@@ -27,7 +27,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 MANIFEST_SUFFIXES = (".jsonl", ".csv")
 # imported once in the fork server, so workers start with them; the genav protocol's matching adds
 # scipy.optimize (~0.8 s of CPU to import), which the reference does not need
-_PRELOAD = ["numpy", "cv2", "soundfile", "soxr", "av", "genav.media", "genav.eval.av_align"]
+_PRELOAD = ["numpy", "cv2", "soundfile", "soxr", "av", "genav.media", "genav.eval.detectors.av_align_clip"]
 _PRELOAD_GENAV = ["scipy.optimize"]
 
 
@@ -132,7 +132,7 @@ def _worker_init(threads: int | None) -> None:
 
 def _evaluate_one(job: tuple[ClipSpec, str, str | None]) -> dict[str, Any]:
     """Evaluate one clip and return its report row; every error is caught and recorded."""
-    from genav.eval.av_align import av_align
+    from genav.eval.detectors.av_align_clip import av_align
 
     clip, protocol, plot_dir = job
     if clip.error is not None or clip.video is None:
@@ -148,7 +148,7 @@ def _evaluate_one(job: tuple[ClipSpec, str, str | None]) -> dict[str, Any]:
         return _failed_row(clip, f"{type(exc).__name__}: {exc}")
     row = result.row()
     if plot_dir is not None:
-        from genav.eval.plots import plot_av_align
+        from genav.eval.plots.av_align import plot_av_align
 
         try:
             row["plot"] = str(plot_av_align(result, Path(plot_dir) / f"{_safe_name(clip.name)}.png"))
@@ -187,8 +187,8 @@ def _crashed(job: tuple[ClipSpec, str, str | None], exc: BaseException) -> dict[
 
 def summarize(rows: list[dict[str, Any]], protocol: str) -> dict[str, Any]:
     """The AV-Align report around per-clip rows: mean over defined scores, undefined and failed lists."""
-    from genav.eval.av_align import protocol_settings
-    from genav.eval.report import versions
+    from genav.eval.detectors.av_align_clip import protocol_settings
+    from genav.eval.runners.report import versions
 
     failed = [r["name"] for r in rows if r.get("error")]
     undefined = [r["name"] for r in rows if not r.get("error") and r.get("score") is None]
@@ -230,8 +230,8 @@ def evaluate_av_align(
     per clip there. Raises only for unusable arguments (unknown protocol, missing path, old
     OpenCV), never for a bad clip.
     """
-    from genav.eval.av_align import check_protocol
-    from genav.eval.pool import default_workers, map_ordered
+    from genav.eval.detectors.av_align_clip import check_protocol
+    from genav.eval.runners.pool import default_workers, map_ordered
 
     check_protocol(protocol)
     clips = resolve_clips(list(paths))

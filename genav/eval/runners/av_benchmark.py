@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 
 from genav.errors import InputError
-from genav.eval.audio_eval import (
+from genav.eval.classifiers.extractors import UNAVAILABLE
+from genav.eval.classifiers.registry import AudioClassifier, load_classifier
+from genav.eval.metrics.frechet import frechet_distance
+from genav.eval.runners.audio_metrics import (
     FEATURE_PREP,
     _guarded,
     _read,
@@ -30,10 +33,7 @@ from genav.eval.audio_eval import (
     evaluate_is,
     evaluate_kld,
 )
-from genav.eval.audio_prep import Preparation, prepare_audio
-from genav.eval.classifiers import AudioClassifier, load_classifier
-from genav.eval.extractors import UNAVAILABLE
-from genav.eval.frechet import frechet_distance
+from genav.eval.runners.audio_prep import Preparation, prepare_audio
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _classifier_rows(
 
 
 def _vggish_frames(folder: Path, clf: AudioClassifier, workers: int) -> tuple[np.ndarray, list[str]]:
-    from genav.eval.audio_eval import _parallel
+    from genav.eval.runners.audio_metrics import _parallel
 
     items = collect_items(folder)
     loaded = _parallel(
@@ -130,8 +130,8 @@ def read_captions(gen: Path, captions: Path | None) -> dict[str, str]:
 
 
 def _clap_score(clf: AudioClassifier, gen: Path, captions: Path | None, workers: int) -> dict:
-    from genav.eval.audio_eval import _parallel
-    from genav.eval.clap import clap_scores
+    from genav.eval.classifiers.clap import clap_scores
+    from genav.eval.runners.audio_metrics import _parallel
 
     texts = read_captions(gen, captions)
     items = [i for i in collect_items(gen) if i.name in texts]
@@ -165,7 +165,7 @@ def evaluate_av_benchmark(
     Keys: metric ("av-benchmark"), items (one row per metric: name, score, n, extractor,
     comparable_to_published, error, skipped), n_computed, n_skipped, versions.
     """
-    from genav.eval.report import versions
+    from genav.eval.runners.report import versions
 
     ref, gen = Path(ref_dir), Path(gen_dir)
     rows: list[dict] = []

@@ -1,6 +1,6 @@
 """The weight-free sync measure over a dataset: the same inputs and report layout as AV-Align.
 
-Inputs are resolved by :func:`genav.eval.av_dataset.resolve_clips` (videos with their own track,
+Inputs are resolved by :func:`genav.eval.runners.av_align_dataset.resolve_clips` (videos with their own track,
 folders of ``<stem>.mp4`` + optional ``<stem>.wav``, ``.jsonl``/``.csv`` manifests); one bad clip
 becomes a row with ``error`` set and never stops the run; rows keep input order.
 """
@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from genav.errors import GenavError
-from genav.eval.av_dataset import ClipSpec, _safe_name, _worker_init, resolve_clips
-from genav.eval.sync_measure import SyncResult, SyncSettings
+from genav.eval.detectors.sync_measure import SyncResult, SyncSettings
+from genav.eval.runners.av_align_dataset import ClipSpec, _safe_name, _worker_init, resolve_clips
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["evaluate_sync", "summarize_sync"]
 
-_PRELOAD = ["numpy", "scipy.ndimage", "cv2", "soundfile", "soxr", "av", "genav.media", "genav.eval.sync_measure"]
+_PRELOAD = ["numpy", "scipy.ndimage", "cv2", "soundfile", "soxr", "av", "genav.media", "genav.eval.detectors.sync_measure"]
 
 
 def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
 
 def _evaluate_one(job: tuple[ClipSpec, SyncSettings, str | None]) -> dict[str, Any]:
     """Measure one clip and return its report row; every error is caught and recorded."""
-    from genav.eval.sync_measure import sync_offset
+    from genav.eval.detectors.sync_measure import sync_offset
 
     clip, settings, plot_dir = job
     if clip.error is not None or clip.video is None:
@@ -46,7 +46,7 @@ def _evaluate_one(job: tuple[ClipSpec, SyncSettings, str | None]) -> dict[str, A
         return _failed_row(clip, f"{type(exc).__name__}: {exc}")
     row = result.row()
     if plot_dir is not None:
-        from genav.eval.sync_plots import plot_sync
+        from genav.eval.plots.sync import plot_sync
 
         try:
             row["plot"] = str(plot_sync(result, Path(plot_dir) / f"{_safe_name(clip.name)}.png"))
@@ -65,7 +65,7 @@ def _mean(values: list[float]) -> float | None:
 
 def summarize_sync(rows: list[dict[str, Any]], settings: SyncSettings) -> dict[str, Any]:
     """The report around per-clip rows: mean score, mean |offset| (weight-free DeSync), lists."""
-    from genav.eval.report import versions
+    from genav.eval.runners.report import versions
 
     failed = [r["name"] for r in rows if r.get("error")]
     undefined = [r["name"] for r in rows if not r.get("error") and r.get("score") is None]
@@ -105,7 +105,7 @@ def evaluate_sync(
     ``workers``: processes (default all cores; 1 = in this process). ``plot_dir``: one PNG per
     clip there. Raises only for unusable arguments (missing path, bad settings), never for a clip.
     """
-    from genav.eval.pool import default_workers, map_ordered
+    from genav.eval.runners.pool import default_workers, map_ordered
 
     settings = (settings or SyncSettings()).check()
     clips = resolve_clips(list(paths))
