@@ -49,7 +49,8 @@ def bench_t2v(model: str = "genav-t2v-tiny", *, seconds: float = 4.0, num_steps:
 def bench_a2v(model: str = "genav-a2v-tiny", *, seconds: float = 4.0, num_steps: int = 25, guidance_scale: float = 3.0,
               device: str = "cpu", threads: int = 0, size: int = 0) -> dict[str, Any]:
     """As :func:`bench_t2v`, for audio-to-video from a click track (a 50 ms noise burst every 0.5 s,
-    :func:`genav.data.synth.calibration.click_track`) of ``seconds``, without a prompt (two guidance branches)."""
+    :func:`genav.data.synth.calibration.click_track`) of ``seconds``, without a prompt (two guidance
+    branches)."""
     call = ("pipe(__import__('genav.data.synth.calibration', fromlist=['_']).click_track([k / 2 for k in range(int(2 * seconds))], "
             "sample_rate=16000, duration=seconds), sample_rate=16000, num_steps=steps, audio_guidance_scale=cfg, "
             "seed=0, height=side, width=side)")

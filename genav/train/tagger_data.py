@@ -5,7 +5,8 @@ SFX set: fine labels folded into coarse classes by :func:`~genav.eval.classifier
 and event snippets of the synthetic world (one class per event type). Each clip keeps its
 ``group`` (variants of one recording) so that a split never puts one recording on both sides.
 Training lives in :mod:`genav.train.tagger` (through the generic trainer); this module only
-prepares data and measures a tagger's accuracy on it (:func:`~genav.eval.metrics.label_scores.accuracy_table`).
+prepares data and measures a tagger's accuracy on it
+(:func:`~genav.eval.metrics.label_scores.accuracy_table`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from torch import nn
 
 from genav.checkpoint import load_state_strict
 from genav.errors import CheckpointError
-from genav.eval.classifiers.state_dicts import torch_load_safe
+from genav.eval.classifiers.state_dicts import read_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -197,14 +197,7 @@ def load_cnn14(path: str | Path) -> Cnn14:
 
 def read_official_checkpoint(path: Path) -> dict[str, torch.Tensor]:
     """The ``model`` state dict of an official PANNs checkpoint, loaded without arbitrary pickles."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        ckpt = torch_load_safe(path)
-    except CheckpointError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from None
+    ckpt = read_checkpoint(path, missing=f"checkpoint not found: {path}")
     if not isinstance(ckpt, dict) or "model" not in ckpt:
         found = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(f"{path}: expected a dict with a 'model' entry (official PANNs layout), found {found}")

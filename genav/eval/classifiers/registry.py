@@ -23,7 +23,8 @@ DEFAULT_CLASSIFIER = "genav-tagger"
 
 def load_classifier(name_or_path: str | Path | None = None) -> AudioClassifier:
     """``genav-tagger`` (default), a tagger folder, an official CNN14 ``.pth`` (or a folder holding
-    one), a PaSST ``.pt``, a VGGish ``.pth`` / folder, or a CLAP folder (see :mod:`genav.eval.classifiers.extractors`)."""
+    one), a PaSST ``.pt``, a VGGish ``.pth`` / folder, or a CLAP folder (see
+    :mod:`genav.eval.classifiers.extractors`)."""
     text = str(name_or_path or DEFAULT_CLASSIFIER)
     path = Path(text)
     if path.is_file():

@@ -7,7 +7,7 @@ from typing import Any
 
 from genav.errors import CheckpointError
 
-__all__ = ["read_state_dict", "torch_load_safe"]
+__all__ = ["read_checkpoint", "read_state_dict"]
 
 
 def read_state_dict(path: Path, what: str, *, allow_arrays: bool = False) -> dict[str, Any]:
@@ -20,23 +20,27 @@ def read_state_dict(path: Path, what: str, *, allow_arrays: bool = False) -> dic
     import torch
 
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{what} checkpoint not found: {path}")
-    try:
-        state = torch_load_safe(path)
-    except CheckpointError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
-        raise CheckpointError(
-            f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})"
-        ) from None
+    state = read_checkpoint(path, missing=f"{what} checkpoint not found: {path}")
     kinds = (torch.Tensor, np.ndarray) if allow_arrays else (torch.Tensor,)
     if not isinstance(state, dict) or not all(isinstance(v, kinds) for v in state.values()):
         raise CheckpointError(f"{path}: expected a {what} state dict of tensors (the released layout)")
     return state
 
 
-def torch_load_safe(path: Path) -> Any:
+def read_checkpoint(path: Path, *, missing: str) -> Any:
+    """:func:`_torch_load_safe` of ``path`` with one-line errors: CheckpointError(``missing``) when
+    the file is absent, CheckpointError naming the file when torch cannot read it."""
+    if not path.is_file():
+        raise CheckpointError(missing)
+    try:
+        return _torch_load_safe(path)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from None
+
+
+def _torch_load_safe(path: Path) -> Any:
     """``torch.load(weights_only=True)`` of ``path``; numpy array globals (e.g. a sampler state) are
     allow-listed. Raises CheckpointError naming any other global the file would unpickle."""
     import numpy as np

@@ -38,8 +38,8 @@ undefined score (``None``) instead of ZeroDivisionError.
 
 Times: audio onsets are on the file's timeline (a video's own track is read with its start
 offset, see :func:`~genav.eval.detectors.onsets.load_audio`), and video peaks are at their frames'
-presentation times (:mod:`genav.eval.detectors.optical_flow`), so a variable frame rate, a trimmed clip or a track
-that starts late is measured where it is. Protocol ``reference`` keeps the published ``i / fps``
+presentation times (:mod:`genav.eval.detectors.optical_flow`), so a variable frame rate, a trimmed
+clip or a track that starts late is measured where it is. Protocol ``reference`` keeps the published ``i / fps``
 only where it is well defined (a constant frame rate, picture starting the file) and says so in
 the clip's ``note`` otherwise; see :func:`video_peak_timing`.
 """

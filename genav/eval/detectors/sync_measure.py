@@ -2,8 +2,8 @@
 
 Definition (``genav eval sync``; the curves are AV-Align's own measurements, nothing is learned):
 
-1. *Motion curve*: the Farneback flow trajectory of :mod:`genav.eval.detectors.optical_flow` (mean flow magnitude
-   per frame, in px), placed at its frame times (``i / fps``, or the decoder's timestamps when the
+1. *Motion curve*: the Farneback flow trajectory of :mod:`genav.eval.detectors.optical_flow` (mean
+   flow magnitude per frame, in px), placed at its frame times (``i / fps``, or the decoder's timestamps when the
    trajectory carries them). Its motion-change curve is the absolute first difference
    ``|F[i] - F[i-1]|``, the visual counterpart of an onset: a hit makes motion start *or stop*
    abruptly (a falling box is silent while it speeds up and loud when it stops), a steady pan or a

@@ -10,13 +10,15 @@ One bad clip never stops the run: it becomes a row with ``error`` set. Rows keep
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genav.errors import DataError, GenavError
+from genav.errors import DataError
+from genav.eval.runners.clip_pool import map_clips, measure_clip
 
 logger = logging.getLogger(__name__)
 
@@ -123,42 +125,15 @@ def resolve_clips(paths: list[str | Path]) -> list[ClipSpec]:
     return unique
 
 
-def _worker_init(threads: int | None) -> None:
-    import cv2
-
-    if threads is not None:
-        cv2.setNumThreads(threads)  # one process per core: no thread oversubscription
-
-
 def _evaluate_one(job: tuple[ClipSpec, str, str | None]) -> dict[str, Any]:
     """Evaluate one clip and return its report row; every error is caught and recorded."""
     from genav.eval.detectors.av_align_clip import av_align
 
     clip, protocol, plot_dir = job
-    if clip.error is not None or clip.video is None:
-        return _failed_row(clip, clip.error or "no video")
-    try:
-        result = av_align(
-            clip.video, clip.audio, protocol=protocol, name=clip.name, keep_curves=plot_dir is not None
-        )
-    except GenavError as exc:
-        return _failed_row(clip, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a decoder bug in one clip must not stop the run
-        logger.debug("clip %s failed", clip.name, exc_info=True)
-        return _failed_row(clip, f"{type(exc).__name__}: {exc}")
-    row = result.row()
+    plot = None
     if plot_dir is not None:
-        from genav.eval.plots.av_align import plot_av_align
-
-        try:
-            row["plot"] = str(plot_av_align(result, Path(plot_dir) / f"{_safe_name(clip.name)}.png"))
-        except Exception as exc:  # noqa: BLE001 - a plot failure is not a metric failure
-            logger.warning("cannot plot %s: %s", clip.name, exc)
-    return row
-
-
-def _safe_name(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        from genav.eval.plots.av_align import plot_av_align as plot
+    return measure_clip(clip, functools.partial(av_align, protocol=protocol), _failed_row, plot, plot_dir)
 
 
 def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
@@ -231,24 +206,11 @@ def evaluate_av_align(
     OpenCV), never for a bad clip.
     """
     from genav.eval.detectors.av_align_clip import check_protocol
-    from genav.eval.runners.pool import default_workers, map_ordered
 
     check_protocol(protocol)
-    clips = resolve_clips(list(paths))
-    if plot_dir is not None:
-        Path(plot_dir).mkdir(parents=True, exist_ok=True)
-    workers = default_workers() if workers is None else workers
-    jobs = [(clip, protocol, str(plot_dir) if plot_dir is not None else None) for clip in clips]
-    rows = map_ordered(
-        _evaluate_one,
-        jobs,
-        workers=workers,
-        preload=_PRELOAD + (_PRELOAD_GENAV if protocol == "genav" else []),
-        initializer=_worker_init,
-        initargs=(1 if workers > 1 else None,),
-        on_error=_crashed,
-        log_every=max(1, len(jobs) // 10),
-    )
+    preload = _PRELOAD + (_PRELOAD_GENAV if protocol == "genav" else [])
+    rows = map_clips(_evaluate_one, resolve_clips(list(paths)), protocol, workers=workers, plot_dir=plot_dir,
+                     preload=preload, on_error=_crashed)  # fmt: skip
     report = summarize(rows, protocol)
     logger.info("AV-Align (%s): %s", protocol, report["note"])
     return report

@@ -7,19 +7,22 @@ becomes a row with ``error`` set and never stops the run; rows keep input order.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
 
-from genav.errors import GenavError
 from genav.eval.detectors.sync_measure import SyncResult, SyncSettings
-from genav.eval.runners.av_align_dataset import ClipSpec, _safe_name, _worker_init, resolve_clips
+from genav.eval.runners.av_align_dataset import ClipSpec, resolve_clips
+from genav.eval.runners.clip_pool import map_clips, measure_clip
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["evaluate_sync", "summarize_sync"]
 
-_PRELOAD = ["numpy", "scipy.ndimage", "cv2", "soundfile", "soxr", "av", "genav.media", "genav.eval.detectors.sync_measure"]
+_PRELOAD = [
+    "numpy", "scipy.ndimage", "cv2", "soundfile", "soxr", "av", "genav.media", "genav.eval.detectors.sync_measure",
+]  # fmt: skip
 
 
 def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
@@ -33,26 +36,10 @@ def _evaluate_one(job: tuple[ClipSpec, SyncSettings, str | None]) -> dict[str, A
     from genav.eval.detectors.sync_measure import sync_offset
 
     clip, settings, plot_dir = job
-    if clip.error is not None or clip.video is None:
-        return _failed_row(clip, clip.error or "no video")
-    try:
-        result = sync_offset(
-            clip.video, clip.audio, name=clip.name, settings=settings, keep_curves=plot_dir is not None
-        )
-    except GenavError as exc:
-        return _failed_row(clip, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a decoder bug in one clip must not stop the run
-        logger.debug("clip %s failed", clip.name, exc_info=True)
-        return _failed_row(clip, f"{type(exc).__name__}: {exc}")
-    row = result.row()
+    plot = None
     if plot_dir is not None:
-        from genav.eval.plots.sync import plot_sync
-
-        try:
-            row["plot"] = str(plot_sync(result, Path(plot_dir) / f"{_safe_name(clip.name)}.png"))
-        except Exception as exc:  # noqa: BLE001 - a plot failure is not a metric failure
-            logger.warning("cannot plot %s: %s", clip.name, exc)
-    return row
+        from genav.eval.plots.sync import plot_sync as plot
+    return measure_clip(clip, functools.partial(sync_offset, settings=settings), _failed_row, plot, plot_dir)
 
 
 def _crashed(job: tuple[ClipSpec, SyncSettings, str | None], exc: BaseException) -> dict[str, Any]:
@@ -105,24 +92,9 @@ def evaluate_sync(
     ``workers``: processes (default all cores; 1 = in this process). ``plot_dir``: one PNG per
     clip there. Raises only for unusable arguments (missing path, bad settings), never for a clip.
     """
-    from genav.eval.runners.pool import default_workers, map_ordered
-
     settings = (settings or SyncSettings()).check()
-    clips = resolve_clips(list(paths))
-    if plot_dir is not None:
-        Path(plot_dir).mkdir(parents=True, exist_ok=True)
-    workers = default_workers() if workers is None else workers
-    jobs = [(clip, settings, str(plot_dir) if plot_dir is not None else None) for clip in clips]
-    rows = map_ordered(
-        _evaluate_one,
-        jobs,
-        workers=workers,
-        preload=_PRELOAD,
-        initializer=_worker_init,
-        initargs=(1 if workers > 1 else None,),
-        on_error=_crashed,
-        log_every=max(1, len(jobs) // 10),
-    )
+    rows = map_clips(_evaluate_one, resolve_clips(list(paths)), settings, workers=workers, plot_dir=plot_dir,
+                     preload=_PRELOAD, on_error=_crashed)  # fmt: skip
     report = summarize_sync(rows, settings)
     logger.info("sync: %s", report["note"])
     return report
