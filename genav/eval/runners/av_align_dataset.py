@@ -10,7 +10,6 @@ One bad clip never stops the run: it becomes a row with ``error`` set. Rows keep
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from genav.errors import DataError
-from genav.eval.runners.clip_pool import map_clips, measure_clip
+from genav.eval.runners.clip_pool import ClipMeasure, map_clips
 
 logger = logging.getLogger(__name__)
 
@@ -125,17 +124,6 @@ def resolve_clips(paths: list[str | Path]) -> list[ClipSpec]:
     return unique
 
 
-def _evaluate_one(job: tuple[ClipSpec, str, str | None]) -> dict[str, Any]:
-    """Evaluate one clip and return its report row; every error is caught and recorded."""
-    from genav.eval.detectors.av_align_clip import av_align
-
-    clip, protocol, plot_dir = job
-    plot = None
-    if plot_dir is not None:
-        from genav.eval.plots.av_align import plot_av_align as plot
-    return measure_clip(clip, functools.partial(av_align, protocol=protocol), _failed_row, plot, plot_dir)
-
-
 def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
     return {
         "name": clip.name,
@@ -154,10 +142,6 @@ def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
         "video": str(clip.video) if clip.video else None,
         "audio": str(clip.audio) if clip.audio else None,
     }
-
-
-def _crashed(job: tuple[ClipSpec, str, str | None], exc: BaseException) -> dict[str, Any]:
-    return _failed_row(job[0], f"worker process failed: {type(exc).__name__}: {exc}")
 
 
 def summarize(rows: list[dict[str, Any]], protocol: str) -> dict[str, Any]:
@@ -205,12 +189,13 @@ def evaluate_av_align(
     per clip there. Raises only for unusable arguments (unknown protocol, missing path, old
     OpenCV), never for a bad clip.
     """
-    from genav.eval.detectors.av_align_clip import check_protocol
+    from genav.eval.detectors.av_align_clip import av_align, check_protocol
+    from genav.eval.plots.av_align import plot_av_align
 
     check_protocol(protocol)
+    spec = ClipMeasure(av_align, _failed_row, plot_av_align, {"protocol": protocol})
     preload = _PRELOAD + (_PRELOAD_GENAV if protocol == "genav" else [])
-    rows = map_clips(_evaluate_one, resolve_clips(list(paths)), protocol, workers=workers, plot_dir=plot_dir,
-                     preload=preload, on_error=_crashed)  # fmt: skip
+    rows = map_clips(resolve_clips(list(paths)), spec, workers=workers, plot_dir=plot_dir, preload=preload)
     report = summarize(rows, protocol)
     logger.info("AV-Align (%s): %s", protocol, report["note"])
     return report

@@ -7,14 +7,13 @@ becomes a row with ``error`` set and never stops the run; rows keep input order.
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 from typing import Any
 
 from genav.eval.detectors.sync_measure import SyncResult, SyncSettings
 from genav.eval.runners.av_align_dataset import ClipSpec, resolve_clips
-from genav.eval.runners.clip_pool import map_clips, measure_clip
+from genav.eval.runners.clip_pool import ClipMeasure, map_clips
 
 logger = logging.getLogger(__name__)
 
@@ -29,21 +28,6 @@ def _failed_row(clip: ClipSpec, error: str) -> dict[str, Any]:
     row = SyncResult(name=clip.name, error=error).row()
     row.update(video=str(clip.video) if clip.video else None, audio=str(clip.audio) if clip.audio else None)
     return row
-
-
-def _evaluate_one(job: tuple[ClipSpec, SyncSettings, str | None]) -> dict[str, Any]:
-    """Measure one clip and return its report row; every error is caught and recorded."""
-    from genav.eval.detectors.sync_measure import sync_offset
-
-    clip, settings, plot_dir = job
-    plot = None
-    if plot_dir is not None:
-        from genav.eval.plots.sync import plot_sync as plot
-    return measure_clip(clip, functools.partial(sync_offset, settings=settings), _failed_row, plot, plot_dir)
-
-
-def _crashed(job: tuple[ClipSpec, SyncSettings, str | None], exc: BaseException) -> dict[str, Any]:
-    return _failed_row(job[0], f"worker process failed: {type(exc).__name__}: {exc}")
 
 
 def _mean(values: list[float]) -> float | None:
@@ -92,9 +76,12 @@ def evaluate_sync(
     ``workers``: processes (default all cores; 1 = in this process). ``plot_dir``: one PNG per
     clip there. Raises only for unusable arguments (missing path, bad settings), never for a clip.
     """
+    from genav.eval.detectors.sync_measure import sync_offset
+    from genav.eval.plots.sync import plot_sync
+
     settings = (settings or SyncSettings()).check()
-    rows = map_clips(_evaluate_one, resolve_clips(list(paths)), settings, workers=workers, plot_dir=plot_dir,
-                     preload=_PRELOAD, on_error=_crashed)  # fmt: skip
+    spec = ClipMeasure(sync_offset, _failed_row, plot_sync, {"settings": settings})
+    rows = map_clips(resolve_clips(list(paths)), spec, workers=workers, plot_dir=plot_dir, preload=_PRELOAD)
     report = summarize_sync(rows, settings)
     logger.info("sync: %s", report["note"])
     return report
