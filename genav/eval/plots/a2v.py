@@ -10,7 +10,8 @@ import numpy as np
 from genav.eval.detectors.onsets import HOP_LENGTH, SAMPLE_RATE, onset_envelope
 from genav.eval.detectors.optical_flow import detect_video_peaks, frames_trajectory
 from genav.eval.metrics.lag import envelope_per_frame
-from genav.eval.plots.video import frame_strip, save_figure
+from genav.eval.plots.figures import save_figure
+from genav.eval.plots.video import frame_strip
 
 ROWS = (("true", "true", "black"), ("from sound", "audio", "tab:red"), ("sound delayed 0.5 s", "shifted", "tab:orange"),
         ("sound + caption", "audio_prompt", "tab:green"), ("caption only", "control", "tab:blue"))

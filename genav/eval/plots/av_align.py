@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genav.errors import InputError
-from genav.media.atomic import atomic_output
+from genav.eval.plots.figures import save_figure
 
 if TYPE_CHECKING:
     from genav.eval.detectors.av_align_clip import AVAlignResult
@@ -63,8 +63,4 @@ def plot_av_align(result: AVAlignResult, path: str | Path, *, dpi: int = 100) ->
     ax_v.set_ylabel("mean flow (px)")
     ax_a.set_ylabel("onset strength")
     ax_a.set_xlabel("time (s)")
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_output(path, overwrite=True) as tmp:
-        fig.savefig(tmp, format="png")
-    return path
+    return save_figure(fig, path)

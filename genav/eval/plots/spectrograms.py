@@ -7,20 +7,22 @@ from pathlib import Path
 import numpy as np
 
 from genav.eval.metrics.spectral import DB_FLOOR_EPS, magnitude
+from genav.eval.plots.figures import save_figure
 
 __all__ = ["spectrogram_sheet"]
 
 
 def spectrogram_sheet(path: str | Path, waves: dict[str, np.ndarray], sample_rate: int, title: str = "") -> Path:
-    """A PNG with one log-magnitude spectrogram per named wave, stacked (for judging by eye)."""
+    """A PNG with one log-magnitude spectrogram per named wave, stacked (for judging by eye), written
+    atomically; ``waves`` are mono (N,) at ``sample_rate`` Hz."""
     from genav.extras import require_extra
 
-    matplotlib = require_extra("plots", "spectrogram sheets")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    require_extra("plots", "spectrogram sheets")
+    from matplotlib.figure import Figure
 
     path = Path(path)
-    fig, axes = plt.subplots(len(waves), 1, figsize=(8, 2.2 * len(waves)), squeeze=False)
+    fig = Figure(figsize=(8, 2.2 * len(waves)), dpi=80)
+    axes = fig.subplots(len(waves), 1, squeeze=False)
     for ax, (name, w) in zip(axes[:, 0], waves.items(), strict=True):
         db = 20 * np.log10(magnitude(w) + DB_FLOOR_EPS)
         ax.imshow(db, origin="lower", aspect="auto", vmin=db.max() - 80, vmax=db.max(),
@@ -29,8 +31,5 @@ def spectrogram_sheet(path: str | Path, waves: dict[str, np.ndarray], sample_rat
         ax.set_title(name, fontsize=9)
     axes[-1, 0].set_xlabel("s")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

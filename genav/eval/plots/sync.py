@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genav.errors import InputError
-from genav.media.atomic import atomic_output
+from genav.eval.plots.figures import save_figure
 
 if TYPE_CHECKING:
     from genav.eval.detectors.sync_measure import SyncResult
@@ -52,8 +52,4 @@ def plot_sync(result: SyncResult, path: str | Path, *, grid_hz: float = 100.0, d
     off = "undefined" if result.offset_s is None else f"{result.offset_s:+.3f} s"
     ax_c.set_title(f"correlation over lags: offset {off} (audio late > 0), score {score}")
     ax_c.set_xlabel("lag (s)")
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_output(path, overwrite=True) as tmp:
-        fig.savefig(tmp, format="png")
-    return path
+    return save_figure(fig, path)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from genav.eval.detectors.optical_flow import detect_video_peaks, frames_trajectory
-from genav.media.atomic import atomic_output
+from genav.eval.plots.figures import save_figure
 
 
 def plot_t2v_example(example: dict[str, Any], fps: float, path: str | Path, *, dpi: int = 100) -> Path:
@@ -47,14 +47,3 @@ def frame_strip(ax: Any, frames: np.ndarray, name: str) -> None:
     ax.set_xticks((np.arange(count) + 0.5) * frames.shape[2])
     ax.set_xticklabels([str(k) for k in range(count)], fontsize=6)
     ax.set_ylabel(name, fontsize=8)
-
-
-def save_figure(fig: Any, path: str | Path) -> Path:
-    """Lay out ``fig`` and write it as a PNG, atomically."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_output(path, overwrite=True) as tmp:
-        FigureCanvasAgg(fig).print_png(str(tmp))
-    return path
