@@ -37,7 +37,9 @@ def read_checkpoint(path: Path, *, missing: str) -> Any:
     except CheckpointError:
         raise
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _torch_load_safe(path: Path) -> Any:
@@ -50,10 +52,14 @@ def _torch_load_safe(path: Path) -> Any:
     needed = get_unsafe_globals_in_checkpoint(str(path))
     refused = [g for g in needed if not _is_numpy_array_global(g)]
     if refused:
-        raise CheckpointError(f"{path}: refusing to unpickle {', '.join(refused)} (only tensors and numpy arrays are loaded)")
+        raise CheckpointError(
+            f"{path}: refusing to unpickle {', '.join(refused)} (only tensors and numpy arrays are loaded)"
+        )
     allowed = [_resolve_global(g) for g in needed]
     if allowed:  # array dtypes are rebuilt from their classes, which the scan above does not list
-        allowed += [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType") and n != "StringDType"]
+        allowed += [
+            getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType") and n != "StringDType"
+        ]
     with safe_globals(allowed):
         return torch.load(str(path), map_location="cpu", weights_only=True)
 

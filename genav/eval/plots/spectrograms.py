@@ -12,7 +12,9 @@ from genav.eval.plots.figures import save_figure
 __all__ = ["spectrogram_sheet"]
 
 
-def spectrogram_sheet(path: str | Path, waves: dict[str, np.ndarray], sample_rate: int, title: str = "") -> Path:
+def spectrogram_sheet(
+    path: str | Path, waves: dict[str, np.ndarray], sample_rate: int, title: str = ""
+) -> Path:
     """A PNG with one log-magnitude spectrogram per named wave, stacked (for judging by eye), written
     atomically; ``waves`` are mono (N,) at ``sample_rate`` Hz."""
     from genav.extras import require_extra

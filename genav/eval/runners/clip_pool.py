@@ -58,7 +58,9 @@ def measure_clip(job: tuple[ClipSpec, ClipMeasure, str | None]) -> dict[str, Any
     if clip.error is not None or clip.video is None:
         return spec.failed_row(clip, clip.error or "no video")
     try:
-        result = spec.measure(clip.video, clip.audio, name=clip.name, keep_curves=plot_dir is not None, **spec.options)
+        result = spec.measure(
+            clip.video, clip.audio, name=clip.name, keep_curves=plot_dir is not None, **spec.options
+        )
     except GenavError as exc:
         return spec.failed_row(clip, str(exc))
     except Exception as exc:  # noqa: BLE001 - a decoder bug in one clip must not stop the run
