@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         On CPU each case runs in its own process and peak memory is its peak RSS above the inputs;
         on CUDA it is torch.cuda.max_memory_allocated above the inputs.
         """
-        from genav.attention.bench import bench_attention, machine_info, memory_growth
+        from genav.bench.attention import bench_attention, machine_info, memory_growth
         from genav.runtime import select_device, select_dtype
 
         dev = select_device(device)

@@ -28,8 +28,8 @@ def bench_eval_command(
 ) -> None:
     """Time AV-Align (protocols reference and genav) against one process of the reference
     script's computation on the same clips: wall and CPU time, peak memory, speed ratios."""
+    from genav.bench.eval import bench_eval
     from genav.cli.common import echo_table, emit_json
-    from genav.eval.bench_eval import bench_eval
     from genav.media.atomic import check_output_path
 
     if json_out is not None:

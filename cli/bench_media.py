@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Read a long 720p clip as a stream at low fps/size; report time and peak RSS, next to the
         ffmpeg binary's own pipe on the same clip."""
-        from genav.media.bench import bench_stream_read
+        from genav.bench.media import bench_stream_read
 
         result = bench_stream_read(minutes=minutes, fps=fps, size=(size, size), repeats=repeats)
         if as_json:

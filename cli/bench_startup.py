@@ -31,7 +31,7 @@ def bench_startup(repeats: int = 5) -> dict:
     import sys
     import time
 
-    from genav.attention.bench import machine_info
+    from genav.bench.attention import machine_info
     from genav.errors import GenavError
     from genav.runtime import measure_in_fresh_process
 

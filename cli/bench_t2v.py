@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Time text-to-video in a fresh process: s per generated second, phases, peak memory."""
-        from genav.pipelines.bench_t2v import bench_t2v
+        from genav.bench.video import bench_t2v
 
         result = bench_t2v(model, seconds=seconds, num_steps=steps, guidance_scale=cfg, device=device,
                            threads=threads, size=size)
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Time audio-to-video in a fresh process: s per generated second, phases, peak memory."""
-        from genav.pipelines.bench_t2v import bench_a2v
+        from genav.bench.video import bench_a2v
 
         result = bench_a2v(model, seconds=seconds, num_steps=steps, guidance_scale=cfg, device=device,
                            threads=threads, size=size)

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Train the debug model on synthetic manifests of N rows: peak RSS and steps/s per N and worker count."""
-        from genav.train.bench import bench_train_data
+        from genav.bench.train import bench_train_data
 
         result = bench_train_data(
             tuple(int(x) for x in rows.split(",")),

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
                           device=device, keep=n_plots if plots else 0)
         examples = report.pop("examples", [])
         if plots is not None:
-            from genav.eval.a2v_plots import plot_a2v_example
+            from genav.eval.plots.a2v import plot_a2v_example
 
             plots.mkdir(parents=True, exist_ok=True)
             for i, example in enumerate(examples):

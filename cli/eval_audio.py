@@ -37,7 +37,7 @@ def _fmt(value: Any) -> str:
 
 def _finish(report: dict[str, Any], json_out: Path | None, csv_out: Path | None) -> None:
     """Write the outputs, list the problems, exit 1 when any item failed or was unpaired."""
-    from genav.eval.report import save_report
+    from genav.eval.runners.report import save_report
 
     save_report(report, json_path=json_out, csv_path=csv_out)
     if report.get("note"):
@@ -71,9 +71,9 @@ def kld_command(
 ) -> None:
     """KLD: KL(reference || generated) of classifier outputs, per pair and on average."""
     from genav.cli.common import echo_table
-    from genav.eval.audio_eval import evaluate_kld
-    from genav.eval.kld import get_variant
-    from genav.eval.report import summary_rows
+    from genav.eval.runners.audio_metrics import evaluate_kld
+    from genav.eval.runners.kld_variants import get_variant
+    from genav.eval.runners.report import summary_rows
 
     get_variant(variant)  # fail before any work
     _check_outputs(json_out, csv_out, overwrite=overwrite)
@@ -104,7 +104,7 @@ def fad_command(
 ) -> None:
     """FD/FAD: Fréchet distance between the classifier embeddings of two folders."""
     from genav.cli.common import echo_table
-    from genav.eval.audio_eval import evaluate_fad
+    from genav.eval.runners.audio_metrics import evaluate_fad
 
     _check_outputs(json_out, csv_out, overwrite=overwrite)
     report = evaluate_fad(ref, gen, classifier=classifier, duration=duration, workers=workers)
@@ -124,7 +124,7 @@ def is_command(
 ) -> None:
     """IS: Inception Score of a folder's classifier outputs (mean and std over splits)."""
     from genav.cli.common import echo_table
-    from genav.eval.audio_eval import evaluate_is
+    from genav.eval.runners.audio_metrics import evaluate_is
 
     _check_outputs(json_out, csv_out, overwrite=overwrite)
     report = evaluate_is(folder, classifier=classifier, splits=splits, duration=duration, workers=workers)
@@ -163,8 +163,8 @@ def all_command(
 ) -> None:
     """KLD, FAD and IS of a generated folder against a reference folder, plus AV-Align of generated videos."""
     from genav.cli.common import echo_table
-    from genav.eval.audio_eval import evaluate_all
-    from genav.eval.kld import get_variant
+    from genav.eval.runners.audio_metrics import evaluate_all
+    from genav.eval.runners.kld_variants import get_variant
 
     get_variant(variant)
     _check_outputs(json_out, csv_out, overwrite=overwrite)

@@ -37,9 +37,9 @@ def av_align_command(
     listed and left out of the mean, but are not failures.
     """
     from genav.cli.common import echo_table
-    from genav.eval.av_align import check_protocol
-    from genav.eval.av_dataset import evaluate_av_align
-    from genav.eval.report import save_report, summary_rows
+    from genav.eval.detectors.av_align_clip import check_protocol
+    from genav.eval.runners.av_align_dataset import evaluate_av_align
+    from genav.eval.runners.report import save_report, summary_rows
     from genav.media.atomic import check_output_path
 
     check_protocol(protocol)  # fail before any work

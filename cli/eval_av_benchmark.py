@@ -13,8 +13,8 @@ def run_av_benchmark(
 ) -> None:  # fmt: skip
     """Compute what the given checkpoints allow, print one row per metric (skipped ones say why)."""
     from genav.cli.common import echo_table
-    from genav.eval.av_benchmark import evaluate_av_benchmark
-    from genav.eval.report import save_report
+    from genav.eval.runners.av_benchmark import evaluate_av_benchmark
+    from genav.eval.runners.report import save_report
 
     report = evaluate_av_benchmark(ref, gen, cnn14=cnn14, passt=passt, vggish=vggish, clap=clap,
                                    captions=captions, workers=workers)  # fmt: skip

@@ -36,9 +36,9 @@ def sync_command(
     over all lags. Exits with code 1 when any clip failed.
     """
     from genav.cli.common import echo_table
-    from genav.eval.report import save_report, summary_rows
-    from genav.eval.sync_dataset import evaluate_sync
-    from genav.eval.sync_measure import SyncSettings
+    from genav.eval.detectors.sync_measure import SyncSettings
+    from genav.eval.runners.report import save_report, summary_rows
+    from genav.eval.runners.sync_dataset import evaluate_sync
     from genav.media.atomic import check_output_path
 
     settings = SyncSettings(max_lag_s=max_lag).check()

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
                           batch=batch, device=device, keep=n_plots if plots else 0)
         examples = report.pop("examples", [])
         if plots is not None:
-            from genav.eval.video_plots import plot_t2v_example
+            from genav.eval.plots.video import plot_t2v_example
 
             plots.mkdir(parents=True, exist_ok=True)
             for i, example in enumerate(examples):

@@ -96,8 +96,8 @@ def step_time(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Time one training step of a recipe's model on random inputs (no data needed)."""
+    from genav.bench.train import time_train_step
     from genav.cli.common import emit_json
-    from genav.train.bench import time_train_step
     from genav.train.recipe import load_recipe
 
     res = time_train_step(load_recipe(recipe), batch_size=batch_size, seconds=seconds, steps=steps, device=device)

@@ -72,7 +72,7 @@ def objects(
 
     import torch
 
-    from genav.eval.video_objects_train import train_object_detector
+    from genav.train.video_objects import train_object_detector
 
     if threads is not None:
         torch.set_num_threads(threads)

@@ -20,7 +20,7 @@ from genav.pipelines.video_to_audio import VideoToAudioPipeline  # noqa: E402
 
 
 def __getattr__(name: str):
-    # diffusers and the benchmark load only when asked for.
+    # diffusers loads only when asked for.
     if name == "DiffusersTextToAudioPipeline":
         from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline
 
@@ -29,10 +29,6 @@ def __getattr__(name: str):
         from genav.pipelines.auto import AutoTextToAudioPipeline
 
         return AutoTextToAudioPipeline
-    if name in ("bench_sample", "bench_v2a_memory"):
-        from genav.pipelines import bench
-
-        return getattr(bench, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -45,6 +41,4 @@ __all__ += [
     "TextToVideoPipeline",
     "VideoOutput",
     "VideoToAudioPipeline",
-    "bench_sample",
-    "bench_v2a_memory",
 ]

@@ -1,19 +1,19 @@
 """``genav eval a2v``: does a generated video move when its sound says so?
 
 On ``n`` held-out clips of the synthetic world's text-to-video subset with their sound (seeds
-from :data:`~genav.eval.video_objects_train.HELD_OUT_SEED`, never trained on), each clip's sound
+from :data:`~genav.train.video_objects.HELD_OUT_SEED`, never trained on), each clip's sound
 is turned into video four ways: the sound alone; the sound delayed by ``shift_s`` (0.5 s); the
 sound with the clip's caption; the caption alone (the no-audio control, through the backbone's own
 text-to-video path). Reported:
 
-- *AV-Align* (protocols ``reference`` and ``genav``, :mod:`genav.eval.av_align`) of the generated
+- *AV-Align* (protocols ``reference`` and ``genav``, :mod:`genav.eval.detectors.av_align_clip`) of the generated
   video with its sound, against the true video with the same sound, the generated video with the
   sound of another clip (shuffled) and with its sound shifted by ``shift_s``; the control's video
   with the clip's sound;
 - *event F1*: motion peaks of the generated video (AV-Align's flow detector) matched one-to-one to
   the true event times within one frame, pooled over clips (also for the true clips, the
   control and audio + caption);
-- *lag* (:mod:`genav.eval.lag`): cross-correlation lag of generated motion energy with the sound's
+- *lag* (:mod:`genav.eval.metrics.lag`): cross-correlation lag of generated motion energy with the sound's
   onset envelope, mean ``|lag|``; the *shift test*: the video of the delayed sound, against the
   original sound, must lag by ``shift_s`` more (within one frame);
 - with a caption, whether the video shows its object class and colour (the ``genav-objects``
@@ -28,17 +28,17 @@ from typing import Any
 
 import numpy as np
 
-from genav.eval.av_align import PROTOCOLS, score_clip
-from genav.eval.flow import FlowTrajectory, frames_trajectory
-from genav.eval.lag import envelope_per_frame, motion_lag
-from genav.eval.onsets import HOP_LENGTH, SAMPLE_RATE, onset_envelope
-from genav.eval.video_objects import ObjectReader
-from genav.eval.video_objects_train import HELD_OUT_SEED
+from genav.eval.classifiers.video_objects import ObjectReader
+from genav.eval.detectors.av_align_clip import PROTOCOLS, score_clip
+from genav.eval.detectors.onsets import HOP_LENGTH, SAMPLE_RATE, onset_envelope
+from genav.eval.detectors.optical_flow import FlowTrajectory, frames_trajectory
+from genav.eval.metrics.lag import envelope_per_frame, motion_lag
 from genav.media import resample
 from genav.pipelines.audio_to_video import AudioToVideoPipeline
 from genav.pipelines.eval_t2v import _f1, _shown, motion_peak_times
 from genav.pipelines.text_to_video import TextToVideoPipeline
 from genav.train.a2v_data import make_a2v_clips
+from genav.train.video_objects import HELD_OUT_SEED
 
 log = logging.getLogger(__name__)
 

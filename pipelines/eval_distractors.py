@@ -25,7 +25,7 @@ LOUD = 10 ** (-30 / 20)  # -30 dBFS
 
 def onset_counts(wave: np.ndarray, sample_rate: int) -> dict[str, float]:
     """Onsets per 10 s of a mono wave (N,): all librosa onsets and the loud ones; RMS in dBFS."""
-    from genav.eval.onsets import SAMPLE_RATE, detect_audio_peaks
+    from genav.eval.detectors.onsets import SAMPLE_RATE, detect_audio_peaks
     from genav.media import resample
 
     wave = np.asarray(wave, dtype=np.float32)

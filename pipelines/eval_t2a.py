@@ -4,7 +4,7 @@ For each selected test clip the model generates sound from the clip's *held-out*
 caption template never used in training, :func:`genav.data.captions.held_out_caption`) at each
 requested duration. The tagger then ranks the labels (top-1/top-3 over the manifest's labels) and
 label-wise KLD says whether a label's generated clips are closer to real clips of that label than
-to the others (:mod:`genav.eval.label_scores`). The real test clips, judged the same way, are the
+to the others (:mod:`genav.eval.metrics.label_scores`). The real test clips, judged the same way, are the
 ceiling. Peaks before the output gain are recorded (the codec must keep the output in range).
 """
 
@@ -100,8 +100,8 @@ def eval_t2a(
     generated wavs there (``<duration>s/<clip>.wav``). Returns the report dict (JSON-ready).
     """
     from genav.data.captions import held_out_caption
-    from genav.eval.classifiers import load_classifier
-    from genav.eval.label_scores import score_labels
+    from genav.eval.classifiers.registry import load_classifier
+    from genav.eval.metrics.label_scores import score_labels
     from genav.pipelines.auto import AutoTextToAudioPipeline
 
     if not durations or any(d <= 0 for d in durations):
@@ -194,10 +194,11 @@ def t2a_markdown(report: dict[str, Any]) -> str:
 
 def eval_codecs(codecs: list[str], *, manifest: str | Path, split: str = "test", n: int = 40,
                 plots: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """:func:`genav.eval.codec_eval.evaluate_codec` of each codec (``mel`` or a codec folder) on
+    """:func:`genav.eval.runners.codec_eval.evaluate_codec` of each codec (``mel`` or a codec folder) on
     ``n`` clips of ``split``; with ``plots``, a spectrogram sheet per clip for the first six."""
     from genav.codecs import load_codec
-    from genav.eval.codec_eval import evaluate_codec, spectrogram_sheet
+    from genav.eval.plots.spectrograms import spectrogram_sheet
+    from genav.eval.runners.codec_eval import evaluate_codec
     from genav.media import read_audio
 
     rows = select_rows(load_test_rows(manifest, split), n)

@@ -1,14 +1,14 @@
 """``genav eval t2v``: does a text-to-video model show what the prompt names, when it says so?
 
 On ``n`` held-out clips of the synthetic world's text-to-video subset (seeds from
-:data:`~genav.eval.video_objects_train.HELD_OUT_SEED`, never trained on):
+:data:`~genav.train.video_objects.HELD_OUT_SEED`, never trained on):
 
 - *prompt*: each clip's caption ("a red ball bounces") is generated without timing; the
   ``genav-objects`` detector reads the class and colour the video shows (``shown``: both right).
   The detector's own accuracy on the true clips comes first, so its errors are known.
 - *timed*: the caption plus its event phrase at the clip's true event times (timed captions);
   motion peaks of the generated video are found by AV-Align's own flow detector (Farneback mean
-  flow, strict local maxima >= 0.1 px, :mod:`genav.eval.flow`) and matched one-to-one to the
+  flow, strict local maxima >= 0.1 px, :mod:`genav.eval.detectors.optical_flow`) and matched one-to-one to the
   event times within one frame: pooled precision / recall / F1. Controls: the same peaks against
   the true events of another clip (shuffled), the untimed videos' peaks against the true events,
   and the true clips' own peaks.
@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 
 from genav.data.synth.timed import event_phrase, subject_caption, t2v_clips, t2v_settings
-from genav.eval.flow import detect_video_peaks, frames_trajectory
-from genav.eval.video_objects import ObjectReader
-from genav.eval.video_objects_train import HELD_OUT_SEED
-from genav.eval.world import event_f1, pooled_f1
+from genav.eval.classifiers.video_objects import ObjectReader
+from genav.eval.detectors.optical_flow import detect_video_peaks, frames_trajectory
+from genav.eval.metrics.event_f1 import event_f1, pooled_f1
 from genav.pipelines.text_to_video import TextToVideoPipeline
+from genav.train.video_objects import HELD_OUT_SEED
 
 log = logging.getLogger(__name__)
 

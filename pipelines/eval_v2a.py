@@ -33,7 +33,7 @@ def swap_prompts(rows: list[dict[str, Any]], seed: int) -> list[tuple[str, str]]
     """(prompt, prompted class) per row: the caption of a single-source test clip of another
     event type whose tagger class differs from the row's own."""
     from genav.data.synth import EVENT_TYPES, SynthSettings, clip_seed, generate_clip
-    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT
+    from genav.eval.classifiers.tagger_labels import SYNTH_CLASS_OF_EVENT
 
     out = []
     for i, row in enumerate(rows):
@@ -62,8 +62,8 @@ def _peaks_summary(peaks: list[float]) -> dict[str, Any]:
 def _score_sync(rows: list[dict[str, Any]], folder: Path, gen_dir: Path, protocol: str) -> dict[str, Any]:
     """AV-Align and pooled onset F1 of the true, generated and shuffled sound of every clip."""
     from genav.eval import av_align
-    from genav.eval.onsets import detect_audio_peaks, load_audio
-    from genav.eval.world import event_f1, pooled_f1
+    from genav.eval.detectors.onsets import detect_audio_peaks, load_audio
+    from genav.eval.metrics.event_f1 import event_f1, pooled_f1
 
     pairs: dict[str, list] = {"true": [], "generated": [], "shuffled": []}
     f1s: dict[str, list[dict[str, float]]] = {k: [] for k in pairs}
@@ -92,8 +92,8 @@ def _score_sync(rows: list[dict[str, Any]], folder: Path, gen_dir: Path, protoco
 def _judge_swap(clf: Any, gen_dir: Path, rows: list[dict[str, Any]], prompted: list[str]) -> dict[str, Any]:
     """Tagger ranks of the prompted class among the synthetic classes (and how often it still
     hears the video's own class first)."""
-    from genav.eval.tagger_data import accuracy_table
-    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT, SYNTH_CLASSES
+    from genav.eval.classifiers.tagger_labels import SYNTH_CLASS_OF_EVENT, SYNTH_CLASSES
+    from genav.eval.metrics.label_scores import accuracy_table
     from genav.media import read_audio
 
     classes = list(clf.model.config.classes)
@@ -127,7 +127,7 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
     result = _score_sync(rows, folder, gen_dir, opts["protocol"])
     result["peak_before_gain"] = _peaks_summary(peaks)
     if swap:
-        from genav.eval.classifiers import load_classifier
+        from genav.eval.classifiers.registry import load_classifier
 
         result["swap"] = _judge_swap(load_classifier(opts["classifier"]), gen_dir, rows, [p[1] for p in prompts])
     return result

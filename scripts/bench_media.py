@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genav.media.bench import bench_stream_read  # noqa: E402
+from genav.bench.media import bench_stream_read  # noqa: E402
 
 
 def main() -> int:

@@ -9,7 +9,7 @@ Run on a GPU machine from the repo root:
    (8 query heads, 2 key/value heads) inputs at N = M = 1024 and 4096. Tolerances: 2e-3 (fp16),
    1.6e-2 (bf16).
 2. Timings and peak memory at 4k and 16k tokens (8 heads x 64 dims) per backend and dtype, via
-   ``genav.attention.bench.bench_attention``.
+   ``genav.bench.attention.bench_attention``.
 3. The audio MM-DiT itself (the ~10M configuration, 8 s and 30 s of audio with video, batch 4,
    bf16): one training step with SDPA restricted to its flash, mem-efficient and math kernels and
    with xformers (``genav.models.kernel_bench``). Unpadded batches attend with ``mask=None``, so
@@ -75,7 +75,7 @@ def main() -> int:
         sys.stdout.write("skipped: no CUDA\n")
         return 0
     from genav.attention import backend_status
-    from genav.attention.bench import bench_attention, machine_info
+    from genav.bench.attention import bench_attention, machine_info
 
     out = {"machine": machine_info("cuda"), "backends": backend_status("cuda"), "accuracy": [], "timing": []}
     _say(f"machine: {out['machine']}\nbackends: {out['backends']}")

@@ -26,9 +26,9 @@ def shifted(wave: np.ndarray, seconds: float, rate: int) -> np.ndarray:
 
 
 def main() -> None:
-    from genav.eval.flow import flow_trajectory
-    from genav.eval.onsets import SAMPLE_RATE, load_audio
-    from genav.eval.sync_measure import score_sync
+    from genav.eval.detectors.onsets import SAMPLE_RATE, load_audio
+    from genav.eval.detectors.optical_flow import flow_trajectory
+    from genav.eval.detectors.sync_measure import score_sync
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path)

@@ -19,10 +19,10 @@ def _rows(path: Path) -> list[dict]:
 
 
 def main() -> None:
-    from genav.eval.av_align import score_clip
-    from genav.eval.flow import flow_trajectory
-    from genav.eval.onsets import load_audio
-    from genav.eval.sync_measure import score_sync
+    from genav.eval.detectors.av_align_clip import score_clip
+    from genav.eval.detectors.onsets import load_audio
+    from genav.eval.detectors.optical_flow import flow_trajectory
+    from genav.eval.detectors.sync_measure import score_sync
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path)

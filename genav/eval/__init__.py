@@ -1,18 +1,23 @@
-"""genav.eval."""
+"""genav.eval: AV-Align, the sync measure, KLD, FD/FAD, IS and their classifiers, split by job.
 
-# --- AV-Align, reports, plots (issue 5, AV-Align part) -------------------------------------------
-from genav.eval.av_align import (
-    PROTOCOLS,
-    AVAlignResult,
-    av_align,
-    av_align_score,
-    match_greedy,
-    match_optimal,
-)
-from genav.eval.av_dataset import evaluate_av_align, resolve_clips
-from genav.eval.flow import detect_video_peaks, flow_trajectory
-from genav.eval.onsets import detect_audio_peaks
-from genav.eval.report import save_report, summary_rows, versions
+- :mod:`genav.eval.metrics`: the math of each metric, one short file each, arrays in, numbers out;
+- :mod:`genav.eval.detectors`: optical flow, audio onsets, and the clip-level measures built on
+  them (AV-Align of one clip, the sync measure);
+- :mod:`genav.eval.classifiers`: CNN14, PaSST, VGGish, CLAP, the genav tagger, the object reader;
+- :mod:`genav.eval.runners`: evaluations over folders and datasets, the process pool, reports;
+- :mod:`genav.eval.plots`: PNG plots of the results.
+
+Imports run one way, runners -> plots -> detectors / classifiers -> metrics (import-linter
+contracts in ``pyproject.toml``). The names below are the public API.
+"""
+
+# --- AV-Align, reports, plots: imported eagerly (numpy only) ------------------------------------
+from genav.eval.detectors.av_align_clip import PROTOCOLS, AVAlignResult, av_align
+from genav.eval.detectors.onsets import detect_audio_peaks
+from genav.eval.detectors.optical_flow import detect_video_peaks, flow_trajectory
+from genav.eval.metrics.av_align import av_align_score, match_greedy, match_optimal
+from genav.eval.runners.av_align_dataset import evaluate_av_align, resolve_clips
+from genav.eval.runners.report import save_report, summary_rows, versions
 
 __all__ = [
     "PROTOCOLS",
@@ -30,44 +35,42 @@ __all__ = [
     "summary_rows",
     "versions",
 ]
-# --- end AV-Align block ---------------------------------------------------------------------------
 
-# --- classifier metrics: KLD, FD/FAD, IS, CNN14, genav tagger (issue 5, classifier part) ---------
+# --- classifier metrics, the sync measure, av-benchmark ----------------------------------------
 # Resolved lazily: these pull in torch, which the AV-Align worker processes must not pay for.
 _LAZY_EXPORTS = {
-    "evaluate_all": "genav.eval.audio_eval",
-    "evaluate_fad": "genav.eval.audio_eval",
-    "evaluate_is": "genav.eval.audio_eval",
-    "evaluate_kld": "genav.eval.audio_eval",
-    "Preparation": "genav.eval.audio_prep",
-    "prepare_audio": "genav.eval.audio_prep",
-    "sinc_resample": "genav.eval.audio_prep",
-    "AudioClassifier": "genav.eval.classifiers",
-    "ClassifierInfo": "genav.eval.classifiers",
-    "load_classifier": "genav.eval.classifiers",
-    "Cnn14": "genav.eval.cnn14",
-    "load_cnn14": "genav.eval.cnn14",
-    "frechet_distance": "genav.eval.frechet",
-    "inception_score": "genav.eval.inception",
-    "KLD_VARIANTS": "genav.eval.kld",
-    "KldVariant": "genav.eval.kld",
-    "kl_divergence": "genav.eval.kld",
-    "Tagger": "genav.eval.tagger",
-    "TaggerConfig": "genav.eval.tagger",
-    "load_tagger": "genav.eval.tagger",
-    # issue 13: weight-free sync measure, av-benchmark extractors
-    "SyncResult": "genav.eval.sync_measure",
-    "SyncSettings": "genav.eval.sync_measure",
-    "sync_offset": "genav.eval.sync_measure",
-    "score_sync": "genav.eval.sync_measure",
-    "evaluate_sync": "genav.eval.sync_dataset",
-    "Passt": "genav.eval.passt",
-    "load_passt": "genav.eval.passt",
-    "Vggish": "genav.eval.vggish",
-    "load_vggish": "genav.eval.vggish",
-    "load_clap": "genav.eval.clap",
-    "clap_scores": "genav.eval.clap",
-    "evaluate_av_benchmark": "genav.eval.av_benchmark",
+    "evaluate_all": "genav.eval.runners.audio_metrics",
+    "evaluate_fad": "genav.eval.runners.audio_metrics",
+    "evaluate_is": "genav.eval.runners.audio_metrics",
+    "evaluate_kld": "genav.eval.runners.audio_metrics",
+    "Preparation": "genav.eval.runners.audio_prep",
+    "prepare_audio": "genav.eval.runners.audio_prep",
+    "sinc_resample": "genav.eval.runners.audio_prep",
+    "AudioClassifier": "genav.eval.classifiers.base",
+    "ClassifierInfo": "genav.eval.classifiers.base",
+    "load_classifier": "genav.eval.classifiers.registry",
+    "Cnn14": "genav.eval.classifiers.cnn14",
+    "load_cnn14": "genav.eval.classifiers.cnn14",
+    "frechet_distance": "genav.eval.metrics.frechet",
+    "inception_score": "genav.eval.metrics.inception",
+    "KLD_VARIANTS": "genav.eval.runners.kld_variants",
+    "KldVariant": "genav.eval.runners.kld_variants",
+    "kl_divergence": "genav.eval.metrics.kld",
+    "Tagger": "genav.eval.classifiers.tagger",
+    "TaggerConfig": "genav.eval.classifiers.tagger",
+    "load_tagger": "genav.eval.classifiers.tagger",
+    "SyncResult": "genav.eval.detectors.sync_measure",
+    "SyncSettings": "genav.eval.detectors.sync_measure",
+    "sync_offset": "genav.eval.detectors.sync_measure",
+    "score_sync": "genav.eval.detectors.sync_measure",
+    "evaluate_sync": "genav.eval.runners.sync_dataset",
+    "Passt": "genav.eval.classifiers.passt",
+    "load_passt": "genav.eval.classifiers.passt",
+    "Vggish": "genav.eval.classifiers.vggish",
+    "load_vggish": "genav.eval.classifiers.vggish",
+    "load_clap": "genav.eval.classifiers.clap",
+    "clap_scores": "genav.eval.classifiers.clap",
+    "evaluate_av_benchmark": "genav.eval.runners.av_benchmark",
 }
 __all__ += list(_LAZY_EXPORTS)
 
@@ -78,6 +81,3 @@ def __getattr__(name: str):  # PEP 562: import the defining module on first use
 
         return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
     raise AttributeError(f"module 'genav.eval' has no attribute {name!r}")
-
-
-# --- end classifier-metrics block -----------------------------------------------------------------

@@ -7,7 +7,9 @@ imageio-ffmpeg wheel; still images (frame strips, pictures) through imageio. Imp
 """
 
 from genav.media._ffmpeg import ffmpeg_exe, ffmpeg_version
-from genav.media.audio import Audio, read_audio, resample, write_audio
+from genav.media._ffmpeg import file_arg as ffmpeg_file_arg
+from genav.media._ffmpeg import run as run_ffmpeg
+from genav.media.audio import Audio, read_audio, require_samples, resample, write_audio
 from genav.media.decode import iter_frames, iter_timed_frames, read_frames
 from genav.media.images import read_image, write_frame_strip
 from genav.media.mux import mux_audio
@@ -18,6 +20,7 @@ __all__ = [
     "Audio",
     "MediaInfo",
     "ffmpeg_exe",
+    "ffmpeg_file_arg",
     "ffmpeg_version",
     "iter_frames",
     "iter_timed_frames",
@@ -26,7 +29,9 @@ __all__ = [
     "read_audio",
     "read_frames",
     "read_image",
+    "require_samples",
     "resample",
+    "run_ffmpeg",
     "write_audio",
     "write_frame_strip",
     "write_video",

@@ -13,7 +13,7 @@ hides the per-frame timestamps and the seek-then-skip this module needs, so it w
 
 Only the frame being shown (plus FFmpeg's few decoder buffers) is held, and only frames that are
 output are converted and scaled, so a 10-minute 720p clip read at 8 fps, 64x64 stays far below
-500 MB (see :mod:`genav.media.bench`). Scaling is swscale's: area averaging when shrinking,
+500 MB (see :mod:`genav.bench.media`). Scaling is swscale's: area averaging when shrinking,
 bicubic otherwise; display rotation (phone clips) is applied, as players do.
 """
 

@@ -21,11 +21,11 @@ import torch
 
 from genav.config import Config
 from genav.errors import ConfigError, DataError
-from genav.eval.tagger import Tagger, TaggerConfig, save_tagger
-from genav.eval.tagger_data import LabelledClip, evaluate_tagger, load_manifest_clips, synth_event_clips
-from genav.eval.tagger_labels import SYNTH_CLASSES
+from genav.eval.classifiers.tagger import Tagger, TaggerConfig, save_tagger
+from genav.eval.classifiers.tagger_labels import SYNTH_CLASSES
 from genav.train.recipe import Recipe
 from genav.train.tagger import TaggerLoss, TaggerOptions, TaggerTrainSet, class_weights
+from genav.train.tagger_data import LabelledClip, evaluate_tagger, load_manifest_clips, synth_event_clips
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
 
 log = logging.getLogger(__name__)

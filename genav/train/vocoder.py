@@ -79,7 +79,7 @@ def codec_config_of(recipe: Recipe) -> MelCodecConfig:
 
 def load_waves(manifests: Sequence[str], split: str | None, sample_rate: int) -> list[np.ndarray]:
     """Mono audio of the manifests' rows (of ``split``) at ``sample_rate``."""
-    from genav.eval.tagger_data import load_manifest_clips
+    from genav.train.tagger_data import load_manifest_clips
 
     waves = []
     for m in manifests:

@@ -36,9 +36,9 @@ def test_present_extra_is_returned() -> None:
 
 
 def test_plots_without_matplotlib(monkeypatch, tmp_path) -> None:
-    from genav.eval.codec_eval import spectrogram_sheet
-    from genav.eval.plots import plot_av_align
-    from genav.eval.sync_plots import plot_sync
+    from genav.eval.plots.av_align import plot_av_align
+    from genav.eval.plots.spectrograms import spectrogram_sheet
+    from genav.eval.plots.sync import plot_sync
 
     hide(monkeypatch, "matplotlib", "matplotlib.backends.backend_agg", "matplotlib.figure")
     with pytest.raises(MissingExtraError, match=r'spectrogram sheets .* pip install "genav\[plots\]"'):

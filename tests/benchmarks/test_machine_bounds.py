@@ -21,7 +21,7 @@ def test_help_starts_within_a_second() -> None:
 
 
 def test_media_read_and_mux_bounds(tmp_path) -> None:
-    from genav.media.bench import bench_stream_read  # `genav bench media`
+    from genav.bench.media import bench_stream_read  # `genav bench media`
 
     result = bench_stream_read(8 / 60, width=320, height=180, repeats=1, workdir=tmp_path)  # an 8 s clip
     assert result["mux_copy_s"] < 2.0, f"muxing an 8 s clip took {result['mux_copy_s']:.2f} s"
@@ -29,7 +29,7 @@ def test_media_read_and_mux_bounds(tmp_path) -> None:
 
 
 def test_attention_peaks_match_the_working_set() -> None:
-    from genav.attention.bench import MIB, bench_attention, memory_growth  # `genav bench attention`
+    from genav.bench.attention import MIB, bench_attention, memory_growth  # `genav bench attention`
 
     fast = {"memory_budget_bytes": 300 * MIB, "repeats": 1, "time_budget_s": 0.1, "isolate": False}
     rows = bench_attention((512, 1024, 4096), backends=["chunked", "math"], **fast)

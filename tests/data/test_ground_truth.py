@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from genav.data.synth import SynthSettings, generate_clip, write_synth_dataset
-from genav.eval.flow import detect_video_peaks, flow_trajectory, frames_trajectory
-from genav.eval.onsets import SAMPLE_RATE, detect_audio_peaks, load_audio
-from genav.eval.world import event_f1, pooled_f1
+from genav.eval.detectors.onsets import SAMPLE_RATE, detect_audio_peaks, load_audio
+from genav.eval.detectors.optical_flow import detect_video_peaks, flow_trajectory, frames_trajectory
+from genav.eval.metrics.event_f1 import event_f1, pooled_f1
 from genav.media import resample
 
 F1_MIN = 0.9

@@ -10,11 +10,12 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from genav.eval.audio_eval import collect_items, evaluate_fad, evaluate_is, evaluate_kld
-from genav.eval.audio_prep import prepare_audio
-from genav.eval.classifiers import load_classifier
-from genav.eval.kld import get_variant, kl_divergence
-from genav.eval.tagger import Tagger, TaggerConfig, save_tagger
+from genav.eval.classifiers.registry import load_classifier
+from genav.eval.classifiers.tagger import Tagger, TaggerConfig, save_tagger
+from genav.eval.metrics.kld import kl_divergence
+from genav.eval.runners.audio_metrics import collect_items, evaluate_fad, evaluate_is, evaluate_kld
+from genav.eval.runners.audio_prep import prepare_audio
+from genav.eval.runners.kld_variants import get_variant
 from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 RATE = 16000
@@ -152,7 +153,7 @@ def test_cli_unknown_variant_fails_before_work(folders):
 
 
 def test_all_with_generated_videos_adds_av_align(folders, tagger_dir, tmp_path):
-    from genav.eval.audio_eval import evaluate_all
+    from genav.eval.runners.audio_metrics import evaluate_all
     from genav.media import Audio, write_video
 
     ref, _ = folders

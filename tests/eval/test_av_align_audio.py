@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import genav.eval.onsets as onsets
+import genav.eval.detectors.onsets as onsets
+from genav.data.synth.calibration import click_track
 from genav.errors import MediaError
-from genav.eval.av_synth import click_track
 
 
 def _signal(seconds: float = 12.0) -> np.ndarray:

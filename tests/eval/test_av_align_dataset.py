@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from genav.cli.app import app
+from genav.data.synth.calibration import click_track, jolt_frames, write_jolt_video, write_wav
 from genav.errors import DataError
-from genav.eval.av_dataset import evaluate_av_align, resolve_clips
-from genav.eval.av_synth import click_track, jolt_frames, write_jolt_video, write_wav
-from genav.eval.pool import map_ordered
+from genav.eval.runners.av_align_dataset import evaluate_av_align, resolve_clips
+from genav.eval.runners.pool import map_ordered
 
 EVENTS = [0.48, 1.20]  # 1.6 s clips keep the folder run cheap
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genav.eval.av_align import av_align, score_clip
-from genav.eval.av_synth import EVENT_TIMES, click_track, jolt_frames, write_jolt_video, write_wav
-from genav.eval.flow import flow_trajectory
-from genav.eval.onsets import load_audio
+from genav.data.synth.calibration import EVENT_TIMES, click_track, jolt_frames, write_jolt_video, write_wav
+from genav.eval.detectors.av_align_clip import av_align, score_clip
+from genav.eval.detectors.onsets import load_audio
+from genav.eval.detectors.optical_flow import flow_trajectory
 
 E = list(EVENT_TIMES)
 CASES = {
@@ -99,8 +99,8 @@ def test_end_to_end_separate_wav_and_own_track(clips):
 
 def test_steady_motion_gives_noise_peaks_only_in_the_reference(tmp_path):
     """A textured square at constant speed that only reverses direction: no real flow peaks."""
-    from genav.eval.av_align import detect_video_peaks_genav
-    from genav.eval.flow import detect_video_peaks
+    from genav.eval.detectors.av_align_clip import detect_video_peaks_genav
+    from genav.eval.detectors.optical_flow import detect_video_peaks
     from genav.media import write_video
 
     texture = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)

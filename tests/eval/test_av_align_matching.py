@@ -6,17 +6,9 @@ import numpy as np
 import pytest
 
 from genav.errors import BackendUnavailableError, InputError
-from genav.eval.av_align import (
-    FlowTrajectory,
-    av_align_score,
-    check_protocol,
-    detect_video_peaks_genav,
-    iou_score,
-    match_greedy,
-    match_optimal,
-    score_clip,
-)
-from genav.eval.flow import detect_video_peaks
+from genav.eval.detectors.av_align_clip import check_protocol, detect_video_peaks_genav, score_clip
+from genav.eval.detectors.optical_flow import FlowTrajectory, detect_video_peaks
+from genav.eval.metrics.av_align import av_align_score, iou_score, match_greedy, match_optimal
 
 
 def test_window_is_strict_open_interval():

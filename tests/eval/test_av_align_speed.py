@@ -9,13 +9,13 @@ import sys
 import numpy as np
 import pytest
 
+from genav.bench import av_align_yardstick as yardstick
+from genav.bench.eval import make_eval_clips, run_measured
+from genav.data.synth.calibration import EVENT_TIMES, click_track, jolt_frames, write_jolt_video, write_wav
 from genav.errors import GenavError
-from genav.eval import av_align_yardstick as yardstick
-from genav.eval.av_align import GENAV_REF_DIAGONAL, av_align
-from genav.eval.av_dataset import evaluate_av_align
-from genav.eval.av_synth import EVENT_TIMES, click_track, jolt_frames, write_jolt_video, write_wav
-from genav.eval.bench_eval import make_eval_clips, run_measured
-from genav.eval.flow import flow_size, flow_trajectory
+from genav.eval.detectors.av_align_clip import GENAV_REF_DIAGONAL, av_align
+from genav.eval.detectors.optical_flow import flow_size, flow_trajectory
+from genav.eval.runners.av_align_dataset import evaluate_av_align
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_run_measured_counts_the_whole_process_tree():
 
 @pytest.mark.slow
 def test_bench_eval_runs_all_sides(tmp_path):
-    from genav.eval.bench_eval import bench_eval
+    from genav.bench.eval import bench_eval
 
     out = bench_eval(2, seconds=1.0, width=96, height=64, workdir=tmp_path)
     assert out["scores_equal"] is True

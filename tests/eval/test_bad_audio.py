@@ -11,8 +11,8 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from genav.errors import MediaError
-from genav.eval.audio_eval import evaluate_fad, evaluate_kld
-from genav.eval.av_align import av_align
+from genav.eval.detectors.av_align_clip import av_align
+from genav.eval.runners.audio_metrics import evaluate_fad, evaluate_kld
 from tests.eval import test_audio_eval as shared
 from tests.eval.test_audio_eval import RATE, _tone
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from genav.errors import CheckpointError
-from genav.eval.cnn14 import CNN14_16K, CNN14_32K, Cnn14, FrontEndSpec, LogMelFrontEnd, load_cnn14
+from genav.eval.classifiers.cnn14 import CNN14_16K, CNN14_32K, Cnn14, FrontEndSpec, LogMelFrontEnd, load_cnn14
 from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genav.eval.codec_eval import evaluate_codec, spectral_scores, spectrogram_sheet
+from genav.eval.metrics.spectral import spectral_scores
+from genav.eval.plots.spectrograms import spectrogram_sheet
+from genav.eval.runners.codec_eval import evaluate_codec
 from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from genav.errors import CheckpointError
-from genav.eval.classifiers import load_classifier
+from genav.eval.classifiers.registry import load_classifier
 
 
 def passt_layout(dim: int, depth: int, classes: int = 527, time_patches: int = 99) -> dict[str, tuple]:
@@ -72,7 +72,7 @@ def test_passt_loads_and_classifies(passt_file):
 
 
 def test_passt_front_end_definition():
-    from genav.eval.passt import PasstFrontEnd, kaldi_mel_banks
+    from genav.eval.classifiers.passt import PasstFrontEnd, kaldi_mel_banks
 
     mel = PasstFrontEnd()(torch.zeros(1, 320000))
     assert mel.shape == (1, 128, 1000)  # 1 + (320000 - 1) // 320 frames
@@ -109,7 +109,7 @@ def vggish_layout() -> dict[str, tuple]:
 
 
 def test_vggish_front_end_definition():
-    from genav.eval.vggish import VggishFrontEnd, htk_mel_matrix
+    from genav.eval.classifiers.vggish import VggishFrontEnd, htk_mel_matrix
 
     t = np.arange(16000 * 2) / 16000
     wave = torch.from_numpy(np.sin(2 * np.pi * 1000 * t))
@@ -126,7 +126,7 @@ def test_vggish_front_end_definition():
 
 
 def test_vggish_pca_postprocessing_and_flatten_order():
-    from genav.eval.vggish import Vggish
+    from genav.eval.classifiers.vggish import Vggish
 
     torch.manual_seed(0)
     model = Vggish().eval()
@@ -189,7 +189,7 @@ def clap_folder(tmp_path_factory):
 
 @pytest.mark.slow  # transformers CLAP on 10 s at 48 kHz: ~10 s on 2 cores
 def test_clap_folder_scores(clap_folder):
-    from genav.eval.clap import clap_scores
+    from genav.eval.classifiers.clap import clap_scores
 
     clf = load_classifier(clap_folder)
     assert (clf.info.family, clf.info.sample_rate, clf.info.embedding_dim) == ("clap", 48000, 16)
@@ -224,7 +224,7 @@ def test_clap_missing_weights_are_named(clap_folder, tmp_path):
 
 @pytest.mark.slow
 def test_av_benchmark_runs_what_is_given_and_says_what_is_skipped(passt_file, clap_folder, tmp_path):
-    from genav.eval.av_benchmark import evaluate_av_benchmark
+    from genav.eval.runners.av_benchmark import evaluate_av_benchmark
     from genav.media import Audio, write_audio
 
     rng = np.random.default_rng(1)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from genav.errors import InputError
-from genav.eval.frechet import frechet_distance
-from genav.eval.inception import inception_score
+from genav.eval.metrics.frechet import frechet_distance
+from genav.eval.metrics.inception import inception_score
 
 
 def _with_exact_stats(rng: np.random.Generator, n: int, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:

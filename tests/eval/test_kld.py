@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from genav.errors import InputError
-from genav.eval.audio_prep import Preparation, prepare_audio, segment, sinc_resample
-from genav.eval.kld import KLD_VARIANTS, get_variant, kl_divergence, kl_per_pair
+from genav.eval.metrics.kld import kl_divergence, kl_per_pair
+from genav.eval.runners.audio_prep import Preparation, prepare_audio, segment, sinc_resample
+from genav.eval.runners.kld_variants import KLD_VARIANTS, get_variant
 from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 

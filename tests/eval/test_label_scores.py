@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from genav.errors import DataError
-from genav.eval.kld import kl_divergence
-from genav.eval.label_scores import kl_matrix, label_kld, score_labels
-from genav.eval.tagger_data import accuracy_table, topk_hits
+from genav.eval.metrics.kld import kl_divergence
+from genav.eval.metrics.label_scores import accuracy_table, kl_matrix, label_kld, score_labels, topk_hits
 
 CLASSES = ["a", "b", "c", "synth_x"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from genav.errors import InputError
-from genav.eval.lag import envelope_per_frame, motion_lag
+from genav.eval.metrics.lag import envelope_per_frame, motion_lag
 
 
 def test_envelope_is_pooled_to_the_nearest_frame_by_maximum():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks as scipy_find_peaks
 
-from genav.eval.peaks import find_peaks, local_maxima
+from genav.eval.metrics.peaks import find_peaks, local_maxima
 
 
 def _signals():

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from genav.eval.report import save_report, summary_columns, summary_rows, to_jsonable, versions
+from genav.eval.runners.report import save_report, summary_columns, summary_rows, to_jsonable, versions
 
 
 def _report() -> dict:

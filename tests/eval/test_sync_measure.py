@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from genav.eval.av_synth import click_track, jolt_frames
-from genav.eval.flow import FlowTrajectory, frames_trajectory
-from genav.eval.sync_measure import SyncSettings, lag_correlation, motion_changes, score_sync
+from genav.data.synth.calibration import click_track, jolt_frames
+from genav.eval.detectors.optical_flow import FlowTrajectory, frames_trajectory
+from genav.eval.detectors.sync_measure import SyncSettings, lag_correlation, motion_changes, score_sync
 
 EVENTS = (0.48, 1.20, 1.88, 2.52, 3.20, 3.96, 4.40)
 FPS = 25.0
@@ -69,7 +69,7 @@ def test_cli_sync_report_and_plot(tmp_path):
     from typer.testing import CliRunner
 
     from genav.cli.app import app
-    from genav.eval.av_synth import write_jolt_video, write_wav
+    from genav.data.synth.calibration import write_jolt_video, write_wav
 
     events = EVENTS[:4]
     frames = list(jolt_frames(events, fps=FPS, duration=3.0, size=64))

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from genav.errors import CheckpointError
-from genav.eval.tagger import Tagger, TaggerConfig, load_tagger, save_tagger
-from genav.eval.tagger_labels import ALL_CLASSES, COARSE_CLASSES, classes_present, coarse_class
+from genav.eval.classifiers.tagger import Tagger, TaggerConfig, load_tagger, save_tagger
+from genav.eval.classifiers.tagger_labels import ALL_CLASSES, COARSE_CLASSES, classes_present, coarse_class
 from tests.eval._threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 TINY = TaggerConfig(channels=(4, 8), embedding_dim=8, classes=("low", "high"), min_seconds=0.25)
@@ -68,7 +68,7 @@ def test_save_load_round_trip_is_strict(tmp_path):
 
 
 def test_shipped_tagger_loads_as_the_default_classifier():
-    from genav.eval.classifiers import load_classifier
+    from genav.eval.classifiers.registry import load_classifier
     from genav.registry import CHECKPOINTS_DIR
 
     folder = CHECKPOINTS_DIR / "genav-tagger"

@@ -8,8 +8,8 @@ import torch
 
 from genav.data.synth.timed import t2v_clips
 from genav.errors import InputError
-from genav.eval.video_objects import ObjectReader
-from genav.eval.video_objects_train import HELD_OUT_SEED, blur
+from genav.eval.classifiers.video_objects import ObjectReader
+from genav.train.video_objects import HELD_OUT_SEED, blur
 
 
 @pytest.fixture(scope="module")

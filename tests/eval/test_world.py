@@ -1,4 +1,4 @@
-from genav.eval.world import event_f1, pooled_f1
+from genav.eval.metrics.event_f1 import event_f1, pooled_f1
 
 
 def test_event_f1_one_to_one_within_tolerance():

@@ -9,7 +9,7 @@ import torch
 
 
 def test_bench_sample_t2a_reports_phases_and_flops():
-    from genav.pipelines import bench_sample
+    from genav.pipelines.bench import bench_sample
 
     r = bench_sample("debug-foley", duration=1.0, steps=2, video=False, warmup=False, matmul_size=256)
     json.dumps(r)
@@ -27,7 +27,7 @@ def test_bench_sample_t2a_reports_phases_and_flops():
 
 
 def test_bench_sample_v2a_times_the_mux():
-    from genav.pipelines import bench_sample
+    from genav.pipelines.bench import bench_sample
 
     r = bench_sample("debug", duration=1.0, steps=1, video=True, warmup=False, matmul_size=256)
     assert "mux" in r["timings"] and r["model_name"] == "debug-random"
@@ -36,7 +36,9 @@ def test_bench_sample_v2a_times_the_mux():
 def test_flop_count_includes_attention():
     from torch.utils.flop_counter import FlopCounterMode
 
-    from genav.pipelines.bench import ForwardProbe  # noqa: F401  (registers the CPU flash formula)
+    from genav.pipelines.bench import register_cpu_flash_flops
+
+    register_cpu_flash_flops()
 
     q = torch.randn(1, 4, 128, 16)
     with FlopCounterMode(display=False) as counter:
@@ -50,7 +52,7 @@ def test_bench_sample_cuda_bf16(backend):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU")
     from genav.attention import available_backends
-    from genav.pipelines import bench_sample
+    from genav.pipelines.bench import bench_sample
 
     if backend not in available_backends("cuda"):
         pytest.skip(f"attention backend {backend} is not available here")

@@ -15,7 +15,7 @@ def test_eval_v2a_scores_true_generated_and_shuffled(tmp_path):
 
 
 def test_swap_prompts_name_another_class():
-    from genav.eval.tagger_labels import SYNTH_CLASS_OF_EVENT
+    from genav.eval.classifiers.tagger_labels import SYNTH_CLASS_OF_EVENT
 
     rows = [{"label": "impact"}, {"label": "bounce"}, {"label": "drum"}, {"label": "slide"}]
     prompts = swap_prompts(rows, seed=0)

@@ -38,7 +38,7 @@ def test_eval_report_true_clips_are_in_sync_and_plots(tmp_path):
 
 @pytest.mark.slow  # a fresh process
 def test_bench_reports_seconds_per_generated_second():
-    from genav.pipelines.bench_t2v import bench_a2v
+    from genav.bench.video import bench_a2v
 
     result = bench_a2v("debug-a2v", seconds=1.0, num_steps=1)
     assert result["frames"] == 8 and result["s_per_video_s"] > 0 and result["peak_rss_mib"] > 50

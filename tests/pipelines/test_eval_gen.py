@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from genav.cli.app import app
 from genav.errors import OutputExistsError
-from genav.eval.tagger import Tagger, TaggerConfig, save_tagger
+from genav.eval.classifiers.tagger import Tagger, TaggerConfig, save_tagger
 from genav.pipelines.eval_distractors import onset_counts
 from genav.pipelines.eval_t2a import select_rows
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from genav.eval.tagger import TaggerConfig
+from genav.eval.classifiers.tagger import TaggerConfig
 from genav.models import AudioMMDiTConfig, tiny_config
 from genav.models.a2v_adaptor import A2VAdaptorConfig
 from genav.models.audio_mmdit import model_summary

@@ -164,7 +164,7 @@ def test_accelerate_launch_one_cpu_process(tmp_path: Path, cache: Path) -> None:
 
 
 def test_step_time_runs_through_the_trainer() -> None:
-    from genav.train.bench import time_train_step
+    from genav.bench.train import time_train_step
 
     res = time_train_step(load_recipe(DEBUG_RECIPE), batch_size=2, seconds=0.8, steps=2, device="cpu")
     assert len(res["all_step_seconds"]) == 3 and 0 < res["step_seconds"] < 60

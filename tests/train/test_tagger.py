@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from genav.errors import ConfigError
-from genav.eval.tagger import Tagger, TaggerConfig, load_tagger
+from genav.eval.classifiers.tagger import Tagger, TaggerConfig, load_tagger
 from genav.train.recipe import Recipe
 from genav.train.tagger import (
     SILENCE_DB,
@@ -71,7 +71,8 @@ def _tones(n: int, rate: int = 16000) -> tuple[list[np.ndarray], list[int]]:
 
 
 def test_the_generic_trainer_learns_two_tones(tmp_path):
-    from genav.eval.tagger_data import accuracy_table, tagger_logits
+    from genav.eval.metrics.label_scores import accuracy_table
+    from genav.train.tagger_data import tagger_logits
     from genav.train.tagger_run import clip_logmels
 
     torch.manual_seed(0)
