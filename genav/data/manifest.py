@@ -57,12 +57,29 @@ def read_manifest_rows(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     return list(iter_manifest_rows(path))
 
 
-def iter_manifest_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """:func:`read_manifest_rows` one row at a time (the file is read as a stream)."""
+def iter_manifest_rows(
+    path: str | Path, *, require: tuple[str, ...] = ()
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`read_manifest_rows` one row at a time (the file is read as a stream).
+
+    Args:
+        path: a ``.jsonl``/``.csv``/``.tsv`` manifest.
+        require: columns every row must carry, non-empty (e.g. ``("file",)``).
+
+    Returns:
+        An iterator of (row number, row dict); empty CSV cells are left out of the dict.
+
+    Raises:
+        DataError: the file is missing or not a manifest, a row is malformed, or a row lacks a
+            ``require`` column (the message names the row).
+    """
     path = _check_path(path)
-    for number, raw in _records(path, require_file=False):
+    for number, raw in _records(path, require_file="file" in require):
         if isinstance(raw, _BadRow):
             raise DataError(f"{path} row {number}: {raw}")
+        missing = [key for key in require if raw.get(key) in (None, "")]
+        if missing:
+            raise DataError(f"{path} row {number} has no '{missing[0]}'")
         yield number, raw
 
 

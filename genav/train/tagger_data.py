@@ -11,7 +11,6 @@ prepares data and measures a tagger's accuracy on it
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from genav.data.manifest import iter_manifest_rows
 from genav.errors import DataError
 from genav.eval.classifiers.tagger_labels import SYNTH_CLASS_OF_EVENT, coarse_class
 from genav.eval.metrics.label_scores import accuracy_table
@@ -57,7 +57,7 @@ def _row_group(row: dict[str, Any]) -> str:
 def load_manifest_clips(
     manifest: str | Path, sample_rate: int, *, split: str | None = None, label_rule: str = "label"
 ) -> tuple[list[LabelledClip], list[str]]:
-    """Clips of a JSONL manifest (``file``, ``label``, optional ``split``/``group``/``licence``).
+    """Clips of a JSONL/CSV manifest (``file``, ``label``, optional ``split``/``group``/``licence``).
 
     ``split``: keep only rows of that split. ``label_rule``: ``label`` (the row's label is the
     class) or ``coarse`` (keyword rules of the older SFX set). Returns the clips and the files that
@@ -68,17 +68,9 @@ def load_manifest_clips(
     if label_rule not in LABEL_RULES:
         raise DataError(f"unknown label rule {label_rule!r}; choose one of {', '.join(LABEL_RULES)}")
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise DataError(f"manifest not found: {manifest}")
     clips, skipped = [], []
-    for lineno, line in enumerate(manifest.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            file = str(row["file"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise DataError(f"{manifest}:{lineno}: bad row ({exc})") from None
+    for _, row in iter_manifest_rows(manifest, require=("file",)):
+        file = str(row["file"])
         if split is not None and row.get("split") != split:
             continue
         label = _row_label(row, label_rule)

@@ -15,7 +15,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from genav.checkpoint import load_model_folder, load_state_strict, save_model_folder
+from genav.checkpoint import load_module_folder, save_model_folder
 from genav.config import Config
 from genav.errors import CheckpointError
 from genav.eval.classifiers.cnn14 import ConvBlock, FrontEndSpec, LogMelFrontEnd, cnn_head
@@ -103,10 +103,15 @@ def save_tagger(model: Tagger, folder: str | Path, *, model_card: str | None = N
 
 
 def load_tagger(folder: str | Path) -> Tagger:
-    """Load a tagger folder strictly; returns the model in eval mode."""
-    config, state = load_model_folder(folder, TaggerConfig)
-    if not config.classes:
-        raise CheckpointError(f"{folder}: tagger config lists no classes")
-    model = Tagger(config)
-    load_state_strict(model, state, source=str(folder))
-    return model.eval()
+    """Load a tagger folder strictly; returns the model in eval mode.
+
+    Raises:
+        CheckpointError: no such folder, no config, no classes in it, or weights that do not match.
+    """
+
+    def build(config: TaggerConfig) -> Tagger:
+        if not config.classes:
+            raise CheckpointError(f"{folder}: tagger config lists no classes")
+        return Tagger(config)
+
+    return load_module_folder(folder, TaggerConfig, build).eval()

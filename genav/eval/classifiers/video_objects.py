@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genav.checkpoint import load_model_folder, load_state_strict
+from genav.checkpoint import load_module_folder
 from genav.config import Config
 from genav.data.synth.timed import CLASSES, COLOURS
 from genav.errors import InputError
@@ -96,10 +96,7 @@ class ObjectReader:
     def load(cls, folder: str | Path | None = None) -> ObjectReader:
         """From a model folder (default: the embedded ``checkpoints/genav-objects``)."""
         folder = Path(folder) if folder is not None else CHECKPOINTS_DIR / DETECTOR_NAME
-        config, state = load_model_folder(folder, ObjectDetectorConfig)
-        model = ObjectDetector(config)
-        load_state_strict(model, state, source=str(folder))
-        return cls(model)
+        return cls(load_module_folder(folder, ObjectDetectorConfig, ObjectDetector))
 
     @torch.no_grad()
     def read(self, frames: np.ndarray | Tensor) -> Detection:

@@ -9,13 +9,12 @@ One bad clip never stops the run: it becomes a row with ``error`` set. Rows keep
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genav.data.manifest import iter_manifest_rows
 from genav.errors import DataError
 from genav.eval.runners.clip_pool import ClipMeasure, map_clips
 
@@ -60,29 +59,9 @@ def _folder_clips(folder: Path) -> list[ClipSpec]:
     return clips
 
 
-def _manifest_rows(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".csv":
-        return list(csv.DictReader(text.splitlines()))
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{lineno}: a manifest row must be a JSON object")
-        rows.append(row)
-    return rows
-
-
 def _manifest_clips(path: Path) -> list[ClipSpec]:
     clips = []
-    for i, row in enumerate(_manifest_rows(path), start=1):
-        if not row.get("file"):
-            raise DataError(f"{path}: row {i} has no 'file' column")
+    for _, row in iter_manifest_rows(path, require=("file",)):
         video = path.parent / str(row["file"])
         audio = path.parent / str(row["audio"]) if row.get("audio") else None
         clips.append(ClipSpec(str(row.get("name") or video.stem), video, audio))

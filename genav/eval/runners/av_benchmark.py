@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from genav.data.manifest import iter_manifest_rows
 from genav.errors import InputError
 from genav.eval.classifiers.extractors import UNAVAILABLE
 from genav.eval.classifiers.registry import AudioClassifier, load_classifier
@@ -108,15 +109,12 @@ def read_captions(gen: Path, captions: Path | None) -> dict[str, str]:
     else each generated item's sidecar ``<file>.json`` ``prompt`` (genav's own outputs)."""
     found: dict[str, str] = {}
     if captions is not None:
-        for i, line in enumerate(Path(captions).read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
+        for i, row in iter_manifest_rows(captions):
             name = row.get("name") or (Path(row["file"]).stem if row.get("file") else None)
             text = row.get("caption") or row.get("prompt")
             if not name or not text:
                 raise InputError(
-                    f"{captions}:{i}: a caption row needs 'name' (or 'file') and 'caption' (or 'prompt')"
+                    f"{captions} row {i}: a caption row needs 'name' (or 'file') and 'caption' (or 'prompt')"
                 )
             found[str(name)] = str(text)
         return found
