@@ -12,7 +12,7 @@ Run on a GPU machine from the repo root:
    ``genav.bench.attention.bench_attention``.
 3. The audio MM-DiT itself (the ~10M configuration, 8 s and 30 s of audio with video, batch 4,
    bf16): one training step with SDPA restricted to its flash, mem-efficient and math kernels and
-   with xformers (``genav.models.kernel_bench``). Unpadded batches attend with ``mask=None``, so
+   with xformers (``genav.bench.kernels``). Unpadded batches attend with ``mask=None``, so
    flash must run; its loss and gradients are compared with the other kernels'.
 
 Exits 0 with ``skipped: no CUDA`` where there is no CUDA GPU; 1 if an error exceeds its tolerance.
@@ -115,9 +115,9 @@ def main() -> int:
 
 
 def mmdit_kernels(lengths: list[float]) -> list[dict]:
-    """Training-step time of the ~10M MM-DiT under each attention kernel (see ``genav.models.kernel_bench``)."""
+    """Training-step time of the ~10M MM-DiT under each attention kernel (see ``genav.bench.kernels``)."""
+    from genav.bench.kernels import bench_mmdit_kernels
     from genav.models import tiny_config
-    from genav.models.kernel_bench import bench_mmdit_kernels
 
     rows = []
     for seconds in lengths:

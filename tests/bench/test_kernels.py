@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from genav.bench.kernels import bench_mmdit_kernels
 from genav.models import debug_config
-from genav.models.kernel_bench import bench_mmdit_kernels
 
 REPO = Path(__file__).resolve().parents[2]
 
