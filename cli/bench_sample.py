@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         from genav.pipelines.bench import bench_sample
 
         result = bench_sample(
-            model, duration=duration, steps=steps, cfg=cfg, device=device, dtype=dtype, video=video, attention=attention
+            model, duration=duration, num_steps=steps, guidance_scale=cfg, device=device, dtype=dtype, video=video, attention=attention
         )
         if as_json:
             emit_json(result)

@@ -85,8 +85,8 @@ def t2a_command(
     check_out(out, overwrite)
     torch.set_num_threads(threads)
     report = eval_t2a(
-        model, manifest=manifest, split=split, durations=_floats(durations, "--durations"), n=n, steps=steps,
-        cfg=cfg, seed=seed, batch=batch, classifier=classifier, audio_dir=out / "audio" if keep_audio else None,
+        model, manifest=manifest, split=split, durations=_floats(durations, "--durations"), n=n, num_steps=steps,
+        guidance_scale=cfg, seed=seed, batch=batch, classifier=classifier, audio_dir=out / "audio" if keep_audio else None,
     )  # fmt: skip
     write_report(report, t2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
@@ -117,7 +117,7 @@ def v2a_command(
     torch.set_num_threads(threads)
     rates = tuple(int(f) for f in _floats(fps, "--fps"))
     mode = "swap" if prompt_swap else ("none" if no_caption else "caption")
-    report = eval_v2a(model, n=n, fps=rates, seed=seed, steps=steps, cfg=cfg, protocol=protocol, prompt=mode,
+    report = eval_v2a(model, n=n, fps=rates, seed=seed, num_steps=steps, guidance_scale=cfg, protocol=protocol, prompt=mode,
                       classifier=classifier)  # fmt: skip
     write_report(report, v2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
@@ -139,8 +139,8 @@ def distractors_command(
 
     check_out(out, overwrite)
     torch.set_num_threads(threads)
-    report = eval_distractors(model, n_synth=n_synth, seconds=seconds, fps=fps, seed=seed, steps=steps, cfg=cfg,
-                              prompt=prompt)  # fmt: skip
+    report = eval_distractors(model, n_synth=n_synth, seconds=seconds, fps=fps, seed=seed, num_steps=steps,
+                              guidance_scale=cfg, prompt=prompt)  # fmt: skip
     write_report(report, distractors_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 

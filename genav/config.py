@@ -180,6 +180,23 @@ def _from_json_value(value: Any, hint: Any, where: str) -> Any:
     return value
 
 
+def renamed_kwargs(
+    deprecated: dict[str, Any], renamed: dict[str, str], where: str, **current: Any
+) -> dict[str, Any]:
+    """``current`` keyword values with the ``deprecated`` ones (old names of ``renamed``) applied
+    under their new names, warning once per use (DeprecationWarning); for functions that take
+    ``**deprecated`` after a rename.
+
+    Raises:
+        TypeError: a keyword that is not an old name of ``renamed`` (as Python would).
+        ConfigError: both an old name and its new name are in ``deprecated``.
+    """
+    unknown = sorted(set(deprecated) - set(renamed))
+    if unknown:
+        raise TypeError(f"{where}() got unexpected keyword arguments {unknown}")
+    return {**current, **renamed_settings(deprecated, renamed, where)}
+
+
 def renamed_settings(given: dict[str, Any], renamed: dict[str, str], where: str) -> dict[str, Any]:
     """``given`` with each old setting name of ``renamed`` (old -> new) replaced by its new name,
     warning once per use (DeprecationWarning): one name per setting across API, CLI, recipes and

@@ -27,6 +27,7 @@ from genav.codecs import build_codec
 from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config
 from genav.pipelines.debug import random_model
 from genav.pipelines.foley import FoleyComponents, FoleyPipeline, state_checksum, text_encoder_for
+from genav.pipelines.settings import steps_and_scale
 from genav.pipelines.text_to_audio import TextToAudioPipeline
 from genav.pipelines.video_to_audio import VideoToAudioPipeline
 from genav.runtime import select_device, select_dtype
@@ -171,8 +172,8 @@ def bench_sample(
     model: str = "debug-foley",
     *,
     duration: float = 8.0,
-    steps: int = 25,
-    cfg: float = 4.5,
+    num_steps: int = 25,
+    guidance_scale: float = 4.5,
     device: str = "cpu",
     dtype: str = "float32",
     video: bool = True,
@@ -180,8 +181,10 @@ def bench_sample(
     attention: str | None = None,
     warmup: bool = True,
     matmul_size: int = 2048,
+    **deprecated: Any,
 ) -> dict[str, Any]:
-    """Time one generation of ``duration`` s at ``steps`` steps and CFG ``cfg``; returns a JSON-ready dict.
+    """Time one generation of ``duration`` s at ``num_steps`` steps and CFG ``guidance_scale``; returns a
+    JSON-ready dict.
 
     ``video``: video-to-audio on a generated clip (the output muxed into it, which is timed),
     else text-to-audio. ``attention``: a genav attention backend for the run.
@@ -191,6 +194,7 @@ def bench_sample(
     from genav.attention import use_backend
     from genav.media import mux_audio
 
+    num_steps, guidance_scale = steps_and_scale(deprecated, "bench_sample", num_steps, guidance_scale)
     dev = select_device(device)
     pipe = build_bench_pipeline(model, video=video, device=str(dev), dtype=dtype)
     backend = use_backend(attention) if attention else nullcontext()
@@ -208,18 +212,18 @@ def bench_sample(
                     prompt=BENCH_PROMPT,
                     duration=duration,
                     num_steps=steps_,
-                    guidance_scale=cfg,
+                    guidance_scale=guidance_scale,
                     seed=0,
                     method=method,
                 )
             return pipe(
-                BENCH_PROMPT, duration=duration, num_steps=steps_, guidance_scale=cfg, seed=0, method=method
+                BENCH_PROMPT, duration=duration, num_steps=steps_, guidance_scale=guidance_scale, seed=0, method=method
             )
 
         if warmup:
             run(1)
         with ForwardProbe(pipe.model, dev) as probe:
-            out = run(steps)
+            out = run(num_steps)
         mux_seconds = None
         if video:
             begin = time.perf_counter()
@@ -234,8 +238,8 @@ def bench_sample(
         mux_seconds,
         matmul_size,
         model=model,
-        steps=steps,
-        cfg=cfg,
+        num_steps=num_steps,
+        guidance_scale=guidance_scale,
         video=video,
         attention=attention,
     )

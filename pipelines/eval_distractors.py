@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from genav.pipelines.settings import steps_and_scale
+
 log = logging.getLogger(__name__)
 
 LOUD = 10 ** (-30 / 20)  # -30 dBFS
@@ -48,16 +50,18 @@ def eval_distractors(
     seconds: float = 8.0,
     fps: int = 25,
     seed: int = 0,
-    steps: int = 25,
-    cfg: float = 4.5,
+    num_steps: int = 25,
+    guidance_scale: float = 4.5,
     prompt: str | None = None,
     workdir: str | Path | None = None,
+    **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate sound for every distractor clip and count its onsets (see the module doc)."""
     from genav.data.distractors import write_ffmpeg_distractors, write_synth_distractors
     from genav.pipelines import VideoToAudioPipeline
     from genav.pipelines.progress import item_bar
 
+    num_steps, guidance_scale = steps_and_scale(deprecated, "eval_distractors", num_steps, guidance_scale)
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
     rows = []
@@ -66,7 +70,7 @@ def eval_distractors(
         if n_synth:
             clips += write_synth_distractors(Path(work) / "synth", n_synth, seed=seed, seconds=seconds, fps=fps)
         for i, clip in enumerate(item_bar(clips, desc="distractors", unit="clip")):
-            out = pipe(clip.path, prompt=prompt, num_steps=steps, guidance_scale=cfg, seed=seed + i)
+            out = pipe(clip.path, prompt=prompt, num_steps=num_steps, guidance_scale=guidance_scale, seed=seed + i)
             counts = onset_counts(out.audio[0].mean(axis=0), out.sample_rate)
             rows.append({"name": clip.name, "description": clip.description, **counts,
                          "peak_before_gain": out.metadata["peak_before_gain"][0]})  # fmt: skip
@@ -77,7 +81,8 @@ def eval_distractors(
     summary["max_peak_before_gain"] = round(max(r["peak_before_gain"] for r in rows), 3)
     return {
         "task": "distractors", "model": pipe.model_name, "model_checksum": pipe.checksum, "n_clips": len(rows),
-        "seconds_per_clip": seconds, "fps": fps, "steps": steps, "cfg": cfg, "prompt": prompt,
+        "seconds_per_clip": seconds, "fps": fps, "num_steps": num_steps, "guidance_scale": guidance_scale,
+        "prompt": prompt,
         "median": summary, "clips": rows, "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
 
@@ -89,7 +94,7 @@ def distractors_markdown(report: dict[str, Any]) -> str:
         f"# genav eval distractors: {report['model']} ({report['model_checksum']})",
         "",
         f"{report['n_clips']} clips of {report['seconds_per_clip']:g} s at {report['fps']} fps with no impacts; prompt: "
-        f"{report['prompt'] or 'none'}; {report['steps']} steps, CFG {report['cfg']:g}.",
+        f"{report['prompt'] or 'none'}; {report['num_steps']} steps, CFG {report['guidance_scale']:g}.",
         "",
         f"**Median onsets per 10 s: {m['onsets_per_10s']:g}** (loud, >= -30 dBFS: {m['loud_onsets_per_10s']:g}); "
         f"median RMS {m['rms_dbfs']:g} dBFS; peak before gain: median {m['peak_before_gain']:.2f}, "

@@ -10,7 +10,6 @@ ceiling. Peaks before the output gain are recorded (the codec must keep the outp
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import defaultdict
@@ -19,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from genav.data.manifest import iter_manifest_rows
 from genav.errors import DataError, InputError
+from genav.pipelines.settings import steps_and_scale
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,7 @@ def load_test_rows(manifest: str | Path, split: str) -> list[dict[str, Any]]:
     path = Path(manifest)
     if not path.is_file():
         raise DataError(f"manifest not found: {path}", hint="pass --manifest (the sfx2 manifest.jsonl)")
-    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-    rows = [r for r in rows if r.get("split") == split and r.get("label") and r.get("file")]
+    rows = [r for _, r in iter_manifest_rows(path) if r.get("split") == split and r.get("label") and r.get("file")]
     if not rows:
         raise DataError(f"{path} has no labelled rows of split {split!r}")
     for r in rows:
@@ -69,8 +69,8 @@ def _generate(pipe: Any, clf: Any, prompts: list[str], duration: float, settings
     logits, peaks = [], []
     batch = settings["batch"]
     for start in item_bar(range(0, len(prompts), batch), desc=f"t2a {duration:g} s", unit="batch"):
-        out = pipe(prompts[start : start + batch], duration=duration, num_steps=settings["steps"],
-                   guidance_scale=settings["cfg"], seed=settings["seed"] + start)  # fmt: skip
+        out = pipe(prompts[start : start + batch], duration=duration, num_steps=settings["num_steps"],
+                   guidance_scale=settings["guidance_scale"], seed=settings["seed"] + start)  # fmt: skip
         peaks += out.metadata["peak_before_gain"]
         waves = [resample(a.mean(axis=0), out.sample_rate, clf.sample_rate) for a in out.audio]
         logits.append(clf.classify(waves)[0])
@@ -87,12 +87,13 @@ def eval_t2a(
     split: str = "test",
     durations: tuple[float, ...] = (2.0, 4.0, 8.0),
     n: int | None = None,
-    steps: int = 25,
-    cfg: float = 4.5,
+    num_steps: int = 25,
+    guidance_scale: float = 4.5,
     seed: int = 0,
     batch: int = 8,
     classifier: str | None = None,
     audio_dir: str | Path | None = None,
+    **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate from held-out captions of ``split`` and judge with the tagger (see the module doc).
 
@@ -104,6 +105,7 @@ def eval_t2a(
     from genav.eval.metrics.label_scores import score_labels
     from genav.pipelines.auto import AutoTextToAudioPipeline
 
+    num_steps, guidance_scale = steps_and_scale(deprecated, "eval_t2a", num_steps, guidance_scale)
     if not durations or any(d <= 0 for d in durations):
         raise InputError(f"durations must be positive seconds, got {durations}")
     started = time.perf_counter()
@@ -126,7 +128,7 @@ def eval_t2a(
     pipe = AutoTextToAudioPipeline.from_pretrained(model)
     prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in chosen]
     names = [Path(r["file"]).stem for r in chosen]
-    settings = {"steps": steps, "cfg": cfg, "seed": seed, "batch": batch}
+    settings = {"num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed, "batch": batch}
     generated = {}
     for d in durations:
         folder = None
@@ -143,7 +145,7 @@ def eval_t2a(
         "classifier": clf.info.to_dict(), "manifest": str(manifest), "split": split, "n_clips": len(chosen),
         "n_labels": len({*labels}), "n_real_reference": len(rows),
         "prompts": "held-out caption template (genav.data.captions.held_out_caption)",
-        "durations": list(durations), "steps": steps, "cfg": cfg, "seed": seed,
+        "durations": list(durations), "num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed,
         "ceiling": ceiling, "generated": generated, "seconds": round(time.perf_counter() - started, 1),
         "items": [{"name": nm, "label": lab, "prompt": p} for nm, lab, p in zip(names, labels, prompts, strict=True)],
     }  # fmt: skip
@@ -160,7 +162,7 @@ def t2a_markdown(report: dict[str, Any]) -> str:
         f"# genav eval t2a: {report['model']} ({report['model_checksum']})",
         "",
         f"{report['n_clips']} clips of split `{report['split']}` of `{report['manifest']}` ({report['n_labels']} labels), "
-        f"prompts: {report['prompts']}; {report['steps']} steps, CFG {report['cfg']:g}, seed {report['seed']}; judge: "
+        f"prompts: {report['prompts']}; {report['num_steps']} steps, CFG {report['guidance_scale']:g}, seed {report['seed']}; judge: "
         f"{report['classifier']['name']} ({report['classifier']['checksum']}), labels ranked among "
         f"{len(report['ceiling']['per_label']) and report['n_labels']} classes; KLD reference: "
         f"{report['n_real_reference']} real clips.",

@@ -13,7 +13,6 @@ another event type (single-source clips): the genav tagger must then hear the *p
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -22,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from genav.data.manifest import iter_manifest_rows
 from genav.errors import InputError
+from genav.pipelines.settings import steps_and_scale
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +116,13 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
     gen_dir.mkdir(parents=True)
     manifest = write_synth_dataset(folder, opts["n"], opts["seed"], "test", clip_settings(fps, single_source=swap),
                                    silent=True, progress=False, workers=1)  # fmt: skip
-    rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    rows = [row for _, row in iter_manifest_rows(manifest)]
     prompts = swap_prompts(rows, opts["seed"]) if swap else None
     peaks = []
     for i, row in enumerate(item_bar(rows, desc=f"v2a {fps} fps", unit="clip")):
         prompt = prompts[i][0] if swap else (row["caption"] if opts["prompt"] == "caption" else None)
-        out = pipe(folder / row["files"]["silent"], prompt=prompt, num_steps=opts["steps"],
-                   guidance_scale=opts["cfg"], seed=opts["seed"] + i)  # fmt: skip
+        out = pipe(folder / row["files"]["silent"], prompt=prompt, num_steps=opts["num_steps"],
+                   guidance_scale=opts["guidance_scale"], seed=opts["seed"] + i)  # fmt: skip
         peaks += out.metadata["peak_before_gain"]
         out.save(gen_dir / f"{row['id']}.wav")
     result = _score_sync(rows, folder, gen_dir, opts["protocol"])
@@ -139,12 +140,13 @@ def eval_v2a(
     n: int = 100,
     fps: tuple[int, ...] = (10, 25),
     seed: int = 0,
-    steps: int = 25,
-    cfg: float = 4.5,
+    num_steps: int = 25,
+    guidance_scale: float = 4.5,
     protocol: str = "reference",
     prompt: str = "caption",
     classifier: str | None = None,
     workdir: str | Path | None = None,
+    **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate sound for ``n`` silent synthetic test clips per frame rate and score it (module doc).
 
@@ -153,19 +155,20 @@ def eval_v2a(
     """
     from genav.pipelines import VideoToAudioPipeline
 
+    num_steps, guidance_scale = steps_and_scale(deprecated, "eval_v2a", num_steps, guidance_scale)
     if prompt not in PROMPT_MODES:
         raise InputError(f"unknown prompt mode {prompt!r}; choose one of {', '.join(PROMPT_MODES)}")
     if n < 2:
         raise InputError(f"--n must be at least 2 (the shuffled pair needs another clip), got {n}")
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
-    opts = {"n": n, "seed": seed, "steps": steps, "cfg": cfg, "protocol": protocol, "prompt": prompt,
+    opts = {"n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
             "classifier": classifier}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="genav-eval-v2a-", dir=workdir) as work:
         by_fps = {str(f): _run_fps(pipe, int(f), Path(work), opts) for f in fps}
     return {
         "task": "v2a", "model": pipe.model_name, "model_checksum": pipe.checksum, "n_clips": n,
-        "fps": list(fps), "steps": steps, "cfg": cfg, "protocol": protocol, "prompt": prompt, "seed": seed,
+        "fps": list(fps), "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt, "seed": seed,
         "clips": "genav synthetic world, test split, 4 s, 64x64" + (", single source" if prompt == "swap" else ""),
         "by_fps": by_fps, "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
@@ -177,7 +180,7 @@ def v2a_markdown(report: dict[str, Any]) -> str:
         f"# genav eval v2a: {report['model']} ({report['model_checksum']})",
         "",
         f"{report['n_clips']} clips per frame rate ({report['clips']}), prompt: {report['prompt']}, "
-        f"{report['steps']} steps, CFG {report['cfg']:g}, AV-Align protocol {report['protocol']}.",
+        f"{report['num_steps']} steps, CFG {report['guidance_scale']:g}, AV-Align protocol {report['protocol']}.",
         "",
         "| fps | AV-Align gen / true / shuffled | gen vs true | gen vs shuffled | onset F1 gen / true / shuffled | "
         "peak before gain (median / max) |",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from genav.errors import InputError
 
@@ -19,3 +20,23 @@ def check_duration(duration: float | None, maximum: float, *, default: float | N
     if duration > maximum + 1e-9:
         raise InputError(f"duration {duration:g} s is above this model's maximum of {maximum:g} s")
     return duration
+
+
+# old keyword / report-key names of generation settings -> the one name used everywhere now
+# (the CLI keeps its short flags --steps / --cfg)
+RENAMED_SETTINGS = {"steps": "num_steps", "cfg": "guidance_scale"}
+
+
+def steps_and_scale(
+    deprecated: dict[str, Any], where: str, num_steps: int, guidance_scale: float
+) -> tuple[int, float]:
+    """``(num_steps, guidance_scale)`` with the old keywords ``steps``/``cfg`` in ``deprecated``
+    applied under their new names, with a DeprecationWarning.
+
+    Raises:
+        TypeError: an unknown keyword. ConfigError: an old name given with its new name.
+    """
+    from genav.config import renamed_kwargs
+
+    named = renamed_kwargs(deprecated, RENAMED_SETTINGS, where, num_steps=num_steps, guidance_scale=guidance_scale)
+    return named["num_steps"], named["guidance_scale"]

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from genav.config import renamed_settings
+from genav.config import renamed_kwargs
 from genav.models.audio_mmdit import AudioMMDiT
 from genav.models.conditioning import Conditioning, VideoTokens, concat_conditionings
 from genav.sampling import ProgressCallback, guided_velocity, plan_guidance, sample, with_known_prefix
@@ -55,10 +55,7 @@ _RENAMED = {"steps": "num_steps", "text_scale": "guidance_scale", "video_scale":
 def _renamed(deprecated: dict[str, Any], where: str, **current: Any) -> dict[str, Any]:
     """The current values with deprecated keyword names (``steps``, ``text_scale``,
     ``video_scale``) applied, warning once per use. Raises TypeError for unknown keywords."""
-    unknown = sorted(set(deprecated) - set(_RENAMED))
-    if unknown:
-        raise TypeError(f"{where}() got unexpected keyword arguments {unknown}")
-    return {**current, **renamed_settings(deprecated, _RENAMED, where)}
+    return renamed_kwargs(deprecated, _RENAMED, where, **current)
 
 
 def guidance_conditioning(

@@ -11,8 +11,9 @@ import torch
 def test_bench_sample_t2a_reports_phases_and_flops():
     from genav.pipelines.bench import bench_sample
 
-    r = bench_sample("debug-foley", duration=1.0, steps=2, video=False, warmup=False, matmul_size=256)
+    r = bench_sample("debug-foley", duration=1.0, num_steps=2, video=False, warmup=False, matmul_size=256)
     json.dumps(r)
+    assert r["num_steps"] == 2 and r["guidance_scale"] == 4.5 and "steps" not in r and "cfg" not in r
     assert r["audio_seconds"] == pytest.approx(1.0)
     assert set(r["timings"]) == {"load", "encode_conditions", "sampling", "decode"}
     assert r["model_forwards"] == 2 and r["flops_per_forward"] > 0
@@ -29,7 +30,7 @@ def test_bench_sample_t2a_reports_phases_and_flops():
 def test_bench_sample_v2a_times_the_mux():
     from genav.pipelines.bench import bench_sample
 
-    r = bench_sample("debug", duration=1.0, steps=1, video=True, warmup=False, matmul_size=256)
+    r = bench_sample("debug", duration=1.0, num_steps=1, video=True, warmup=False, matmul_size=256)
     assert "mux" in r["timings"] and r["model_name"] == "debug-random"
 
 
@@ -57,6 +58,6 @@ def test_bench_sample_cuda_bf16(backend):
     if backend not in available_backends("cuda"):
         pytest.skip(f"attention backend {backend} is not available here")
     r = bench_sample(
-        "mmdit-10m", duration=8.0, steps=25, device="cuda", dtype="bfloat16", video=False, attention=backend
+        "mmdit-10m", duration=8.0, num_steps=25, device="cuda", dtype="bfloat16", video=False, attention=backend
     )
     assert r["dtype"] == "bfloat16" and r["audio_seconds"] == pytest.approx(8.0)

@@ -2,8 +2,9 @@ from genav.pipelines.eval_v2a import eval_v2a, swap_prompts, v2a_markdown
 
 
 def test_eval_v2a_scores_true_generated_and_shuffled(tmp_path):
-    result = eval_v2a("debug-foley", n=2, fps=(10,), steps=2, workdir=tmp_path)
+    result = eval_v2a("debug-foley", n=2, fps=(10,), num_steps=2, workdir=tmp_path)
     assert result["n_clips"] == 2 and result["model"] == "debug-foley"
+    assert result["num_steps"] == 2 and "steps" not in result and "cfg" not in result  # one name per setting
     r = result["by_fps"]["10"]
     # The true pair is the synthetic world's ground truth: near-perfect under AV-Align's detectors.
     assert r["av_align_true"] >= 0.8 and r["onset_f1_true"] >= 0.8

@@ -82,7 +82,7 @@ def test_eval_distractors_counts_onsets_of_every_clip(tmp_path, monkeypatch):
     from genav.pipelines.eval_distractors import distractors_markdown, eval_distractors
 
     monkeypatch.setenv("GENAV_PROGRESS", "0")
-    report = eval_distractors("debug-foley", n_synth=1, seconds=2.0, fps=12, steps=2, workdir=tmp_path)
+    report = eval_distractors("debug-foley", n_synth=1, seconds=2.0, fps=12, num_steps=2, workdir=tmp_path)
     names = [r["name"] for r in report["clips"]]
     assert names[:5] == ["ff-cuts", "ff-pan", "ff-shake", "ff-flicker", "ff-noise"] and len(names) == 6
     assert "silent" in report["clips"][5]["description"]
