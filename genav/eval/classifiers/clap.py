@@ -76,7 +76,22 @@ class Clap(nn.Module):
 
 
 def clap_scores(clap: Clap, waves: list[np.ndarray], captions: list[str]) -> np.ndarray:
-    """Per-pair cosine similarity (N,) of audio ``waves[i]`` (at ``clap.sample_rate``) and ``captions[i]``."""
+    """Per-pair cosine similarity of audio ``waves[i]`` and ``captions[i]`` in CLAP's joint space.
+
+    Args:
+        clap: a loaded :class:`Clap` (:func:`load_clap`).
+        waves: N mono (T,) float32 waves at ``clap.sample_rate`` Hz (48 kHz for the released models).
+        captions: N non-empty texts, ``captions[i]`` describing ``waves[i]``.
+
+    Returns:
+        (N,) float32 cosine similarities in [-1, 1] (the "CLAP score" averages them).
+
+    Raises:
+        InputError: the counts differ, or a caption is empty.
+
+    Source: CLAP, Elizalde et al. 2023 / LAION-CLAP (Wu et al. 2023); the CLAP score of text-to-audio
+    benchmarks (e.g. av-benchmark, MMAudio, Cheng et al. 2025).
+    """
     if len(waves) != len(captions):
         raise InputError(
             f"CLAP score needs one caption per clip, got {len(waves)} clips and {len(captions)} captions"
@@ -99,7 +114,21 @@ def is_clap_folder(folder: Path) -> bool:
 
 
 def load_clap(folder: str | Path) -> Clap:
-    """Load a local ClapModel folder strictly (no download; missing weights are an error)."""
+    """Load a local ``transformers`` ClapModel folder strictly (no download; missing weights are an error).
+
+    Args:
+        folder: a folder with ``config.json`` (``model_type`` "clap"), the weights, the feature
+            extractor and the tokenizer files.
+
+    Returns:
+        A :class:`Clap` in eval mode, its parameters frozen.
+
+    Raises:
+        CheckpointError: not a CLAP folder, files that cannot be read, or weights that do not match
+            the config.
+
+    Source: CLAP, Elizalde et al. 2023 / LAION-CLAP (Wu et al. 2023), as ``transformers.ClapModel``.
+    """
     from transformers import AutoTokenizer, ClapFeatureExtractor, ClapModel
 
     folder = Path(folder)

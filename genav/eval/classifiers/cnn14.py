@@ -179,7 +179,21 @@ def spec_from_state(state: dict[str, Any], source: str = "") -> FrontEndSpec:
 
 
 def load_cnn14(path: str | Path) -> Cnn14:
-    """Load an official CNN14 ``.pth`` strictly (any key or shape mismatch names the key)."""
+    """Load an official PANNs CNN14 ``.pth`` strictly (any key or shape mismatch names the key).
+
+    Args:
+        path: the released checkpoint (``Cnn14_mAP=0.431.pth`` at 32 kHz or ``Cnn14_16k_mAP=0.438.pth``
+            at 16 kHz); the rate follows from its front end's tensor shapes (n_fft 1024 or 512).
+
+    Returns:
+        A :class:`Cnn14` in eval mode, frozen: waves (B, T) at its rate -> (B, 527) logits and
+        (B, 2048) embeddings.
+
+    Raises:
+        CheckpointError: a missing or unreadable file, not the PANNs layout, or a mismatched tensor.
+
+    Source: PANNs, Kong et al. 2020 ("PANNs: Large-Scale Pretrained Audio Neural Networks").
+    """
     path = Path(path)
     state = read_official_checkpoint(path)
     spec = spec_from_state(state, str(path))

@@ -180,7 +180,21 @@ class Passt(nn.Module):
 
 
 def load_passt(path: str | Path) -> Passt:
-    """Load an official PaSST-S ``.pt`` (a plain state dict) strictly; safe loading (tensors only)."""
+    """Load an official PaSST-S ``.pt`` (a plain state dict) strictly; safe loading (tensors only).
+
+    Args:
+        path: the released PaSST-S checkpoint; width, depth, classes and time patches are read from
+            its tensors.
+
+    Returns:
+        A :class:`Passt` in eval mode, frozen: 32 kHz waves (B, T) (padded to 10 s) -> (B, 527)
+        logits and (B, 768) embeddings.
+
+    Raises:
+        CheckpointError: a missing or unreadable file, not a PaSST layout, or a mismatched tensor.
+
+    Source: PaSST, Koutini et al. 2022 ("Efficient Training of Audio Transformers with Patchout").
+    """
     from genav.checkpoint import load_state_strict
     from genav.eval.classifiers.state_dicts import read_state_dict
 

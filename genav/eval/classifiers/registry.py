@@ -22,9 +22,24 @@ DEFAULT_CLASSIFIER = "genav-tagger"
 
 
 def load_classifier(name_or_path: str | Path | None = None) -> AudioClassifier:
-    """``genav-tagger`` (default), a tagger folder, an official CNN14 ``.pth`` (or a folder holding
-    one), a PaSST ``.pt``, a VGGish ``.pth`` / folder, or a CLAP folder (see
-    :mod:`genav.eval.classifiers.extractors`)."""
+    """Load the audio classifier an evaluation uses, by name or path.
+
+    Args:
+        name_or_path: ``genav-tagger`` (default, None), a tagger folder, an official CNN14 ``.pth``
+            (or a folder holding exactly one), a PaSST ``.pt``, a VGGish ``.pth`` / folder, or a CLAP
+            folder (see :mod:`genav.eval.classifiers.extractors`).
+
+    Returns:
+        An :class:`AudioClassifier`: the model, its sample rate and its info (name, family, checksum,
+        classes, embedding size).
+
+    Raises:
+        CheckpointError: a folder or file that is not a known classifier, or weights that do not match.
+        UnknownModelError: a name that is neither a known classifier nor a path.
+
+    Source: the classifiers' papers: PANNs (Kong et al. 2020), PaSST (Koutini et al. 2022), VGGish
+    (Hershey et al. 2017), CLAP (Elizalde et al. 2023); genav-tagger is genav's own.
+    """
     text = str(name_or_path or DEFAULT_CLASSIFIER)
     path = Path(text)
     if path.is_file():

@@ -103,10 +103,20 @@ def save_tagger(model: Tagger, folder: str | Path, *, model_card: str | None = N
 
 
 def load_tagger(folder: str | Path) -> Tagger:
-    """Load a tagger folder strictly; returns the model in eval mode.
+    """Load a tagger folder strictly.
+
+    Args:
+        folder: a model folder (``config.json`` + ``model.safetensors``) written by
+            :func:`save_tagger` / ``genav train tagger``.
+
+    Returns:
+        The :class:`Tagger` in eval mode: mono waves (B, T) at ``config.sample_rate`` Hz ->
+        (B, classes) logits and (B, embedding_dim) embeddings.
 
     Raises:
         CheckpointError: no such folder, no config, no classes in it, or weights that do not match.
+
+    Source: genav's own small CNN on a log-mel front end, after PANNs' CNN14 (Kong et al. 2020).
     """
 
     def build(config: TaggerConfig) -> Tagger:

@@ -134,7 +134,20 @@ class Vggish(nn.Module):
 def load_vggish(path: str | Path, pca_path: str | Path | None = None) -> Vggish:
     """Load ``vggish-*.pth`` (the torch port's state dict) strictly, plus optional PCA parameters.
 
-    ``path`` may be a folder holding ``vggish*.pth`` and optionally ``vggish_pca_params*.pth``.
+    Args:
+        path: the weights file, or a folder holding one ``vggish*.pth`` and optionally one
+            ``vggish_pca_params*.pth``.
+        pca_path: the PCA parameters (None: raw 128-d embeddings, as av-benchmark's FD_VGG uses).
+
+    Returns:
+        A :class:`Vggish` in eval mode, frozen: 16 kHz waves -> one (128,) embedding per 0.96 s
+        example (``frame_embeddings``), their mean per clip in ``forward``.
+
+    Raises:
+        CheckpointError: a missing, ambiguous or unreadable file, a mismatched tensor, or PCA
+            parameters of the wrong keys or shapes.
+
+    Source: VGGish, Hershey et al. 2017 ("CNN Architectures for Large-Scale Audio Classification").
     """
     from genav.checkpoint import load_state_strict
     from genav.eval.classifiers.state_dicts import read_state_dict

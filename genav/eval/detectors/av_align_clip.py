@@ -203,11 +203,29 @@ def av_align(
     name: str | None = None,
     keep_curves: bool = False,
 ) -> AVAlignResult:
-    """AV-Align of one clip: ``video`` (any file OpenCV decodes) and ``audio`` (a separate file;
-    default: the video's own audio track, at 22050 Hz mono).
+    """AV-Align of one clip: motion peaks of the video against onsets of the audio.
 
-    Raises :class:`~genav.errors.GenavError` (MediaError, InputError, BackendUnavailableError)
-    for unreadable input; an undefined score is not an error (``score is None``).
+    Args:
+        video: a video file OpenCV decodes.
+        audio: a separate audio file; None: the video's own track (read at 22050 Hz mono on the
+            file's timeline).
+        protocol: ``reference`` (the published script: native-resolution flow, greedy matching,
+            +-1 frame) or ``genav`` (flow at a fixed diagonal, optimal matching; see the module doc).
+        name: the result's name (default: the video's stem).
+        keep_curves: keep the (T,) flow trajectory and the onset envelope on the result (plots).
+
+    Returns:
+        :class:`AVAlignResult`: ``score`` in [0, 1] (None when undefined: no audio onsets and no
+        video peaks; not an error), the peak times in seconds, the matches and the timing used.
+
+    Raises:
+        InputError: an unknown protocol.
+        BackendUnavailableError: ``reference`` with an OpenCV older than the published script's.
+        MediaError: a missing or unreadable video or audio, or a video with fewer than two frames.
+
+    Source: AV-Align, Yariv et al., "Diverse and Aligned Audio-to-Video Generation via Text-to-Video
+    Model Adaptation" (AAAI 2024, TempoTokens); Farneback optical flow (Farneback, 2003) and
+    librosa's default onset detection (spectral flux of a log-power mel spectrogram).
     """
     check_protocol(protocol)
     video = Path(video)

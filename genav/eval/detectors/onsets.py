@@ -119,10 +119,23 @@ def onset_frames(envelope: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def detect_audio_peaks(wave: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Onset times in seconds (K,), ascending: librosa defaults, time = frame * 512 / sr.
+    """Onset times in seconds, ascending: librosa's default onset detection, time = frame * 512 / sr.
 
     The reference feeds 22050 Hz mono; librosa's peak-picking windows scale with ``sr``, so other
     rates give other (librosa-default) results. Silence gives no onsets.
+
+    Args:
+        wave: (N,) mono float samples in [-1, 1].
+        sr: the wave's sample rate in Hz.
+
+    Returns:
+        (K,) float64 onset times in seconds.
+
+    Raises:
+        Nothing of its own for a 1-D wave (an empty wave gives no onsets).
+
+    Source: librosa ``onset.onset_strength`` + ``onset.onset_detect`` defaults (spectral flux of a
+    log-power mel spectrogram, then peak picking), as AV-Align (Yariv et al., 2024) uses them.
     """
     frames = onset_frames(onset_envelope(wave, sr), sr)
     return frames * HOP_LENGTH / float(sr)

@@ -145,12 +145,23 @@ def flow_size(width: int, height: int, max_diagonal: float | None) -> tuple[int,
 def flow_trajectory(path: str | Path, *, max_diagonal: float | None = None) -> FlowTrajectory:
     """Decode ``path`` with OpenCV and return its motion trajectory (see :class:`FlowTrajectory`).
 
-    ``max_diagonal``: when a frame's diagonal is longer, each grey frame is shrunk (pixel-area
-    averaging, ``INTER_AREA``) to that diagonal before the flow (:func:`flow_size`); the values are
-    then in the shrunk frames' pixels. None (the reference): native resolution.
+    Args:
+        path: a video file OpenCV decodes.
+        max_diagonal: when a frame's diagonal is longer (pixels), each grey frame is shrunk
+            (pixel-area averaging, ``INTER_AREA``) to that diagonal before the flow
+            (:func:`flow_size`); the values are then in the shrunk frames' pixels. None (the
+            reference): native resolution.
 
-    Raises :class:`MediaError` when the file is missing, cannot be opened, has no usable fps, or
-    has fewer than two decodable frames.
+    Returns:
+        :class:`FlowTrajectory`: ``values`` (T,) mean Farneback flow magnitude per frame in pixels
+        per frame (``values[0] == values[1]``), the fps, frame count, sizes and frame times.
+
+    Raises:
+        MediaError: the file is missing, cannot be opened, has no usable fps, has fewer than two
+            decodable frames, or changes frame size.
+
+    Source: the trajectory of AV-Align (Yariv et al., 2024, TempoTokens); dense optical flow of
+    Farneback (2003) as OpenCV's ``calcOpticalFlowFarneback``.
     """
     import cv2
 
@@ -220,8 +231,18 @@ def _timing(path: Path, frames: int) -> dict:
 def detect_video_peaks(trajectory: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     """Reference video peaks: indices i with F[i-1] < F[i] > F[i+1] (strict) and F[i] >= threshold.
 
-    trajectory: (T,). Returns ascending frame indices (K,); the first and last index are never
-    peaks, and there is no smoothing. Peak time = index / fps.
+    Args:
+        trajectory: (T,) per-frame motion (pixels per frame), as :func:`flow_trajectory` gives.
+        threshold: the smallest motion a peak may have, in the trajectory's units.
+
+    Returns:
+        (K,) ascending int64 frame indices; the first and last index are never peaks, and there is
+        no smoothing. Peak time = index / fps (or the frame's timestamp).
+
+    Raises:
+        Nothing of its own: any array is flattened; fewer than 3 values give no peaks.
+
+    Source: AV-Align's video peak rule (Yariv et al., 2024, TempoTokens ``av_align.py``).
     """
     f = np.asarray(trajectory, dtype=np.float64).reshape(-1)
     if f.size < 3:

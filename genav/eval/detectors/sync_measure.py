@@ -171,7 +171,26 @@ def score_sync(
     settings: SyncSettings | None = None,
     keep_curves: bool = False,
 ) -> SyncResult:
-    """The sync measure from a decoded clip: its flow trajectory and its (N,) mono wave at 22050 Hz."""
+    """The sync measure from a decoded clip (the module docstring defines each step).
+
+    Args:
+        traj: the clip's :class:`FlowTrajectory` (T,) in pixels per frame, with its fps and times.
+        wave: (N,) mono float32 wave at 22050 Hz whose sample 0 is at the clip's time 0.
+        name: the result's name. settings: grid, lag range, compression, tolerance (default
+            :class:`SyncSettings`). keep_curves: keep the lags, c(L) and both curves (plots).
+
+    Returns:
+        :class:`SyncResult`: ``offset_s`` (seconds, audio late > 0), ``score`` and ``confidence``
+        (z-scores), ``peak_corr``/``zero_corr``; the values are None when undefined (no motion
+        change or no sound change: not an error).
+
+    Raises:
+        InputError: settings out of range.
+
+    Source: genav's own weight-free measure (cross-correlation of onset curves), built on AV-Align's
+    measurements (Yariv et al., 2024: Farneback flow, librosa onset strength); ``abs(offset_s)`` plays
+    the role of DeSync (Synchformer, Iashin et al. 2024) without weights.
+    """
     settings = (settings or SyncSettings()).check()
     env = onset_envelope(wave, SAMPLE_RATE)
     duration = max(_frame_times(traj)[-1] + 1.0 / traj.fps, len(wave) / SAMPLE_RATE)
@@ -221,11 +240,23 @@ def sync_offset(
     settings: SyncSettings | None = None,
     keep_curves: bool = False,
 ) -> SyncResult:
-    """The sync measure of one clip: ``video`` (any file OpenCV decodes) and ``audio`` (a separate
-    file; default: the video's own track, at 22050 Hz mono).
+    """The sync measure of one clip: motion changes of ``video`` against onsets of its audio.
 
-    Raises :class:`~genav.errors.GenavError` (MediaError, InputError) for unreadable input; an
-    undefined measure (flat curves) is not an error (``score is None``).
+    Args:
+        video: a video file OpenCV decodes.
+        audio: a separate audio file; None: the video's own track (at 22050 Hz mono, on the file's
+            timeline).
+        name: the result's name (default: the video's stem). settings: see :func:`score_sync`.
+        keep_curves: keep the curves on the result (plots).
+
+    Returns:
+        :class:`SyncResult` (see :func:`score_sync`) with ``video``/``audio`` set.
+
+    Raises:
+        MediaError: a missing or unreadable video or audio, or fewer than two frames.
+        InputError: settings out of range.
+
+    Source: as :func:`score_sync`.
     """
     video = Path(video)
     wave = load_audio(audio if audio is not None else video, sample_rate=SAMPLE_RATE)  # cheap: fail first

@@ -30,10 +30,22 @@ def _windows(video_times: Sequence[float], window: float | Sequence[float]) -> t
 def match_greedy(
     audio_times: Sequence[float], video_times: Sequence[float], window: float | Sequence[float]
 ) -> list[tuple[int, int]]:
-    """Reference matching: audio peaks in ascending order each take the first unused video peak
-    (ascending) with ``v - window < a < v + window`` (strict). ``window``: seconds, one value or
-    one per video peak (in the order given). Returns (audio_idx, video_idx) pairs into the
-    sorted inputs."""
+    """The reference matching: audio peaks in ascending order each take the first unused video peak
+    (ascending) with ``v - window < a < v + window`` (strict).
+
+    Args:
+        audio_times: (A,) audio peak times in seconds, any order.
+        video_times: (V,) video peak times in seconds, any order.
+        window: the half-window in seconds, one value or (V,) one per video peak (in the order given).
+
+    Returns:
+        ``(audio_idx, video_idx)`` pairs, indices into the sorted inputs, in audio order.
+
+    Raises:
+        ValueError: ``window`` is neither one value nor one per video peak.
+
+    Source: AV-Align (Yariv et al., 2024, TempoTokens ``av_align.py``), written from its definition.
+    """
     audio = sorted(float(a) for a in audio_times)
     video, windows = _windows(video_times, window)
     used = [False] * len(video)
@@ -52,9 +64,22 @@ def match_optimal(
 ) -> list[tuple[int, int]]:
     """Maximum one-to-one matching of pairs with ``v - window < a < v + window``, of minimum total |a - v|.
 
-    ``window``: seconds, one value or one per video peak. Out-of-window pairs cost more than all
-    in-window pairs together, so the assignment first maximises the number of matches, then
-    minimises the offsets. Indices refer to sorted inputs.
+    Out-of-window pairs cost more than all in-window pairs together, so the assignment first
+    maximises the number of matches, then minimises the offsets (genav's protocol).
+
+    Args:
+        audio_times: (A,) audio peak times in seconds, any order.
+        video_times: (V,) video peak times in seconds, any order.
+        window: the half-window in seconds, one value or (V,) one per video peak (in the order given).
+
+    Returns:
+        ``(audio_idx, video_idx)`` pairs, indices into the sorted inputs, sorted.
+
+    Raises:
+        ValueError: ``window`` is neither one value nor one per video peak.
+
+    Source: AV-Align's window rule (Yariv et al., 2024); the assignment is the Hungarian method
+    (Kuhn, 1955) as in ``scipy.optimize.linear_sum_assignment``.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -79,9 +104,22 @@ def iou_score(n_audio: int, n_video: int, n_matched: int) -> float | None:
 
 
 def av_align_score(audio_peaks: Sequence[float], video_peaks: Sequence[float], fps: float) -> float | None:
-    """Reference clip score from peak times in seconds: greedy matching with a +-1/fps open window.
+    """The reference clip score from peak times: greedy matching with a +-1/fps open window, then
+    ``I / (A + V - I)``.
 
-    Returns ``None`` when there are neither audio nor video peaks.
+    Args:
+        audio_peaks: (A,) audio onset times in seconds.
+        video_peaks: (V,) video motion-peak times in seconds.
+        fps: the video's frame rate in frames per second (> 0); the window is one frame.
+
+    Returns:
+        The score in [0, 1], or ``None`` when there are neither audio nor video peaks (undefined).
+
+    Raises:
+        ZeroDivisionError: ``fps`` is 0.
+
+    Source: AV-Align, Yariv et al., "Diverse and Aligned Audio-to-Video Generation via Text-to-Video
+    Model Adaptation" (AAAI 2024, TempoTokens).
     """
     pairs = match_greedy(audio_peaks, video_peaks, 1.0 / float(fps))
     return iou_score(len(audio_peaks), len(video_peaks), len(pairs))

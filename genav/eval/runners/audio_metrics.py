@@ -8,82 +8,37 @@ report (never silently dropped) and are counted in ``n_unpaired`` / ``n_failed``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from genav.errors import GenavError, InputError
+from genav.errors import InputError
 from genav.eval.classifiers.registry import AudioClassifier, load_classifier
 from genav.eval.metrics.frechet import frechet_distance
 from genav.eval.metrics.inception import inception_score
 from genav.eval.metrics.kld import kl_divergence, kl_per_pair
-from genav.eval.runners.audio_prep import Preparation, prepare_audio, read_audio_channels
+from genav.eval.runners.audio_items import (
+    VIDEO_SUFFIXES,
+    Item,
+    collect_items,
+    guarded,
+    parallel_items,
+    prepared_waves,
+    read_item,
+)
+from genav.eval.runners.audio_prep import Preparation, prepare_audio
 from genav.eval.runners.kld_variants import KldVariant, get_variant
 from genav.eval.runners.report import versions
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus", ".aif", ".aiff")
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")
 # FD and IS: the av-benchmark preparation (channel mean, DC removed); a length cap only if asked.
 FEATURE_PREP = Preparation(channels="mean", remove_dc=True)
-T = TypeVar("T")
-
-
-@dataclass
-class Item:
-    name: str
-    path: Path | None
-    error: str | None = None
-
-
-def collect_items(folder: str | Path) -> list[Item]:
-    """Items of a folder by stem, sorted; an audio file wins over a video of the same stem.
-
-    Two audio files with one stem (``a.wav`` and ``a.flac``) make an item with an error.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"not a folder: {folder}")
-    by_stem: dict[str, list[Path]] = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix.lower() in AUDIO_SUFFIXES + VIDEO_SUFFIXES:
-            by_stem.setdefault(path.stem, []).append(path)
-    items = []
-    for stem, paths in sorted(by_stem.items()):
-        audio = [p for p in paths if p.suffix.lower() in AUDIO_SUFFIXES]
-        chosen = audio or paths
-        if len(chosen) > 1:
-            items.append(Item(stem, None, f"ambiguous: {', '.join(p.name for p in chosen)}"))
-        else:
-            items.append(Item(stem, chosen[0]))
-    if not items:
-        raise InputError(f"no audio or video files in {folder}")
-    return items
-
-
-def _guarded(fn: Callable[[], T]) -> tuple[T | None, str | None]:
-    """(result, None) or (None, message): one bad file must not end the run."""
-    try:
-        return fn(), None
-    except GenavError as exc:
-        return None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - decoders raise many types
-        return None, f"{type(exc).__name__}: {exc}"
-
-
-def _read(item: Item) -> tuple[np.ndarray, int]:
-    if item.error or item.path is None:
-        raise InputError(item.error or "no file")
-    return read_audio_channels(item.path)
 
 
 def _read_side(item: Item, side: str) -> tuple[np.ndarray, int]:
-    loaded, error = _guarded(lambda: _read(item))
+    loaded, error = guarded(lambda: read_item(item))
     if error or loaded is None:
         raise InputError(f"{side}: {error}")
     return loaded
@@ -102,12 +57,6 @@ def _length_error(waves: list[np.ndarray], clf: AudioClassifier) -> str | None:
     if not waves:
         return "no segment longer than the minimum"
     return next((p for p in (clf.too_short(w) for w in waves) if p), None)
-
-
-def _parallel(fn: Callable[[Any], T], jobs: list[Any], workers: int) -> list[tuple[T | None, str | None]]:
-    # threads suffice: decoding (soundfile, ffmpeg) and the torch resampler release the GIL
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(lambda job: _guarded(lambda: fn(job)), jobs))
 
 
 def _header(metric: str, clf: AudioClassifier) -> dict[str, Any]:
@@ -140,18 +89,34 @@ def evaluate_kld(
     classifier: str | Path | AudioClassifier | None = None,
     workers: int = 2,
 ) -> dict[str, Any]:
-    """KL(reference || generated) over items paired by name, as a report dict.
+    """KL(reference || generated) of classifier outputs over items paired by name, as a report dict.
 
-    Keys: metric, variant, variant_info, classifier, classifier_info, comparable_to_published,
-    sample_rate, versions, items [{name, score, n_segments, error}], mean (over all pairs, a
-    segmented variant counting each segment), n_pairs, n_items, n_failed, n_unpaired, unpaired.
+    Args:
+        ref_dir / gen_dir: folders of audio (or video) files; ``<stem>.*`` items pair by stem.
+        variant: a published recipe of :data:`~genav.eval.runners.kld_variants.KLD_VARIANTS`
+            (formula, preparation, classifier rate).
+        classifier: a loaded classifier or a name/path for :func:`load_classifier` (default
+            genav-tagger). workers: reading threads.
+
+    Returns:
+        Keys: metric, variant, variant_info, classifier, classifier_info, comparable_to_published,
+        sample_rate, versions, items [{name, score, n_segments, error}], mean (over all pairs, a
+        segmented variant counting each segment; None when no pair is usable), n_pairs, n_items,
+        n_failed, n_unpaired, unpaired. Bad or unpaired items are rows with an error.
+
+    Raises:
+        InputError: a folder is missing or holds no audio/video file, or an unknown variant.
+        CheckpointError / UnknownModelError: the classifier cannot be loaded.
+
+    Source: KLD as in AudioLDM's ``audioldm_eval`` (Liu et al., 2023) and av-benchmark (MMAudio,
+    Cheng et al., 2025): :func:`~genav.eval.metrics.kld.kl_divergence`.
     """
     spec = get_variant(variant)
     clf = _classifier(classifier)
     refs = {i.name: i for i in collect_items(ref_dir)}
     gens = {i.name: i for i in collect_items(gen_dir)}
     paired = sorted(set(refs) & set(gens))
-    loaded = _parallel(lambda n: _prepare_pair(refs[n], gens[n], spec, clf.sample_rate), paired, workers)
+    loaded = parallel_items(lambda n: _prepare_pair(refs[n], gens[n], spec, clf.sample_rate), paired, workers)
     rows: list[dict[str, Any]] = []
     ref_list: list[np.ndarray] = []
     gen_list: list[np.ndarray] = []
@@ -220,7 +185,7 @@ def _features(
 ) -> tuple[list[dict[str, Any]], list[str], np.ndarray, np.ndarray]:
     """Rows, names, logits (N, C) and embeddings (N, D) of the readable items of a folder."""
     items = collect_items(folder)
-    loaded = _parallel(lambda item: prepare_audio(*_read(item), prep, clf.sample_rate)[0], items, workers)
+    loaded = prepared_waves(items, prep, clf.sample_rate, workers)
     rows, names, waves = [], [], []
     for item, (wave, error) in zip(items, loaded, strict=True):
         error = error or (clf.too_short(wave) if wave is not None else None)
@@ -248,14 +213,28 @@ def evaluate_fad(
 ) -> dict[str, Any]:
     """Fréchet distance between the classifier embeddings of two folders (not paired).
 
-    Keys: metric, value (None when not computable, with ``value_error``), classifier, embedding
-    size, preparation, items [{name, set, error}], n_ref, n_gen, n_failed.
+    Args:
+        ref_dir / gen_dir: folders of audio (or video) files.
+        classifier: a loaded classifier or a name/path for :func:`load_classifier` (default
+            genav-tagger); its (D,) clip embedding is used.
+        duration: cut each clip to at most this many seconds first (None: whole clips).
+        workers: reading threads.
+
+    Returns:
+        Keys: metric, value (None when not computable, with ``value_error``), classifier, embedding,
+        preparation, items [{name, set, error}], n_ref, n_gen, n_failed, comparable_to_published.
+
+    Raises:
+        InputError: a folder is missing or holds no audio/video file.
+        CheckpointError / UnknownModelError: the classifier cannot be loaded.
+
+    Source: Fréchet Audio Distance, Kilgour et al. 2019 (:func:`~genav.eval.metrics.frechet.frechet_distance`).
     """
     clf = _classifier(classifier)
     prep = _feature_prep(duration)
     ref_rows, _, _, ref_emb = _features(ref_dir, clf, prep, "ref", workers)
     gen_rows, _, _, gen_emb = _features(gen_dir, clf, prep, "gen", workers)
-    value, value_error = _guarded(lambda: frechet_distance(ref_emb, gen_emb))
+    value, value_error = guarded(lambda: frechet_distance(ref_emb, gen_emb))
     report = _header("fad", clf)
     rows = ref_rows + gen_rows
     report.update(
@@ -283,13 +262,29 @@ def evaluate_is(
 ) -> dict[str, Any]:
     """Inception Score of a folder's items (rows sorted by name; see :func:`inception_score`).
 
-    Keys: metric, mean, std (None when not computable, with ``value_error``), splits,
-    classifier, items [{name, set, top_class, error}], n_items, n_failed.
+    Args:
+        gen_dir: a folder of audio (or video) files.
+        classifier: a loaded classifier or a name/path for :func:`load_classifier` (default
+            genav-tagger); its (C,) logits are used.
+        splits: the number of splits the score is averaged over (shuffled with seed 2020).
+        duration: cut each clip to at most this many seconds first (None: whole clips).
+        workers: reading threads.
+
+    Returns:
+        Keys: metric, mean, std (None when not computable, with ``value_error``), splits, seed,
+        classifier, items [{name, set, top_class, error}], n_items, n_failed.
+
+    Raises:
+        InputError: the folder is missing or holds no audio/video file.
+        CheckpointError / UnknownModelError: the classifier cannot be loaded.
+
+    Source: Inception Score, Salimans et al. 2016, over audio classifiers as in
+    ``audioldm_eval``/av-benchmark (:func:`~genav.eval.metrics.inception.inception_score`).
     """
     clf = _classifier(classifier)
     prep = _feature_prep(duration)
     rows, names, logits, _ = _features(gen_dir, clf, prep, "gen", workers)
-    result, value_error = _guarded(lambda: inception_score(logits, splits=splits, names=names))
+    result, value_error = guarded(lambda: inception_score(logits, splits=splits, names=names))
     classes = _class_names(clf)
     top = {n: classes[int(i)] for n, i in zip(names, logits.argmax(axis=1), strict=True)}
     for row in rows:
@@ -326,8 +321,22 @@ def evaluate_all(
 ) -> dict[str, Any]:
     """One report: KLD, FD and IS with one classifier, plus AV-Align of the generated videos.
 
-    Keys: metric ("all"), kld, fad, is, av_align (each a full sub-report; av_align None when the
-    generated folder has no videos), items (one summary row per metric), n_failed, n_unpaired.
+    Args:
+        ref_dir / gen_dir: folders of audio (or video) files; items pair by stem for KLD.
+        variant: the KLD recipe. classifier: a loaded classifier or a name/path (default
+            genav-tagger). protocol: the AV-Align protocol (``reference`` or ``genav``).
+        workers: reading threads (and AV-Align processes).
+
+    Returns:
+        Keys: metric ("all"), kld, fad, is, av_align (each a full sub-report; av_align None when the
+        generated folder has no videos), items (one summary row per metric), n_failed, n_unpaired.
+
+    Raises:
+        InputError: a folder is missing or empty, an unknown variant or protocol.
+        CheckpointError / UnknownModelError: the classifier cannot be loaded.
+
+    Source: see :func:`evaluate_kld` (AudioLDM/av-benchmark), :func:`evaluate_fad` (Kilgour et al.
+    2019), :func:`evaluate_is` (Salimans et al. 2016) and AV-Align (Yariv et al. 2024).
     """
     clf = _classifier(classifier)
     kld = evaluate_kld(ref_dir, gen_dir, variant=variant, classifier=clf, workers=workers)

@@ -56,6 +56,13 @@ def prepare_audio(wave: np.ndarray, sample_rate: int, prep: Preparation, target_
     Returns:
         A list of (T',) float32 arrays: one item, or one per segment (possibly empty when every
         segment is too short).
+
+    Raises:
+        InputError: ``wave`` is not (C, T) or (T,) with at least one channel.
+        MediaError: ``wave`` has 0 samples.
+
+    Source: the preparations of the published suites each :class:`Preparation` names
+    (av-benchmark, AudioLDM's ``audioldm_eval``, audiocraft).
     """
     x = np.asarray(wave, dtype=np.float32)
     if x.ndim == 1:
@@ -108,6 +115,12 @@ def sinc_resample(
     Returns:
         (..., ceil(float32(T * new / orig))) tensor of the same dtype. The kernel is computed in the
         waveform's dtype, as torchaudio does.
+
+    Raises:
+        InputError: a rate that is not a positive integer.
+
+    Source: band-limited interpolation with a Hann-windowed sinc (Smith, "Digital Audio
+    Resampling"), with torchaudio's ``resample`` defaults (width 6, rolloff 0.99).
     """
     import torch
 

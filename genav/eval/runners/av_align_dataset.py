@@ -73,9 +73,22 @@ def _manifest_clips(path: Path) -> list[ClipSpec]:
 def resolve_clips(paths: list[str | Path]) -> list[ClipSpec]:
     """Expand PATHS (videos, folders, manifests) into clips in a deterministic order.
 
-    Raises :class:`DataError` for a path that does not exist or is of an unknown kind (before any
-    work); problems with single clips (missing audio, orphan wav) become per-clip errors later.
     Duplicate names get their path as the name so every report row is unique.
+
+    Args:
+        paths: video files (with their own audio track), folders of ``<stem>.mp4`` + optional
+            ``<stem>.wav``, or ``.jsonl``/``.csv`` manifests (``file``, optional ``audio``/``name``;
+            relative paths are relative to the manifest).
+
+    Returns:
+        One :class:`ClipSpec` per clip: paths in order given, folders sorted by name, manifests in
+        row order; an orphan wav is a clip with ``error`` set.
+
+    Raises:
+        DataError: no paths, a path that does not exist or is of an unknown kind, an empty folder or
+            manifest, or a malformed manifest row (before any work).
+
+    Source: none (input handling for AV-Align and the sync measure).
     """
     if not paths:
         raise DataError("no input paths given")
@@ -162,11 +175,27 @@ def evaluate_av_align(
     workers: int | None = None,
     plot_dir: str | Path | None = None,
 ) -> dict[str, Any]:
-    """AV-Align of every clip under ``paths`` -> report dict (see :func:`summarize`).
+    """AV-Align of every clip under ``paths``, as a report dict (see :func:`summarize`).
 
-    ``workers``: processes (default all cores; 1 = in this process). ``plot_dir``: write one PNG
-    per clip there. Raises only for unusable arguments (unknown protocol, missing path, old
-    OpenCV), never for a bad clip.
+    Args:
+        paths: videos, folders or manifests (:func:`resolve_clips`).
+        protocol: ``reference`` (the published script) or ``genav`` (see
+            :mod:`genav.eval.detectors.av_align_clip`).
+        workers: processes (default all cores; 1 = in this process).
+        plot_dir: write one PNG per clip there (None: no plots).
+
+    Returns:
+        Keys: metric, protocol, settings, versions, mean (over defined scores, in [0, 1]), n_clips,
+        n_scored, n_undefined, n_failed, undefined, failed, note, n_vfr, timing_notes, clips (one
+        row per clip: score, peak counts and times in seconds, fps, error).
+
+    Raises:
+        InputError: an unknown protocol. BackendUnavailableError: ``reference`` with an old OpenCV.
+        DataError: unusable paths (see :func:`resolve_clips`). A bad clip is a row with ``error``,
+            never an exception.
+
+    Source: AV-Align, Yariv et al., "Diverse and Aligned Audio-to-Video Generation via Text-to-Video
+    Model Adaptation" (AAAI 2024, TempoTokens).
     """
     from genav.eval.detectors.av_align_clip import av_align, check_protocol
     from genav.eval.plots.av_align import plot_av_align

@@ -25,16 +25,9 @@ from genav.errors import InputError
 from genav.eval.classifiers.extractors import UNAVAILABLE
 from genav.eval.classifiers.registry import AudioClassifier, load_classifier
 from genav.eval.metrics.frechet import frechet_distance
-from genav.eval.runners.audio_metrics import (
-    FEATURE_PREP,
-    _guarded,
-    _read,
-    collect_items,
-    evaluate_fad,
-    evaluate_is,
-    evaluate_kld,
-)
-from genav.eval.runners.audio_prep import Preparation, prepare_audio
+from genav.eval.runners.audio_items import collect_items, guarded, prepared_waves
+from genav.eval.runners.audio_metrics import FEATURE_PREP, evaluate_fad, evaluate_is, evaluate_kld
+from genav.eval.runners.audio_prep import Preparation
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +69,8 @@ def _classifier_rows(
 
 
 def _vggish_frames(folder: Path, clf: AudioClassifier, workers: int) -> tuple[np.ndarray, list[str]]:
-    from genav.eval.runners.audio_metrics import _parallel
-
     items = collect_items(folder)
-    loaded = _parallel(
-        lambda item: prepare_audio(*_read(item), FEATURE_PREP, clf.sample_rate)[0], items, workers
-    )
+    loaded = prepared_waves(items, FEATURE_PREP, clf.sample_rate, workers)
     frames, errors = [], []
     import torch
 
@@ -98,15 +87,28 @@ def _vggish_frames(folder: Path, clf: AudioClassifier, workers: int) -> tuple[np
 def _fd_vgg(clf: AudioClassifier, ref: Path, gen: Path, workers: int) -> dict:
     ref_frames, ref_err = _vggish_frames(ref, clf, workers)
     gen_frames, gen_err = _vggish_frames(gen, clf, workers)
-    value, error = _guarded(lambda: frechet_distance(ref_frames, gen_frames))
+    value, error = guarded(lambda: frechet_distance(ref_frames, gen_frames))
     problems = ref_err + gen_err
     comparable = not clf.model.postprocess  # av-benchmark uses the raw embeddings
     return _row("FD_VGG", value, len(gen_frames), clf, comparable, error or ("; ".join(problems) or None))
 
 
 def read_captions(gen: Path, captions: Path | None) -> dict[str, str]:
-    """Captions by item name: a ``.jsonl`` with ``name`` (or ``file``) and ``caption`` (or ``prompt``),
-    else each generated item's sidecar ``<file>.json`` ``prompt`` (genav's own outputs)."""
+    """Captions by item name, for the CLAP score.
+
+    Args:
+        gen: the folder of generated items.
+        captions: a ``.jsonl``/``.csv`` with ``name`` (or ``file``) and ``caption`` (or ``prompt``)
+            per row; None: each generated item's sidecar ``<file>.json`` ``prompt`` (genav's outputs).
+
+    Returns:
+        ``{item name: caption}`` (items without a caption are left out).
+
+    Raises:
+        DataError: a missing or malformed captions file. InputError: a row without name or caption.
+
+    Source: none (input handling).
+    """
     found: dict[str, str] = {}
     if captions is not None:
         for i, row in iter_manifest_rows(captions):
@@ -129,7 +131,6 @@ def read_captions(gen: Path, captions: Path | None) -> dict[str, str]:
 
 def _clap_score(clf: AudioClassifier, gen: Path, captions: Path | None, workers: int) -> dict:
     from genav.eval.classifiers.clap import clap_scores
-    from genav.eval.runners.audio_metrics import _parallel
 
     texts = read_captions(gen, captions)
     items = [i for i in collect_items(gen) if i.name in texts]
@@ -137,9 +138,7 @@ def _clap_score(clf: AudioClassifier, gen: Path, captions: Path | None, workers:
         return _skipped(
             "CLAP score", "no captions: give --captions FILE.jsonl or generate with genav (sidecar prompts)"
         )
-    loaded = _parallel(
-        lambda item: prepare_audio(*_read(item), FEATURE_PREP, clf.sample_rate)[0], items, workers
-    )
+    loaded = prepared_waves(items, FEATURE_PREP, clf.sample_rate, workers)
     ok = [(i, w) for i, (w, e) in zip(items, loaded, strict=True) if w is not None]
     scores = clap_scores(clf.model, [w for _, w in ok], [texts[i.name] for i, _ in ok])
     failed = len(items) - len(ok)
@@ -160,8 +159,24 @@ def evaluate_av_benchmark(
 ) -> dict[str, Any]:
     """Every av-benchmark metric whose checkpoint is given; the others are rows with ``skipped``.
 
-    Keys: metric ("av-benchmark"), items (one row per metric: name, score, n, extractor,
-    comparable_to_published, error, skipped), n_computed, n_skipped, versions.
+    Args:
+        ref_dir / gen_dir: folders of reference and generated audio (or video) items, paired by stem.
+        cnn14: an official CNN14 16 kHz ``.pth`` (KL/FD/ISc_PANNs). passt: a PaSST-S ``.pt``
+            (KL/FD/ISc_PaSST). vggish: a VGGish ``.pth`` or folder (FD_VGG). clap: a CLAP folder
+            (CLAP score). Each None: that metric is skipped, with why.
+        captions: captions for the CLAP score (see :func:`read_captions`).
+        workers: reading threads.
+
+    Returns:
+        Keys: metric ("av-benchmark"), ref_dir, gen_dir, items (one row per metric: name, score, n,
+        extractor, comparable_to_published, error, skipped), n_computed, n_skipped, versions.
+
+    Raises:
+        InputError: a folder is missing or holds no audio/video file, or a bad captions row.
+        CheckpointError: a checkpoint that cannot be loaded or does not match.
+
+    Source: av-benchmark (the MMAudio evaluation suite, Cheng et al. 2025): KLD as there, FD/FAD
+    (Kilgour et al. 2019), IS (Salimans et al. 2016), CLAP score (Elizalde et al. 2023).
     """
     from genav.eval.runners.report import versions
 

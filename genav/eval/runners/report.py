@@ -87,6 +87,19 @@ def save_report(
     Both texts are built before anything is written, so a report that cannot be serialised leaves
     no file behind. CSV rows come from ``report["clips"]`` or ``report["items"]``; list/dict cells
     are JSON-encoded, ``None`` is an empty cell.
+
+    Args:
+        report: a report dict of any evaluator (numpy values, Paths and NaN are converted; NaN ->
+            null).
+        json_path: where to write the JSON (None: no JSON). csv_path: where to write the CSV.
+
+    Returns:
+        None; an existing file at either path is replaced (callers check ``--overwrite`` first).
+
+    Raises:
+        MediaError: a folder that cannot be written to.
+
+    Source: none (file format only).
     """
     json_text = json.dumps(to_jsonable(report), indent=2, allow_nan=False) + "\n" if json_path else None
     csv_text = _csv_text(report) if csv_path else None
@@ -110,6 +123,18 @@ def versions() -> dict[str, str | None]:
 
     torch is listed only when something already imported it (this function never pays for it).
     OpenCV's version is read from ``cv2`` itself (it decides the BT.601/BT.709 conversion).
+
+    Args:
+        None.
+
+    Returns:
+        ``{package: version or None}`` for genav, python, numpy, scipy, librosa, soxr, soundfile,
+        av, opencv (and torch when imported).
+
+    Raises:
+        Nothing: an absent package is ``None``.
+
+    Source: none (bookkeeping for reproducible reports).
     """
     from genav import __version__
 
@@ -144,9 +169,18 @@ def summary_columns(report: dict[str, Any]) -> list[str]:
 def summary_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows for a markdown table (``cli.common.echo_table``): one per clip/item, then a mean row.
 
-    Lists and dicts (peak times, probabilities) are dropped; an undefined score shows as
-    ``undefined`` and a failed one as ``failed``. The last row is ``{"name": "mean", "score":
-    report["mean"]}`` when the report has a ``mean``.
+    Args:
+        report: a report dict with ``clips`` or ``items`` rows (and optionally ``mean``).
+
+    Returns:
+        One dict per row: lists and dicts (peak times, probabilities) dropped, an undefined score
+        shown as ``undefined`` and a failed one as ``failed``; the last row is ``{"name": "mean",
+        "score": report["mean"]}`` when the report has a ``mean``.
+
+    Raises:
+        Nothing of its own: a report without rows gives only the mean row (or none).
+
+    Source: none (presentation only).
     """
     columns = summary_columns(report)
     out: list[dict[str, Any]] = []

@@ -71,10 +71,25 @@ def evaluate_sync(
     plot_dir: str | Path | None = None,
     settings: SyncSettings | None = None,
 ) -> dict[str, Any]:
-    """The sync measure of every clip under ``paths`` -> report dict (see :func:`summarize_sync`).
+    """The sync measure of every clip under ``paths``, as a report dict (see :func:`summarize_sync`).
 
-    ``workers``: processes (default all cores; 1 = in this process). ``plot_dir``: one PNG per
-    clip there. Raises only for unusable arguments (missing path, bad settings), never for a clip.
+    Args:
+        paths: videos (with their own track), folders of ``<stem>.mp4`` + optional ``<stem>.wav``,
+            or ``.jsonl``/``.csv`` manifests (:func:`~genav.eval.runners.av_align_dataset.resolve_clips`).
+        workers: processes (default all cores; 1 = in this process).
+        plot_dir: write one PNG per clip there (None: no plots).
+        settings: the measure's settings (default :class:`SyncSettings`).
+
+    Returns:
+        Keys: metric, definition, settings, versions, mean (score over scored clips),
+        mean_abs_offset_s (seconds), n_clips, n_scored, n_undefined, n_failed, undefined, failed,
+        note, clips (one row per clip: offset_s in seconds, score, confidence, error, ...).
+
+    Raises:
+        DataError: a path that does not exist or is of an unknown kind, a malformed manifest.
+        InputError: settings out of range. A bad clip is a row with ``error``, never an exception.
+
+    Source: see :func:`~genav.eval.detectors.sync_measure.score_sync`.
     """
     from genav.eval.detectors.sync_measure import sync_offset
     from genav.eval.plots.sync import plot_sync
