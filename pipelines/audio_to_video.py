@@ -147,16 +147,36 @@ class AudioToVideoPipeline(TextToVideoPipeline):
         allow_silent: bool = False,
         progress: ProgressFn | None = None,
     ) -> VideoOutput:
-        """Generate ``num_outputs`` videos of one sound -> :class:`VideoOutput` with frames
-        ``(num_outputs, T, H, W, 3)`` uint8 and :attr:`VideoOutput.audio` the input sound.
+        """Generate ``num_outputs`` videos of one sound, each frame conditioned on the sound around it.
 
-        ``audio``: a file path, an array ``(N,)``/``(C, N)`` float with ``sample_rate`` (Hz), or an
-        :class:`Audio`; ``duration`` (s, default: the sound's) at ``fps`` (default: the backbone's);
-        ``text_guidance_scale`` defaults to ``audio_guidance_scale``; ``latents``
-        ``(num_outputs, C, S, h, w)``: the initial noise; ``prompt_embeds``/``negative_prompt_embeds``:
-        a :class:`FrameContext` or tokens ``(1, L, D)`` instead of text. A silent sound (peak below
-        -60 dBFS) is refused unless ``allow_silent``. Raises :class:`InputError` before any work
-        for bad arguments: empty, silent, too short (under one frame) or too long audio.
+        Args:
+            audio: a file path, an array ``(N,)``/``(C, N)`` float in [-1, 1] with ``sample_rate`` (Hz),
+                or an :class:`Audio`.
+            sample_rate: the array's rate in Hz (arrays only).
+            prompt / negative_prompt: optional text for every frame, and what to steer away from.
+            fps: frames per second (default: the backbone's). duration: seconds (default: the sound's).
+            height / width: frame size in pixels (default: the backbone's).
+            num_steps: solver steps. audio_guidance_scale: guidance scale of the sound.
+            text_guidance_scale: guidance scale of the prompt (default: ``audio_guidance_scale``).
+            seed / generator: output ``i`` uses ``seed + i``; else drawn from ``generator``, else random.
+            num_outputs: outputs of the sound.
+            latents: the initial noise ``(num_outputs, C, S, h, w)``.
+            prompt_embeds / negative_prompt_embeds: a :class:`FrameContext` or tokens ``(1, L, D)``
+                instead of the texts.
+            output_type: ``"np"`` or ``"pt"``. method: the ODE solver. progress: ``fn(step, total)``.
+            allow_silent: accept a sound whose peak is below -60 dBFS (refused otherwise).
+
+        Returns:
+            :class:`VideoOutput`: frames ``(num_outputs, T, H, W, 3)`` uint8 at ``fps``, and
+            :attr:`VideoOutput.audio` the input sound; the metadata records settings, seeds, timings.
+
+        Raises:
+            InputError: before any work, for bad arguments: empty, silent, too short (under one frame)
+                or too long audio, a duration out of range, negative guidance scales, bad shapes.
+
+        Source: audio tokens per frame as in TempoTokens (Yariv et al., AAAI 2024), centred on each
+        slot's time; rectified flow (Liu et al. 2022); classifier-free guidance with separate audio and
+        text scales (Ho & Salimans 2022).
         """
         fps = self._check_call(output_type, num_outputs, fps)
         sound, level = check_sound(audio, sample_rate, allow_silent=allow_silent, max_seconds=self.max_seconds)

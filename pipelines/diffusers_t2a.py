@@ -207,14 +207,34 @@ class DiffusersTextToAudioPipeline:
         latents: torch.Tensor | None = None,
         output_type: str = "np",
     ) -> AudioOutput:
-        """Same arguments as :class:`~genav.pipelines.TextToAudioPipeline`. The pipeline's own
-        scheduler integrates (``method`` must stay at its default); ``num_steps`` is its step count.
-        ``latents``: the initial noise, shaped as the seeded noise it replaces (Stable Audio
-        ``(B, C, T)``, AudioLDM2 ``(B, C, T, W)``). Not taken here: ``prompt_embeds`` (each
-        diffusers pipeline has its own text encoders; pass texts).
+        """Generate ``num_outputs`` sounds per prompt with a local diffusers pipeline (Stable Audio Open,
+        AudioLDM2), through genav's output contract.
+
+        The pipeline's own scheduler integrates (``method`` must stay at its default); ``num_steps`` is
+        its step count. Not taken here: ``prompt_embeds`` (each diffusers pipeline has its own text
+        encoders; pass texts).
+
+        Args:
+            prompt: one text or a list (``P`` prompts). negative_prompt: one for all, or one per prompt.
+            duration: seconds of each output, in (0, the model's maximum]; default 8 s (capped).
+            num_steps: the scheduler's steps. guidance_scale: classifier-free guidance scale.
+            seed / generator: output ``i`` uses ``seed + i``; else drawn from ``generator``, else random.
+            num_outputs: outputs per prompt (prompt-major order).
+            method: must be ``"euler"`` (the default; the scheduler is the pipeline's).
+            progress: ``fn(step, total)``.
+            latents: the initial noise, shaped as the seeded noise it replaces (Stable Audio
+                ``(P * num_outputs, C, T)``, AudioLDM2 ``(P * num_outputs, C, T, W)``).
+            output_type: ``"np"``, ``"pt"`` or ``"wav"``.
+
+        Returns:
+            :class:`AudioOutput`, ``audio (P * num_outputs, C, N)`` at the model's rate, ``N =
+            round(duration * sr)``; the metadata records settings (incl. the scheduler), seeds, timings.
 
         Raises:
             InputError: bad prompts, duration, counts, ``method``, ``latents`` or ``output_type``.
+
+        Source: the models' own papers (Stable Audio Open, Evans et al. 2024; AudioLDM 2, Liu et al.
+        2024), run by diffusers; classifier-free guidance (Ho & Salimans 2022).
         """
         check_output_type(output_type)
         prompts = prompt_list(prompt, required=True)

@@ -88,8 +88,31 @@ def _generate_all(pipe: AudioToVideoPipeline, clips: Any, *, shift_s: float, num
 def eval_a2v(model: str = "genav-a2v-tiny", *, n: int = 100, seconds: float = 1.6, num_steps: int = 25,
              guidance_scale: float = 3.0, shift_s: float = 0.5, seed: int = 0, detector: str | None = None,
              device: str = "cpu", keep: int = 0) -> dict[str, Any]:
-    """The report described in the module docstring (JSON-able); ``keep`` > 0 adds the first
-    ``keep`` clips' frames and curves under ``"examples"`` (for plots)."""
+    """The audio-to-video report described in the module docstring (JSON-able).
+
+    Args:
+        model: an audio-to-video model name or folder.
+        n: held-out clips. seconds: length of each clip in seconds.
+        num_steps: solver steps. guidance_scale: the audio (and text) guidance scale.
+        shift_s: the delay of the shift test in seconds.
+        seed: the first clip's seed. detector: the object detector folder (default ``genav-objects``).
+        device: ``cpu``/``cuda``/... keep: > 0 adds the first ``keep`` clips' frames and curves
+            under ``"examples"`` (for plots).
+
+    Returns:
+        Keys: model, backbone, clips, seconds, fps, held_out_seed, num_steps, guidance_scale,
+        shift_s, seed, detector, av_align_reference / av_align_genav (generated, true pairs,
+        shuffled, shifted, control, with prompt; ratios), event_f1, the lags and the shift test,
+        detector_on_true_clips, audio_prompt_shown (class, colour, both), wall_s (and examples).
+
+    Raises:
+        UnknownModelError / CheckpointError: the model or the detector cannot be loaded.
+        InputError: bad generation settings.
+
+    Source: AV-Align, Yariv et al., "Diverse and Aligned Audio-to-Video Generation via Text-to-Video
+    Model Adaptation" (AAAI 2024, TempoTokens); the lag by cross-correlation of motion energy and
+    onset strength (:mod:`genav.eval.metrics.lag`).
+    """
     begin = time.perf_counter()
     pipe = AudioToVideoPipeline.from_pretrained(model, device=device)
     reader = ObjectReader.load(detector)

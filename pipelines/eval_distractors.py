@@ -56,7 +56,30 @@ def eval_distractors(
     workdir: str | Path | None = None,
     **deprecated: Any,
 ) -> dict[str, Any]:
-    """Generate sound for every distractor clip and count its onsets (see the module doc)."""
+    """Generate sound for every distractor clip and count its onsets (see the module doc).
+
+    Args:
+        model: a video-to-audio model name or folder.
+        n_synth: silent synthetic-world clips besides the five ffmpeg clips.
+        seconds: length of each clip in seconds. fps: their frame rate (frames per second).
+        seed: the first clip's seed (clip ``i`` uses ``seed + i``).
+        num_steps: solver steps. guidance_scale: classifier-free guidance scale.
+        prompt: an optional prompt for every clip.
+        workdir: parent of the temporary folder (removed at the end).
+        **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
+
+    Returns:
+        The report dict (JSON-ready): task, model, model_checksum, n_clips, seconds_per_clip, fps,
+        num_steps, guidance_scale, prompt, median (onsets and loud onsets per 10 s, RMS dBFS, peak
+        before gain; max peak), clips (one row each), seconds.
+
+    Raises:
+        UnknownModelError / CheckpointError: the model cannot be loaded.
+        MediaError: ffmpeg cannot make the distractor clips.
+
+    Source: librosa's default onset detection (as AV-Align, Yariv et al. 2024, uses it); the
+    distractor idea follows the false-positive checks of sync evaluation (none standard).
+    """
     from genav.data.distractors import write_ffmpeg_distractors, write_synth_distractors
     from genav.pipelines import VideoToAudioPipeline
     from genav.pipelines.progress import item_bar

@@ -97,8 +97,30 @@ def eval_t2a(
 ) -> dict[str, Any]:
     """Generate from held-out captions of ``split`` and judge with the tagger (see the module doc).
 
-    ``n``: at most this many test clips, spread over the labels. ``audio_dir``: also keep the
-    generated wavs there (``<duration>s/<clip>.wav``). Returns the report dict (JSON-ready).
+    Args:
+        model: a text-to-audio model name or folder.
+        manifest: the labelled manifest (sfx2's ``manifest.jsonl``). split: the rows to use.
+        durations: seconds of audio to generate per prompt, each > 0 (one pass each).
+        n: at most this many test clips, spread over the labels (None: all).
+        num_steps: solver steps. guidance_scale: classifier-free guidance scale.
+        seed: the first clip's seed (batch ``k`` uses ``seed + k``). batch: prompts generated together.
+        classifier: the judge (default genav-tagger, or a tagger folder).
+        audio_dir: also keep the generated wavs there (``<duration>s/<clip>.wav``).
+        **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
+
+    Returns:
+        The report dict (JSON-ready): task, model, model_checksum, classifier, manifest, split,
+        n_clips, n_labels, durations, num_steps, guidance_scale, seed, ceiling (the real test clips'
+        top-1/top-3 and label KLD), generated (per duration, the same scores and peaks before the
+        output gain), seconds, items.
+
+    Raises:
+        InputError: no or non-positive durations.
+        DataError: a missing manifest, no labelled rows of ``split``, or labels the classifier lacks.
+        UnknownModelError / CheckpointError: the model or the classifier cannot be loaded.
+
+    Source: label-wise KLD in the spirit of AudioLDM's KLD (Liu et al. 2023), top-k accuracy of a
+    tagger as an audio "inception" judge (Salimans et al. 2016); the tagger is genav's own.
     """
     from genav.data.captions import held_out_caption
     from genav.eval.classifiers.registry import load_classifier

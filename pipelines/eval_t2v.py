@@ -57,8 +57,30 @@ def _generate(pipe: TextToVideoPipeline, prompts: list[str], timed: list[list[tu
 def eval_t2v(model: str = "genav-t2v-tiny", *, n: int = 100, seconds: float = 1.6, num_steps: int = 25,
              guidance_scale: float = 4.5, seed: int = 0, batch: int = 10, detector: str | None = None,
              device: str = "cpu", keep: int = 0) -> dict[str, Any]:
-    """The report described in the module docstring (JSON-able); ``keep`` > 0 adds the first
-    ``keep`` generated clips' frames under ``"examples"`` (for plots)."""
+    """The text-to-video report described in the module docstring (JSON-able).
+
+    Args:
+        model: a text-to-video model name or folder.
+        n: held-out clips. seconds: length of each clip in seconds.
+        num_steps: solver steps. guidance_scale: classifier-free guidance scale.
+        seed: seed of the caption choice and the first generation. batch: prompts generated together.
+        detector: the object detector folder (default ``genav-objects``).
+        device: ``cpu``/``cuda``/... keep: > 0 adds the first ``keep`` clips' frames ``(T, H, W, 3)``
+            uint8 under ``"examples"`` (for plots).
+
+    Returns:
+        Keys: model, clips, seconds, fps, frames, held_out_seed, detector, num_steps, guidance_scale,
+        seed, batch, detector_on_true_clips / prompt / timed_prompt (class, colour, both: fractions),
+        timed_f1, timed_f1_shuffled_truth, untimed_f1, true_clips_f1 (precision/recall/F1 of motion
+        peaks within one frame), wall_s (and examples).
+
+    Raises:
+        UnknownModelError / CheckpointError: the model or the detector cannot be loaded.
+        InputError: bad generation settings.
+
+    Source: motion peaks by AV-Align's flow detector (Yariv et al., AAAI 2024); the object detector
+    and the synthetic world are genav's own.
+    """
     begin = time.perf_counter()
     pipe = TextToVideoPipeline.from_pretrained(model, device=device)
     reader = ObjectReader.load(detector)

@@ -150,8 +150,29 @@ def eval_v2a(
 ) -> dict[str, Any]:
     """Generate sound for ``n`` silent synthetic test clips per frame rate and score it (module doc).
 
-    ``prompt``: ``caption`` | ``none`` | ``swap``. ``workdir``: parent of the temporary folder
-    (removed at the end). Returns {"by_fps": {fps: scores}, ...}, JSON-ready.
+    Args:
+        model: a video-to-audio model name or folder.
+        n: test clips per frame rate (>= 2: the shuffled pair needs another clip).
+        fps: frame rates of the test clips (frames per second).
+        seed: the first clip's seed (clip ``i`` uses ``seed + i``).
+        num_steps: solver steps. guidance_scale: classifier-free guidance scale.
+        protocol: the AV-Align protocol (``reference`` or ``genav``).
+        prompt: ``caption`` | ``none`` | ``swap`` (another event type's caption).
+        classifier: the judge of ``swap`` (default genav-tagger).
+        workdir: parent of the temporary folder (removed at the end).
+        **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
+
+    Returns:
+        The report dict (JSON-ready): task, model, model_checksum, n_clips, fps, num_steps,
+        guidance_scale, protocol, prompt, seed, clips, by_fps ({fps: AV-Align and onset F1 of
+        generated / true / shuffled sound, peaks before gain, swap scores}), seconds.
+
+    Raises:
+        InputError: an unknown prompt mode, ``n`` < 2, or an unknown protocol.
+        UnknownModelError / CheckpointError: the model or the classifier cannot be loaded.
+
+    Source: AV-Align (Yariv et al., AAAI 2024, TempoTokens); onset F1 within ±50 ms as in onset
+    detection evaluation (mir_eval, Raffel et al. 2014).
     """
     from genav.pipelines import VideoToAudioPipeline
 

@@ -38,5 +38,7 @@ def steps_and_scale(
     """
     from genav.config import renamed_kwargs
 
-    named = renamed_kwargs(deprecated, RENAMED_SETTINGS, where, num_steps=num_steps, guidance_scale=guidance_scale)
+    named = renamed_kwargs(
+        deprecated, RENAMED_SETTINGS, where, num_steps=num_steps, guidance_scale=guidance_scale
+    )
     return named["num_steps"], named["guidance_scale"]

@@ -178,15 +178,35 @@ class TextToVideoPipeline:
         method: str = "euler",
         progress: ProgressFn | None = None,
     ) -> VideoOutput:
-        """Generate ``num_outputs`` videos per prompt -> :class:`VideoOutput` with frames
-        ``(P * num_outputs, T, H, W, 3)`` uint8 (prompt-major; output ``i`` uses ``seeds[i]``).
+        """Generate ``num_outputs`` videos per prompt.
 
-        ``num_frames`` or ``duration`` (s) at ``fps`` (default: the backbone's; default length:
-        one window); ``timed_prompts``: ``(seconds, phrase)`` pairs (one list for all prompts or one
-        per prompt); ``latents`` ``(P * num_outputs, C, S, h, w)``: the initial noise;
-        ``prompt_embeds`` / ``negative_prompt_embeds``: a :class:`FrameContext` or tokens
-        ``(P, L, D)`` instead of text; ``output_type``: ``"np"`` or ``"pt"``. Raises
-        :class:`InputError` for bad arguments before any work is done.
+        Args:
+            prompt: one text or a list (``P`` prompts); or give ``prompt_embeds`` instead.
+            negative_prompt: what to steer away from (one for all prompts, or one per prompt).
+            timed_prompts: ``(seconds, phrase)`` pairs: what happens when (one list for all prompts or
+                one per prompt); each latent slot also sees its own phrase's tokens.
+            num_frames: frames to make; or ``duration`` in seconds at ``fps`` (frames per second,
+                default: the backbone's); default length: one window.
+            height / width: frame size in pixels (default: the backbone's).
+            num_steps: solver steps. guidance_scale: classifier-free guidance scale (1 = none).
+            seed: output ``i`` uses ``seed + i``; else drawn from ``generator``, else random.
+            num_outputs: outputs per prompt (prompt-major order).
+            latents: the initial noise ``(P * num_outputs, C, S, h, w)`` (S latent slots).
+            prompt_embeds / negative_prompt_embeds: a :class:`FrameContext` or tokens ``(P, L, D)``
+                instead of the texts.
+            output_type: ``"np"`` or ``"pt"``. method: the ODE solver. progress: ``fn(step, total)``.
+
+        Returns:
+            :class:`VideoOutput`: frames ``(P * num_outputs, T, H, W, 3)`` uint8 at ``fps``; its
+            metadata records every setting, the seeds and the timings (the sidecar).
+
+        Raises:
+            InputError: a bad argument (no or empty prompt, frame count, size, fps, count, latents
+                shape, output type), before any work is done.
+
+        Source: rectified flow (Liu et al. 2022) / flow matching (Lipman et al. 2022); classifier-free
+        guidance (Ho & Salimans 2022); the tiny backbone is a DiT with adaLN-Zero (Peebles & Xie 2023)
+        and factorised space-time attention (Latte, Ma et al. 2024).
         """
         fps = self._check_call(output_type, num_outputs, fps)
         frames = self._num_frames(num_frames, duration, fps)

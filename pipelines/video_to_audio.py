@@ -106,8 +106,9 @@ class VideoToAudioPipeline(FoleyPipeline):
             InputError: a text-only model, more than one prompt, bad durations, counts or shapes.
             MediaError: the video cannot be read or has no picture.
 
-        Source: rectified-flow sampling (Liu et al., 2022), CFG with separate text and video
-        scales over three branches (see :mod:`genav.sampling.guidance`), MMAudio (Cheng et al., 2025).
+        Source: rectified-flow sampling (Liu et al., 2022); classifier-free guidance (Ho & Salimans,
+        2022) with separate text and video scales over three branches (see
+        :mod:`genav.sampling.guidance`); the MMAudio-style MM-DiT (Cheng et al., 2025).
         """
         if self.config.video is None:
             raise InputError(f"model {self.model_name!r} has no video input (it is text-to-audio only)")

@@ -70,7 +70,9 @@ def read_item(item: Item) -> tuple[np.ndarray, int]:
     return read_audio_channels(item.path)
 
 
-def parallel_items(fn: Callable[[Any], T], jobs: list[Any], workers: int) -> list[tuple[T | None, str | None]]:
+def parallel_items(
+    fn: Callable[[Any], T], jobs: list[Any], workers: int
+) -> list[tuple[T | None, str | None]]:
     """``[guarded(fn(job)) for job in jobs]`` on ``workers`` threads, in order."""
     # threads suffice: decoding (soundfile, ffmpeg) and the torch resampler release the GIL
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

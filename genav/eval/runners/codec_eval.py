@@ -22,10 +22,22 @@ __all__ = ["evaluate_codec"]
 
 @torch.no_grad()
 def evaluate_codec(codec: Any, waves: Sequence[np.ndarray]) -> dict[str, Any]:
-    """Round-trip scores of ``codec`` (an :class:`~genav.codecs.AudioCodec`, mono) over waves at its rate.
+    """Round-trip scores of an audio codec over waves at its rate: ``wave -> encode -> decode``.
 
-    Returns {"n", "spectral_convergence", "log_spectral_distance_db", "peak_ratio_max",
-    "decode_seconds_per_second", "per_clip": [...]} with means over clips.
+    Args:
+        codec: an :class:`~genav.codecs.AudioCodec` (mono), e.g. a mel codec with Griffin-Lim or a
+            trained vocoder.
+        waves: mono (T,) float32 waves in [-1, 1] at ``codec.sample_rate`` Hz, at least one.
+
+    Returns:
+        ``{"n", "spectral_convergence", "log_spectral_distance_db" (dB), "peak_ratio_max" (decoded
+        peak / original peak), "decode_seconds_per_second", "per_clip": [...]}``, means over clips.
+
+    Raises:
+        ValueError: ``waves`` is empty.
+
+    Source: spectral convergence (Sturmel & Daudet, DAFx 2011) and log-spectral distance (Gray &
+    Markel 1976), :mod:`genav.eval.metrics.spectral`.
     """
     rows = []
     decode_time, audio_time = 0.0, 0.0
