@@ -32,8 +32,8 @@ def bench_startup(repeats: int = 5) -> dict:
     import time
 
     from genav.bench.attention import machine_info
+    from genav.bench.measure import measure_in_fresh_process
     from genav.errors import GenavError
-    from genav.runtime import measure_in_fresh_process
 
     walls = []
     for _ in range(max(1, repeats)):

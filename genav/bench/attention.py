@@ -1,6 +1,6 @@
 """Time and peak memory of each attention backend across sequence lengths.
 
-Memory is measured honestly per case:
+Memory is measured honestly per case (:class:`genav.bench.measure.PeakMemory`):
 
 - **CPU**: each case runs in a fresh worker process (``python -m genav.bench.attention <cases>``).
   After building its inputs and a tiny warm-up call (thread pools, kernel caches), the worker
@@ -26,13 +26,13 @@ import gc
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from genav.bench.measure import PeakMemory, peak_resettable
 from genav.errors import BackendUnavailableError, InputError
 
 DEFAULT_LENGTHS: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192, 16384)
@@ -224,7 +224,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     call(q[:, :16], k[:, :16], v[:, :16])  # warm-up: thread pools and kernel caches, not per-case memory
     gc.collect()
     try:
-        with _PeakMemory(dev) as mem:
+        with PeakMemory(dev) as mem:
             out = call(q, k, v)
         del out
         times: list[float] = []
@@ -243,58 +243,13 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _PeakMemory:
-    """Peak memory above the level at entry: CUDA allocator stats, or the process's peak RSS."""
-
-    def __init__(self, device: Any) -> None:
-        self.device, self.peak, self.method = device, 0, ""
-
-    def __enter__(self) -> _PeakMemory:
-        if self.device.type == "cuda":
-            import torch
-
-            torch.cuda.synchronize(self.device)
-            torch.cuda.reset_peak_memory_stats(self.device)
-            self.base, self.method = torch.cuda.memory_allocated(self.device), "cuda max_memory_allocated"
-            return self
-        self.base = _proc_status("VmRSS")
-        try:
-            Path("/proc/self/clear_refs").write_text("5")
-            self.method = "peak RSS (VmHWM, reset)"
-        except OSError:
-            self.method = "ru_maxrss (upper bound)"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.device.type == "cuda":
-            import torch
-
-            self.peak = torch.cuda.max_memory_allocated(self.device) - self.base
-        elif self.method.startswith("peak RSS"):
-            self.peak = _proc_status("VmHWM") - self.base
-        else:
-            self.peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - self.base
-        self.peak = max(0, self.peak)
-
-
-def _proc_status(field: str) -> int:
-    """A memory field of /proc/self/status in bytes (0 where /proc is absent)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def _run_in_workers(cases: list[dict[str, Any]], isolate: bool) -> list[dict[str, Any]]:
     """Run ``cases`` in fresh worker processes: one each, or one for all when the peak can be reset."""
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(_REPO_ROOT), os.environ.get("PYTHONPATH")]))
     )
     env.setdefault("MALLOC_MMAP_THRESHOLD_", str(MIB))
-    batches = [cases] if not isolate and _peak_resettable() else [[case] for case in cases]
+    batches = [cases] if not isolate and peak_resettable() else [[case] for case in cases]
     return [result for batch in batches for result in _worker(batch, env)]
 
 
@@ -318,14 +273,6 @@ def _worker(cases: list[dict[str, Any]], env: dict[str, str]) -> list[dict[str, 
                 tail = f"worker killed by signal {-proc.returncode} (out of memory?)"
             results.append({"status": "error", "reason": tail[:200]})
     return results
-
-
-def _peak_resettable() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 if __name__ == "__main__":  # the worker: one JSON line per case, written as soon as it is measured

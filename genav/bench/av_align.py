@@ -3,8 +3,9 @@
 Throughput: ``n_clips`` 256x256 25 fps 4 s jolt clips (:mod:`genav.data.synth.calibration`, events at
 seeded random times, a wav beside each mp4) evaluated by :func:`evaluate_av_align` with 1, 2, ...
 processes. Memory: a ``minutes``-long 1280x720 ffmpeg ``testsrc`` clip with a stereo 48 kHz tone
-as its own audio track, evaluated in a fresh Python process whose peak RSS (``ru_maxrss``) is
-reported; the ffmpeg process that decodes the audio track is reported apart. Frame rate of the
+as its own audio track, evaluated in a fresh Python process whose own peak RSS (VmHWM) is
+reported; the ffmpeg process that decodes the audio track is reported apart (an upper bound: see
+:mod:`genav.bench.measure`). Frame rate of the
 long clip is a parameter: Farneback at 720p costs ~0.3 s per frame pair on one core, so the
 default 1 fps keeps the run to minutes; memory does not depend on the frame count (two grey
 frames are alive at a time).
@@ -21,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genav.bench.measure import measure_in_fresh_process
 from genav.errors import MediaError
-from genav.runtime import measure_in_fresh_process
 
 logger = logging.getLogger(__name__)
 

@@ -21,23 +21,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from genav.errors import GenavError
+from genav.bench.measure import run_measured
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["make_eval_clips", "run_measured", "bench_eval"]
-
-_SAMPLE_S = 0.25  # a /proc scan costs ~5 ms of CPU on a busy machine: ~2% of a core
+__all__ = ["make_eval_clips", "bench_eval"]
 
 
 def make_eval_clips(
@@ -58,63 +53,6 @@ def make_eval_clips(
         write_audio(folder / f"clip_{i:03d}.wav", Audio(clip.audio, clip.sample_rate))
         paths.append(Path(video))
     return paths
-
-
-def _tree_stats(root: int) -> tuple[int, dict[int, float]]:
-    """Resident bytes summed over ``root`` and its descendants, and each one's CPU seconds so far."""
-    parents: dict[int, int] = {}
-    stats: dict[int, tuple[int, float]] = {}
-    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rpartition(")")[2].split()
-        except OSError:  # exited while we looked
-            continue
-        pid = int(entry)
-        parents[pid] = int(fields[1])
-        stats[pid] = (int(fields[21]) * page, (int(fields[11]) + int(fields[12])) / tick)
-    children: dict[int, list[int]] = {}
-    for pid, parent in parents.items():
-        children.setdefault(parent, []).append(pid)
-    tree, frontier = {root}, [root]
-    while frontier:
-        frontier = [c for p in frontier for c in children.get(p, ()) if c not in tree]
-        tree.update(frontier)
-    rss = sum(stats[p][0] for p in tree if p in stats)
-    return rss, {p: stats[p][1] for p in tree if p in stats}
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_measured(cmd: list[str], *, what: str) -> dict:
-    """Run ``cmd`` and return ``wall_s``, ``cpu_s`` and ``peak_rss_mb`` of its whole process tree.
-
-    CPU: the larger of the kernel's count for the program and the descendants it waited for, and
-    the sum of the last sampled CPU time of every process seen in its tree (pool workers whose
-    parent never waits for them). Raises :class:`GenavError` when the program fails.
-    """
-    cpu0, t0 = _children_cpu(), time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak, cpu_seen = 0, {}
-    while proc.poll() is None:
-        if sys.platform.startswith("linux"):
-            rss, cpu = _tree_stats(proc.pid)
-            peak = max(peak, rss)
-            cpu_seen.update(cpu)
-        time.sleep(_SAMPLE_S)
-    wall = time.perf_counter() - t0
-    stderr = proc.stderr.read() if proc.stderr else ""
-    if proc.returncode != 0:
-        lines = stderr.strip().splitlines()
-        raise GenavError(f"{what} failed (exit {proc.returncode}): {lines[-1] if lines else 'no message'}")
-    cpu = max(_children_cpu() - cpu0, sum(cpu_seen.values()))
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 1e6}
 
 
 def _sides(folder: Path, work: Path, workers: int | None) -> dict[str, list[str]]:

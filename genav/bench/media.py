@@ -2,7 +2,7 @@
 
 The clip is made cheaply: 10 s of ffmpeg's ``testsrc`` pattern encoded once, then repeated by
 stream copy (``-stream_loop``) to the requested length (a constant frame rate). The read runs in a
-fresh Python process so its peak RSS (``ru_maxrss``) measures the read alone, not whatever the
+fresh Python process so its own peak RSS (VmHWM, :mod:`genav.bench.measure`) measures the read alone, not whatever the
 caller imported before; child processes (an ffmpeg binary) are reported separately.
 
 Two readers are timed on the same clip, taking turns ``repeats`` times: genav's
@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from genav.bench.measure import measure_in_fresh_process
 from genav.media import ffmpeg_exe, ffmpeg_file_arg, run_ffmpeg
 from genav.media.audio import Audio
 from genav.media.mux import mux_audio
 from genav.media.probe import probe
-from genav.runtime import measure_in_fresh_process
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +67,9 @@ proc.wait()
 result = {"frames": n, "seconds": time.perf_counter() - t0, "cpu": _cpu_seconds(), "children_kib": peak}
 """
 
-# Both child scripts start with this: CPU seconds of the process and its finished children.
+# Both child scripts start with this: the harness's CPU-seconds and live-process peak readers.
 _CPU = """
-import resource
-def _cpu_seconds():
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-def _peak_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return 0
+from genav.bench.measure import cpu_seconds as _cpu_seconds, process_peak_kib as _peak_kib
 """
 
 

@@ -204,7 +204,7 @@ def bench_train_data(
     largest worker, ``children_kib``; steps/s) and ``summary`` (per rows and workers: the largest
     peak RSS and the best steps/s, the least disturbed on a shared machine). Each manifest is
     encoded first, in its own measured process (``encode``)."""
-    from genav.runtime import measure_in_fresh_process
+    from genav.bench.measure import measure_in_fresh_process
 
     out: dict[str, Any] = {"steps": steps, "batch_size": batch_size, "encode": [], "runs": []}
     with tempfile.TemporaryDirectory(prefix="genav-bench-data-") as tmp:

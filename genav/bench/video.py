@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from genav.runtime import measure_in_fresh_process
+from genav.bench.measure import measure_in_fresh_process
 
 BENCH_PROMPT = "a red ball bounces"
 
