@@ -9,6 +9,7 @@ __all__ = ["list_models", "resolve_model"]
 
 # -- audio pipelines (T2A / V2A: ``debug-foley`` is declared in genav.registry.BUILTIN_MODELS) and
 # audio-to-video (importing it registers ``debug-a2v``) ------------------------------------------
+from genav.pipelines.audio_mmdit_pipeline import AudioMMDiTPipeline  # noqa: E402
 from genav.pipelines.audio_to_video import AudioToVideoPipeline  # noqa: E402
 from genav.pipelines.output import AudioOutput  # noqa: E402
 from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
@@ -20,6 +21,18 @@ from genav.pipelines.video_to_audio import VideoToAudioPipeline  # noqa: E402
 
 
 def __getattr__(name: str):
+    if name == "FoleyPipeline":  # deprecated alias, kept for one release (0.2 drops it)
+        import warnings
+
+        from genav.pipelines.audio_mmdit_pipeline import AudioMMDiTPipeline
+
+        warnings.warn(
+            "genav.pipelines.FoleyPipeline is deprecated; use genav.pipelines.AudioMMDiTPipeline "
+            "(the base of TextToAudioPipeline and VideoToAudioPipeline)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return AudioMMDiTPipeline
     # diffusers loads only when asked for.
     if name == "DiffusersTextToAudioPipeline":
         from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline
@@ -33,6 +46,7 @@ def __getattr__(name: str):
 
 
 __all__ += [
+    "AudioMMDiTPipeline",
     "AudioOutput",
     "AudioToVideoPipeline",
     "AutoTextToAudioPipeline",

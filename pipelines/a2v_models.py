@@ -17,8 +17,8 @@ from typing import Any
 from genav.checkpoint import WEIGHTS_NAME, file_checksum, load_module_folder
 from genav.errors import UnknownModelError
 from genav.models.a2v_adaptor import A2VAdaptor, A2VAdaptorConfig
+from genav.pipelines.audio_mmdit_pipeline import state_checksum
 from genav.pipelines.debug import seeded_random
-from genav.pipelines.foley import state_checksum
 from genav.pipelines.video_backbones import LoadedBackbone, load_video_backbone
 from genav.registry import ModelEntry, register_model, resolve_model
 

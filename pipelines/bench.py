@@ -25,8 +25,13 @@ from torch.utils.flop_counter import FlopCounterMode, register_flop_formula
 
 from genav.codecs import build_codec
 from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config
+from genav.pipelines.audio_mmdit_pipeline import (
+    AudioMMDiTComponents,
+    AudioMMDiTPipeline,
+    state_checksum,
+    text_encoder_for,
+)
 from genav.pipelines.debug import random_model
-from genav.pipelines.foley import FoleyComponents, FoleyPipeline, state_checksum, text_encoder_for
 from genav.pipelines.settings import steps_and_scale
 from genav.pipelines.text_to_audio import TextToAudioPipeline
 from genav.pipelines.video_to_audio import VideoToAudioPipeline
@@ -143,7 +148,7 @@ def measure_matmul_flops(
     return 2 * n**3 / best
 
 
-def build_bench_pipeline(model: str, *, video: bool, device: str, dtype: str) -> FoleyPipeline:
+def build_bench_pipeline(model: str, *, video: bool, device: str, dtype: str) -> AudioMMDiTPipeline:
     """A pipeline for ``model``: a preset of :data:`PRESETS` (random weights) or a name/folder."""
     cls = VideoToAudioPipeline if video else TextToAudioPipeline
     if model not in PRESETS:
@@ -151,7 +156,7 @@ def build_bench_pipeline(model: str, *, video: bool, device: str, dtype: str) ->
     begin = time.perf_counter()
     config = PRESETS[model]()
     net = random_model(config)
-    comps = FoleyComponents(
+    comps = AudioMMDiTComponents(
         net, build_codec(config.codec), text_encoder_for(config), f"{model}-random", state_checksum(net)
     )
     return cls(comps, device=device, dtype=dtype, load_seconds=time.perf_counter() - begin)
@@ -246,7 +251,7 @@ def bench_sample(
 
 
 def _report(
-    pipe: FoleyPipeline,
+    pipe: AudioMMDiTPipeline,
     out: Any,
     probe: ForwardProbe,
     dev: torch.device,

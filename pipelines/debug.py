@@ -15,7 +15,7 @@ import torch
 
 from genav.codecs import MelCodec, MelCodecConfig
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig, debug_config
-from genav.pipelines.foley import FoleyComponents, state_checksum, text_encoder_for
+from genav.pipelines.audio_mmdit_pipeline import AudioMMDiTComponents, state_checksum, text_encoder_for
 
 DEBUG_SEED = 1234
 M = TypeVar("M", bound=torch.nn.Module)
@@ -57,11 +57,11 @@ def seeded_random(build: Callable[[], M], seed: int = DEBUG_SEED, *, zero_init_s
     return model.eval()
 
 
-def build_debug_foley() -> FoleyComponents:
+def build_debug_foley() -> AudioMMDiTComponents:
     """The ``debug-foley`` model: tiny MM-DiT + mel codec (Griffin-Lim) + hash text encoder."""
     model = random_model(DEBUG_FOLEY_CONFIG)
     codec = MelCodec(DEBUG_CODEC)
-    return FoleyComponents(
+    return AudioMMDiTComponents(
         model, codec, text_encoder_for(DEBUG_FOLEY_CONFIG), "debug-foley", state_checksum(model)
     )
 

@@ -36,8 +36,7 @@ from genav.attention import set_genav_attention
 from genav.checkpoint import file_checksum
 from genav.errors import CheckpointError, InputError
 from genav.extras import require_extra
-from genav.pipelines.call_inputs import check_output_type, checked_latents, finish_output
-from genav.pipelines.foley import (
+from genav.pipelines.audio_mmdit_pipeline import (
     PhaseTimer,
     ProgressFn,
     pipeline_output,
@@ -45,6 +44,7 @@ from genav.pipelines.foley import (
     resolve_seeds,
     seeded_noise,
 )
+from genav.pipelines.call_inputs import check_output_type, checked_latents, finish_output
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.runtime import select_device, select_dtype

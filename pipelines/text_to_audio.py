@@ -10,6 +10,12 @@ import torch
 from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
+from genav.pipelines.audio_mmdit_pipeline import (
+    AudioMMDiTPipeline,
+    PhaseTimer,
+    ProgressFn,
+    resolve_seeds,
+)
 from genav.pipelines.call_inputs import (
     check_output_type,
     finish_output,
@@ -17,18 +23,12 @@ from genav.pipelines.call_inputs import (
     negative_inputs,
     prompt_inputs,
 )
-from genav.pipelines.foley import (
-    FoleyPipeline,
-    PhaseTimer,
-    ProgressFn,
-    resolve_seeds,
-)
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.registry import resolve_model
 
 
-class TextToAudioPipeline(FoleyPipeline):
+class TextToAudioPipeline(AudioMMDiTPipeline):
     """Prompt -> sound with the audio MM-DiT. Local diffusers folders (Stable Audio Open, AudioLDM2)
     load through :class:`~genav.pipelines.AutoTextToAudioPipeline`."""
 

@@ -18,8 +18,8 @@ from genav.encoders.text import TextEncoderConfig
 from genav.errors import UnknownModelError
 from genav.models.t2v_backbone import TinyT2VBackbone
 from genav.models.t2v_dit import T2VDiT, T2VDiTConfig
+from genav.pipelines.audio_mmdit_pipeline import state_checksum
 from genav.pipelines.debug import seeded_random
-from genav.pipelines.foley import state_checksum
 from genav.registry import ModelEntry, register_model, resolve_model
 
 DEBUG_T2V_CONFIG = T2VDiTConfig(

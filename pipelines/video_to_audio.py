@@ -21,18 +21,18 @@ from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
 from genav.models.conditioning import Conditioning, VideoTokens
+from genav.pipelines.audio_mmdit_pipeline import (
+    AudioMMDiTPipeline,
+    PhaseTimer,
+    ProgressFn,
+    resolve_seeds,
+)
 from genav.pipelines.call_inputs import (
     check_output_type,
     finish_output,
     initial_latents,
     negative_inputs,
     prompt_inputs,
-)
-from genav.pipelines.foley import (
-    FoleyPipeline,
-    PhaseTimer,
-    ProgressFn,
-    resolve_seeds,
 )
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.video_source import VideoSource
@@ -50,7 +50,7 @@ def repeat_video(tokens: VideoTokens, rows: int) -> VideoTokens:
     )
 
 
-class VideoToAudioPipeline(FoleyPipeline):
+class VideoToAudioPipeline(AudioMMDiTPipeline):
     """Video (+ optional prompt and negative prompt) -> a soundtrack as long as the video."""
 
     task = "v2a"

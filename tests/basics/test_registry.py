@@ -38,4 +38,4 @@ def test_builtin_models_are_declared_not_registered_by_imports():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["foley"]
-    assert type(resolve_model("debug-foley").build()).__name__ == "FoleyComponents"  # the builder imports it
+    assert type(resolve_model("debug-foley").build()).__name__ == "AudioMMDiTComponents"  # the builder imports it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from genav.encoders import TextEncoderConfig, build_text_encoder
-from genav.pipelines.foley import LazyTextEncoder
+from genav.pipelines.audio_mmdit_pipeline import LazyTextEncoder
 
 
 def test_the_encoder_is_built_once_on_first_use_and_follows_to():

@@ -1,6 +1,6 @@
 """The core shared by the text-to-audio and video-to-audio pipelines of the audio MM-DiT.
 
-:class:`FoleyPipeline` loads a model (a registered ``debug-*`` builder or a model folder), its
+:class:`AudioMMDiTPipeline` loads a model (a registered ``debug-*`` builder or a model folder), its
 codec and text encoder; turns prompts into embeddings; samples latents with classifier-free
 guidance (optionally with known leading frames, for long videos); decodes; and packs an
 :class:`AudioOutput` with the metadata a sidecar needs. The two public pipelines only add their
@@ -48,8 +48,9 @@ ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
-class FoleyComponents:
-    """What a foley model is made of; ``name``/``checksum`` identify it in output metadata."""
+class AudioMMDiTComponents:
+    """What an audio MM-DiT model (config family ``foley``) is made of; ``name``/``checksum``
+    identify it in output metadata."""
 
     model: AudioMMDiT
     codec: AudioCodec
@@ -115,7 +116,7 @@ class LazyTextEncoder:
         return self
 
 
-def load_foley_folder(folder: Path) -> FoleyComponents:
+def load_audio_mmdit_folder(folder: Path) -> AudioMMDiTComponents:
     """Model, codec and text encoder from a model folder written by ``save_pretrained``."""
     model = load_module_folder(folder, AudioMMDiTConfig, AudioMMDiT)
     config = model.config
@@ -124,7 +125,7 @@ def load_foley_folder(folder: Path) -> FoleyComponents:
     )
     model.check_codec(codec)
     text = LazyTextEncoder(lambda: text_encoder_for(config, folder))
-    return FoleyComponents(model, codec, text, folder.name, file_checksum(folder / WEIGHTS_NAME))
+    return AudioMMDiTComponents(model, codec, text, folder.name, file_checksum(folder / WEIGHTS_NAME))
 
 
 def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: int) -> list[int]:
@@ -186,14 +187,16 @@ def prompt_list(prompt: str | list[str] | None, *, required: bool) -> list[str] 
     return items
 
 
-class FoleyPipeline:
-    """Base of the audio MM-DiT pipelines: loading, conditioning, guided sampling, decoding."""
+class AudioMMDiTPipeline:
+    """Base of the audio MM-DiT pipelines (text-to-audio, video-to-audio): loading, conditioning,
+    guided sampling, decoding. Was ``FoleyPipeline`` ("foley" now names only the sound-design task,
+    its command and the models made for it)."""
 
-    task = "foley"
+    task = "foley"  # the recipe task that trains these models; each subclass names what it generates
 
     def __init__(
         self,
-        components: FoleyComponents,
+        components: AudioMMDiTComponents,
         *,
         device: str | torch.device = "cpu",
         dtype: str | torch.dtype = "float32",
@@ -213,7 +216,7 @@ class FoleyPipeline:
     @classmethod
     def from_pretrained(
         cls, name_or_path: str | Path, *, device: str = "auto", dtype: str = "auto"
-    ) -> FoleyPipeline:
+    ) -> AudioMMDiTPipeline:
         """A pipeline from a registered name (``debug-foley``, embedded defaults) or a model folder."""
         begin = time.perf_counter()
         entry = resolve_model(name_or_path)
@@ -221,7 +224,7 @@ class FoleyPipeline:
         return cls(components, device=device, dtype=dtype, load_seconds=time.perf_counter() - begin)
 
     @classmethod
-    def _load_entry(cls, entry: ModelEntry) -> FoleyComponents:
+    def _load_entry(cls, entry: ModelEntry) -> AudioMMDiTComponents:
         if entry.family != "foley":
             raise UnknownModelError(
                 f"model {entry.name!r} is a {entry.family} model, not a foley (audio MM-DiT) model"
@@ -230,7 +233,7 @@ class FoleyPipeline:
             return entry.build()
         if entry.path is None:
             raise UnknownModelError(f"model {entry.name!r} has neither a folder nor a builder")
-        return load_foley_folder(Path(entry.path))
+        return load_audio_mmdit_folder(Path(entry.path))
 
     def save_pretrained(self, folder: str | Path, *, model_card: str | None = None) -> Path:
         """Write ``config.json`` + ``model.safetensors`` + ``MODEL_CARD.md`` (+ ``codec/`` when the
@@ -257,7 +260,7 @@ class FoleyPipeline:
 
     def to(
         self, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None
-    ) -> FoleyPipeline:
+    ) -> AudioMMDiTPipeline:
         """Move the model (to ``dtype`` too); codec and text encoder stay float32 on the same device."""
         if device is not None:
             self.device = select_device(device) if isinstance(device, str) else torch.device(device)
