@@ -180,6 +180,28 @@ def _from_json_value(value: Any, hint: Any, where: str) -> Any:
     return value
 
 
+T = TypeVar("T")
+
+
+class _Default:
+    """A keyword's default value, marked so that :func:`renamed_kwargs` can tell it from a passed one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:  # signatures and help() show the plain default
+        return repr(self.value)
+
+
+def keyword_default(value: T) -> T:
+    """Mark ``value`` as the default of a renamed keyword (``num_steps: int = keyword_default(25)``)
+    so that :func:`renamed_kwargs` knows whether the caller passed the new name; the function gets
+    the plain value back from :func:`renamed_kwargs` (it must not use the parameter before)."""
+    return typing.cast(T, _Default(value))
+
+
 def renamed_kwargs(
     deprecated: dict[str, Any], renamed: dict[str, str], where: str, **current: Any
 ) -> dict[str, Any]:
@@ -187,14 +209,23 @@ def renamed_kwargs(
     under their new names, warning once per use (DeprecationWarning); for functions that take
     ``**deprecated`` after a rename.
 
+    A function marks the defaults of its new-name keywords with :func:`keyword_default`; a marked
+    value counts as not passed, any other as passed by the caller, and an old name given together
+    with a passed new name is an error. A function whose defaults are not marked yet cannot tell its
+    default from a passed value: there the old name overrides the current value (as before).
+
     Raises:
         TypeError: a keyword that is not an old name of ``renamed`` (as Python would).
-        ConfigError: both an old name and its new name are in ``deprecated``.
+        ConfigError: an old name given together with its new name (passed, or in ``deprecated``).
     """
     unknown = sorted(set(deprecated) - set(renamed))
     if unknown:
         raise TypeError(f"{where}() got unexpected keyword arguments {unknown}")
-    return {**current, **renamed_settings(deprecated, renamed, where)}
+    defaults = {k: v.value for k, v in current.items() if isinstance(v, _Default)}
+    if not defaults:  # unmarked: the current values may be defaults, which an old name overrides
+        return {**current, **renamed_settings(deprecated, renamed, where)}
+    passed = {k: v for k, v in current.items() if k not in defaults}
+    return {**defaults, **renamed_settings({**passed, **deprecated}, renamed, where)}
 
 
 def renamed_settings(given: dict[str, Any], renamed: dict[str, str], where: str) -> dict[str, Any]:

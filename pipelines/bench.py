@@ -24,6 +24,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode, register_flop_formula
 
 from genav.codecs import build_codec
+from genav.config import keyword_default
 from genav.models.audio_mmdit import AudioMMDiTConfig, debug_config
 from genav.pipelines.audio_mmdit_pipeline import (
     AudioMMDiTComponents,
@@ -177,8 +178,8 @@ def bench_sample(
     model: str = "debug-foley",
     *,
     duration: float = 8.0,
-    num_steps: int = 25,
-    guidance_scale: float = 4.5,
+    num_steps: int = keyword_default(25),
+    guidance_scale: float = keyword_default(4.5),
     device: str = "cpu",
     dtype: str = "float32",
     video: bool = True,

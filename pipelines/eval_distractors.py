@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from genav.config import keyword_default
 from genav.pipelines.settings import steps_and_scale
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ def eval_distractors(
     seconds: float = 8.0,
     fps: int = 25,
     seed: int = 0,
-    num_steps: int = 25,
-    guidance_scale: float = 4.5,
+    num_steps: int = keyword_default(25),
+    guidance_scale: float = keyword_default(4.5),
     prompt: str | None = None,
     workdir: str | Path | None = None,
     **deprecated: Any,

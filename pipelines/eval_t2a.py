@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from genav.config import keyword_default
 from genav.data.manifest import iter_manifest_rows
 from genav.errors import DataError, InputError
 from genav.pipelines.settings import steps_and_scale
@@ -87,8 +88,8 @@ def eval_t2a(
     split: str = "test",
     durations: tuple[float, ...] = (2.0, 4.0, 8.0),
     n: int | None = None,
-    num_steps: int = 25,
-    guidance_scale: float = 4.5,
+    num_steps: int = keyword_default(25),
+    guidance_scale: float = keyword_default(4.5),
     seed: int = 0,
     batch: int = 8,
     classifier: str | None = None,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from genav.config import keyword_default
 from genav.data.manifest import iter_manifest_rows
 from genav.errors import InputError
 from genav.pipelines.settings import steps_and_scale
@@ -140,8 +141,8 @@ def eval_v2a(
     n: int = 100,
     fps: tuple[int, ...] = (10, 25),
     seed: int = 0,
-    num_steps: int = 25,
-    guidance_scale: float = 4.5,
+    num_steps: int = keyword_default(25),
+    guidance_scale: float = keyword_default(4.5),
     protocol: str = "reference",
     prompt: str = "caption",
     classifier: str | None = None,

@@ -31,7 +31,9 @@ def steps_and_scale(
     deprecated: dict[str, Any], where: str, num_steps: int, guidance_scale: float
 ) -> tuple[int, float]:
     """``(num_steps, guidance_scale)`` with the old keywords ``steps``/``cfg`` in ``deprecated``
-    applied under their new names, with a DeprecationWarning.
+    applied under their new names, with a DeprecationWarning. Entry points default ``num_steps``/
+    ``guidance_scale`` to :func:`genav.config.keyword_default` values, so that an old name passed
+    together with its new name is an error (see :func:`genav.config.renamed_kwargs`).
 
     Raises:
         TypeError: an unknown keyword. ConfigError: an old name given with its new name.

@@ -42,3 +42,33 @@ def test_an_old_keyword_reaches_the_evaluator() -> None:
 
     with pytest.warns(DeprecationWarning), pytest.raises(InputError, match="durations"):
         eval_t2a("debug-foley", durations=(), steps=2)
+
+
+def test_an_old_keyword_with_its_new_name_passed_explicitly_is_an_error() -> None:
+    from genav.config import keyword_default, renamed_kwargs
+    from genav.errors import ConfigError
+
+    renamed = {"steps": "num_steps"}
+    # the new name left at its marked default: the old one fills it (with the warning)
+    with pytest.warns(DeprecationWarning):
+        assert renamed_kwargs({"steps": 3}, renamed, "f", num_steps=keyword_default(25)) == {"num_steps": 3}
+    assert renamed_kwargs({}, renamed, "f", num_steps=keyword_default(25)) == {"num_steps": 25}
+    assert renamed_kwargs({}, renamed, "f", num_steps=7) == {"num_steps": 7}
+    # passed explicitly, even at the default's value: both names is an error, not "old wins"
+    for value in (7, 25):
+        with pytest.raises(
+            ConfigError, match="^f: give 'num_steps' only \\('steps' is its deprecated name\\)$"
+        ):
+            renamed_kwargs({"steps": 3}, renamed, "f", num_steps=value, guidance_scale=keyword_default(4.5))
+    assert repr(keyword_default(25)) == "25"  # signatures show the plain default
+
+
+@pytest.mark.parametrize("fn", [eval_t2a, eval_v2a, eval_distractors, bench_sample], ids=lambda f: f.__name__)
+def test_entry_points_refuse_an_old_and_a_new_name_together(fn) -> None:
+    from genav.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="give 'num_steps' only"):
+        fn("debug-foley", num_steps=4, steps=2)
+    with pytest.raises(ConfigError, match="give 'guidance_scale' only"):
+        fn("debug-foley", guidance_scale=2.0, cfg=3.0)
+    assert str(inspect.signature(fn).parameters["num_steps"].default) == "25"
