@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from genav.config import renamed_kwargs
+from genav.config import keyword_default, renamed_kwargs
 from genav.models.audio_mmdit import AudioMMDiT
 from genav.models.conditioning import Conditioning, VideoTokens, concat_conditionings
 from genav.sampling import ProgressCallback, guided_velocity, plan_guidance, sample, with_known_prefix
@@ -62,8 +62,8 @@ def guidance_conditioning(
     cond: Conditioning,
     *,
     negative: Any = None,
-    guidance_scale: float = 4.5,
-    video_guidance_scale: float | None = None,
+    guidance_scale: float = keyword_default(4.5),
+    video_guidance_scale: float | None = keyword_default(None),
     **deprecated: Any,
 ) -> tuple[Conditioning, Any]:
     """The stacked branch conditioning and the :class:`~genav.sampling.GuidancePlan` for ``cond``.
@@ -101,12 +101,12 @@ def generate_latents(
     cond: Conditioning,
     *,
     negative: Any = None,
-    num_steps: int = 25,
+    num_steps: int = keyword_default(25),
     method: str = "euler",
     schedule: str = "linear",
     shift: float = 3.0,
-    guidance_scale: float = 4.5,
-    video_guidance_scale: float | None = None,
+    guidance_scale: float = keyword_default(4.5),
+    video_guidance_scale: float | None = keyword_default(None),
     generator: torch.Generator | None = None,
     noise: Tensor | None = None,
     known: Tensor | None = None,

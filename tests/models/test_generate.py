@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from genav.errors import ConfigError
 from genav.models import generate_latents, guidance_conditioning, make_conditioning
 from genav.sampling import sample
 
@@ -108,3 +109,7 @@ def test_old_setting_names_still_work_with_a_warning(model, text_encoder) -> Non
     torch.testing.assert_close(old, new, rtol=0, atol=0)
     with pytest.raises(TypeError, match="unexpected keyword arguments"):
         generate_latents(model, cond, stpes=2, noise=noise)
+    with pytest.raises(ConfigError, match="give 'num_steps' only"):
+        generate_latents(model, cond, steps=2, num_steps=3, noise=noise)
+    with pytest.raises(ConfigError, match="give 'guidance_scale' only"):
+        guidance_conditioning(cond, text_scale=2.0, guidance_scale=3.0)
