@@ -12,8 +12,8 @@ def register(app: typer.Typer) -> None:
     def bench_sample_command(
         model: str = typer.Option("debug-foley", "--model", "-m", help="Model name/folder, or the preset 'mmdit-10m'."),
         duration: float = typer.Option(8.0, "--duration", help="Seconds of audio."),
-        steps: int = typer.Option(25, "--steps"),
-        cfg: float = typer.Option(4.5, "--cfg"),
+        steps: int = typer.Option(25, "--steps", "--num-steps"),
+        cfg: float = typer.Option(4.5, "--cfg", "--guidance-scale"),
         video: bool = typer.Option(True, "--video/--no-video", help="Condition on a generated video (V2A)."),
         device: str = typer.Option("cpu", "--device"),
         dtype: str = typer.Option("float32", "--dtype"),

@@ -12,8 +12,8 @@ def register(app: typer.Typer) -> None:
     def bench_t2v_command(
         model: str = typer.Option("genav-t2v-tiny", "--model", "-m", help="Model name or folder."),
         seconds: float = typer.Option(4.0, "--seconds", help="Seconds of video to generate."),
-        steps: int = typer.Option(25, "--steps"),
-        cfg: float = typer.Option(4.5, "--cfg"),
+        steps: int = typer.Option(25, "--steps", "--num-steps"),
+        cfg: float = typer.Option(4.5, "--cfg", "--guidance-scale"),
         size: int = typer.Option(0, "--size", help="Frame height and width (0: the model's)."),
         device: str = typer.Option("cpu", "--device"),
         threads: int = typer.Option(0, "--threads", help="torch threads (0: torch's default)."),
@@ -30,8 +30,8 @@ def register(app: typer.Typer) -> None:
     def bench_a2v_command(
         model: str = typer.Option("genav-a2v-tiny", "--model", "-m", help="Model name or adaptor folder."),
         seconds: float = typer.Option(4.0, "--seconds", help="Seconds of sound (a click track) to turn into video."),
-        steps: int = typer.Option(25, "--steps"),
-        cfg: float = typer.Option(3.0, "--cfg", help="Audio guidance scale."),
+        steps: int = typer.Option(25, "--steps", "--num-steps"),
+        cfg: float = typer.Option(3.0, "--cfg", "--guidance-scale", help="Audio guidance scale."),
         size: int = typer.Option(0, "--size", help="Frame height and width (0: the backbone's)."),
         device: str = typer.Option("cpu", "--device"),
         threads: int = typer.Option(0, "--threads", help="torch threads (0: torch's default)."),

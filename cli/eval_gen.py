@@ -13,8 +13,8 @@ MODEL = typer.Option("genav-foley-tiny", "--model", "-m", help="Model name (gena
 OUT = typer.Option(
     None, "--out", "-o", help="Folder for report.json + report.md (default: print the markdown)."
 )
-STEPS = typer.Option(25, "--steps", help="Solver steps.")
-CFG = typer.Option(4.5, "--cfg", help="Classifier-free guidance scale.")
+STEPS = typer.Option(25, "--steps", "--num-steps", help="Solver steps.")
+CFG = typer.Option(4.5, "--cfg", "--guidance-scale", help="Classifier-free guidance scale.")
 SEED = typer.Option(0, "--seed", help="Seed of the first item (item i uses seed + i).")
 THREADS = typer.Option(
     1, "--threads", min=1, help="Torch CPU threads (1 is fastest on a shared 2-core machine)."

@@ -36,8 +36,8 @@ from genav.cli.common import (
 )
 
 MODEL = typer.Option("auto", "--model", "-m", help="Model name (genav models list) or folder; auto = the embedded default.")
-STEPS = typer.Option(25, "--steps", help="Solver steps (at least 1).")
-CFG = typer.Option(4.5, "--cfg", help="Classifier-free guidance scale (>= 0).")
+STEPS = typer.Option(25, "--steps", "--num-steps", help="Solver steps (at least 1).")
+CFG = typer.Option(4.5, "--cfg", "--guidance-scale", help="Classifier-free guidance scale (>= 0).")
 SEED = typer.Option(
     None, "--seed", help="Seed, 0..2^63-1 (a manifest row's seed wins; rows without one get seed + row)."
 )

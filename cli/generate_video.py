@@ -84,7 +84,7 @@ def t2v(
 
 
 @with_run_options(
-    cfg=typer.Option(3.0, "--cfg", help="Audio guidance scale (and the prompt's unless --text-cfg).")
+    cfg=typer.Option(3.0, "--cfg", "--guidance-scale", help="Audio guidance scale (and the prompt's unless --text-cfg).")
 )
 def a2v(
     audio: str = typer.Argument(..., help="A sound file, a folder of sound files, or a CSV/JSONL manifest ('audio')."),

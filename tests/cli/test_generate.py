@@ -58,6 +58,16 @@ def test_t2a_single_sidecar_and_overwrite(tmp_path):
     assert proc.returncode == 0 and out.read_bytes() != before
 
 
+def test_setting_flags_have_their_api_names_too(tmp_path):
+    """--num-steps / --guidance-scale are the API's names of --steps / --cfg (one name per setting)."""
+    out = tmp_path / "bell.wav"
+    proc = genav("t2a", "a bell", "-o", str(out), "--duration", "0.5", "--model", "debug-foley",
+                 "--num-steps", "3", "--guidance-scale", "2.5", "--seed", "1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    settings = json.loads((tmp_path / "bell.wav.json").read_text())["settings"]
+    assert settings["num_steps"] == 3 and settings["guidance_scale"] == 2.5
+
+
 def test_t2a_manifest_per_row_settings(tmp_path):
     manifest = tmp_path / "prompts.jsonl"
     rows = [{"name": "a", "prompt": "rain on a roof", "duration": 0.5}, {"name": "b", "prompt": "a door slams", "seed": 3}]
