@@ -21,6 +21,16 @@ def emit_json(data: Any, out: Path | None = None) -> None:
     atomic_write_text(Path(out), text)
 
 
+def write_example_plots(examples: list[Any], fps: float, folder: Path | None, plot: Any) -> None:
+    """Draw each kept example of an eval report with ``plot(example, fps, path)`` into
+    ``folder/clip-NN.png`` (nothing when ``folder`` is None)."""
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, example in enumerate(examples):
+        plot(example, fps, folder / f"clip-{i:02d}.png")
+
+
 def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     """Print rows as a markdown table (readable in a terminal, pasteable into docs)."""
     typer.echo("| " + " | ".join(columns) + " |")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from genav.cli.common import emit_json
+from genav.cli.common import emit_json, write_example_plots
 
 
 def register(app: typer.Typer) -> None:
@@ -35,11 +35,7 @@ def register(app: typer.Typer) -> None:
             torch.set_num_threads(threads)
         report = eval_t2v(model, n=n, seconds=seconds, num_steps=steps, guidance_scale=cfg, seed=seed,
                           batch=batch, device=device, keep=n_plots if plots else 0)
-        examples = report.pop("examples", [])
-        if plots is not None:
-            from genav.eval.plots.video import plot_t2v_example
+        from genav.eval.plots.video import plot_t2v_example
 
-            plots.mkdir(parents=True, exist_ok=True)
-            for i, example in enumerate(examples):
-                plot_t2v_example(example, report["fps"], plots / f"clip-{i:02d}.png")
+        write_example_plots(report.pop("examples", []), report["fps"], plots, plot_t2v_example)
         emit_json(report, out)
