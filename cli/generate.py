@@ -49,6 +49,7 @@ NEGATIVE = typer.Option(None, "--negative-prompt", help="What the sound should n
 METHOD = typer.Option("euler", "--method", help="euler|heun|midpoint")
 THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (1 when the machine is busy).")
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
+DEFAULT_T2A_MODEL = "genav-t2a-small"  # trained for text only: follows prompts better than the V2A default
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def t2a(
     settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=run.seed)
     _check_common(run, negative_prompt)
     set_threads(run.threads)  # checks --threads too
-    name = _model_name(model)
+    name = _model_name(model, default=DEFAULT_T2A_MODEL)
     maximum = _max_duration(name)
     jobs = expand_prompt_inputs(prompt, output, suffix=suffix, settings=settings)
     jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=run.overwrite,

@@ -45,6 +45,9 @@ class VideoEncoderConfig(Config):
     motion_size: int = 32
     motion_grid: int = 4
     motion_gain: float = 50.0  # log1p(gain * d) / log1p(gain); 0 keeps differences linear
+    # a new frame's change is shared with up to this many frames before it that repeat their
+    # predecessor exactly (a lower-rate video read at ``fps``); 1 = no sharing
+    repeat_spread: int = 4
     backbone: str = "conv"
     backbone_path: str | None = None
 
@@ -57,6 +60,8 @@ class VideoEncoderConfig(Config):
             raise ConfigError("VideoEncoderConfig: backbone 'clip' needs backbone_path (a local folder)")
         if self.motion_grid < 1 or self.motion_size < self.motion_grid or self.sync_kernel % 2 == 0:
             raise ConfigError("VideoEncoderConfig: need motion_size >= motion_grid >= 1 and an odd sync_kernel")
+        if self.repeat_spread < 1:
+            raise ConfigError(f"VideoEncoderConfig.repeat_spread must be >= 1, got {self.repeat_spread}")
         if not self.semantic_channels or self.frame_size < 2 ** len(self.semantic_channels):
             raise ConfigError("VideoEncoderConfig: frame_size too small for the semantic conv stack")
 
@@ -131,6 +136,7 @@ def motion_features(
     size: int = 32,
     grid: int = 4,
     gain: float = 50.0,
+    repeat_spread: int = 1,
 ) -> torch.Tensor:
     """Per-frame motion energy ``(B, T, grid * grid + 1)`` of ``frames (B, T, H, W, 3)`` uint8.
 
@@ -138,10 +144,18 @@ def motion_features(
     cell of a ``grid x grid`` partition (cells row-major) and over the whole frame (last), after
     downscaling to ``size x size``; then ``log1p(gain * d) / log1p(gain)`` (values in [0, 1]).
     Frame 0 and frames next to masked-out frames get 0.
+
+    ``repeat_spread`` > 1: a 15 fps video read at 25 fps repeats every other frame or so, which
+    would give a change of 0 on each repeat and a pulse train where the motion is smooth (at 24
+    fps read at 25: a false stop each second). So a new frame's change is divided evenly over it
+    and the exact repeats just before it, at most ``repeat_spread`` frames in all; the motion per
+    second then matches the same motion filmed at the higher rate.
     """
     grey = _grey_small(frames, size)
     diff = (grey[:, 1:] - grey[:, :-1]).abs()
     diff = torch.cat([torch.zeros_like(grey[:, :1]), diff], dim=1)
+    if repeat_spread > 1 and grey.shape[1] > 2:
+        diff = _spread_over_repeats(diff, repeat_spread)
     b, t = diff.shape[:2]
     cells = F.adaptive_avg_pool2d(diff.reshape(b * t, 1, size, size), grid).reshape(b, t, grid * grid)
     feats = torch.cat([cells, diff.mean(dim=(-1, -2))[..., None]], dim=-1)
@@ -152,6 +166,29 @@ def motion_features(
         valid[:, 1:] &= mask[:, :-1]
         feats = feats * valid[..., None]
     return feats
+
+
+def _spread_over_repeats(diff: torch.Tensor, limit: int) -> torch.Tensor:
+    """``diff (B, T, H, W)`` frame changes (frame 0: zeros) -> each new frame's change shared with
+    the exact repeats before it, where those look like frame-rate conversion: at most ``limit``
+    frames in all and the new frame before them moved too (a longer or motionless pause is real)."""
+    t = diff.shape[1]
+    change = diff.flatten(2).amax(-1)  # (B, T)
+    repeat = change == 0  # an exact copy of the frame before
+    repeat[:, 0] = False
+    pos = torch.arange(t, device=diff.device).expand_as(repeat)
+    # the next new frame at or after each frame (T: none), the last new frame at or before it
+    nxt = torch.where(repeat, t, pos).flip(1).cummin(1).values.flip(1)
+    last_new = torch.where(repeat, -1, pos).cummax(1).values
+    nxt_c = nxt.clamp(max=t - 1)
+    before = torch.gather(last_new, 1, (nxt_c - 1).clamp(min=0))  # the new frame before nxt
+    run = nxt_c - before
+    moving = torch.gather(change, 1, before) > 0
+    share = torch.where((run <= limit) & moving, run, torch.ones_like(run)).clamp(min=1)
+    inside = (nxt < t) & (nxt_c - pos < share)
+    scale = torch.where(inside, 1.0 / share.to(diff.dtype), torch.zeros((), dtype=diff.dtype))
+    source = torch.gather(diff, 1, nxt_c[..., None, None].expand_as(diff))
+    return source * scale[..., None, None]
 
 
 class FrameEncoder(torch.nn.Module):
@@ -224,7 +261,10 @@ class VideoEncoder(torch.nn.Module):
         idx = window_centre_indices(frames.shape[1], c.fps, c.semantic_fps).to(frames.device)
         centre = frames[:, idx]  # only the frames the semantic path uses
         semantic_input = self._backbone_embeddings(centre) if self.backbone is not None else centre
-        motion = motion_features(frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain)
+        motion = motion_features(
+            frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain,
+            repeat_spread=c.repeat_spread,
+        )
         return self._features(semantic_input, idx, motion, mask)
 
     @torch.no_grad()
@@ -238,7 +278,10 @@ class VideoEncoder(torch.nn.Module):
         """
         frames, _ = self._check(frames, None)
         c = self.config
-        motion = motion_features(frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain)
+        motion = motion_features(
+            frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain,
+            repeat_spread=c.repeat_spread,
+        )
         return VideoInputs(self.semantic_inputs(frames), motion)
 
     def encode_inputs(self, inputs: VideoInputs, mask: torch.Tensor | None = None) -> VideoFeatures:

@@ -191,3 +191,13 @@ def test_readme_main_job_uses_the_embedded_default(tmp_path):
     assert side["model"] == "genav-foley-tiny"
     assert np.array_equal(read_frames(out), read_frames(clip))
     assert abs(read_audio(out).duration - probe(clip).video_duration) < 0.07
+
+
+def test_t2a_default_is_the_text_trained_model(tmp_path):
+    """``genav t2a`` without --model uses genav-t2a-small (trained for text), not the V2A default."""
+    out = tmp_path / "rain.wav"
+    proc = genav("t2a", "rain on a tin roof", "-o", str(out), "--duration", "1", "--steps", "2", "--seed", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr
+    assert json.loads((tmp_path / "rain.wav.json").read_text())["model"] == "genav-t2a-small"
+    assert read_audio(out).n_samples == 16000

@@ -76,7 +76,8 @@ def test_t2a_sidecar_records_the_tokens_used(tmp_path):
             for n in (137, 300) for tail in ("glass breaking", "dog barking")]  # fmt: skip
     manifest = tmp_path / "prompts.jsonl"
     manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    proc = genav("t2a", str(manifest), "-o", str(tmp_path / "out"), "--duration", "0.5", "--steps", "2")
+    proc = genav("t2a", str(manifest), "-o", str(tmp_path / "out"), "--duration", "0.5", "--steps", "2",
+                 "--model", "genav-foley-tiny")
     assert proc.returncode == 0, proc.stderr
     for n in (137, 300):
         sounds = []

@@ -88,6 +88,39 @@ def test_motion_peaks_at_jolts():
     assert torch.allclose(out.motion[0], feats)
 
 
+def gliding_square(fps: float, seconds: float = 2.0, size: int = 64) -> torch.Tensor:
+    """``(1, T, size, size, 3)`` uint8 at ``fps``: a square gliding right at 50 px/s."""
+    n = round(seconds * fps)
+    frames = torch.full((1, n, size, size, 3), 40, dtype=torch.uint8)
+    for i in range(n):
+        x = round(4 + 50 * i / fps) % (size - 16)
+        frames[0, i, 20:32, x : x + 12] = 230
+    return frames
+
+
+def read_at(frames: torch.Tensor, fps: float, out_fps: float) -> torch.Tensor:
+    """The frames a reader at ``out_fps`` shows: the latest source frame at each output time."""
+    n = round(frames.shape[1] * out_fps / fps)
+    return frames[:, [min(int(k * fps / out_fps + 1e-9), frames.shape[1] - 1) for k in range(n)]]
+
+
+@pytest.mark.parametrize("source_fps", [10.0, 15.0])
+def test_motion_of_a_lower_rate_video_has_no_pulse_train(source_fps):
+    """Repeats from reading a 10 or 15 fps video at 25 fps would leave a change of 0 on every
+    repeated frame; spread over the repeats the motion stays continuous at the native 25 fps level."""
+    native = motion_features(gliding_square(25.0))[0, 1:, -1]
+    read = read_at(gliding_square(source_fps), source_fps, 25.0)
+    plain = motion_features(read)[0, 1:, -1]
+    spread = motion_features(read, repeat_spread=4)[0, 1:, -1]
+    assert (plain == 0).float().mean() > 0.3  # the pulse train
+    assert torch.all(spread[3:-3] > 0)  # (the first and last repeats have no change to share)
+    assert abs(spread.mean() / native.mean() - 1) < 0.25
+    assert torch.allclose(VideoEncoder()(read).motion[0, 1:, -1], spread)  # the encoder's default
+    # a static scene that jolts keeps its timing: long pauses are not spread
+    jolts = motion_features(jolting_square(), repeat_spread=4)
+    assert torch.equal(jolts, motion_features(jolting_square()))
+
+
 def test_bad_inputs():
     enc = VideoEncoder()
     with pytest.raises(InputError, match="no frames"):
