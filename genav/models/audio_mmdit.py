@@ -45,6 +45,7 @@ from genav.models.mmdit_streams import (
     text_stream,
     video_stream,
 )
+from genav.models.onset_supervision import onset_loss
 from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
 from genav.nn import cond_mlp as _cond_mlp
 
@@ -65,6 +66,9 @@ class AudioMMDiTConfig(Config):
     ``codec`` and ``text_encoder`` say which frozen codec / text encoder the model works with.
     ``sync_to_audio``: also add each audio frame's time-aligned sync feature to its token (as
     MMAudio does with its sync features), so timing does not have to be found through attention.
+    ``onset_loss_weight``: > 0 adds a linear head on the projected sync tokens, trained (weight
+    times :func:`~genav.models.onset_supervision.onset_loss`) to predict the sound's onset
+    strength per video frame, so the sync path learns from the first step (training only).
     ``null_conditions``: ``embeddings`` (fixed-length streams, learned null embeddings substituted,
     no attention mask without padded audio) or ``token`` (a masked null token per stream: the
     version-1 formulation, which configs of version 1 load as). ``text_length``: text tokens of
@@ -98,6 +102,7 @@ class AudioMMDiTConfig(Config):
     sync_to_audio: bool = False
     null_conditions: str = "embeddings"
     text_length: int = 77
+    onset_loss_weight: float = 0.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AudioMMDiTConfig:
@@ -138,6 +143,8 @@ class AudioMMDiTConfig(Config):
             raise ConfigError(f"AudioMMDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
         if self.max_duration <= 0 or self.audio_frame_rate <= 0:
             raise ConfigError("AudioMMDiTConfig: max_duration and audio_frame_rate must be positive")
+        if self.onset_loss_weight < 0 or (self.onset_loss_weight > 0 and self.video is None):
+            raise ConfigError("AudioMMDiTConfig: onset_loss_weight must be >= 0, and > 0 only with video")
 
 
 
@@ -176,6 +183,8 @@ class AudioMMDiT(nn.Module):
                 self.sync_to_audio = nn.Linear(c.hidden, c.hidden)
                 nn.init.zeros_(self.sync_to_audio.weight)  # starts as a no-op
                 nn.init.zeros_(self.sync_to_audio.bias)
+            if c.onset_loss_weight > 0:
+                self.onset_head = nn.Linear(c.hidden, 1)
         streams = 3 if (legacy or c.video is not None) else 2  # audio, (video), text
         self.joint_blocks = nn.ModuleList(
             JointBlock(
@@ -314,6 +323,20 @@ class AudioMMDiT(nn.Module):
         t = sample_flow_times(data.shape[0], self.config.t_sampling, generator=generator, device=data.device)
         pred = self(flow_interpolate(data, noise, t), t, cond)
         return masked_mse(pred, flow_velocity_target(data, noise), cond.audio_mask)
+
+    def sync_onset_loss(self, data: Tensor, video: VideoTokens, rows: Tensor) -> Tensor:
+        """The onset head's loss (:func:`~genav.models.onset_supervision.onset_loss`, unweighted)
+        on clean latents ``data (B, latent_dim, T)`` and their ``video``, for rows ``rows (B,)`` bool.
+
+        Raises:
+            ConfigError: the model has no onset head (``onset_loss_weight`` 0).
+        """
+        if not hasattr(self, "onset_head"):
+            raise ConfigError("this model has no onset head: set onset_loss_weight > 0")
+        tokens = self.sync_in(video.sync.to(data.device, self.onset_head.weight.dtype))
+        predicted = self.onset_head(tokens)[..., 0]
+        mask = video.sync_mask.to(data.device) & rows.to(data.device)[:, None]
+        return onset_loss(predicted, data, self.config.audio_frame_rate, video.sync_fps, mask)
 
     def check_codec(self, codec: Any) -> None:
         """Raise if ``codec``'s latent size or frame rate differs from this model's config."""

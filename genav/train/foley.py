@@ -57,7 +57,8 @@ def _video(model: AudioMMDiT, b: dict[str, Any]) -> VideoTokens | None:
 
 def foley_loss(model: AudioMMDiT, batch: dict[str, Any], generator: torch.Generator) -> Tensor:
     """Rectified-flow loss of one collated batch (:class:`genav.data.clips.ClipWindows`), with
-    random condition dropout; rows without video train with the video absent."""
+    random condition dropout; rows without video train with the video absent. A model with
+    ``onset_loss_weight`` adds that times its sync onset loss."""
     device = generator.device
     b = batch_to(batch, device)
     size = b["latents"].shape[0]
@@ -75,7 +76,11 @@ def foley_loss(model: AudioMMDiT, batch: dict[str, Any], generator: torch.Genera
         drop_text=drop_text | b["drop_text"],
         drop_video=drop_video,
     )
-    return model.flow_loss(b["latents"], cond, generator=generator)
+    loss = model.flow_loss(b["latents"], cond, generator=generator)
+    weight = model.config.onset_loss_weight
+    if weight > 0 and video is not None:  # every row with video, dropped for guidance or not
+        loss = loss + weight * model.sync_onset_loss(b["latents"], video, b["has_video"])
+    return loss
 
 
 def sample_conditioning(model: AudioMMDiT, batch: dict[str, Any], device: torch.device) -> Conditioning:
