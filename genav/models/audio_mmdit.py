@@ -152,6 +152,8 @@ class AudioMMDiTConfig(Config):
 class AudioMMDiT(nn.Module):
     """Velocity model ``(x_t, t, conditioning) -> v`` over audio latents ``(B, latent_dim, T)``."""
 
+    TRAINING_HEADS: ClassVar[tuple[str, ...]] = ("onset_head.",)  # may start fresh when fine-tuning
+
     @property
     def text_token_limit(self) -> int | None:
         """Text tokens the model reads (version 2 keeps ``text_length``), None when it takes any number."""

@@ -11,6 +11,7 @@ EMA weights, ``MODEL_CARD.md``) with the training state under ``OUT/train/``.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,18 @@ from genav.train.card import losses_section, training_section, write_card
 from genav.train.foley_data import batch_to
 from genav.train.foley_sources import DataSources, load_clip_sets
 from genav.train.recipe import Recipe
-from genav.train.run import RunOptions, TrainOptions, TrainRun, Unpack, fit_and_save, prepare_out_dir
+from genav.train.run import (
+    RunOptions,
+    TrainOptions,
+    TrainRun,
+    Unpack,
+    fit_and_save,
+    load_initial_weights,
+    prepare_out_dir,
+)
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -183,6 +194,9 @@ def train_foley(
     seed_everything(recipe.seed)
     model = AudioMMDiT(cfg)
     model.check_codec(codec)
+    if recipe.init_from:
+        fresh = load_initial_weights(model, recipe.init_from, new_prefixes=AudioMMDiT.TRAINING_HEADS)
+        log.info("started from %s (new: %s)", recipe.init_from, ", ".join(fresh) or "none")
     run_dir = prepare_out_dir(out, resume=run.resume, overwrite=run.overwrite, accelerator=acc,
                               recipe=recipe)
     train_set, val_set = setup.clip_sets()
@@ -224,6 +238,7 @@ def model_card(
         f"- parameters: {params:,} (hidden {cfg.hidden}, {cfg.depth_joint} joint + {cfg.depth_audio} audio blocks)",
         f"- codec: {cfg.codec.model_type}; text encoder: {cfg.text_encoder.kind}; "
         f"video: {'yes' if cfg.video is not None else 'no (text-to-audio only)'}; max duration {cfg.max_duration:g} s",
+        *([f"- fine-tuned: started from the weights of {recipe.init_from}"] if recipe.init_from else []),
         "",
     ]
     data = [

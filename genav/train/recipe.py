@@ -99,7 +99,8 @@ class Recipe(Config):
     ``min(ema_decay, (1 + step) / (10 + step))``. Checkpoints every ``ckpt_every`` steps (and at
     the end); validation loss (and ``val_samples`` generated samples, at ``sample_num_steps``
     steps and ``sample_guidance_scale``) every ``val_every``. Old files' ``sample_steps`` and
-    ``sample_cfg`` load with a DeprecationWarning.
+    ``sample_cfg`` load with a DeprecationWarning. ``init_from``: a model name or folder whose
+    weights start the run (fine-tuning; see :func:`genav.train.run.load_initial_weights`).
     """
 
     model_type: ClassVar[str] = "train-recipe"
@@ -130,6 +131,8 @@ class Recipe(Config):
     log_every: int = 10
     # Task-specific settings, parsed strictly by the task (e.g. the tagger's augmentation).
     options: dict[str, Any] = field(default_factory=dict)
+    # fine-tuning: a model name or folder whose weights start the run (foley task)
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -152,8 +155,9 @@ class Recipe(Config):
             data[old] = data.pop(new)
         for volatile in ("steps", "ckpt_every", "val_every", "log_every", "keep_checkpoints", "description"):
             data.pop(volatile, None)
-        if not data.get("options"):
-            data.pop("options", None)  # runs from before the field existed keep their fingerprint
+        for added in ("options", "init_from"):
+            if not data.get(added):
+                data.pop(added, None)  # runs from before the field existed keep their fingerprint
         data["data"].pop("num_workers", None)  # how shards are read, not what is read
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

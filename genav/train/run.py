@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from genav.config import Config
-from genav.errors import OutputExistsError
+from genav.errors import CheckpointError, OutputExistsError
 from genav.train.recipe import Recipe
 from genav.train.trainer import Trainer, TrainResult
 
@@ -132,3 +132,28 @@ __all__ = [
     "fit_and_save",
     "prepare_out_dir",
 ]
+
+
+def load_initial_weights(model: Any, source: str, *, new_prefixes: tuple[str, ...] = ()) -> list[str]:
+    """Start ``model`` from the weights of model ``source`` (a registered name or a folder) to
+    fine-tune it; returns the keys left at their initial values (those under ``new_prefixes``,
+    e.g. a training head the source model did not have).
+
+    Raises:
+        CheckpointError: ``source`` has no weights, or keys or shapes differ other than by
+            ``new_prefixes`` keys it lacks (the model config must match the source's).
+        UnknownModelError: ``source`` is neither a registered name nor a folder.
+    """
+    from genav.checkpoint import load_safetensors, load_state_strict
+    from genav.registry import resolve_model
+
+    entry = resolve_model(source)
+    if entry.path is None:
+        raise CheckpointError(f"init_from {source!r}: no model folder with weights")
+    weights = load_safetensors(Path(entry.path) / "model.safetensors")
+    own = model.state_dict()
+    new = sorted(k for k in own if k not in weights and k.startswith(new_prefixes))
+    state = {k: v.to(own[k].dtype) if k in own else v for k, v in weights.items()}
+    state.update({k: own[k] for k in new})
+    load_state_strict(model, state, source=f"init_from {source}")
+    return new

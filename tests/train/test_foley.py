@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from genav.checkpoint import load_model_folder, load_safetensors, load_state_strict
-from genav.errors import ConfigError, OutputExistsError
+from genav.errors import CheckpointError, ConfigError, OutputExistsError
 from genav.models import AudioMMDiT, AudioMMDiTConfig
 from genav.train.foley import train_foley
 from genav.train.recipe import load_recipe
@@ -169,3 +169,22 @@ def test_step_time_runs_through_the_trainer() -> None:
     res = time_train_step(load_recipe(DEBUG_RECIPE), batch_size=2, seconds=0.8, steps=2, device="cpu")
     assert len(res["all_step_seconds"]) == 3 and 0 < res["step_seconds"] < 60
     assert res["parameters"] > 100_000 and res["seconds_of_audio"] == 0.8
+
+
+def test_fine_tuning_starts_from_a_model_and_adds_the_onset_head(straight, tmp_path: Path, cache: Path) -> None:
+    data = json.loads(DEBUG_RECIPE.read_text())
+    data.update(init_from=str(straight.model_dir), steps=2, val_every=2, ckpt_every=2)
+    data["model"]["onset_loss_weight"] = 1.0
+    path = tmp_path / "tune.json"
+    path.write_text(json.dumps(data))
+    tuned = train_foley(load_recipe(path), tmp_path / "tuned", cache_dir=cache, device="cpu", progress=False)
+    # it starts near where the straight run ended (plus the fresh onset head's loss), far below a fresh start
+    assert tuned.result.initial_val_loss < 0.8 * straight.result.initial_val_loss
+    state = load_safetensors(tuned.model_dir / "model.safetensors")
+    assert "onset_head.weight" in state
+    assert f"started from the weights of {straight.model_dir}" in (tuned.model_dir / "MODEL_CARD.md").read_text()
+    data["model"]["hidden"] = 32  # another architecture: the weights do not fit
+    data["model"]["heads"] = 2
+    path.write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match="shape mismatch"):
+        train_foley(load_recipe(path), tmp_path / "other", cache_dir=cache, device="cpu", progress=False)
