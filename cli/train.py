@@ -44,6 +44,9 @@ def foley(
     threads: str = typer.Option(
         "auto", "--threads", help="CPU threads: a number, or auto (1 when the load average fills the cores)."
     ),
+    init_from: str = typer.Option(
+        None, "--init-from", help="Fine-tune: start from this model's weights (name or folder) instead of the recipe's init_from."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train an audio MM-DiT (text/video-to-audio) from a recipe."""
@@ -63,8 +66,11 @@ def foley(
     set_threads(threads)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file otherwise
+    spec = load_recipe(recipe)
+    if init_from:
+        spec = spec.replace(init_from=init_from)
     run = train_foley(
-        load_recipe(recipe),
+        spec,
         out,
         data=data or None,
         steps=steps,

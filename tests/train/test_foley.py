@@ -188,3 +188,15 @@ def test_fine_tuning_starts_from_a_model_and_adds_the_onset_head(straight, tmp_p
     path.write_text(json.dumps(data))
     with pytest.raises(CheckpointError, match="shape mismatch"):
         train_foley(load_recipe(path), tmp_path / "other", cache_dir=cache, device="cpu", progress=False)
+
+
+def test_cli_init_from_names_an_unknown_model(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from genav.cli.app import app
+    from genav.errors import UnknownModelError
+
+    result = CliRunner().invoke(app, ["train", "foley", "--recipe", str(DEBUG_RECIPE), "--out", str(tmp_path / "o"),
+                                      "--init-from", "genav-foly-tiny", "--threads", "1", "-q"])  # fmt: skip
+    assert isinstance(result.exception, UnknownModelError) and "genav-foly-tiny" in str(result.exception)
+    assert not (tmp_path / "o" / "train" / "checkpoints").exists()
