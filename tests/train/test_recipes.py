@@ -62,3 +62,13 @@ def test_old_sample_setting_names_load_with_a_warning_and_keep_the_fingerprint()
     with pytest.raises(ConfigError, match="give 'sample_num_steps' only"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         Recipe.from_dict({"sample_steps": 9, "sample_num_steps": 9})
+
+
+@pytest.mark.parametrize("path", sorted((RECIPES / "experiments").glob("*.json")), ids=lambda p: p.name)
+def test_experiment_recipes_parse_and_build(path):
+    """The recipes of the runs the README reports (not shipped) still load and build their model."""
+    from genav.models import AudioMMDiT
+    from genav.train.foley import model_config_of
+
+    recipe = load_recipe(path)
+    assert AudioMMDiT(model_config_of(recipe)).num_parameters() > 0
