@@ -147,6 +147,8 @@ class Recipe(Config):
             raise ConfigError(f"Recipe: ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.mixed_precision not in MIXED_PRECISION:
             raise ConfigError(f"Recipe: mixed_precision must be one of {', '.join(MIXED_PRECISION)}")
+        if self.init_from and self.task != "foley":  # only the foley trainer starts from a model
+            raise ConfigError(f"Recipe: init_from is for task 'foley', not {self.task!r}")
 
     def fingerprint(self) -> str:
         """Short hash of the settings that shape the run (used to refuse resuming a different recipe)."""

@@ -72,3 +72,12 @@ def test_experiment_recipes_parse_and_build(path):
 
     recipe = load_recipe(path)
     assert AudioMMDiT(model_config_of(recipe)).num_parameters() > 0
+
+
+def test_init_from_is_refused_where_no_trainer_reads_it():
+    from genav.errors import ConfigError
+    from genav.train.recipe import Recipe
+
+    with pytest.raises(ConfigError, match="init_from is for task 'foley'"):
+        Recipe(task="tagger", init_from="genav-tagger")
+    assert Recipe(task="foley", init_from="genav-foley-tiny").init_from == "genav-foley-tiny"
