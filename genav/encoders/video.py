@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from genav.config import Config
+from genav.encoders.camera_motion import camera_free_differences
 from genav.errors import ConfigError, InputError
 
 BACKBONES = ("conv", "clip")
@@ -50,6 +51,9 @@ class VideoEncoderConfig(Config):
     # rendered video also repeats frames where the scene pauses, and sharing then moves motion
     # before a real onset (genav-foley-tiny: onset F1 0.73 -> 0.59 at 10 fps with 4)
     repeat_spread: int = 1
+    # align each frame's predecessor to it (global shift + brightness) and drop scene cuts before
+    # differencing, so pans, shakes, flicker and cuts give no motion (genav.encoders.camera_motion)
+    camera_compensation: bool = False
     backbone: str = "conv"
     backbone_path: str | None = None
 
@@ -139,6 +143,7 @@ def motion_features(
     grid: int = 4,
     gain: float = 50.0,
     repeat_spread: int = 1,
+    camera_compensation: bool = False,
 ) -> torch.Tensor:
     """Per-frame motion energy ``(B, T, grid * grid + 1)`` of ``frames (B, T, H, W, 3)`` uint8.
 
@@ -152,10 +157,19 @@ def motion_features(
     fps read at 25: a false stop each second). So a new frame's change is divided evenly over it
     and the exact repeats just before it, at most ``repeat_spread`` frames in all; the motion per
     second then matches the same motion filmed at the higher rate.
+
+    ``camera_compensation``: the change is taken from the predecessor aligned to each frame by a
+    global shift and brightness change, with scene cuts set to 0
+    (:func:`genav.encoders.camera_motion.camera_free_differences`), so camera pans and shakes,
+    lighting flicker and cuts make (almost) no motion while objects moving in the picture do.
     """
-    grey = _grey_small(frames, size)
-    diff = (grey[:, 1:] - grey[:, :-1]).abs()
-    diff = torch.cat([torch.zeros_like(grey[:, :1]), diff], dim=1)
+    if camera_compensation:
+        side = min(2 * size, *frames.shape[2:4])  # finer pictures for sub-pixel alignment
+        diff = camera_free_differences(_grey_small(frames, max(side, size)), size, grid)
+    else:
+        grey = _grey_small(frames, size)
+        diff = (grey[:, 1:] - grey[:, :-1]).abs()
+        diff = torch.cat([torch.zeros_like(grey[:, :1]), diff], dim=1)
     if repeat_spread > 1 and grey.shape[1] > 2:
         diff = _spread_over_repeats(diff, repeat_spread)
     b, t = diff.shape[:2]
@@ -265,7 +279,7 @@ class VideoEncoder(torch.nn.Module):
         semantic_input = self._backbone_embeddings(centre) if self.backbone is not None else centre
         motion = motion_features(
             frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain,
-            repeat_spread=c.repeat_spread,
+            repeat_spread=c.repeat_spread, camera_compensation=c.camera_compensation,
         )
         return self._features(semantic_input, idx, motion, mask)
 
@@ -282,7 +296,7 @@ class VideoEncoder(torch.nn.Module):
         c = self.config
         motion = motion_features(
             frames, None, size=c.motion_size, grid=c.motion_grid, gain=c.motion_gain,
-            repeat_spread=c.repeat_spread,
+            repeat_spread=c.repeat_spread, camera_compensation=c.camera_compensation,
         )
         return VideoInputs(self.semantic_inputs(frames), motion)
 
