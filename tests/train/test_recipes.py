@@ -74,6 +74,16 @@ def test_experiment_recipes_parse_and_build(path):
     assert AudioMMDiT(model_config_of(recipe)).num_parameters() > 0
 
 
+@pytest.mark.parametrize("path", sorted(RECIPES.rglob("*.json")), ids=lambda p: p.relative_to(RECIPES).as_posix())
+def test_recipe_manifests_point_into_the_shared_data_beside_the_checkout(path):
+    """Relative manifest paths resolve against the recipe's own folder: a recipe one folder deeper
+    needs one more '..' (a wrong count fails only when the run starts)."""
+    shared = RECIPES.parents[2] / "shared" / "data"
+    recipe = load_recipe(path)
+    for manifest in (*recipe.data.manifests, *recipe.data.val_manifests):
+        assert Path(manifest).is_relative_to(shared), manifest
+
+
 def test_init_from_is_refused_where_no_trainer_reads_it():
     from genav.errors import ConfigError
     from genav.train.recipe import Recipe
