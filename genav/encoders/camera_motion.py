@@ -55,8 +55,9 @@ def _robust_weights(residual: torch.Tensor, valid: torch.Tensor, gradient: torch
     object moved in front of still detail, its residuals stand out and barely count, so the fit
     stays on the background instead of following the object. Flat areas carry no shift
     information and would make the scale 0."""
-    grad = gradient.masked_fill(~valid, float("nan")).flatten(1)
-    detailed = grad >= grad.nanquantile(0.75, dim=1, keepdim=True)
+    grad = gradient.masked_fill(~valid, -1.0).flatten(1)  # pixels outside the view rank lowest
+    threshold = grad.kthvalue(max(1, int(0.75 * grad.shape[1])), dim=1, keepdim=True).values
+    detailed = (grad >= threshold) & valid.flatten(1)
     r = residual.abs().flatten(1).masked_fill(~detailed, float("nan"))
     scale = 1.4826 * r.nanmedian(1).values.nan_to_num(0.0)
     c = (2.385 * scale).clamp(min=_NOISE)[:, None, None]
