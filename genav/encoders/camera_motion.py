@@ -27,6 +27,8 @@ _LEVELS = 3  # pyramid levels of the alignment: shifts up to ~2**_LEVELS pixels 
 _ITERS = 4  # Gauss-Newton steps per level
 _MOVED = 0.01  # a cell "changed" when its mean absolute grey change exceeds this (grey in [0, 1])
 _NOISE = 0.01  # residuals below this (grey in [0, 1]) count fully in the fit: quantisation and noise
+_RELIT = 0.05  # a global gain or offset further than this from (1, 0): the lights changed
+_MISALIGNED = 0.3  # pixels of residual misalignment forgiven where the view moved
 _EXPLAINED = 0.6  # the shift is kept when it lowers the change of at least half the cells to this share
 _CUT_LEVEL = 0.04  # a cut: aligned change above this in ...
 _CUT_SHARE = 0.8  # ... at least this share of the cells ...
@@ -127,16 +129,46 @@ def _cell_means(images: torch.Tensor, grid: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(images[:, None], grid).flatten(1)
 
 
-def _aligned_change(prev: torch.Tensor, cur: torch.Tensor, params: torch.Tensor, size: int) -> torch.Tensor:
-    """|cur - aligned prev| at ``size x size`` (area-averaged pictures); 0 where the aligned
-    predecessor has no picture (entered the view)."""
+def _block_medians(residual: torch.Tensor) -> torch.Tensor:
+    """Each pixel's block median of ``residual (N, S, S)`` (blocks of S/8 x S/8 pixels): what a change
+    of the lights leaves after the global fit differs by region (saturated colours clip), while an
+    object covering less than half of a block leaves its median alone."""
+    n, h, w = residual.shape
+    k = max(1, h // 8)
+    if h % k or w % k:
+        return torch.zeros_like(residual)
+    blocks = residual.reshape(n, h // k, k, w // k, k).permute(0, 1, 3, 2, 4).flatten(3)
+    med = blocks.median(-1).values  # (N, h/k, w/k)
+    return med.repeat_interleave(k, 1).repeat_interleave(k, 2)
+
+
+def _aligned_change(prev: torch.Tensor, cur: torch.Tensor, params: torch.Tensor, size: int,
+                    tolerance: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """|cur - aligned prev| at ``size x size``, 0 where the aligned predecessor has no picture
+    (entered the view): (change, change with relighting removed).
+
+    ``tolerance`` 0: the change of the area-averaged pictures (as plain frame differences); > 0: the
+    change that ``tolerance`` pixels (of the input size) of misalignment would explain (gradient
+    magnitude x tolerance) is forgiven, since a global fit leaves sub-pixel errors along every edge
+    of a moving view. The second change also subtracts, where the fit found the lights changed,
+    each block's median residual (:func:`_block_medians`).
+    """
     warped, valid = _warp(prev, params[:, :2])
     model = params[:, 2, None, None] * warped + params[:, 3, None, None]
+
     def small(x: torch.Tensor) -> torch.Tensor:
         return F.adaptive_avg_pool2d(x[:, None], size)[:, 0]
 
     inside = small(valid.to(cur.dtype)) > 0.999
-    return (small(cur) - small(model)).abs() * inside
+    model_small = small(model)
+    residual = small(cur) - model_small
+    forgiven = torch.zeros_like(residual)
+    if tolerance > 0:
+        gy, gx = torch.gradient(model_small, dim=(1, 2))
+        forgiven = tolerance * size / cur.shape[-1] * gx.hypot(gy)
+    relit = (params[:, 2] - 1).abs().gt(_RELIT) | params[:, 3].abs().gt(_RELIT)
+    local = torch.where(relit[:, None, None], residual - _block_medians(residual), residual)
+    return tuple((r.abs() - forgiven).clamp(min=0) * inside for r in (residual, local))
 
 
 def camera_free_differences(grey: torch.Tensor, size: int, grid: int) -> torch.Tensor:
@@ -158,17 +190,15 @@ def camera_free_differences(grey: torch.Tensor, size: int, grid: int) -> torch.T
         return out
     prev = grey[:, :-1].reshape(-1, h, w)
     cur = grey[:, 1:].reshape(-1, h, w)
-    still = align_to_next(prev, cur, translate=False)
-    moved = align_to_next(prev, cur, translate=True)
-    change_still = _aligned_change(prev, cur, still, size)
-    change_moved = _aligned_change(prev, cur, moved, size)
-    cells_still = _cell_means(change_still, grid)
-    cells_moved = _cell_means(change_moved, grid)
+    still = _aligned_change(prev, cur, align_to_next(prev, cur, translate=False), size)
+    moved = _aligned_change(prev, cur, align_to_next(prev, cur, translate=True), size, _MISALIGNED)
+    cells_still = _cell_means(still[0], grid)
+    cells_moved = _cell_means(moved[0], grid)
     explained = ((cells_still > _MOVED) & (cells_moved < _EXPLAINED * cells_still)).float().mean(1)
     use_shift = explained >= 0.5
-    change = torch.where(use_shift[:, None, None], change_moved, change_still)
+    change = torch.where(use_shift[:, None, None], moved[1], still[1]).reshape(b, t - 1, size, size)
+    # scene cuts: judged on the change before the relighting step, which a cut would pass through
     cells = torch.where(use_shift[:, None], cells_moved, cells_still)
-    change = change.reshape(b, t - 1, size, size)
     level = cells.mean(1).reshape(b, t - 1)
     wide = ((cells > _CUT_LEVEL).float().mean(1) >= _CUT_SHARE).reshape(b, t - 1)
     # the change of the frames around each one (two on each side, itself excluded)
