@@ -28,6 +28,9 @@ from genav.encoders.camera_motion import camera_free_differences
 from genav.errors import ConfigError, InputError
 
 BACKBONES = ("conv", "clip")
+# bump when what motion_features computes changes for a given config: cached training inputs
+# (genav.train.foley_data) are keyed on it, so old caches are not reused for the new features
+MOTION_FEATURES_VERSION = 2
 _CHUNK = 64  # frames downscaled at once: bounds memory for long clips at full resolution
 
 

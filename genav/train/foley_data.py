@@ -26,6 +26,7 @@ from torch import Tensor
 
 from genav.data.captions import training_captions
 from genav.data.shards import INFO, EncodedClip, build_index, shard_name, write_shard
+from genav.encoders.video import MOTION_FEATURES_VERSION
 from genav.errors import DataError, GenavError
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,9 @@ class ClipEncoder:
 
     def settings(self) -> dict[str, Any]:
         """Everything that shapes the encoding (part of the cache folder's name)."""
-        video = None if self.video_encoder is None else self.video_encoder.config.to_dict()
+        video = None
+        if self.video_encoder is not None:
+            video = {**self.video_encoder.config.to_dict(), "motion_version": MOTION_FEATURES_VERSION}
         return {
             "codec": self.codec.config.to_dict(),
             "text": self.text_config.to_dict(),

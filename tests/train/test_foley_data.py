@@ -188,3 +188,12 @@ def test_a_manifest_without_a_split_column_is_used_whole(manifest: Path, tmp_pat
     assert len(read_shard_rows(tmp_path / "whole" / shard_name(0))) == 2
     with pytest.raises(DataError, match="no usable rows of split 'test'"):  # a split column is respected
         encode_shards(manifest, "test", tmp_path / "test", enc, rows_per_shard=8, skip_bad_rows=False)
+
+
+def test_cached_inputs_are_keyed_on_the_motion_features_version(monkeypatch) -> None:
+    """A change to what motion_features computes (same config) must not reuse old cached clips."""
+    import genav.train.foley_data as foley_data
+
+    before = _encoder().settings()
+    monkeypatch.setattr(foley_data, "MOTION_FEATURES_VERSION", foley_data.MOTION_FEATURES_VERSION + 1)
+    assert foley_data.cache_key(_encoder().settings()) != foley_data.cache_key(before)
