@@ -113,3 +113,20 @@ def test_encoder_config_switches_it_on():
     plain = VideoEncoder(VideoEncoderConfig(fps=10, sync_fps=10)).prepare_inputs(video).motion
     comp = VideoEncoder(VideoEncoderConfig(fps=10, sync_fps=10, camera_compensation=True)).prepare_inputs(video).motion
     assert comp[0, 1:, -1].mean() < 0.25 * plain[0, 1:, -1].mean()
+
+
+def test_flicker_that_clips_saturated_colours_is_mostly_removed():
+    """Brightness added to every channel and clipped (as ffmpeg's eq filter on colour bars) changes
+    each colour's grey level differently: no global gain/offset explains it, block medians do."""
+    bars = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    picture = bars.repeat_interleave(16, 0)[None].expand(64, -1, -1).clone()  # (64, 64, 3) four bars
+    t = 12
+    frames = picture[None].repeat(t, 1, 1, 1)
+    for k in (3, 7, 8):
+        frames[k] = (frames[k] + 0.3).clamp(0, 1)
+    video = (frames * 255).round().to(torch.uint8)[None]
+    plain = motion_features(video)[0]
+    comp = motion_features(video, camera_compensation=True)[0]
+    for k in (3, 4, 7, 9):  # into and out of each flash
+        assert plain[k, -1] > 0.4
+        assert comp[k, -1] < 0.25 * plain[k, -1]
