@@ -118,7 +118,8 @@ def test_encoder_config_switches_it_on():
 def test_flicker_that_clips_saturated_colours_is_mostly_removed():
     """Brightness added to every channel and clipped (as ffmpeg's eq filter on colour bars) changes
     each colour's grey level differently: no global gain/offset explains it, block medians do."""
-    bars = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    # grey 0.1 -> 0.4, 0.43 -> 0.67, 0.5 -> 0.8, 0.95 -> 1.0 once 0.3 is added: not affine
+    bars = torch.tensor([[0.1, 0.1, 0.1], [0.9, 0.2, 0.2], [0.5, 0.5, 0.5], [0.95, 0.95, 0.95]])
     picture = bars.repeat_interleave(16, 0)[None].expand(64, -1, -1).clone()  # (64, 64, 3) four bars
     t = 12
     frames = picture[None].repeat(t, 1, 1, 1)
