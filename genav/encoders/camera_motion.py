@@ -8,14 +8,20 @@ predecessor is first aligned to it by one global model of the whole picture,
 
 (a translation plus an affine change of brightness, fitted by Gauss-Newton from coarse to fine:
 Lucas & Kanade 1981; Bergen et al., "Hierarchical model-based motion estimation", ECCV 1992), so
-the difference keeps what the model cannot explain: objects moving against the picture. Two
-guards make it safe for footage the camera does not move in:
+the difference keeps what the model cannot explain: objects moving against the picture.
 
-- the shift is kept only where it explains the change over most of the picture (most cells'
-  change drops): on a flat background the only gradients are the moving object's, and a global
-  fit would follow the object and erase its motion;
-- a frame whose aligned change stays large over nearly every cell, and far above its neighbours'
+- The fit is robust (Cauchy weights scaled on the detailed pixels), and its shift is kept only
+  where it explains the change over most of the picture (most cells' change drops): on a flat
+  background the only gradients are the moving object's, and a global fit would follow the object
+  and erase its motion.
+- Where the view moved, the change that 0.3 px of misalignment explains along edges is forgiven
+  (no global fit is exact to the sub-pixel); where the lights changed (gain or offset off by more
+  than 0.05), each block's median residual is removed too, since clipped colours brighten unevenly.
+- A frame whose aligned change stays large over nearly every cell, and far above its neighbours'
   change, is a scene cut: its difference is set to 0 (a cut makes no sound).
+
+With a still camera and steady light (genav-foley-tiny's synthetic training clips) the result
+equals plain frame differences. Cost: ~7 ms per 64x64 frame on one CPU thread.
 """
 
 from __future__ import annotations
