@@ -21,7 +21,8 @@ the difference keeps what the model cannot explain: objects moving against the p
   change, is a scene cut: its difference is set to 0 (a cut makes no sound).
 
 With a still camera and steady light (genav-foley-tiny's synthetic training clips) the result
-matches plain frame differences (per-frame correlation >= 0.999 on 12 test clips). Cost: ~7 ms per 64x64 frame on one CPU thread.
+matches plain frame differences (per-frame correlation >= 0.999 on 12 test clips). Cost: ~7 ms
+per 64x64 frame on one CPU thread.
 """
 
 from __future__ import annotations
