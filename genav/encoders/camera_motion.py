@@ -40,6 +40,7 @@ _EXPLAINED = 0.6  # the shift is kept when it lowers the change of at least half
 _CUT_LEVEL = 0.04  # a cut: aligned change above this in ...
 _CUT_SHARE = 0.8  # ... at least this share of the cells ...
 _CUT_SPIKE = 3.0  # ... and this many times the median change of the frames around it
+_PAIRS = 128  # frame pairs aligned at once: bounds memory on long videos
 
 
 def _warp(images: torch.Tensor, shift: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,6 +179,13 @@ def _aligned_change(prev: torch.Tensor, cur: torch.Tensor, params: torch.Tensor,
     return tuple((r.abs() - forgiven).clamp(min=0) * inside for r in (residual, local))
 
 
+def _both_changes(prev: torch.Tensor, cur: torch.Tensor, size: int) -> tuple[tuple[torch.Tensor, ...], ...]:
+    """:func:`_aligned_change` after a brightness-only fit and after a full fit (with tolerance)."""
+    still = _aligned_change(prev, cur, align_to_next(prev, cur, translate=False), size)
+    moved = _aligned_change(prev, cur, align_to_next(prev, cur, translate=True), size, _MISALIGNED)
+    return still, moved
+
+
 def camera_free_differences(grey: torch.Tensor, size: int, grid: int) -> torch.Tensor:
     """Frame changes with camera motion, lighting changes and scene cuts removed.
 
@@ -197,8 +205,10 @@ def camera_free_differences(grey: torch.Tensor, size: int, grid: int) -> torch.T
         return out
     prev = grey[:, :-1].reshape(-1, h, w)
     cur = grey[:, 1:].reshape(-1, h, w)
-    still = _aligned_change(prev, cur, align_to_next(prev, cur, translate=False), size)
-    moved = _aligned_change(prev, cur, align_to_next(prev, cur, translate=True), size, _MISALIGNED)
+    parts = [_both_changes(prev[i : i + _PAIRS], cur[i : i + _PAIRS], size) for i in range(0, len(prev), _PAIRS)]
+    # each part: ((change, relit change) after the brightness-only fit, the same after the full fit)
+    still = tuple(torch.cat([part[0][j] for part in parts]) for j in range(2))
+    moved = tuple(torch.cat([part[1][j] for part in parts]) for j in range(2))
     cells_still = _cell_means(still[0], grid)
     cells_moved = _cell_means(moved[0], grid)
     explained = ((cells_still > _MOVED) & (cells_moved < _EXPLAINED * cells_still)).float().mean(1)

@@ -131,3 +131,14 @@ def test_flicker_that_clips_saturated_colours_is_mostly_removed():
     for k in (3, 4, 7, 9):  # into and out of each flash
         assert plain[k, -1] > 0.4
         assert comp[k, -1] < 0.25 * plain[k, -1]
+
+
+def test_aligning_in_chunks_of_frame_pairs_changes_nothing(monkeypatch):
+    """Long videos are aligned a chunk of frame pairs at a time (bounded memory): same result."""
+    import genav.encoders.camera_motion as camera_motion
+
+    big = _texture(160, seed=6)
+    grey = _crop_path(big, [(0.9 * k, 0.3 * k) for k in range(11)], 64)[None]
+    whole = camera_free_differences(grey, 32, 4)
+    monkeypatch.setattr(camera_motion, "_PAIRS", 3)
+    torch.testing.assert_close(camera_free_differences(grey, 32, 4), whole, atol=1e-6, rtol=0)
