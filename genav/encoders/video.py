@@ -173,7 +173,7 @@ def motion_features(
         grey = _grey_small(frames, size)
         diff = (grey[:, 1:] - grey[:, :-1]).abs()
         diff = torch.cat([torch.zeros_like(grey[:, :1]), diff], dim=1)
-    if repeat_spread > 1 and grey.shape[1] > 2:
+    if repeat_spread > 1 and diff.shape[1] > 2:
         diff = _spread_over_repeats(diff, repeat_spread)
     b, t = diff.shape[:2]
     cells = F.adaptive_avg_pool2d(diff.reshape(b * t, 1, size, size), grid).reshape(b, t, grid * grid)

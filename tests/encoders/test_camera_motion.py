@@ -142,3 +142,15 @@ def test_aligning_in_chunks_of_frame_pairs_changes_nothing(monkeypatch):
     whole = camera_free_differences(grey, 32, 4)
     monkeypatch.setattr(camera_motion, "_PAIRS", 3)
     torch.testing.assert_close(camera_free_differences(grey, 32, 4), whole, atol=1e-6, rtol=0)
+
+
+def test_with_repeat_spread_a_lower_rate_video_has_no_pulse_train():
+    """Both options together (the foley-small recipe): repeats left by frame-rate conversion share
+    the next new frame's compensated change."""
+    t = 20
+    flat = torch.full((t, 64, 64), 0.3)
+    xs = [4 + 2 * (k // 2) for k in range(t)]  # a 12.5 fps move read at 25 fps: every frame shown twice
+    video = _to_video(_square(flat, xs))
+    comp = motion_features(video, camera_compensation=True)[0, :, -1]
+    spread = motion_features(video, camera_compensation=True, repeat_spread=4)[0, :, -1]
+    assert (comp[2:-1] == 0).any() and (spread[2:-1] > 0).all()  # frame 1 repeats a still frame 0
