@@ -26,7 +26,7 @@ def test_foley_small_fits_25_mb_in_fp16_and_trains_on_distractors_at_mixed_rates
 
 @pytest.mark.slow  # ~5-20 s: a 6.6M-parameter model
 def test_foley_small_trains_a_few_steps():
-    from genav.train.foley import time_train_step
+    from genav.bench.train import time_train_step
 
     res = time_train_step(load_recipe(RECIPES / "foley-small.json"), batch_size=2, seconds=1.0, steps=2, device="cpu")
     assert all(t > 0 for t in res["all_step_seconds"])
