@@ -329,3 +329,38 @@ def condition_cache_saving(model: Any, probe: ForwardProbe, dev: torch.device, r
         "saved_s": saved,
         "saved_fraction_of_model_time": saved / max(probe.seconds + saved, 1e-12),
     }
+
+
+_CHILD = """
+import sys, torch
+torch.set_num_threads(1)
+from genav.pipelines import VideoToAudioPipeline
+pipe = VideoToAudioPipeline.from_pretrained(sys.argv[2], device="cpu", dtype="float32")
+result = {"seconds": pipe(sys.argv[1], num_steps=int(sys.argv[3]), seed=0).duration}
+"""
+
+
+def bench_v2a_memory(
+    durations: tuple[float, ...] = (8.0, 60.0),
+    *,
+    model: str = "debug-foley",
+    num_steps: int = 2,
+    fps: float = 25.0,
+    size: tuple[int, int] = (320, 240),
+) -> dict[str, Any]:
+    """Peak RSS in MB of video-to-audio on clips of each duration in seconds (each in a fresh process).
+
+    The clips are random frames of ``size`` (width, height) at ``fps``; ``ratio`` = peak for the
+    longest / peak for the shortest (bounded memory means close to 1: only one window's frames are
+    ever decoded at once). Raises GenavError when the child process fails.
+    """
+    from genav.bench.measure import measure_in_fresh_process
+
+    peaks: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="genav-mem-") as tmp:
+        for seconds in durations:
+            clip = _noise_clip(Path(tmp) / f"clip{seconds:g}.mp4", seconds, fps, size)
+            result = measure_in_fresh_process(_CHILD, clip, model, num_steps, what="V2A memory benchmark")
+            peaks[f"{seconds:g}"] = result["python_kib"] / 1024
+    values = list(peaks.values())
+    return {"model": model, "peak_rss_mb": peaks, "ratio": values[-1] / values[0], "fps": fps, "size": list(size)}
