@@ -175,7 +175,10 @@ def _aligned_change(prev: torch.Tensor, cur: torch.Tensor, params: torch.Tensor,
         gy, gx = torch.gradient(model_small, dim=(1, 2))
         forgiven = tolerance * size / cur.shape[-1] * gx.hypot(gy)
     relit = (params[:, 2] - 1).abs().gt(_RELIT) | params[:, 3].abs().gt(_RELIT)
-    local = torch.where(relit[:, None, None], residual - _block_medians(residual), residual)
+    local = residual
+    if relit.any():  # block medians only where the lights changed: most frames keep their residual
+        local = residual.clone()
+        local[relit] -= _block_medians(residual[relit])
     return tuple((r.abs() - forgiven).clamp(min=0) * inside for r in (residual, local))
 
 
