@@ -9,6 +9,11 @@ from typing import Any
 
 import typer
 
+SYNC_PHASES = typer.Option(
+    None, "--sync-phases", min=1, help="Read a picture faster than the model's frame rate in this many phases "
+    "(finer timing; default: about one per native frame in each model frame; 1: a plain read).",
+)  # fmt: skip
+
 
 def emit_json(data: Any, out: Path | None = None) -> None:
     """Print JSON to stdout, or write it atomically to ``out``."""

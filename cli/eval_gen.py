@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from genav.cli.common import emit_json
+from genav.cli.common import SYNC_PHASES, emit_json
 
 MODEL = typer.Option("genav-foley-tiny", "--model", "-m", help="Model name (genav models list) or folder.")
 OUT = typer.Option(
@@ -101,6 +101,7 @@ def v2a_command(
     no_caption: bool = typer.Option(False, "--no-caption", help="Video only: no prompt."),
     prompt_swap: bool = typer.Option(False, "--prompt-swap", help="Prompt each clip with another event type's caption."),
     classifier: str = typer.Option(None, "--classifier", help="Judge of --prompt-swap (default genav-tagger)."),
+    sync_phases: int = SYNC_PHASES,
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
     out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
 ) -> None:  # fmt: skip
@@ -118,7 +119,7 @@ def v2a_command(
     rates = tuple(int(f) for f in _floats(fps, "--fps"))
     mode = "swap" if prompt_swap else ("none" if no_caption else "caption")
     report = eval_v2a(model, n=n, fps=rates, seed=seed, num_steps=steps, guidance_scale=cfg, protocol=protocol, prompt=mode,
-                      classifier=classifier)  # fmt: skip
+                      classifier=classifier, sync_phases=sync_phases)  # fmt: skip
     write_report(report, v2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 

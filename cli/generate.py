@@ -27,6 +27,7 @@ from genav.cli.batch import (
     run_batch,
 )
 from genav.cli.common import (
+    SYNC_PHASES,
     check_prompt,
     check_runtime,
     check_scale,
@@ -202,6 +203,7 @@ def v2a(
     ),
     text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0)."),
     video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video (>= 0)."),
+    sync_phases: int = SYNC_PHASES,
     model: str = MODEL,
     run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
@@ -234,7 +236,7 @@ def v2a(
                 job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
                 duration=s.get("duration"), num_steps=run.steps, guidance_scale=run.cfg, text_guidance_scale=text_cfg,
                 video_guidance_scale=video_cfg, seed=s.get("seed"), num_outputs=run.num_outputs, method=run.method,
-                progress=progress,
+                progress=progress, sync_phases=sync_phases,
             )
         plan = None if audio_only else plans.get(job.name)
         paths = _write_v2a(job, out, plan, attenuation)

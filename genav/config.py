@@ -108,16 +108,21 @@ class Config:
 
     @classmethod
     def load(cls: type[C], path: str | Path) -> C:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: a config must be a JSON object")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json_object(Path(path)))
+
+
+def read_json_object(path: Path, what: str = "config") -> dict[str, Any]:
+    """The JSON object in ``path``; ConfigError (naming ``what``) when the file is missing, not
+    JSON, or not an object."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{what} file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a {what} must be a JSON object")
+    return data
 
 
 def _same(given: Any, derived: Any) -> bool:

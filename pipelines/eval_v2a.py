@@ -119,15 +119,17 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
                                    silent=True, progress=False, workers=1)  # fmt: skip
     rows = [row for _, row in iter_manifest_rows(manifest)]
     prompts = swap_prompts(rows, opts["seed"]) if swap else None
-    peaks = []
+    peaks, phases = [], set()
     for i, row in enumerate(item_bar(rows, desc=f"v2a {fps} fps", unit="clip")):
         prompt = prompts[i][0] if swap else (row["caption"] if opts["prompt"] == "caption" else None)
         out = pipe(folder / row["files"]["silent"], prompt=prompt, num_steps=opts["num_steps"],
-                   guidance_scale=opts["guidance_scale"], seed=opts["seed"] + i)  # fmt: skip
+                   guidance_scale=opts["guidance_scale"], seed=opts["seed"] + i, sync_phases=opts["sync_phases"])  # fmt: skip
         peaks += out.metadata["peak_before_gain"]
+        phases.add(out.metadata["settings"]["sync_phases"])
         out.save(gen_dir / f"{row['id']}.wav")
     result = _score_sync(rows, folder, gen_dir, opts["protocol"])
     result["peak_before_gain"] = _peaks_summary(peaks)
+    result["sync_phases"] = sorted(phases)
     if swap:
         from genav.eval.classifiers.registry import load_classifier
 
@@ -147,6 +149,7 @@ def eval_v2a(
     prompt: str = "caption",
     classifier: str | None = None,
     workdir: str | Path | None = None,
+    sync_phases: int | None = None,
     **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate sound for ``n`` silent synthetic test clips per frame rate and score it (module doc).
@@ -161,6 +164,8 @@ def eval_v2a(
         prompt: ``caption`` | ``none`` | ``swap`` (another event type's caption).
         classifier: the judge of ``swap`` (default genav-tagger).
         workdir: parent of the temporary folder (removed at the end).
+        sync_phases: how the pipeline reads clips faster than the model's rate (None: its default;
+            1: a plain read at the model's rate; see :mod:`genav.pipelines.sync_phases`).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
 
     Returns:
@@ -185,7 +190,7 @@ def eval_v2a(
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
     opts = {"n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
-            "classifier": classifier}  # fmt: skip
+            "classifier": classifier, "sync_phases": sync_phases}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="genav-eval-v2a-", dir=workdir) as work:
         by_fps = {str(f): _run_fps(pipe, int(f), Path(work), opts) for f in fps}
     return {

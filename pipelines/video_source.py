@@ -23,6 +23,7 @@ class VideoSource:
     """Frames of a video at ``fps`` and ``size`` = (width, height), for any window in seconds."""
 
     duration: float
+    native_fps: float | None  # the picture's own (average) frame rate, None when unknown
 
     def describe(self) -> dict:
         """What a sidecar records about the picture (its real span, frames, rate)."""
@@ -32,9 +33,9 @@ class VideoSource:
         self.fps = float(fps)
         self.size = size
 
-    def frames(self, start: float, duration: float) -> np.ndarray:
-        """Frames ``(T, H, W, 3)`` uint8 of ``[start, start + duration)``; frame ``j`` is at
-        ``start + j / fps``."""
+    def frames(self, start: float, duration: float, fps: float | None = None) -> np.ndarray:
+        """Frames ``(T, H, W, 3)`` uint8 of ``[start, start + duration)``; frame ``j`` is the one
+        shown at ``start + j / fps`` (``fps`` default: the model's rate given at opening)."""
         raise NotImplementedError
 
     @staticmethod
@@ -67,6 +68,7 @@ class FileVideoSource(VideoSource):
         self.info = info
         self.start = info.video_start or 0.0
         self.duration = info.video_duration
+        self.native_fps = info.fps or None
         if not self.duration > 0:
             raise InputError(f"{path} has a video stream of zero length")
 
@@ -75,9 +77,11 @@ class FileVideoSource(VideoSource):
         return {"start": round(self.start, 6), "duration": round(self.duration, 6), "frames": info.n_frames,
                 "fps": info.fps, "variable_frame_rate": info.vfr}  # fmt: skip
 
-    def frames(self, start: float, duration: float) -> np.ndarray:
+    def frames(self, start: float, duration: float, fps: float | None = None) -> np.ndarray:
         frames = list(
-            iter_frames(self.path, fps=self.fps, size=self.size, start=self.start + start, duration=duration)
+            iter_frames(
+                self.path, fps=fps or self.fps, size=self.size, start=self.start + start, duration=duration
+            )
         )
         if not frames:
             raise InputError(
@@ -97,14 +101,15 @@ class ArrayVideoSource(VideoSource):
         if video.shape[0] == 0:
             raise InputError("the video has no frames")
         self.video = video
-        self.source_fps = float(source_fps)
+        self.source_fps = self.native_fps = float(source_fps)
         self.duration = video.shape[0] / self.source_fps
 
-    def frames(self, start: float, duration: float) -> np.ndarray:
+    def frames(self, start: float, duration: float, fps: float | None = None) -> np.ndarray:
         import cv2
 
-        count = max(1, math.ceil(duration * self.fps - 1e-6))
-        times = start + np.arange(count) / self.fps
+        fps = fps or self.fps
+        count = max(1, math.ceil(duration * fps - 1e-6))
+        times = start + np.arange(count) / fps
         times = times[times < self.duration - 1e-9] if (times < self.duration - 1e-9).any() else times[:1]
         index = np.minimum(np.floor(times * self.source_fps + 1e-6).astype(int), len(self.video) - 1)
         out = []

@@ -35,6 +35,7 @@ from genav.pipelines.call_inputs import (
     prompt_inputs,
 )
 from genav.pipelines.output import AudioOutput
+from genav.pipelines.sync_phases import auto_sync_phases, check_sync_phases, phased_video_tokens
 from genav.pipelines.video_source import VideoSource
 from genav.pipelines.windows import WaveAssembler, Window, plan_windows
 
@@ -78,6 +79,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         prompt_embeds: TextEmbedding | None = None,
         negative_prompt_embeds: TextEmbedding | None = None,
         output_type: str = "np",
+        sync_phases: int | None = None,
     ) -> AudioOutput:
         """Generate ``num_outputs`` soundtracks for ``video``.
 
@@ -98,6 +100,9 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
                 ``pipe.text_encoder.encode`` gives it, instead of the texts.
             output_type: ``"np"``, ``"pt"`` (``audio`` as a torch tensor) or ``"wav"`` (also
                 ``out.wav``: in-memory WAV files).
+            sync_phases: read a picture faster than the model's frame rate in this many phases
+                (:mod:`genav.pipelines.sync_phases`: events placed within ``1 / (phases * fps)``
+                s); default about one per native frame in each model frame (1 at or below it).
 
         Returns:
             :class:`AudioOutput` ``audio (num_outputs, C, N)`` with the sidecar metadata.
@@ -126,6 +131,12 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
                 video, fps=fps, model_fps=self.config.video.fps, size=self.model.video_encoder.input_size
             )
             duration = self._check_duration(duration, source.duration)
+            vc = self.config.video
+            phases = (
+                auto_sync_phases(source.native_fps, vc)
+                if sync_phases is None
+                else check_sync_phases(sync_phases, vc)
+            )
             windows = self._plan(duration, window, overlap)
             negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, 1, num_outputs)
         seeds = resolve_seeds(seed, generator, num_outputs)
@@ -134,6 +145,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             "video_guidance_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
         }
         sampling = {
+            "sync_phases": phases,
             "negative": negative,
             "num_steps": num_steps,
             "method": method,
@@ -151,6 +163,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             **self.prompt_token_settings(prompts, negative_prompt),
             "duration": duration,
             "picture": source.describe(),
+            "sync_phases": phases,
             "num_steps": num_steps,
             "guidance_scale": guidance_scale,
             "text_guidance_scale": scales["guidance_scale"],
@@ -178,12 +191,14 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         """Sample and decode window after window from ``noise`` ``(B, C, T)``; returns the joined
         wave ``(B, C, N)``."""
         rows = noise.shape[0]
+        sampling = dict(sampling)
+        phases = sampling.pop("sync_phases")
         assembler = WaveAssembler(rows, self.codec.audio_channels, self.n_samples_for(duration))
         steps = sampling["num_steps"]
         previous: tuple[Window, torch.Tensor] | None = None
         for win in windows:
             with timer("encode_conditions"):
-                cond = self._window_conditioning(source, win, duration, text, rows)
+                cond = self._window_conditioning(source, win, duration, text, rows, phases)
             known = None
             if previous is not None:  # the previous window's latents over the shared frames
                 known = previous[1][..., win.start - previous[0].start :]
@@ -225,14 +240,21 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         return plan_windows(self.frames_for(duration), window_frames, overlap_frames)
 
     def _window_conditioning(
-        self, source: VideoSource, win: Window, duration: float, text: TextEmbedding | None, rows: int
+        self,
+        source: VideoSource,
+        win: Window,
+        duration: float,
+        text: TextEmbedding | None,
+        rows: int,
+        phases: int,
     ) -> Conditioning:
-        """The conditioning of one window: its video span, the prompt, its length."""
+        """The conditioning of one window: its video span (read in ``phases``), the prompt, its length."""
         start = win.start / self.frame_rate
         seconds = min(win.end / self.frame_rate, duration) - start
         span = min(seconds, max(source.duration - start, 1.0 / self.config.video.fps))
-        frames = torch.from_numpy(source.frames(start, span))[None].to(self.device)
-        tokens = repeat_video(self.model.encode_video(frames), rows)
+        fps = self.config.video.fps * phases
+        frames = torch.from_numpy(source.frames(start, span, fps=fps))[None].to(self.device)
+        tokens = repeat_video(phased_video_tokens(self.model, frames, phases), rows)
         cond = make_conditioning(
             seconds, text=text, video=tokens, frame_rate=self.frame_rate, batch=rows, device=self.device
         )

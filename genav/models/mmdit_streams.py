@@ -156,7 +156,9 @@ def video_stream(
         return None, None
     vc = model.config.video
     n_frames = (audio_valid.float() / model.config.audio_frame_rate * vc.fps).round().clamp(min=1)
-    counts = [_tokens_at(n_frames, vc.fps, rate) for rate in (vc.semantic_fps, vc.sync_fps)]
+    # the video's own rates: a picture read in phases has more sync tokens than the config's rate
+    rates = (vc.semantic_fps, vc.sync_fps) if video is None else (video.semantic_fps, video.sync_fps)
+    counts = [_tokens_at(n_frames, vc.fps, rate) for rate in rates]
     nulls = (model.null_semantic, model.null_sync)
     if video is None:
         parts = [(null.expand(batch, int(n.max()), -1), None) for null, n in zip(nulls, counts, strict=True)]
@@ -181,7 +183,7 @@ def video_stream(
         tokens.append(feats)
         pad.append(torch.arange(length, device=device)[None] < n[:, None].to(device))
     mask = torch.cat(pad, 1)
-    segments = [(tokens[0].shape[1], float(vc.semantic_fps)), (tokens[1].shape[1], float(vc.sync_fps))]
+    segments = [(tokens[0].shape[1], float(rates[0])), (tokens[1].shape[1], float(rates[1]))]
     return Stream(torch.cat(tokens, 1), None if bool(mask.all()) else mask, segments), aligned
 
 

@@ -4,6 +4,12 @@ A recipe names the task (``foley``, ``tagger`` or ``vocoder``), the model config
 object here and parsed strictly by the task, so ``genav.train`` stays independent of
 ``genav.models``), the data, and the optimisation settings. Unknown keys anywhere are an error
 that names the file. Relative data paths in a recipe are relative to the recipe file.
+
+A recipe may start from another: ``"extends": "foley-tiny.json"`` (a path relative to the file)
+takes that recipe and overrides what this file sets, key by key inside objects (``data.synth.
+settings.p_cut`` alone, say); lists and other values replace the base's whole. The merged recipe
+is what trains and what the fingerprint hashes, so a file that extends trains exactly as its
+spelled-out copy would.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from genav.config import Config
+from genav.config import Config, read_json_object
 from genav.errors import ConfigError
 
 TASKS = ("foley", "tagger", "vocoder", "t2v", "a2v")
@@ -165,26 +171,45 @@ class Recipe(Config):
 
 
 def load_recipe(path: str | Path) -> Recipe:
-    """Read a recipe file; relative data paths become absolute (relative to the file)."""
+    """Read a recipe file (its ``extends`` chain merged); relative data paths become absolute
+    (each relative to the file that names it). Raises ConfigError naming the file."""
     path = Path(path)
     try:
-        recipe = Recipe.load(path)
+        return Recipe.from_dict(recipe_dict(path))
     except ConfigError as exc:
         if str(path) in str(exc):
             raise
         raise ConfigError(f"recipe {path}: {exc}") from None
-    return resolve_paths(recipe, path.resolve().parent)
 
 
-def resolve_paths(recipe: Recipe, base: Path) -> Recipe:
-    """Make the recipe's relative manifest paths absolute against ``base``."""
+def recipe_dict(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The JSON object of a recipe file with its ``extends`` chain merged in (module doc) and its
+    data paths made absolute. Raises ConfigError for a missing/invalid file or a cycle."""
+    where = path.resolve()
+    if where in _chain:
+        raise ConfigError(f"recipe {path}: 'extends' loops back to {where.name}")
+    data = read_json_object(path, "recipe")
+    spec = data.get("data")
+    if isinstance(spec, dict):
+        for key in ("manifests", "val_manifests"):
+            if isinstance(spec.get(key), list):
+                spec[key] = [_absolute(p, where.parent) for p in spec[key]]
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"recipe {path}: 'extends' must be a file name, got {base!r}")
+    return _merged(recipe_dict(where.parent / base, (*_chain, where)), data)
 
-    def absolute(paths: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(str(p if Path(p).is_absolute() else (base / p).resolve()) for p in paths)
 
-    data = dataclasses.replace(
-        recipe.data,
-        manifests=absolute(recipe.data.manifests),
-        val_manifests=absolute(recipe.data.val_manifests),
-    )
-    return dataclasses.replace(recipe, data=data)
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it: objects merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        old = out.get(key)
+        out[key] = _merged(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return out
+
+
+def _absolute(p: Any, base: Path) -> Any:
+    return p if not isinstance(p, str) or Path(p).is_absolute() else str((base / p).resolve())

@@ -61,3 +61,32 @@ def test_frame_rates_are_drawn_per_clip():
         assert all(abs(e.time - e.frame / clip.fps) < 1e-9 for e in clip.events)
         rates.add(clip.fps)
     assert len(rates) >= 3
+
+
+def test_dubbed_clips_keep_picture_and_timing_but_sound_and_say_another_kind():
+    from genav.data.synth.writer import manifest_row
+    from genav.eval.detectors.onsets import detect_audio_peaks
+    from genav.eval.metrics.event_f1 import event_f1, pooled_f1
+
+    alike = ({"impact", "bounce"}, {"slide", "roll"})
+    scores, plain_scores, kinds = [], [], set()
+    for seed in range(10):
+        plain = generate_clip(seed, BASE.replace(sample_rate=22050))
+        dubbed = generate_clip(seed, BASE.replace(sample_rate=22050, p_dub=1.0))
+        np.testing.assert_array_equal(plain.frames, dubbed.frames)
+        assert dubbed.events == plain.events and not plain.voices
+        seen = {e.source: e.type for e in plain.events if e.audible}
+        assert set(dubbed.voices) == set(seen)
+        for source, heard in dubbed.voices.items():
+            assert heard != seen[source] and not any({heard, seen[source]} <= pair for pair in alike)
+        kinds |= set(dubbed.voices.values())
+        assert dubbed.caption != plain.caption and not np.allclose(dubbed.audio, plain.audio)
+        truth = dubbed.event_times(audible=True)
+        scores.append(event_f1(detect_audio_peaks(dubbed.audio, dubbed.sample_rate), truth))
+        plain_scores.append(event_f1(detect_audio_peaks(plain.audio, plain.sample_rate), truth))
+        row = manifest_row(dubbed, "train", silent=False)
+        assert row["label"] in dubbed.voices.values() and row["voices"]
+        assert "voices" not in manifest_row(plain, "train", silent=False)
+    # the voices sound on the source's events about as the source itself did
+    assert pooled_f1(scores)["f1"] >= 0.9 and pooled_f1(plain_scores)["f1"] >= 0.9
+    assert len(kinds) >= 4

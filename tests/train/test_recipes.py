@@ -91,3 +91,53 @@ def test_init_from_is_refused_where_no_trainer_reads_it():
     with pytest.raises(ConfigError, match="init_from is for task 'foley'"):
         Recipe(task="tagger", init_from="genav-tagger")
     assert Recipe(task="foley", init_from="genav-foley-tiny").init_from == "genav-foley-tiny"
+
+
+def _write(path: Path, data: dict) -> Path:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_extends_overrides_key_by_key_and_replaces_lists(tmp_path):
+    base = _write(tmp_path / "base.json", {
+        "task": "foley", "steps": 100, "lr": 3e-4,
+        "data": {"synth": {"clips": 50, "settings": {"fps": 10, "p_cut": 0.1}}, "manifests": ["a/m.jsonl"]},
+    })  # fmt: skip
+    child = _write(tmp_path / "deeper" / "child.json", {
+        "extends": "../base.json", "steps": 7,
+        "data": {"synth": {"settings": {"p_cut": 0.3, "fps_choices": [10, 25]}}},
+    })  # fmt: skip
+    recipe = load_recipe(child)
+    assert (recipe.steps, recipe.lr, recipe.data.synth.clips) == (7, 3e-4, 50)
+    assert recipe.data.synth.settings == {"fps": 10, "p_cut": 0.3, "fps_choices": [10, 25]}
+    # the base's relative path is relative to the base's folder, not the child's
+    assert recipe.data.manifests == (str((tmp_path / "a" / "m.jsonl").resolve()),)
+    swap = _write(tmp_path / "swap.json", {"extends": "base.json", "data": {"manifests": ["b.jsonl"]}})
+    assert load_recipe(swap).data.manifests == (str((tmp_path / "b.jsonl").resolve()),)
+
+
+def test_extends_errors_name_the_file(tmp_path):
+    from genav.errors import ConfigError
+
+    _write(tmp_path / "a.json", {"extends": "b.json"})
+    _write(tmp_path / "b.json", {"extends": "a.json"})
+    with pytest.raises(ConfigError, match="loops back"):
+        load_recipe(tmp_path / "a.json")
+    _write(tmp_path / "c.json", {"extends": "missing.json"})
+    with pytest.raises(ConfigError, match="not found.*missing.json"):
+        load_recipe(tmp_path / "c.json")
+    _write(tmp_path / "d.json", {"extends": "foley-tiny.json", "stepz": 3})
+    _write(tmp_path / "foley-tiny.json", {"task": "foley"})
+    with pytest.raises(ConfigError, match=r"d\.json.*unknown config keys \['stepz'\]"):
+        load_recipe(tmp_path / "d.json")
+
+
+def test_the_stage_two_recipe_trains_what_its_spelled_out_copy_did():
+    """foley-tiny-finetune.json extends foley-tiny.json; its fingerprint is the one of the full
+    copy the shipped genav-foley-tiny was trained with (so that run still resumes)."""
+    recipe = load_recipe(RECIPES / "foley-tiny-finetune.json")
+    assert recipe.fingerprint() == "568a929e7a831471"
+    assert recipe.model == load_recipe(RECIPES / "foley-tiny.json").model

@@ -60,6 +60,11 @@ class Actor:
         """Mix this actor's sound into ``out`` (n_samples,)."""
 
     # -- shared ------------------------------------------------------------------------------
+    def voice(self, frames: list[int], rng: np.random.Generator) -> None:
+        """Take another source's event ``frames`` (a dubbed clip's voice: heard, never drawn)."""
+        self.frames = list(frames)
+        self.setup(rng)
+
     def plan(self, rng: np.random.Generator, n: int) -> bool:
         """Find event frames that keep the gap to all others; False when none fit."""
         n = max(1, min(n, self.max_events))

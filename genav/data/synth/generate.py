@@ -36,6 +36,10 @@ ACTORS: dict[str, type[Actor]] = {
     "door": DoorActor,
     "impact": ImpactActor,
 }
+# Voices of a dubbed clip (a door slams once, so it voices single events only), and the kinds that
+# sound alike, which never stand in for each other
+DUB_VOICES: tuple[str, ...] = ("impact", "drum", "door", "flash", "footsteps", "slide", "roll", "engine")
+_ALIKE = (frozenset({"impact", "bounce"}), frozenset({"slide", "roll"}))
 _SALT = 0x6E6176  # keeps these streams apart from other users of the same integer seed
 _SURFACE_WORDS = {"wooden floor": "a wooden floor", "metal grate": "a metal grate"}
 
@@ -43,7 +47,8 @@ _SURFACE_WORDS = {"wooden floor": "a wooden floor", "metal grate": "a metal grat
 @dataclasses.dataclass
 class SynthClip:
     """One clip: ``frames`` (T, H, W, 3) uint8 at ``fps``, mono ``audio`` (N,) float32 in -1..1 at
-    ``sample_rate``, a caption, and the ground-truth ``events`` sorted by time."""
+    ``sample_rate``, a caption, and the ground-truth ``events`` sorted by time (their ``type`` is
+    what is seen; in a dubbed clip ``voices`` maps each source to the kind of sound heard)."""
 
     frames: np.ndarray
     audio: np.ndarray
@@ -54,6 +59,7 @@ class SynthClip:
     textures: list[dict[str, Any]]
     seed: int
     settings: SynthSettings
+    voices: dict[int, str] = dataclasses.field(default_factory=dict)  # dubbed: source -> kind heard
 
     @property
     def duration(self) -> float:
@@ -91,7 +97,8 @@ def generate_clip(seed: int, settings: SynthSettings | None = None) -> SynthClip
         texture = Texture(
             world, rng, str(rng.choice(settings.textures)), rng.random() >= settings.p_offscreen
         )
-    caption = _caption(rng, actors, [] if silent else extras, texture)
+    voices = _dub(world, int(seed), actors)
+    caption = _caption(rng, voices or actors, [] if silent else extras, texture)
     frames = _render(
         world,
         rng,
@@ -101,12 +108,13 @@ def generate_clip(seed: int, settings: SynthSettings | None = None) -> SynthClip
     )
     camera = plan_camera(world, int(seed), _SALT)
     frames = apply_camera(frames, camera)
-    audio = _mix(world, int(seed), [*actors, *extras], texture)
+    audio = _mix(world, int(seed), [*(voices or actors), *extras], texture)
     events = [e for a in [*actors, *extras] for e in a.events()] + camera.events
     events.sort(key=lambda e: (e.frame, e.source))
     textures = [] if texture is None else [{"type": texture.kind, "on_screen": texture.on_screen}]
+    heard = {v.source: v.kind for v in voices or []}
     return SynthClip(
-        frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings
+        frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings, heard
     )
 
 
@@ -139,6 +147,28 @@ def _plan_sources(world: World, rng: np.random.Generator) -> list[Actor]:
                 f"SynthSettings: no event of types {', '.join(st.event_types)} fits in {world.n_frames} frames"
             )
     return actors
+
+
+def _dub(world: World, seed: int, actors: list[Actor]) -> list[Actor] | None:
+    """With chance ``p_dub``, one voice per source: an actor of another kind of sound
+    (:data:`DUB_VOICES`) with the source's event frames and lane, set up (so a voice's motion
+    tracks, which drive e.g. an engine's hum, follow those frames) but never drawn; else None."""
+    if not world.settings.p_dub or not actors:
+        return None
+    rng = np.random.default_rng([_SALT, seed, 301])  # a stream of its own: other draws unchanged
+    if rng.random() >= world.settings.p_dub:
+        return None
+    voices = []
+    for actor in actors:
+        kinds = [
+            k for k in DUB_VOICES
+            if k != actor.kind and not any({k, actor.kind} <= pair for pair in _ALIKE)
+            and (k != "door" or len(actor.frames) == 1)
+        ]  # fmt: skip
+        voice = ACTORS[str(rng.choice(kinds))](world, rng, actor.lane, source=actor.source)
+        voice.voice(actor.frames, rng)
+        voices.append(voice)
+    return voices
 
 
 def _plan_difficulty(world: World, rng: np.random.Generator) -> list[Actor]:

@@ -153,6 +153,11 @@ class WalkerActor(Actor):
         self.ramp = self.period
         return w.random_frames(rng, n, self.period, self.period, min_first=self.period)
 
+    def voice(self, frames: list[int], rng: np.random.Generator) -> None:
+        steps = np.diff(frames)
+        self.period = int(steps.min()) if steps.size else max(self.world.gap, int(0.35 * self.world.fps))
+        super().voice(frames, rng)
+
     def setup(self, rng: np.random.Generator) -> None:
         w, n = self.world, len(self.frames)
         travel = (self.lane[1] - self.lane[0]) - 8 * self.s

@@ -38,9 +38,12 @@ class SynthSettings(Config):
     ``p_cut`` scene cuts, ``p_pan`` a camera pan or shake, ``p_flicker`` lighting flicker,
     ``p_noise`` sensor noise; ``p_textured`` a textured wall (stripes, checks or blotches).
     ``p_silent`` is the chance of a clip with no sound source at all (only silent motion, and a
-    texture if one is drawn). ``fps_choices``: each clip draws its frame rate from these (several
-    native rates in one data set); empty = every clip at ``fps``. All default to off, which keeps
-    the clips of earlier versions bit for bit.
+    texture if one is drawn). ``p_dub`` is the chance of a dubbed clip: each source keeps its
+    picture and its event times but sounds like another kind of source (a bouncing ball heard as a
+    drum), and the caption names what is heard, so the words, not the picture, say what the sound
+    is. ``fps_choices``: each clip draws its frame rate from these (several native rates in one
+    data set); empty = every clip at ``fps``. All default to off, which keeps the clips of earlier
+    versions bit for bit.
     """
 
     model_type: ClassVar[str] = "synth"
@@ -63,6 +66,7 @@ class SynthSettings(Config):
     p_noise: float = 0.0
     p_textured: float = 0.0
     p_silent: float = 0.0
+    p_dub: float = 0.0
     fps_choices: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
@@ -95,7 +99,7 @@ class SynthSettings(Config):
             (1 <= self.max_sources <= 3, f"max_sources must be in 1..3, got {self.max_sources}"),
             *(
                 (0.0 <= getattr(self, name) <= 1.0, f"{name} must be in 0..1, got {getattr(self, name)}")
-                for name in ("p_cut", "p_pan", "p_flicker", "p_noise", "p_textured", "p_silent")
+                for name in ("p_cut", "p_pan", "p_flicker", "p_noise", "p_textured", "p_silent", "p_dub")
             ),
             (len(self.event_types) > 0, "event_types must not be empty"),
         ]

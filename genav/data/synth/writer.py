@@ -44,9 +44,11 @@ def manifest_row(clip: SynthClip, split: str, *, silent: bool) -> dict[str, Any]
     files = {"video": f"{cid}.mp4", "audio": f"{cid}.wav"}
     if silent:
         files["silent"] = f"{cid}.silent.mp4"
-    visible = [e.type for e in clip.events if e.on_screen and e.audible]
+    # the label names what is heard: a dubbed source's voice, not what is seen
+    visible = [clip.voices.get(e.source, e.type) for e in clip.events if e.on_screen and e.audible]
     label = collections.Counter(visible).most_common(1)[0][0] if visible else None
     st = clip.settings
+    dubbed = {"voices": {str(k): v for k, v in clip.voices.items()}} if clip.voices else {}
     return {
         "id": cid,
         "file": files["video"],
@@ -64,6 +66,7 @@ def manifest_row(clip: SynthClip, split: str, *, silent: bool) -> dict[str, Any]
         "events": [e.to_dict() for e in clip.events],
         "textures": clip.textures,
         "settings": st.to_dict(),
+        **dubbed,
     }
 
 

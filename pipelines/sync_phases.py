@@ -1,0 +1,71 @@
+"""Video faster than the model's frame rate, read in phases (shift-and-stitch along time).
+
+A model whose video encoder runs at ``f`` fps (genav-foley-tiny: 10) sees a 25 fps clip once
+every ``1 / f`` s, so an impact between two samples is heard up to ``1 / f`` late. Here the clip
+is sampled once at ``P * f`` fps and split into ``P`` sequences at ``f`` fps whose frames start
+``1 / (P f)`` apart: each is an ordinary input of the model, only shifted in time. Each phase is
+encoded on its own and the sync tokens are interleaved into one sequence at ``P * f`` fps (token
+``k P + p`` is phase ``p``'s token ``k``, at its own frame's time), so the model places an event
+within ``1 / (P f)`` s. The semantic tokens are phase 0's: those of a plain read.
+
+Source: shift-and-stitch for dense prediction (Long, Shelhamer & Darrell, "Fully Convolutional
+Networks for Semantic Segmentation", CVPR 2015, sec. 3.2), applied here along time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from genav.errors import InputError
+from genav.models.conditioning import VideoTokens
+
+# more phases than this put more sync tokens in attention than the model ever saw in training,
+# which costs more than the finer timing gives (genav-foley-tiny at 25 fps, see the README)
+MAX_SYNC_PHASES = 4
+
+
+def auto_sync_phases(native_fps: float | None, video_config: Any) -> int:
+    """Phases for a picture at ``native_fps`` read by an encoder with ``video_config``
+    (``fps``, ``sync_fps``): about one phase per native frame in each model frame, at most
+    :data:`MAX_SYNC_PHASES`; 1 (a plain read) when the rate is unknown, not above the model's,
+    or the encoder's sync rate differs from its frame rate (phases need one sync token per frame)."""
+    fps = float(video_config.fps)
+    if not native_fps or float(video_config.sync_fps) != fps:
+        return 1
+    return int(min(MAX_SYNC_PHASES, max(1, math.ceil(native_fps / fps - 0.25))))
+
+
+def check_sync_phases(phases: int, video_config: Any) -> int:
+    """``phases`` (>= 1) after checking it against the encoder; raises InputError."""
+    if isinstance(phases, bool) or not isinstance(phases, int) or phases < 1:
+        raise InputError(f"sync_phases must be an integer >= 1, got {phases!r}")
+    if phases > 1 and float(video_config.sync_fps) != float(video_config.fps):
+        raise InputError(
+            f"sync_phases > 1 needs a video encoder whose sync rate equals its frame rate "
+            f"(this one: {video_config.sync_fps:g} vs {video_config.fps:g} fps)"
+        )
+    return phases
+
+
+def phased_video_tokens(model: Any, frames: torch.Tensor, phases: int) -> VideoTokens:
+    """Video tokens of ``frames`` ``(B, T, H, W, 3)`` uint8 sampled at ``phases * fps``.
+
+    Returns phase 0's semantic tokens and the interleaved sync tokens ``(B, T, D_sync)`` at
+    ``phases * sync_fps`` (``model.encode_video`` of the frames itself when ``phases`` is 1).
+    """
+    if phases == 1:
+        return model.encode_video(frames)
+    encoded = [model.encode_video(frames[:, p::phases]) for p in range(min(phases, frames.shape[1]))]
+    first = encoded[0]
+    batch, count = frames.shape[:2]
+    sync = first.sync.new_zeros(batch, count, first.sync.shape[-1])
+    sync_mask = first.sync_mask.new_zeros(batch, count)
+    for p, tokens in enumerate(encoded):
+        sync[:, p::phases] = tokens.sync
+        sync_mask[:, p::phases] = tokens.sync_mask
+    return VideoTokens(
+        first.semantic, first.semantic_mask, first.semantic_fps, sync, sync_mask, first.sync_fps * phases
+    )
