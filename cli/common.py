@@ -10,8 +10,9 @@ from typing import Any
 import typer
 
 SYNC_PHASES = typer.Option(
-    None, "--sync-phases", min=1, help="Read a picture faster than the model's frame rate in this many phases "
-    "(finer timing; default: about one per native frame in each model frame; 1: a plain read).",
+    None, "--sync-phases", min=1,
+    help="Read a picture faster than the model's frame rate in this many phases (finer timing; "
+    "default: about one per native frame in each model frame; 1: a plain read).",
 )  # fmt: skip
 
 

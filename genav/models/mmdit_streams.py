@@ -20,6 +20,7 @@ Reference: MMAudio (Cheng et al., 2025), ``empty_string_feat`` / ``empty_clip_fe
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,11 +39,29 @@ _warned_truncation: list[bool] = []
 
 @dataclass
 class Stream:
-    """Tokens ``(B, N, C)``, their key mask ``(B, N)`` bool (None: all valid) and RoPE segments."""
+    """Tokens ``(B, N, C)``, their key mask ``(B, N)`` bool (None: all valid), RoPE segments and
+    an optional ``bias`` ``(B, N)`` added to the attention scores of these keys (None: 0)."""
 
     tokens: Tensor
     mask: Tensor | None
     segments: list[tuple[int, float | None]]
+    bias: Tensor | None = None
+
+
+def phase_bias(
+    model: Any, video: Any, lengths: tuple[int, int], batch: int, device: torch.device
+) -> Tensor | None:
+    """Key bias ``(B, lengths[0] + lengths[1])`` for a video stream whose sync tokens come at
+    ``P`` times the model's sync rate (read in phases, :mod:`genav.pipelines.sync_phases`):
+    ``-log P`` on each sync token, so the ``P`` tokens of one model frame together weigh what one
+    token did in training (the proportional attention of Bolya et al., "Token Merging", ICLR
+    2023, here for split rather than merged tokens); None at the model's own rate."""
+    phases = float(video.sync_fps) / float(model.config.video.sync_fps)
+    if phases <= 1.0 + 1e-6:
+        return None
+    bias = torch.zeros(batch, sum(lengths), device=device)
+    bias[:, lengths[0] :] = -math.log(phases)
+    return bias
 
 
 def flags(value: Tensor | None, batch: int, device: torch.device) -> Tensor:
@@ -183,8 +202,10 @@ def video_stream(
         tokens.append(feats)
         pad.append(torch.arange(length, device=device)[None] < n[:, None].to(device))
     mask = torch.cat(pad, 1)
-    segments = [(tokens[0].shape[1], float(rates[0])), (tokens[1].shape[1], float(rates[1]))]
-    return Stream(torch.cat(tokens, 1), None if bool(mask.all()) else mask, segments), aligned
+    lengths = (tokens[0].shape[1], tokens[1].shape[1])
+    segments = [(lengths[0], float(rates[0])), (lengths[1], float(rates[1]))]
+    bias = None if video is None else phase_bias(model, video, lengths, batch, device)
+    return Stream(torch.cat(tokens, 1), None if bool(mask.all()) else mask, segments, bias), aligned
 
 
 def _tokens_at(n_frames: Tensor, fps: float, rate: float) -> Tensor:
@@ -206,18 +227,28 @@ def _video_token(
     sync_keep = video.sync_mask.to(device) & keep
     mask = torch.cat([drop[:, None], video.semantic_mask.to(device) & keep, sync_keep], 1)
     segments = [(1, None), (sem.shape[1], float(video.semantic_fps)), (sync.shape[1], float(video.sync_fps))]
-    stream = Stream(torch.cat([null_tok, sem, sync], 1), mask, segments)
+    bias = phase_bias(model, video, (1 + sem.shape[1], sync.shape[1]), batch, device)
+    stream = Stream(torch.cat([null_tok, sem, sync], 1), mask, segments, bias)
     return stream, AlignedSync(sync, sync_keep, float(video.sync_fps))
 
 
 def joint_mask(streams: list[Stream]) -> Tensor | None:
-    """The key mask ``(B, sum N)`` over concatenated streams, or None when every token is valid."""
-    if all(s.mask is None for s in streams):
+    """The key mask over concatenated streams: None when every token is valid and none has a
+    bias; else bool ``(B, sum N)``, or with a bias float ``(B, 1, 1, sum N)`` (``-inf`` = masked)."""
+    if all(s.mask is None and s.bias is None for s in streams):
         return None
-    parts = []
-    for s in streams:
-        if s.mask is None:
-            parts.append(torch.ones(s.tokens.shape[:2], dtype=torch.bool, device=s.tokens.device))
-        else:
-            parts.append(s.mask)
-    return torch.cat(parts, 1)
+    ones = [torch.ones(s.tokens.shape[:2], dtype=torch.bool, device=s.tokens.device) for s in streams]
+    valid = torch.cat([s.mask if s.mask is not None else one for s, one in zip(streams, ones, strict=True)], 1)
+    if all(s.bias is None for s in streams):
+        return valid
+    batch, dtype = valid.shape[0], streams[0].tokens.dtype  # SDPA wants the scores' dtype
+    bias = torch.cat(
+        [
+            s.bias.to(dtype).expand(batch, -1)
+            if s.bias is not None
+            else valid.new_zeros(batch, s.tokens.shape[1], dtype=dtype)
+            for s in streams
+        ],
+        1,
+    )
+    return bias.masked_fill(~valid, float("-inf"))[:, None, None, :]

@@ -9,14 +9,29 @@ import pytest
 import torch
 
 from genav.errors import InputError
-from genav.pipelines.sync_phases import MAX_SYNC_PHASES, auto_sync_phases, check_sync_phases, phased_video_tokens
+from genav.pipelines.sync_phases import (
+    MAX_SYNC_PHASES,
+    auto_sync_phases,
+    check_sync_phases,
+    phased_video_tokens,
+)
 
 TEN = SimpleNamespace(fps=10.0, sync_fps=10.0)
 
 
 @pytest.mark.parametrize(
     ("native", "phases"),
-    [(None, 1), (8.0, 1), (10.0, 1), (12.0, 1), (15.0, 2), (24.0, 3), (25.0, 3), (30.0, 3), (60.0, MAX_SYNC_PHASES)],
+    [
+        (None, 1),
+        (8.0, 1),
+        (10.0, 1),
+        (12.0, 1),
+        (15.0, 2),
+        (24.0, 3),
+        (25.0, 3),
+        (30.0, 3),
+        (60.0, MAX_SYNC_PHASES),
+    ],
 )
 def test_auto_phases_follow_the_native_rate(native, phases):
     assert auto_sync_phases(native, TEN) == phases
@@ -95,7 +110,9 @@ def test_pipeline_reads_fast_video_in_phases_and_records_it(v2a):
     slow = video[::3]  # the same picture at 10 fps: nothing to gain, a plain read
     at_rate = v2a(slow, fps=10.0, num_steps=2, seed=0)
     assert at_rate.metadata["settings"]["sync_phases"] == 1
-    np.testing.assert_array_equal(at_rate.audio, v2a(slow, fps=10.0, num_steps=2, seed=0, sync_phases=1).audio)
+    np.testing.assert_array_equal(
+        at_rate.audio, v2a(slow, fps=10.0, num_steps=2, seed=0, sync_phases=1).audio
+    )
     with pytest.raises(InputError, match="sync_phases"):
         v2a(video, fps=30.0, num_steps=2, sync_phases=0)
 
@@ -105,3 +122,53 @@ def test_a_file_is_read_in_phases_at_its_own_rate(v2a, video_maker, tmp_path):
     out = v2a(clip, num_steps=2, seed=0)
     assert out.metadata["settings"]["sync_phases"] == 3
     assert out.metadata["settings"]["picture"]["fps"] == pytest.approx(25.0)
+
+
+def test_phased_sync_tokens_weigh_in_attention_what_one_token_did():
+    """P copies of a key with bias -log P get the attention one key got: the phases of one model
+    frame together weigh what that frame did in training."""
+    import math
+
+    from genav.attention import attention
+    from genav.models.mmdit_streams import Stream, joint_mask
+
+    g = torch.Generator().manual_seed(0)
+    q, a, b = (torch.randn(1, n, 2, 8, generator=g) for n in (5, 3, 2))
+    k_one, v_one = torch.cat([a, b], 1), torch.cat([a, 2 * b], 1)
+    k_three = torch.cat([a, b.repeat_interleave(3, 1)], 1)
+    v_three = torch.cat([a, (2 * b).repeat_interleave(3, 1)], 1)
+    streams = [
+        Stream(a.flatten(2), None, []),
+        Stream(k_three[:, 3:].flatten(2), None, [], torch.full((1, 6), -math.log(3))),
+    ]
+    mask = joint_mask(streams)
+    assert mask.shape == (1, 1, 1, 9) and torch.all(mask[..., :3] == 0)
+    torch.testing.assert_close(attention(q, k_three, v_three, mask=mask), attention(q, k_one, v_one))
+    streams[0].mask = torch.tensor([[True, False, True]])
+    assert joint_mask(streams)[0, 0, 0, 1] == float("-inf")
+
+
+def test_the_model_biases_only_phased_sync_tokens():
+    import math
+
+    from genav.models.audio_mmdit_generate import make_conditioning
+    from genav.pipelines import VideoToAudioPipeline
+
+    pipe = VideoToAudioPipeline.from_pretrained("genav-foley-tiny")  # token nulls, sync added per frame
+    model, rate = pipe.model, pipe.frame_rate
+    frames = torch.from_numpy(_moving_square(60, 7))[None]  # 2 s at 30 fps
+
+    def prepared(tokens):
+        cond = make_conditioning(2.0, text=None, video=tokens, frame_rate=rate, batch=1, device="cpu")
+        return model.prepare_conditions(cond, 1, int(round(2.0 * rate)), "cpu")
+
+    plain = prepared(phased_video_tokens(model, frames[:, ::3], 1))
+    assert plain.mask is None or plain.mask.dtype == torch.bool
+    tokens = phased_video_tokens(model, frames, 3)
+    phased = prepared(tokens)
+    scores = phased.mask[0, 0, 0]  # keys: audio, video (null, semantic, sync), text
+    text, n = phased.text.tokens.shape[1], tokens.sync.shape[1]
+    sync = scores[-(text + n) : -text]
+    assert torch.allclose(sync, torch.full_like(sync, -math.log(3)))
+    rest = torch.cat([scores[: -(text + n)], scores[-text:]])
+    assert torch.all((rest == 0) | torch.isinf(rest))

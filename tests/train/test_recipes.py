@@ -102,7 +102,7 @@ def _write(path: Path, data: dict) -> Path:
 
 
 def test_extends_overrides_key_by_key_and_replaces_lists(tmp_path):
-    base = _write(tmp_path / "base.json", {
+    _write(tmp_path / "base.json", {
         "task": "foley", "steps": 100, "lr": 3e-4,
         "data": {"synth": {"clips": 50, "settings": {"fps": 10, "p_cut": 0.1}}, "manifests": ["a/m.jsonl"]},
     })  # fmt: skip

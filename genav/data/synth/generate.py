@@ -114,8 +114,9 @@ def generate_clip(seed: int, settings: SynthSettings | None = None) -> SynthClip
     textures = [] if texture is None else [{"type": texture.kind, "on_screen": texture.on_screen}]
     heard = {v.source: v.kind for v in voices or []}
     return SynthClip(
-        frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings, heard
-    )
+        frames, audio, settings.sample_rate, settings.fps, caption, events, textures, int(seed), settings,
+        heard,
+    )  # fmt: skip
 
 
 def _plan_sources(world: World, rng: np.random.Generator) -> list[Actor]:
