@@ -136,14 +136,14 @@ def test_the_embedded_default_still_computes_what_it_was_trained_with() -> None:
         )
         out = model(x, torch.tensor([0.1, 0.5, 0.9]), cond)
     # Recorded with the code of commit d8a1fa7 (before null embeddings existed), on the current
-    # weights (stage 2 of 2) and that commit's config file of this model.
-    assert out.sum().item() == pytest.approx(-2948.837890625, abs=2e-2)
-    assert out.abs().mean().item() == pytest.approx(0.9483931064605713, abs=1e-5)
+    # weights (stage 3 of 3) and that commit's config file of this model.
+    assert out.sum().item() == pytest.approx(-2964.712890625, abs=2e-2)
+    assert out.abs().mean().item() == pytest.approx(1.0288488864898682, abs=1e-5)
     expected = torch.tensor(
         [
-            [-0.2993702292442322, 1.0921180248260498, 0.283838152885437, 0.02504526823759079],
-            [-0.9410107135772705, 0.010749097913503647, 0.7538929581642151, 0.7992842793464661],
-            [-1.676676630973816, -0.9088104963302612, -0.07391957193613052, 0.4467621445655823],
+            [-0.297619104385376, 1.0413511991500854, 0.5232674479484558, 0.285661518573761],
+            [-1.0397698879241943, 0.04777056351304054, 0.9589738845825195, 0.9452605247497559],
+            [-1.7402738332748413, -0.7964039444923401, -0.09251053631305695, 0.5677597522735596],
         ]
     )
     torch.testing.assert_close(out[:, 0, :4], expected, atol=1e-5, rtol=0)
