@@ -209,13 +209,14 @@ def v2a_markdown(report: dict[str, Any]) -> str:
         f"{report['n_clips']} clips per frame rate ({report['clips']}), prompt: {report['prompt']}, "
         f"{report['num_steps']} steps, CFG {report['guidance_scale']:g}, AV-Align protocol {report['protocol']}.",
         "",
-        "| fps | AV-Align gen / true / shuffled | gen vs true | gen vs shuffled | onset F1 gen / true / shuffled | "
-        "peak before gain (median / max) |",
-        "|---:|---|---:|---:|---|---:|",
+        "| fps | read in phases | AV-Align gen / true / shuffled | gen vs true | gen vs shuffled | "
+        "onset F1 gen / true / shuffled | peak before gain (median / max) |",
+        "|---:|---:|---|---:|---:|---|---:|",
     ]
     for fps, r in report["by_fps"].items():
+        phases = ", ".join(str(p) for p in r.get("sync_phases", [])) or "-"
         lines.append(
-            f"| {fps} | {r['av_align_generated']} / {r['av_align_true']} / {r['av_align_shuffled']} | "
+            f"| {fps} | {phases} | {r['av_align_generated']} / {r['av_align_true']} / {r['av_align_shuffled']} | "
             f"{r['av_align_vs_true']} | {r['av_align_vs_shuffled']} | {r['onset_f1_generated']} / "
             f"{r['onset_f1_true']} / {r['onset_f1_shuffled']} | {r['peak_before_gain']['median']:.2f} / "
             f"{r['peak_before_gain']['max']:.2f} |"

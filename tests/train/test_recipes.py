@@ -141,3 +141,17 @@ def test_the_stage_two_recipe_trains_what_its_spelled_out_copy_did():
     recipe = load_recipe(RECIPES / "foley-tiny-finetune.json")
     assert recipe.fingerprint() == "568a929e7a831471"
     assert recipe.model == load_recipe(RECIPES / "foley-tiny.json").model
+
+
+def test_the_stage_three_recipe_dubs_fresh_clips_and_trains_a_few_steps():
+    from genav.bench.train import time_train_step
+    from genav.data.synth import SynthSettings
+
+    recipe = load_recipe(RECIPES / "foley-tiny-dub.json")
+    stage2 = load_recipe(RECIPES / "foley-tiny-finetune.json")
+    settings = SynthSettings.from_dict(recipe.data.synth.settings)
+    assert 0 < settings.p_dub < 1 and settings.p_silent == 0.1 and settings.p_cut == 0.3
+    assert recipe.data.synth.seed != stage2.data.synth.seed  # clips stages 1-2 never saw
+    assert recipe.model == stage2.model and recipe.lr == stage2.lr
+    res = time_train_step(recipe, batch_size=2, seconds=1.0, steps=2, device="cpu")
+    assert all(t > 0 for t in res["all_step_seconds"])
