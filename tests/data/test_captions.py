@@ -62,3 +62,14 @@ def test_training_manifest_has_one_row_per_training_caption(tmp_path):
     out = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert n == 3 and [r["caption"] for r in out] == ["Zeta sound, x.", "Beta sound, x.", "Just one."]
     assert all(r["file"].startswith("/") and "captions" not in r for r in out)
+
+
+def test_many_dropped_objects_are_named_in_the_plural():
+    import numpy as np
+
+    from genav.data.synth.captions import phrase, plural
+
+    assert [plural(w) for w in ("box", "ball", "glass", "bench")] == ["boxes", "balls", "glasses", "benches"]
+    for seed in range(6):
+        text = phrase(np.random.default_rng(seed), "impact_many", n=2, object="box", material="wood")
+        assert "boxes" in text and "boxs" not in text

@@ -32,9 +32,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{a_mat_obj} falls onto the floor",
     ),
     "impact_many": (
-        "{count} {material} {object}s fall to the floor one after the other",
-        "{material} {object}s drop onto the ground, each with a {word}",
-        "{count} {material} {object}s are dropped and land with a {word}",
+        "{count} {material} {objects} fall to the floor one after the other",
+        "{material} {objects} drop onto the ground, each with a {word}",
+        "{count} {material} {objects} are dropped and land with a {word}",
     ),
     "bounce": (
         "{a_object} bounces {times} on the floor",
@@ -145,6 +145,7 @@ def phrase(
         a_mat_obj=article(f"{adjective} {object}"),
         a_object=article(object),
         object=object,
+        objects=plural(object),
         material=adjective,
         times=TIMES[min(n, len(TIMES) - 1)],
         count=COUNTS[min(n, len(COUNTS) - 1)],
@@ -152,6 +153,11 @@ def phrase(
         color=color,
     )
     return " ".join(text.split())
+
+
+def plural(noun: str) -> str:
+    """English plural of an object name: ``box`` -> ``boxes``, ``ball`` -> ``balls``."""
+    return noun + ("es" if noun.endswith(("s", "sh", "ch", "x", "z")) else "s")
 
 
 def sentence(parts: list[str]) -> str:
