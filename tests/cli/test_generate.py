@@ -111,6 +111,17 @@ def test_v2a_audio_only_and_mix_original(tmp_path, clip):
     assert tone > 20 * np.median(spectrum)  # the clip's own 440 Hz tone is still under the new sound
 
 
+def test_v2a_reads_a_fast_clip_in_phases_unless_told(tmp_path):
+    fast = make_clip(tmp_path / "in" / "fast.mp4", fps=25.0)
+    for extra, phases in (([], 3), (["--sync-phases", "1"], 1)):
+        out = tmp_path / f"p{phases}.wav"
+        proc = genav("foley", str(fast), "-o", str(out), *extra, *FAST)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(out.with_name(out.name + ".json").read_text())["settings"]["sync_phases"] == phases
+    proc = genav("foley", str(fast), "-o", str(tmp_path / "bad.wav"), "--sync-phases", "0", *FAST)
+    assert proc.returncode == 2 and "--sync-phases" in proc.stderr
+
+
 def test_v2a_folder_continues_past_a_bad_item(tmp_path):
     src = tmp_path / "videos"
     make_clip(src / "a.mp4")
