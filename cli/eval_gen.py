@@ -102,6 +102,9 @@ def v2a_command(
     prompt_swap: bool = typer.Option(False, "--prompt-swap", help="Prompt each clip with another event type's caption."),
     classifier: str = typer.Option(None, "--classifier", help="Judge of --prompt-swap (default genav-tagger)."),
     sync_phases: int = SYNC_PHASES,
+    text_cfg: float = typer.Option(
+        None, "--text-cfg", min=0.0, help="Guidance scale of what the prompt adds (default: --cfg); the video's stays --cfg."
+    ),
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
     out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
 ) -> None:  # fmt: skip
@@ -119,7 +122,7 @@ def v2a_command(
     rates = tuple(int(f) for f in _floats(fps, "--fps"))
     mode = "swap" if prompt_swap else ("none" if no_caption else "caption")
     report = eval_v2a(model, n=n, fps=rates, seed=seed, num_steps=steps, guidance_scale=cfg, protocol=protocol, prompt=mode,
-                      classifier=classifier, sync_phases=sync_phases)  # fmt: skip
+                      classifier=classifier, sync_phases=sync_phases, text_guidance_scale=text_cfg)  # fmt: skip
     write_report(report, v2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 

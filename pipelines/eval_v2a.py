@@ -123,7 +123,8 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
     for i, row in enumerate(item_bar(rows, desc=f"v2a {fps} fps", unit="clip")):
         prompt = prompts[i][0] if swap else (row["caption"] if opts["prompt"] == "caption" else None)
         out = pipe(folder / row["files"]["silent"], prompt=prompt, num_steps=opts["num_steps"],
-                   guidance_scale=opts["guidance_scale"], seed=opts["seed"] + i, sync_phases=opts["sync_phases"])  # fmt: skip
+                   guidance_scale=opts["guidance_scale"], seed=opts["seed"] + i, sync_phases=opts["sync_phases"],
+                   text_guidance_scale=opts["text_guidance_scale"])  # fmt: skip
         peaks += out.metadata["peak_before_gain"]
         phases.add(out.metadata["settings"]["sync_phases"])
         out.save(gen_dir / f"{row['id']}.wav")
@@ -150,6 +151,7 @@ def eval_v2a(
     classifier: str | None = None,
     workdir: str | Path | None = None,
     sync_phases: int | None = None,
+    text_guidance_scale: float | None = None,
     **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate sound for ``n`` silent synthetic test clips per frame rate and score it (module doc).
@@ -166,6 +168,8 @@ def eval_v2a(
         workdir: parent of the temporary folder (removed at the end).
         sync_phases: how the pipeline reads clips faster than the model's rate (None: its default;
             1: a plain read at the model's rate; see :mod:`genav.pipelines.sync_phases`).
+        text_guidance_scale: the guidance scale of what the prompt adds (None: ``guidance_scale``);
+            the video's stays ``guidance_scale`` (see :mod:`genav.sampling.guidance`).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
 
     Returns:
@@ -190,15 +194,22 @@ def eval_v2a(
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
     opts = {"n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
-            "classifier": classifier, "sync_phases": sync_phases}  # fmt: skip
+            "classifier": classifier, "sync_phases": sync_phases,
+            "text_guidance_scale": text_guidance_scale}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="genav-eval-v2a-", dir=workdir) as work:
         by_fps = {str(f): _run_fps(pipe, int(f), Path(work), opts) for f in fps}
     return {
         "task": "v2a", "model": pipe.model_name, "model_checksum": pipe.checksum, "n_clips": n,
-        "fps": list(fps), "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt, "seed": seed,
+        "fps": list(fps), "num_steps": num_steps, "guidance_scale": guidance_scale,
+        "text_guidance_scale": text_guidance_scale, "protocol": protocol, "prompt": prompt, "seed": seed,
         "clips": "genav synthetic world, test split, 4 s, 64x64" + (", single source" if prompt == "swap" else ""),
         "by_fps": by_fps, "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
+
+
+def _text_scale(report: dict[str, Any]) -> str:
+    scale = report.get("text_guidance_scale")
+    return "" if scale is None else f" (text {scale:g})"
 
 
 def v2a_markdown(report: dict[str, Any]) -> str:
@@ -207,7 +218,8 @@ def v2a_markdown(report: dict[str, Any]) -> str:
         f"# genav eval v2a: {report['model']} ({report['model_checksum']})",
         "",
         f"{report['n_clips']} clips per frame rate ({report['clips']}), prompt: {report['prompt']}, "
-        f"{report['num_steps']} steps, CFG {report['guidance_scale']:g}, AV-Align protocol {report['protocol']}.",
+        f"{report['num_steps']} steps, CFG {report['guidance_scale']:g}{_text_scale(report)}, "
+        f"AV-Align protocol {report['protocol']}.",
         "",
         "| fps | read in phases | AV-Align gen / true / shuffled | gen vs true | gen vs shuffled | "
         "onset F1 gen / true / shuffled | peak before gain (median / max) |",

@@ -2,7 +2,7 @@ from genav.pipelines.eval_v2a import eval_v2a, swap_prompts, v2a_markdown
 
 
 def test_eval_v2a_scores_true_generated_and_shuffled(tmp_path):
-    result = eval_v2a("debug-foley", n=2, fps=(10, 25), num_steps=2, workdir=tmp_path)
+    result = eval_v2a("debug-foley", n=2, fps=(10, 25), num_steps=2, text_guidance_scale=6.0, workdir=tmp_path)
     assert result["n_clips"] == 2 and result["model"] == "debug-foley"
     assert result["num_steps"] == 2 and "steps" not in result and "cfg" not in result  # one name per setting
     r = result["by_fps"]["10"]
@@ -14,6 +14,7 @@ def test_eval_v2a_scores_true_generated_and_shuffled(tmp_path):
     # the 10 fps model reads 25 fps clips in 3 phases (genav.pipelines.sync_phases), and says so
     assert r["sync_phases"] == [1] and result["by_fps"]["25"]["sync_phases"] == [3]
     assert "| 10 | 1 |" in v2a_markdown(result) and "| 25 | 3 |" in v2a_markdown(result)
+    assert result["text_guidance_scale"] == 6.0 and "CFG 4.5 (text 6)" in v2a_markdown(result)
     assert not list(tmp_path.iterdir())  # the work folder is cleaned up
 
 
