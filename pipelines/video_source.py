@@ -92,7 +92,7 @@ class FileVideoSource(VideoSource):
 
 
 class ArrayVideoSource(VideoSource):
-    """Frames in memory ``(T, H, W, 3)`` (uint8, or float in [0, 1]) at ``source_fps``."""
+    """Frames in memory ``(T, H, W, 3)`` (uint8, or float in [0, 1]) at ``native_fps``."""
 
     def __init__(self, video: np.ndarray, source_fps: float, fps: float, size: tuple[int, int]) -> None:
         super().__init__(fps, size)
@@ -101,8 +101,8 @@ class ArrayVideoSource(VideoSource):
         if video.shape[0] == 0:
             raise InputError("the video has no frames")
         self.video = video
-        self.source_fps = self.native_fps = float(source_fps)
-        self.duration = video.shape[0] / self.source_fps
+        self.native_fps = float(source_fps)
+        self.duration = video.shape[0] / self.native_fps
 
     def frames(self, start: float, duration: float, fps: float | None = None) -> np.ndarray:
         import cv2
@@ -111,7 +111,7 @@ class ArrayVideoSource(VideoSource):
         count = max(1, math.ceil(duration * fps - 1e-6))
         times = start + np.arange(count) / fps
         times = times[times < self.duration - 1e-9] if (times < self.duration - 1e-9).any() else times[:1]
-        index = np.minimum(np.floor(times * self.source_fps + 1e-6).astype(int), len(self.video) - 1)
+        index = np.minimum(np.floor(times * self.native_fps + 1e-6).astype(int), len(self.video) - 1)
         out = []
         for i in index:
             frame = self.video[i]

@@ -145,7 +145,6 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             "video_guidance_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
         }
         sampling = {
-            "sync_phases": phases,
             "negative": negative,
             "num_steps": num_steps,
             "method": method,
@@ -153,7 +152,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             **scales,
         }
         noise = initial_latents(latents, seeds, (self.config.latent_dim, windows[-1].end))
-        wave = self._generate(source, windows, duration, text, noise, sampling, timer)
+        wave = self._generate(source, windows, duration, text, noise, sampling, timer, phases)
         settings = {
             "video": str(video)
             if not isinstance(video, np.ndarray)
@@ -187,12 +186,11 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         noise: torch.Tensor,
         sampling: dict[str, Any],
         timer: PhaseTimer,
+        phases: int,
     ) -> np.ndarray:
-        """Sample and decode window after window from ``noise`` ``(B, C, T)``; returns the joined
-        wave ``(B, C, N)``."""
+        """Sample and decode window after window from ``noise`` ``(B, C, T)``, each window's picture
+        read in ``phases``; returns the joined wave ``(B, C, N)``."""
         rows = noise.shape[0]
-        sampling = dict(sampling)
-        phases = sampling.pop("sync_phases")
         assembler = WaveAssembler(rows, self.codec.audio_channels, self.n_samples_for(duration))
         steps = sampling["num_steps"]
         previous: tuple[Window, torch.Tensor] | None = None
