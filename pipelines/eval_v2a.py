@@ -167,7 +167,7 @@ def eval_v2a(
         classifier: the judge of ``swap`` (default genav-tagger).
         workdir: parent of the temporary folder (removed at the end).
         sync_phases: how the pipeline reads clips faster than the model's rate (None: its default;
-            1: a plain read at the model's rate; see :mod:`genav.pipelines.sync_phases`).
+            1: a plain read at the model's rate; see :mod:`genav.models.sync_phases`).
         text_guidance_scale: the guidance scale of what the prompt adds (None: ``guidance_scale``);
             the video's stays ``guidance_scale`` (see :mod:`genav.sampling.guidance`).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).

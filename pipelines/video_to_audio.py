@@ -21,6 +21,7 @@ from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
 from genav.models.conditioning import Conditioning, VideoTokens
+from genav.models.sync_phases import auto_sync_phases, check_sync_phases, phased_video_tokens
 from genav.pipelines.audio_mmdit_pipeline import (
     AudioMMDiTPipeline,
     PhaseTimer,
@@ -35,7 +36,6 @@ from genav.pipelines.call_inputs import (
     prompt_inputs,
 )
 from genav.pipelines.output import AudioOutput
-from genav.pipelines.sync_phases import auto_sync_phases, check_sync_phases, phased_video_tokens
 from genav.pipelines.video_source import VideoSource
 from genav.pipelines.windows import WaveAssembler, Window, plan_windows
 
@@ -101,7 +101,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             output_type: ``"np"``, ``"pt"`` (``audio`` as a torch tensor) or ``"wav"`` (also
                 ``out.wav``: in-memory WAV files).
             sync_phases: read a picture faster than the model's frame rate in this many phases
-                (:mod:`genav.pipelines.sync_phases`: events placed within ``1 / (phases * fps)``
+                (:mod:`genav.models.sync_phases`: events placed within ``1 / (phases * fps)``
                 s); default about one per native frame in each model frame (1 at or below it).
 
         Returns:

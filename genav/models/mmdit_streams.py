@@ -52,7 +52,7 @@ def phase_bias(
     model: Any, video: Any, lengths: tuple[int, int], batch: int, device: torch.device
 ) -> Tensor | None:
     """Key bias ``(B, lengths[0] + lengths[1])`` for a video stream whose sync tokens come at
-    ``P`` times the model's sync rate (read in phases, :mod:`genav.pipelines.sync_phases`):
+    ``P`` times the model's sync rate (read in phases, :mod:`genav.models.sync_phases`):
     ``-log P`` on each sync token, so the ``P`` tokens of one model frame together weigh what one
     token did in training (the proportional attention of Bolya et al., "Token Merging", ICLR
     2023, here for split rather than merged tokens); None at the model's own rate."""

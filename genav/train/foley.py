@@ -10,15 +10,17 @@ EMA weights, ``MODEL_CARD.md``) with the training state under ``OUT/train/``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from genav.config import Config
 from genav.data.clips import ValidationWindows
 from genav.errors import ConfigError
 from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens, generate_latents
@@ -57,24 +59,75 @@ def model_config_of(recipe: Recipe) -> AudioMMDiTConfig:
         raise ConfigError(f"recipe model: {exc}") from None
 
 
-def _video(model: AudioMMDiT, b: dict[str, Any]) -> VideoTokens | None:
-    """Video tokens of a batch's stored video inputs, or None when no row has video."""
+@dataclass(frozen=True)
+class FoleyOptions(Config):
+    """Foley-task recipe settings (the recipe's ``options`` object).
+
+    ``p_plain_read``: when the training video is read in phases (``data.fps`` a multiple of the
+    encoder's rate, :mod:`genav.models.sync_phases`), the chance that a batch is read as phase 0
+    alone: a plain read at the encoder's rate, what a clip at that rate gets at inference.
+    """
+
+    model_type: ClassVar[str] = "foley-options"
+
+    p_plain_read: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.p_plain_read <= 1:
+            raise ConfigError(f"FoleyOptions: p_plain_read must be in [0, 1], got {self.p_plain_read}")
+
+
+def foley_options_of(recipe: Recipe) -> FoleyOptions:
+    """The recipe's ``options`` as strict :class:`FoleyOptions`."""
+    try:
+        return FoleyOptions.from_dict(recipe.options)
+    except ConfigError as exc:
+        raise ConfigError(f"recipe options: {exc}") from None
+
+
+def _video(model: AudioMMDiT, b: dict[str, Any], phases: int = 1, plain: bool = False) -> VideoTokens | None:
+    """Video tokens of a batch's stored video inputs, or None when no row has video.
+
+    ``phases`` > 1: the inputs are stored at that many times the encoder's rate, phase by phase
+    (:class:`genav.train.foley_data.ClipEncoder`); all phases are encoded and interleaved as at
+    inference, or phase 0 alone when ``plain``.
+    """
     if b.get("video_semantic") is None or not model.has_video or not bool(b["has_video"].any()):
         return None
     from genav.encoders.video import VideoInputs
+    from genav.models.sync_phases import interleave_phases
 
-    return model.encode_video_inputs(VideoInputs(b["video_semantic"], b["video_motion"]), b["frames_mask"])
+    semantic, motion, mask = b["video_semantic"], b["video_motion"], b["frames_mask"]
+
+    def read(p: int) -> VideoTokens:
+        return model.encode_video_inputs(
+            VideoInputs(semantic[:, p::phases], motion[:, p::phases]), mask[:, p::phases]
+        )
+
+    if phases == 1 or plain:
+        return read(0)
+    count = mask.shape[1]
+    return interleave_phases([read(p) for p in range(min(phases, count))], count, phases)
 
 
-def foley_loss(model: AudioMMDiT, batch: dict[str, Any], generator: torch.Generator) -> Tensor:
+def foley_loss(
+    model: AudioMMDiT,
+    batch: dict[str, Any],
+    generator: torch.Generator,
+    *,
+    phases: int = 1,
+    p_plain_read: float = 0.0,
+) -> Tensor:
     """Rectified-flow loss of one collated batch (:class:`genav.data.clips.ClipWindows`), with
     random condition dropout; rows without video train with the video absent. A model with
-    ``onset_loss_weight`` adds that times its sync onset loss."""
+    ``onset_loss_weight`` adds that times its sync onset loss. ``phases``/``p_plain_read``: video
+    stored in phases (see :func:`_video`), read plainly in that share of the batches."""
     device = generator.device
     b = batch_to(batch, device)
     size = b["latents"].shape[0]
     drop_text, drop_video = model.sample_dropout(size, generator=generator, device=device)
-    video = _video(model, b)
+    plain = phases > 1 and bool(torch.rand((), generator=generator, device=device) < p_plain_read)
+    video = _video(model, b, phases, plain)
     if video is not None:
         drop_video = drop_video | ~b["has_video"]
     cond = Conditioning(
@@ -94,10 +147,13 @@ def foley_loss(model: AudioMMDiT, batch: dict[str, Any], generator: torch.Genera
     return loss
 
 
-def sample_conditioning(model: AudioMMDiT, batch: dict[str, Any], device: torch.device) -> Conditioning:
-    """Conditioning for generating the clips of a collated batch (their text, video, duration)."""
+def sample_conditioning(
+    model: AudioMMDiT, batch: dict[str, Any], device: torch.device, phases: int = 1
+) -> Conditioning:
+    """Conditioning for generating the clips of a collated batch (their text, video in all
+    ``phases``, duration)."""
     b = batch_to(batch, device)
-    video = _video(model, b) if bool(b["has_video"].all()) else None
+    video = _video(model, b, phases) if bool(b["has_video"].all()) else None
     return Conditioning(
         duration=b["duration"],
         text_tokens=b["text_tokens"],
@@ -108,9 +164,9 @@ def sample_conditioning(model: AudioMMDiT, batch: dict[str, Any], device: torch.
     )
 
 
-def make_sample_fn(recipe: Recipe, codec: Any, examples: Any) -> Any:
+def make_sample_fn(recipe: Recipe, codec: Any, examples: Any, phases: int = 1) -> Any:
     """A trainer ``sample_fn`` that generates the first ``recipe.val_samples`` clips of ``examples``
-    (a ``ValidationWindows``) as wav files."""
+    (a ``ValidationWindows``, video stored in ``phases``) as wav files."""
     from genav.media import Audio, write_audio
 
     indices = list(range(min(recipe.val_samples, len(examples))))
@@ -120,7 +176,7 @@ def make_sample_fn(recipe: Recipe, codec: Any, examples: Any) -> Any:
         if not indices:
             return
         device = next(model.parameters()).device
-        cond = sample_conditioning(model, examples.collate(indices), device)
+        cond = sample_conditioning(model, examples.collate(indices), device, phases)
         gen = torch.Generator(device).manual_seed(recipe.seed)
         latents = generate_latents(
             model, cond, num_steps=recipe.sample_num_steps, guidance_scale=recipe.sample_guidance_scale, generator=gen
@@ -191,6 +247,8 @@ def train_foley(
     # Everything that can fail on bad input happens before the output folder is touched.
     setup = _Setup.make(recipe, data=data, cache=run.cache(out), device=run.device)
     cfg, acc, codec, sources = setup.cfg, setup.acc, setup.codec, setup.sources
+    options = foley_options_of(recipe)
+    loss_fn = functools.partial(foley_loss, phases=sources.phases, p_plain_read=options.p_plain_read)
     seed_everything(recipe.seed)
     model = AudioMMDiT(cfg)
     model.check_codec(codec)
@@ -201,8 +259,9 @@ def train_foley(
                               recipe=recipe)
     train_set, val_set = setup.clip_sets()
     samples = val_set if val_set is not None else ValidationWindows(train_set)
-    trainer = Trainer(model, recipe, loss_fn=foley_loss, train_set=train_set, val_set=val_set, run_dir=run_dir,
-                      sample_fn=make_sample_fn(recipe, codec, samples), accelerator=acc, progress=run.progress,
+    trainer = Trainer(model, recipe, loss_fn=loss_fn, train_set=train_set, val_set=val_set, run_dir=run_dir,
+                      sample_fn=make_sample_fn(recipe, codec, samples, sources.phases), accelerator=acc,
+                      progress=run.progress,
                       num_workers=sources.num_workers)  # fmt: skip
     val_items = len(val_set) if val_set else 0
     result = fit_and_save(trainer, run, recipe, out, cfg, lambda result: model_card(

@@ -61,6 +61,9 @@ class ClipEncoder:
 
     ``video_encoder``: a ``genav.encoders.VideoEncoder`` (only its frozen ``prepare_inputs`` is
     used) or None for a text-to-audio model; ``fps``/``frame_size``: how frames are decoded.
+    ``phases`` > 1: ``fps`` is that many times the encoder's rate and the inputs of each phase
+    (frames ``p, p + phases, ...``) are prepared on their own and interleaved, so every phase is
+    an ordinary read at the encoder's rate (:mod:`genav.models.sync_phases`).
     """
 
     codec: Any
@@ -71,6 +74,7 @@ class ClipEncoder:
     frame_size: int | None
     variants: bool = True
     label: bool = False
+    phases: int = 1
 
     def settings(self) -> dict[str, Any]:
         """Everything that shapes the encoding (part of the cache folder's name)."""
@@ -86,6 +90,7 @@ class ClipEncoder:
             "variants": self.variants,
             "label": self.label,
             "tail": TAIL_SECONDS,
+            **({"phases": self.phases} if self.phases > 1 else {}),  # earlier caches keep their names
         }
 
     @torch.no_grad()
@@ -108,11 +113,23 @@ class ClipEncoder:
             extra={"label": row.label, "row": row.row},
         )
         if self.video_encoder is not None and item.get("frames") is not None:
-            inputs = self.video_encoder.prepare_inputs(
-                item["frames"][None].to(self.video_encoder.sync_proj[0].weight.device)
-            )
+            inputs = self._video_inputs(item["frames"][None].to(self.video_encoder.sync_proj[0].weight.device))
             clip.semantic, clip.motion = inputs.semantic[0].cpu(), inputs.motion[0].cpu()
         return clip
+
+    def _video_inputs(self, frames: Tensor) -> Any:
+        """``VideoInputs`` of ``frames (1, T, H, W, 3)`` at ``fps``, phase by phase when ``phases`` > 1."""
+        if self.phases == 1:
+            return self.video_encoder.prepare_inputs(frames)
+        from genav.encoders.video import VideoInputs
+        from genav.models.sync_phases import interleave
+
+        count = frames.shape[1]
+        reads = [self.video_encoder.prepare_inputs(frames[:, p :: self.phases]) for p in range(min(self.phases, count))]
+        return VideoInputs(
+            interleave([r.semantic for r in reads], count, self.phases),
+            interleave([r.motion for r in reads], count, self.phases),
+        )
 
     @torch.no_grad()
     def silence(self) -> Tensor:

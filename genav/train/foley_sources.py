@@ -56,6 +56,7 @@ class DataSources:
     text_dropout: float = 0.0
     rows_per_shard: int = 256
     num_workers: int = 0
+    phases: int = 1  # video read in phases: fps is this many times the encoder's rate
 
     @classmethod
     def from_recipe(cls, recipe: Recipe, cfg: Any, *, data: list[str] | None, cache: Path) -> DataSources:
@@ -87,13 +88,22 @@ class DataSources:
                 f"recipe data: crops of {crop[1]:g} s exceed the model's max_duration {cfg.max_duration:g} s"
             )
         video = cfg.video
+        fps = d.fps or (video.fps if video is not None else None)
+        phases = 1
+        if video is not None:
+            from genav.models.sync_phases import read_phases
+
+            try:
+                phases = read_phases(fps, video)
+            except ConfigError as exc:
+                raise ConfigError(f"recipe data: {exc}") from None
         return cls(
             train=train,
             val=val,
             cache=cache,
             use_cache=d.cache,
             crop=crop,
-            fps=d.fps or (video.fps if video is not None else None),
+            fps=fps,
             # a vision backbone's own processor sets its size (see clip_encoder)
             frame_size=d.frame_size or (video.frame_size if video is not None and video.backbone == "conv" else None),
             skip_bad_rows=d.skip_bad_rows,
@@ -106,6 +116,7 @@ class DataSources:
             text_dropout=d.text_dropout,
             rows_per_shard=d.rows_per_shard,
             num_workers=d.num_workers,
+            phases=phases,
         )
 
     def licences(self) -> list[tuple[str, int]]:
@@ -144,6 +155,8 @@ class DataSources:
         lines.append(
             f"windows of {lo:g} s" if lo == hi else f"windows of {lo:g}-{hi:g} s (a length per step)"
         )
+        if self.phases > 1:
+            lines.append(f"video decoded at {self.fps:g} fps and read in {self.phases} phases")
         return lines
 
 
@@ -180,6 +193,7 @@ def clip_encoder(sources: DataSources, cfg: Any, *, codec: Any, text_encoder: An
         sources.frame_size or (video.input_size[0] if video is not None else None),
         sources.caption_variants,
         sources.label_as_caption,
+        sources.phases,
     )
 
 

@@ -11,7 +11,7 @@ def test_eval_v2a_scores_true_generated_and_shuffled(tmp_path):
     for kind in ("generated", "shuffled"):
         assert r[f"onset_f1_{kind}"] is not None
     assert r["peak_before_gain"]["max"] > 0
-    # the 10 fps model reads 25 fps clips in 3 phases (genav.pipelines.sync_phases), and says so
+    # the 10 fps model reads 25 fps clips in 3 phases (genav.models.sync_phases), and says so
     assert r["sync_phases"] == [1] and result["by_fps"]["25"]["sync_phases"] == [3]
     assert "| 10 | 1 |" in v2a_markdown(result) and "| 25 | 3 |" in v2a_markdown(result)
     assert result["text_guidance_scale"] == 6.0 and "CFG 4.5 (text 6)" in v2a_markdown(result)

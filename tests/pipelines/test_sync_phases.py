@@ -1,4 +1,4 @@
-"""Video faster than the model's rate read in phases (genav.pipelines.sync_phases)."""
+"""Video faster than the model's rate read in phases (genav.models.sync_phases)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from genav.errors import InputError
-from genav.pipelines.sync_phases import (
+from genav.models.sync_phases import (
     MAX_SYNC_PHASES,
     auto_sync_phases,
     check_sync_phases,

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from genav.errors import InputError
+from genav.errors import ConfigError, InputError
 from genav.models.conditioning import VideoTokens
 
 # more phases than this put more sync tokens in attention than the model ever saw in training,
@@ -50,6 +50,48 @@ def check_sync_phases(phases: int, video_config: Any) -> int:
     return phases
 
 
+def read_phases(fps: float, video_config: Any) -> int:
+    """Phases of training clips decoded at ``fps`` for an encoder with ``video_config``: 1 at its
+    own rate, ``P`` when ``fps`` is ``P`` (2..:data:`MAX_SYNC_PHASES`) times it (clips read in
+    phases, as at inference); raises ConfigError for any other rate (the encoder would read the
+    frames as if at its own rate, stretching time)."""
+    own = float(video_config.fps)
+    phases = round(float(fps) / own)
+    if abs(phases * own - float(fps)) > 1e-6 or not 1 <= phases <= MAX_SYNC_PHASES:
+        raise ConfigError(
+            f"video at {fps:g} fps for an encoder at {own:g} fps: use its rate or 2 to "
+            f"{MAX_SYNC_PHASES} times it (read in phases)"
+        )
+    if phases > 1 and float(video_config.sync_fps) != own:
+        raise ConfigError(
+            f"video at {fps:g} fps is read in phases, which needs an encoder whose sync rate equals "
+            f"its frame rate (this one: {float(video_config.sync_fps):g} vs {own:g} fps)"
+        )
+    return phases
+
+
+def interleave(parts: list[torch.Tensor], count: int, phases: int) -> torch.Tensor:
+    """``parts[p]`` ``(B, T_p, ...)`` (phase ``p``'s per-frame values) -> ``(B, count, ...)`` whose
+    frame ``k * phases + p`` is ``parts[p][:, k]``."""
+    first = parts[0]
+    out = first.new_zeros(first.shape[0], count, *first.shape[2:])
+    for p, part in enumerate(parts):
+        out[:, p::phases] = part
+    return out
+
+
+def interleave_phases(encoded: list[VideoTokens], count: int, phases: int) -> VideoTokens:
+    """One :class:`VideoTokens` from the tokens of ``phases`` shifted reads (``encoded[p]`` read
+    frames ``p, p + phases, ...`` of ``count``; fewer reads when ``count < phases``): phase 0's
+    semantic tokens and the sync tokens ``(B, count, D_sync)`` interleaved at ``phases * sync_fps``."""
+    first = encoded[0]
+    sync = interleave([t.sync for t in encoded], count, phases)
+    sync_mask = interleave([t.sync_mask for t in encoded], count, phases)
+    return VideoTokens(
+        first.semantic, first.semantic_mask, first.semantic_fps, sync, sync_mask, first.sync_fps * phases
+    )
+
+
 def phased_video_tokens(model: Any, frames: torch.Tensor, phases: int) -> VideoTokens:
     """Video tokens of ``frames`` ``(B, T, H, W, 3)`` uint8 sampled at ``phases * fps``.
 
@@ -58,14 +100,6 @@ def phased_video_tokens(model: Any, frames: torch.Tensor, phases: int) -> VideoT
     """
     if phases == 1:
         return model.encode_video(frames)
-    encoded = [model.encode_video(frames[:, p::phases]) for p in range(min(phases, frames.shape[1]))]
-    first = encoded[0]
-    batch, count = frames.shape[:2]
-    sync = first.sync.new_zeros(batch, count, first.sync.shape[-1])
-    sync_mask = first.sync_mask.new_zeros(batch, count)
-    for p, tokens in enumerate(encoded):
-        sync[:, p::phases] = tokens.sync
-        sync_mask[:, p::phases] = tokens.sync_mask
-    return VideoTokens(
-        first.semantic, first.semantic_mask, first.semantic_fps, sync, sync_mask, first.sync_fps * phases
-    )
+    count = frames.shape[1]
+    reads = [model.encode_video(frames[:, p::phases]) for p in range(min(phases, count))]
+    return interleave_phases(reads, count, phases)
