@@ -136,14 +136,14 @@ def test_the_embedded_default_still_computes_what_it_was_trained_with() -> None:
         )
         out = model(x, torch.tensor([0.1, 0.5, 0.9]), cond)
     # Recorded with the code of commit d8a1fa7 (before null embeddings existed), on the current
-    # weights (stage 3 of 3) and that commit's config file of this model.
-    assert out.sum().item() == pytest.approx(-2964.712890625, abs=2e-2)
-    assert out.abs().mean().item() == pytest.approx(1.0288488864898682, abs=1e-5)
+    # weights (stage 4 of 4) and that commit's config file of this model.
+    assert out.sum().item() == pytest.approx(-2775.857177734375, abs=2e-2)
+    assert out.abs().mean().item() == pytest.approx(1.0738005638122559, abs=1e-5)
     expected = torch.tensor(
         [
-            [-0.297619104385376, 1.0413511991500854, 0.5232674479484558, 0.285661518573761],
-            [-1.0397698879241943, 0.04777056351304054, 0.9589738845825195, 0.9452605247497559],
-            [-1.7402738332748413, -0.7964039444923401, -0.09251053631305695, 0.5677597522735596],
+            [-0.8014352321624756, 1.047256350517273, 0.5888107419013977, 0.38096287846565247],
+            [-1.0743836164474487, 0.04045984148979187, 1.0163010358810425, 1.0095100402832031],
+            [-1.8962901830673218, -0.8157121539115906, -0.16962942481040955, 0.627730131149292],
         ]
     )
     torch.testing.assert_close(out[:, 0, :4], expected, atol=1e-5, rtol=0)
