@@ -32,17 +32,21 @@ def auto_sync_phases(native_fps: float | None, video_config: Any) -> int:
     (``fps``, ``sync_fps``): about one phase per native frame in each model frame, at most
     :data:`MAX_SYNC_PHASES`; 1 (a plain read) when the rate is unknown, not above the model's,
     or the encoder's sync rate differs from its frame rate (phases need one sync token per frame)."""
-    fps = float(video_config.fps)
-    if not native_fps or float(video_config.sync_fps) != fps:
+    if not native_fps or not _one_sync_token_per_frame(video_config):
         return 1
-    return int(min(MAX_SYNC_PHASES, max(1, math.ceil(native_fps / fps - 0.25))))
+    return int(min(MAX_SYNC_PHASES, max(1, math.ceil(native_fps / float(video_config.fps) - 0.25))))
+
+
+def _one_sync_token_per_frame(video_config: Any) -> bool:
+    """Phases need an encoder whose sync rate is its frame rate (one sync token per frame)."""
+    return float(video_config.sync_fps) == float(video_config.fps)
 
 
 def check_sync_phases(phases: int, video_config: Any) -> int:
     """``phases`` (>= 1) after checking it against the encoder; raises InputError."""
     if isinstance(phases, bool) or not isinstance(phases, int) or phases < 1:
         raise InputError(f"sync_phases must be an integer >= 1, got {phases!r}")
-    if phases > 1 and float(video_config.sync_fps) != float(video_config.fps):
+    if phases > 1 and not _one_sync_token_per_frame(video_config):
         raise InputError(
             f"sync_phases > 1 needs a video encoder whose sync rate equals its frame rate "
             f"(this one: {video_config.sync_fps:g} vs {video_config.fps:g} fps)"
@@ -62,7 +66,7 @@ def read_phases(fps: float, video_config: Any) -> int:
             f"video at {fps:g} fps for an encoder at {own:g} fps: use its rate or 2 to "
             f"{MAX_SYNC_PHASES} times it (read in phases)"
         )
-    if phases > 1 and float(video_config.sync_fps) != own:
+    if phases > 1 and not _one_sync_token_per_frame(video_config):
         raise ConfigError(
             f"video at {fps:g} fps is read in phases, which needs an encoder whose sync rate equals "
             f"its frame rate (this one: {float(video_config.sync_fps):g} vs {own:g} fps)"

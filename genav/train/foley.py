@@ -27,7 +27,7 @@ from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens
 from genav.train.card import losses_section, training_section, write_card
 from genav.train.foley_data import batch_to
 from genav.train.foley_sources import DataSources, load_clip_sets
-from genav.train.recipe import Recipe
+from genav.train.recipe import Recipe, recipe_part
 from genav.train.run import (
     RunOptions,
     TrainOptions,
@@ -53,10 +53,7 @@ class FoleyRun(TrainRun):
 
 def model_config_of(recipe: Recipe) -> AudioMMDiTConfig:
     """The recipe's ``model`` object as a strict :class:`AudioMMDiTConfig`."""
-    try:
-        return AudioMMDiTConfig.from_dict(recipe.model)
-    except ConfigError as exc:
-        raise ConfigError(f"recipe model: {exc}") from None
+    return recipe_part(AudioMMDiTConfig, recipe.model, "model")
 
 
 @dataclass(frozen=True)
@@ -79,10 +76,7 @@ class FoleyOptions(Config):
 
 def foley_options_of(recipe: Recipe) -> FoleyOptions:
     """The recipe's ``options`` as strict :class:`FoleyOptions`."""
-    try:
-        return FoleyOptions.from_dict(recipe.options)
-    except ConfigError as exc:
-        raise ConfigError(f"recipe options: {exc}") from None
+    return recipe_part(FoleyOptions, recipe.options, "options")
 
 
 def _video(model: AudioMMDiT, b: dict[str, Any], phases: int = 1, plain: bool = False) -> VideoTokens | None:

@@ -169,6 +169,15 @@ class Recipe(Config):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def recipe_part(config_cls: type[Config], data: dict[str, Any], part: str) -> Any:
+    """``data``, the recipe's ``part`` object (``model``, ``options``), as a strict ``config_cls``;
+    raises ConfigError naming the part."""
+    try:
+        return config_cls.from_dict(data)
+    except ConfigError as exc:
+        raise ConfigError(f"recipe {part}: {exc}") from None
+
+
 def load_recipe(path: str | Path) -> Recipe:
     """Read a recipe file (its ``extends`` chain merged); relative data paths become absolute
     (each relative to the file that names it). Raises ConfigError naming the file."""

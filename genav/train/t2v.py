@@ -22,7 +22,7 @@ from genav.errors import ConfigError
 from genav.models.t2v_backbone import TinyT2VBackbone, dit_flow_loss, frames_to_unit
 from genav.models.t2v_dit import T2VDiT, T2VDiTConfig
 from genav.models.video_generate import sample_video_window
-from genav.train.recipe import Recipe
+from genav.train.recipe import Recipe, recipe_part
 from genav.train.run import (
     VAL_SEED_OFFSET,
     RunOptions,
@@ -52,10 +52,7 @@ def t2v_config_of(recipe: Recipe) -> T2VDiTConfig:
         raise ConfigError(f"recipe task is {recipe.task!r}, not 't2v'")
     if recipe.data.synth is None:
         raise ConfigError("a t2v recipe needs data.synth (clips of the synthetic world)")
-    try:
-        return T2VDiTConfig.from_dict(recipe.model)
-    except ConfigError as exc:
-        raise ConfigError(f"recipe model: {exc}") from None
+    return recipe_part(T2VDiTConfig, recipe.model, "model")
 
 
 def make_loss_fn(config: T2VDiTConfig) -> Any:

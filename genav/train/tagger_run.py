@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from genav.config import Config
-from genav.errors import ConfigError, DataError
+from genav.errors import DataError
 from genav.eval.classifiers.tagger import Tagger, TaggerConfig, save_tagger
 from genav.eval.classifiers.tagger_labels import SYNTH_CLASSES
-from genav.train.recipe import Recipe
+from genav.train.recipe import Recipe, recipe_part
 from genav.train.tagger import TaggerLoss, TaggerOptions, TaggerTrainSet, class_weights
 from genav.train.tagger_data import LabelledClip, evaluate_tagger, load_manifest_clips, synth_event_clips
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
@@ -44,17 +44,11 @@ class TaggerRun:
 
 
 def options_of(recipe: Recipe) -> TaggerOptions:
-    try:
-        return TaggerOptions.from_dict(recipe.options)
-    except ConfigError as exc:
-        raise ConfigError(f"recipe options: {exc}") from None
+    return recipe_part(TaggerOptions, recipe.options, "options")
 
 
 def config_of(recipe: Recipe) -> TaggerConfig:
-    try:
-        return TaggerConfig.from_dict(recipe.model) if recipe.model else TaggerConfig()
-    except ConfigError as exc:
-        raise ConfigError(f"recipe model: {exc}") from None
+    return recipe_part(TaggerConfig, recipe.model, "model") if recipe.model else TaggerConfig()
 
 
 def load_clips(

@@ -20,7 +20,7 @@ import torch
 
 from genav.codecs import MelCodec, MelCodecConfig, vocoder_loss
 from genav.errors import ConfigError, DataError
-from genav.train.recipe import Recipe
+from genav.train.recipe import Recipe, recipe_part
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,7 @@ class VocoderLoss:
 
 
 def codec_config_of(recipe: Recipe) -> MelCodecConfig:
-    try:
-        cfg = MelCodecConfig.from_dict(recipe.model)
-    except ConfigError as exc:
-        raise ConfigError(f"recipe model: {exc}") from None
+    cfg = recipe_part(MelCodecConfig, recipe.model, "model")
     if cfg.vocoder_channels <= 0:
         raise ConfigError("recipe model: a vocoder needs vocoder_channels > 0")
     if cfg.audio_channels != 1:
