@@ -26,7 +26,7 @@ from genav.errors import ConfigError
 from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens, generate_latents
 from genav.train.card import losses_section, training_section, write_card
 from genav.train.foley_data import batch_to
-from genav.train.foley_sources import DataSources, load_clip_sets
+from genav.train.foley_sources import DataSources, cached_text_dim, load_clip_sets
 from genav.train.recipe import Recipe, recipe_part
 from genav.train.run import (
     RunOptions,
@@ -212,14 +212,15 @@ class _Setup:
         cfg = model_config_of(recipe)
         acc = make_accelerator(recipe.mixed_precision, device)
         codec = build_codec(cfg.codec).to(acc.device).eval()
-        text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
-        if text_encoder.dim != cfg.text_dim:
-            raise ConfigError(
-                f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_encoder.dim}"
-            )
-        return cls(
-            cfg, acc, codec, text_encoder, DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
-        )
+        sources = DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
+        # Clips already encoded hold their text states: the frozen text encoder is not loaded.
+        text_encoder, text_dim = None, cached_text_dim(sources, cfg, codec=codec)
+        if text_dim is None:
+            text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
+            text_dim = text_encoder.dim
+        if text_dim != cfg.text_dim:
+            raise ConfigError(f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_dim}")
+        return cls(cfg, acc, codec, text_encoder, sources)
 
     def clip_sets(self) -> tuple[Any, Any]:
         return load_clip_sets(

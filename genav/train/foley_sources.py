@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from genav.data.clips import ClipWindows, CropGrid, ValidationWindows
-from genav.data.shards import ShardIndex
+from genav.data.shards import INFO, ShardIndex, shard_name
 from genav.errors import ConfigError, DataError
 from genav.train.foley_data import ClipEncoder, cache_key, encode_shards, finish_shards
 from genav.train.recipe import Recipe, SynthSpec
@@ -206,6 +206,21 @@ def _folder(source: Source, sources: DataSources, encoder: ClipEncoder) -> Path:
         **encoder.settings(),
     }
     return sources.cache / "clips" / f"{source.manifest.parent.name}-{cache_key(parts, [source.manifest])}"
+
+
+def cached_text_dim(sources: DataSources, cfg: Any, *, codec: Any) -> int | None:
+    """The width of the cached text states when every source of ``sources`` is already encoded
+    for model config ``cfg`` (so training needs no text encoder), else None."""
+    if sources.synth is not None or not sources.use_cache:
+        return None  # synthetic manifests may not exist yet; no cache means encode anew
+    encoder = clip_encoder(sources, cfg, codec=codec, text_encoder=None)
+    folders = [_folder(s, sources, encoder) for s in dict.fromkeys(sources.train + sources.val)]
+    if not all((f / INFO).exists() for f in folders):
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(folders[0] / shard_name(0)), "pt") as shard:
+        return int(shard.get_slice("text_tokens").get_shape()[1])
 
 
 def encode_sources(sources: DataSources, encoder: ClipEncoder, accelerator: Any) -> dict[Source, ShardIndex]:

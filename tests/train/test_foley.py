@@ -200,3 +200,30 @@ def test_cli_init_from_names_an_unknown_model(tmp_path: Path) -> None:
                                       "--init-from", "genav-foly-tiny", "--threads", "1", "-q"])  # fmt: skip
     assert isinstance(result.exception, UnknownModelError) and "genav-foly-tiny" in str(result.exception)
     assert not (tmp_path / "o" / "train" / "checkpoints").exists()
+
+
+def test_clips_already_encoded_train_without_loading_the_text_encoder(
+    straight, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import genav.encoders
+
+    manifest = [str(next(cache.glob("synth-*/train/manifest.jsonl")))]
+    data = json.loads(DEBUG_RECIPE.read_text())
+    data.update(steps=2, val_every=2, ckpt_every=2)
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(data))
+    train_foley(load_recipe(path), tmp_path / "first", data=manifest, cache_dir=cache, device="cpu", progress=False)
+
+    def refuse(spec):  # noqa: ANN001, ANN202
+        raise AssertionError("the text encoder was loaded")
+
+    monkeypatch.setattr(genav.encoders, "build_text_encoder", refuse)
+    again = train_foley(load_recipe(path), tmp_path / "again", data=manifest, cache_dir=cache, device="cpu",
+                        progress=False)  # fmt: skip
+    assert again.result.step == 2
+    # the cached text states are checked against the model as the encoder's were
+    data["model"]["text_dim"] += 8
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="text_dim"):
+        train_foley(load_recipe(path), tmp_path / "wide", data=manifest, cache_dir=cache, device="cpu", progress=False)
+    assert not (tmp_path / "wide").exists()
