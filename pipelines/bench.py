@@ -2,8 +2,8 @@
 
 ``bench_sample`` times one generation phase by phase (load, encode conditions, sampling, decode,
 and mux when a video is written), counts the model's FLOPs per forward with
-``torch.utils.flop_counter.FlopCounterMode`` (plus a formula for PyTorch's CPU flash attention,
-which the counter does not know), times every model forward, and compares the achieved FLOP/s
+``torch.utils.flop_counter.FlopCounterMode`` (plus a formula for the fused attention kernels
+that it does not know (CPU flash) or cannot count with grouped K/V heads (CUDA)), times every model forward, and compares the achieved FLOP/s
 with a large matmul measured on the same device. Real-time factor: ``rtf`` = generation wall
 time / audio seconds (below 1 is faster than real time); ``x_realtime`` is its inverse.
 """
@@ -60,22 +60,35 @@ PRESETS: dict[str, Callable[[], AudioMMDiTConfig]] = {
 BENCH_PROMPT = "footsteps on gravel, then a door slams"
 
 
-def register_cpu_flash_flops() -> None:
-    """Teach ``FlopCounterMode`` PyTorch's CPU flash attention (which it does not count); idempotent.
+# The fused attention kernels' forward ops; PyTorch counts the CUDA ones only when K/V have as many
+# heads as Q (its formula asserts it), so grouped K/V (GQA, ``enable_gqa``) would stop the count.
+_SDPA_OPS = (
+    "_scaled_dot_product_flash_attention_for_cpu",
+    "_scaled_dot_product_flash_attention",
+    "_scaled_dot_product_efficient_attention",
+    "_scaled_dot_product_cudnn_attention",
+)
+
+
+def _sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:  # noqa: ANN001
+    b, h, n, d = query_shape  # two matmuls per query head: q k^T and p v (K/V heads may be fewer)
+    return 2 * b * h * n * key_shape[-2] * (d + value_shape[-1])
+
+
+def register_sdpa_flops() -> None:
+    """Teach ``FlopCounterMode`` the fused attention kernels (CPU flash, CUDA flash / mem-efficient /
+    cuDNN) with grouped K/V heads: the FLOPs of both matmuls per query head. Idempotent.
 
     Called by :meth:`ForwardProbe.flops`, not on import: importing a benchmark changes no torch state.
     """
-    aten = torch.ops.aten
-    op = getattr(aten, "_scaled_dot_product_flash_attention_for_cpu", None)
     from torch.utils import flop_counter
 
-    if op is None or op in flop_counter.flop_registry:
-        return
-
-    @register_flop_formula(op)
-    def _flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:  # noqa: ANN001
-        b, h, n, d = query_shape  # two matmuls: q k^T and p v
-        return 2 * b * h * n * key_shape[-2] * (d + value_shape[-1])
+    for name in _SDPA_OPS:
+        op = getattr(torch.ops.aten, name, None)
+        if op is None or getattr(flop_counter.flop_registry.get(op), "__wrapped__", None) is _sdpa_flops:
+            continue
+        flop_counter.flop_registry.pop(op, None)  # PyTorch's own: equal heads only
+        register_flop_formula(op)(_sdpa_flops)
 
 
 class ForwardProbe:
@@ -118,7 +131,7 @@ class ForwardProbe:
 
     def flops(self) -> tuple[int, int]:
         """(FLOPs of the first forward shape, FLOPs of all recorded forwards)."""
-        register_cpu_flash_flops()
+        register_sdpa_flops()
         total, first = 0, None
         for key, (args, kwargs) in self.examples.items():
             with FlopCounterMode(display=False) as counter, torch.no_grad():

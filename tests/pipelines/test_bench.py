@@ -37,14 +37,35 @@ def test_bench_sample_v2a_times_the_mux():
 def test_flop_count_includes_attention():
     from torch.utils.flop_counter import FlopCounterMode
 
-    from genav.pipelines.bench import register_cpu_flash_flops
+    from genav.pipelines.bench import register_sdpa_flops
 
-    register_cpu_flash_flops()
+    register_sdpa_flops()
 
     q = torch.randn(1, 4, 128, 16)
     with FlopCounterMode(display=False) as counter:
         torch.nn.functional.scaled_dot_product_attention(q, q, q)
     assert counter.get_total_flops() == 4 * 4 * 128 * 128 * 16
+    kv = torch.randn(1, 2, 96, 16)  # grouped K/V heads (GQA), as the audio MM-DiT's attention passes them
+    with FlopCounterMode(display=False) as counter:
+        torch.nn.functional.scaled_dot_product_attention(q, kv, kv, enable_gqa=True)
+    assert counter.get_total_flops() == 4 * 4 * 128 * 96 * 16
+
+
+def test_flop_count_of_the_cuda_kernels_accepts_grouped_kv_heads():
+    # PyTorch's own formula for these asserts equal heads: `genav bench sample --device cuda` died on it
+    from torch.utils.flop_counter import flop_registry
+
+    from genav.pipelines.bench import register_sdpa_flops
+
+    register_sdpa_flops()
+    register_sdpa_flops()  # idempotent
+    q = torch.empty(2, 8, 128, 16, device="meta")
+    kv = torch.empty(2, 2, 96, 32, device="meta")
+    for name in ("_scaled_dot_product_flash_attention", "_scaled_dot_product_efficient_attention",
+                 "_scaled_dot_product_cudnn_attention"):
+        op = getattr(torch.ops.aten, name, None)
+        if op is not None:
+            assert flop_registry[op](q, kv, kv) == 2 * 2 * 8 * 128 * 96 * (16 + 32), name
 
 
 @pytest.mark.cuda
