@@ -32,6 +32,26 @@ def test_foley_small_trains_a_few_steps():
     assert all(t > 0 for t in res["all_step_seconds"])
 
 
+def test_the_t2a_stages_continue_one_model_at_a_larger_batch_then_on_longer_windows():
+    from genav.train.foley import model_config_of
+
+    stages = [load_recipe(RECIPES / n) for n in ("t2a-small.json", "t2a-small-gpu.json", "t2a-small-long.json")]
+    assert stages[0].model == stages[1].model == stages[2].model  # one architecture: each stage --init-from the last
+    assert stages[0].data.manifests == stages[1].data.manifests == stages[2].data.manifests
+    assert [r.batch_size for r in stages] == [12, 128, 128] and [r.steps for r in stages] == [6500, 3900, 1200]
+    assert [tuple(r.data.crop_range) for r in stages] == [(1.0, 4.0), (1.0, 4.0), (1.0, 10.0)]
+    assert stages[2].data.crop_range[1] == model_config_of(stages[2]).max_duration
+
+
+@pytest.mark.slow  # ~5-20 s: a 6.6M-parameter model on 8 s windows
+def test_the_long_window_t2a_stage_trains_a_few_steps():
+    from genav.bench.train import time_train_step
+
+    res = time_train_step(load_recipe(RECIPES / "t2a-small-long.json"), batch_size=2, seconds=8.0, steps=2,
+                          device="cpu")  # fmt: skip
+    assert all(t > 0 for t in res["all_step_seconds"])
+
+
 @pytest.mark.parametrize("name", ["genav-tagger.json", "mel-vocoder.json"])
 def test_task_recipes_parse_strictly(name):
     recipe = load_recipe(RECIPES / name)
