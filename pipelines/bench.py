@@ -2,10 +2,11 @@
 
 ``bench_sample`` times one generation phase by phase (load, encode conditions, sampling, decode,
 and mux when a video is written), counts the model's FLOPs per forward with
-``torch.utils.flop_counter.FlopCounterMode`` (plus a formula for the fused attention kernels
-that it does not know (CPU flash) or cannot count with grouped K/V heads (CUDA)), times every model forward, and compares the achieved FLOP/s
-with a large matmul measured on the same device. Real-time factor: ``rtf`` = generation wall
-time / audio seconds (below 1 is faster than real time); ``x_realtime`` is its inverse.
+``torch.utils.flop_counter.FlopCounterMode`` (plus a formula for the fused attention kernels,
+which it does not know on CPU and cannot count with grouped K/V heads on CUDA), times every model
+forward, and compares the achieved FLOP/s with a large matmul measured on the same device.
+Real-time factor: ``rtf`` = generation wall time / audio seconds (below 1 is faster than real
+time); ``x_realtime`` is its inverse.
 """
 
 from __future__ import annotations
