@@ -25,8 +25,8 @@ from genav.data.clips import ValidationWindows
 from genav.errors import ConfigError
 from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens, generate_latents
 from genav.train.card import losses_section, training_section, write_card
-from genav.train.foley_data import batch_to
-from genav.train.foley_sources import DataSources, cached_text_dim, load_clip_sets
+from genav.train.foley_data import ClipEncoder, batch_to
+from genav.train.foley_sources import DataSources, cached_text_dim, clip_encoder, load_clip_sets
 from genav.train.recipe import Recipe, recipe_part
 from genav.train.run import (
     RunOptions,
@@ -201,7 +201,7 @@ class _Setup:
     cfg: AudioMMDiTConfig
     acc: Any
     codec: Any
-    text_encoder: Any
+    encoder: ClipEncoder
     sources: DataSources
 
     @classmethod
@@ -213,19 +213,18 @@ class _Setup:
         acc = make_accelerator(recipe.mixed_precision, device)
         codec = build_codec(cfg.codec).to(acc.device).eval()
         sources = DataSources.from_recipe(recipe, cfg, data=data, cache=cache)
-        # Clips already encoded hold their text states: the frozen text encoder is not loaded.
-        text_encoder, text_dim = None, cached_text_dim(sources, cfg, codec=codec)
+        encoder = clip_encoder(sources, cfg, codec=codec, text_encoder=None)
+        # Clips already encoded hold their text states: the frozen text encoder is loaded only to encode.
+        text_dim = cached_text_dim(sources, encoder)
         if text_dim is None:
-            text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
-            text_dim = text_encoder.dim
+            encoder.text_encoder = build_text_encoder(cfg.text_encoder).to(acc.device).eval()
+            text_dim = encoder.text_encoder.dim
         if text_dim != cfg.text_dim:
             raise ConfigError(f"recipe model: text_dim is {cfg.text_dim} but the text encoder gives {text_dim}")
-        return cls(cfg, acc, codec, text_encoder, sources)
+        return cls(cfg, acc, codec, encoder, sources)
 
     def clip_sets(self) -> tuple[Any, Any]:
-        return load_clip_sets(
-            self.sources, self.cfg, codec=self.codec, text_encoder=self.text_encoder, accelerator=self.acc
-        )
+        return load_clip_sets(self.sources, self.cfg, encoder=self.encoder, accelerator=self.acc)
 
 
 def train_foley(

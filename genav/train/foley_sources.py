@@ -208,13 +208,17 @@ def _folder(source: Source, sources: DataSources, encoder: ClipEncoder) -> Path:
     return sources.cache / "clips" / f"{source.manifest.parent.name}-{cache_key(parts, [source.manifest])}"
 
 
-def cached_text_dim(sources: DataSources, cfg: Any, *, codec: Any) -> int | None:
-    """The width of the cached text states when every source of ``sources`` is already encoded
-    for model config ``cfg`` (so training needs no text encoder), else None."""
+def clip_folders(sources: DataSources, encoder: ClipEncoder) -> dict[Source, Path]:
+    """The cache folder of each training and validation source (each source once)."""
+    return {s: _folder(s, sources, encoder) for s in dict.fromkeys(sources.train + sources.val)}
+
+
+def cached_text_dim(sources: DataSources, encoder: ClipEncoder) -> int | None:
+    """The width of the cached text states when every source is already encoded by ``encoder``
+    (so training needs no text encoder), else None."""
     if sources.synth is not None or not sources.use_cache:
         return None  # synthetic manifests may not exist yet; no cache means encode anew
-    encoder = clip_encoder(sources, cfg, codec=codec, text_encoder=None)
-    folders = [_folder(s, sources, encoder) for s in dict.fromkeys(sources.train + sources.val)]
+    folders = list(clip_folders(sources, encoder).values())
     if not all((f / INFO).exists() for f in folders):
         return None
     from safetensors import safe_open
@@ -229,7 +233,7 @@ def encode_sources(sources: DataSources, encoder: ClipEncoder, accelerator: Any)
     if acc.is_main_process and sources.synth is not None:
         generate_synth(sources.synth, sources.synth_dir)
     acc.wait_for_everyone()  # the synthetic manifests exist from here on
-    folders = {s: _folder(s, sources, encoder) for s in dict.fromkeys(sources.train + sources.val)}
+    folders = clip_folders(sources, encoder)
     if acc.is_main_process and not sources.use_cache:
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
@@ -258,10 +262,10 @@ def encode_sources(sources: DataSources, encoder: ClipEncoder, accelerator: Any)
 
 
 def load_clip_sets(
-    sources: DataSources, cfg: Any, *, codec: Any, text_encoder: Any, accelerator: Any
+    sources: DataSources, cfg: Any, *, encoder: ClipEncoder, accelerator: Any
 ) -> tuple[ClipWindows, ValidationWindows | None]:
-    """Streamed training windows and the validation set (the held-out rows when no validation source)."""
-    encoder = clip_encoder(sources, cfg, codec=codec, text_encoder=text_encoder)
+    """Streamed training windows and the validation set (the held-out rows when no validation source);
+    ``encoder`` (:func:`clip_encoder`) encodes the clips not cached yet."""
     indexes = encode_sources(sources, encoder, accelerator)
     train = [(indexes[s], np.arange(len(indexes[s]))) for s in sources.train]
     val = [(indexes[s], np.arange(len(indexes[s]))) for s in sources.val]
@@ -270,7 +274,7 @@ def load_clip_sets(
         raise DataError("no usable training clips in " + ", ".join(str(s.manifest) for s in sources.train))
     if sources.hold_out:
         train, val = _hold_out(train, min(sources.hold_out, total // 5))
-    grid = CropGrid.make(codec.frame_rate, sources.fps, *sources.crop)
+    grid = CropGrid.make(encoder.codec.frame_rate, sources.fps, *sources.crop)
     options = {"seed": sources.seed, "video": cfg.video is not None}
     train_set = ClipWindows(train, grid, text_dropout=sources.text_dropout, **options)
     val_set = ValidationWindows(ClipWindows(val, grid, **options)) if any(len(r) for _, r in val) else None
