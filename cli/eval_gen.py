@@ -70,6 +70,8 @@ def t2a_command(
     batch: int = typer.Option(8, "--batch", min=1, help="Prompts generated together."),
     classifier: str = typer.Option(None, "--classifier", help="Judge: genav-tagger (default) or a tagger folder."),
     keep_audio: bool = typer.Option(False, "--keep-audio", help="Keep the generated wavs in OUT/audio."),
+    rejudge: Path = typer.Option(None, "--rejudge", help="Judge the wavs a --keep-audio run kept (its OUT/audio) "
+                                 "instead of generating; model, durations, clips and settings are that run's."),
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
     out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
 ) -> None:  # fmt: skip
@@ -78,16 +80,22 @@ def t2a_command(
     import torch
 
     from genav.errors import InputError
-    from genav.pipelines.eval_t2a import eval_t2a, t2a_markdown
+    from genav.pipelines.eval_t2a import eval_t2a, rejudge_t2a, t2a_markdown
 
     if keep_audio and out is None:
         raise InputError("--keep-audio needs --out")
+    if keep_audio and rejudge is not None:
+        raise InputError("--rejudge judges kept wavs again; it generates none to keep (drop --keep-audio)")
     check_out(out, overwrite)
     torch.set_num_threads(threads)
-    report = eval_t2a(
-        model, manifest=manifest, split=split, durations=_floats(durations, "--durations"), n=n, num_steps=steps,
-        guidance_scale=cfg, seed=seed, batch=batch, classifier=classifier, audio_dir=out / "audio" if keep_audio else None,
-    )  # fmt: skip
+    if rejudge is not None:
+        report = rejudge_t2a(rejudge, manifest=manifest, split=split, classifier=classifier)
+    else:
+        report = eval_t2a(
+            model, manifest=manifest, split=split, durations=_floats(durations, "--durations"), n=n,
+            num_steps=steps, guidance_scale=cfg, seed=seed, batch=batch, classifier=classifier,
+            audio_dir=out / "audio" if keep_audio else None,
+        )  # fmt: skip
     write_report(report, t2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 

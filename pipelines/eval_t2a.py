@@ -6,13 +6,17 @@ requested duration. The tagger then ranks the labels (top-1/top-3 over the manif
 label-wise KLD says whether a label's generated clips are closer to real clips of that label than
 to the others (:mod:`genav.eval.metrics.label_scores`). The real test clips, judged the same way, are the
 ceiling. Peaks before the output gain are recorded (the codec must keep the output in range).
+Generations kept with ``audio_dir`` (wavs plus :data:`KEPT_INDEX`) can be judged again later by
+another classifier with :func:`rejudge_t2a`, without loading or running the model.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ from genav.pipelines.settings import steps_and_scale
 log = logging.getLogger(__name__)
 
 DEFAULT_MANIFEST = "../shared/data/sfx2/manifest.jsonl"
+KEPT_INDEX = "generation.json"  # beside kept wavs: model, settings, items, peaks
 
 
 def select_rows(rows: list[dict[str, Any]], n: int | None) -> list[dict[str, Any]]:
@@ -59,6 +64,38 @@ def _real_logits(clf: Any, rows: list[dict[str, Any]]) -> np.ndarray:
 
     waves = [read_audio(r["_path"], sample_rate=clf.sample_rate, mono=True).samples[0] for r in rows]
     return clf.classify(waves)[0]
+
+
+def _judge_setup(manifest: str | Path, split: str, classifier: str | None,
+                 pick: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> dict[str, Any]:  # fmt: skip
+    """The classifier, the real clips' logits and the ceiling on the rows ``pick(rows)`` chooses."""
+    from genav.eval.classifiers.registry import load_classifier
+    from genav.eval.metrics.label_scores import score_labels
+
+    rows = load_test_rows(manifest, split)
+    chosen = pick(rows)
+    clf = load_classifier(classifier)
+    classes = list(clf.model.config.classes)
+    among = sorted({str(r["label"]) for r in rows})
+    missing = [lab for lab in among if lab not in classes]
+    if missing:
+        raise DataError(f"the classifier {clf.info.name} has no class for labels {missing[:5]}",
+                        hint="retrain it: genav train tagger")  # fmt: skip
+    real_logits = _real_logits(clf, rows)
+    real_labels = [str(r["label"]) for r in rows]
+    index = {id(r): i for i, r in enumerate(rows)}
+    chosen_idx = [index[id(r)] for r in chosen]
+    labels = [real_labels[i] for i in chosen_idx]
+    ceiling = score_labels(real_logits[chosen_idx], labels, real_logits, real_labels, classes, among,
+                           self_index=chosen_idx)  # fmt: skip
+
+    def score(logits: np.ndarray, peaks: list[float]) -> dict[str, Any]:
+        scores = score_labels(logits, labels, real_logits, real_labels, classes, among)
+        scores["peak_before_gain"] = {"median": float(np.median(peaks)), "max": float(np.max(peaks)),
+                                      "over_4x": int(np.sum(np.asarray(peaks) > 4.0))}  # fmt: skip
+        return scores
+
+    return {"rows": rows, "chosen": chosen, "clf": clf, "labels": labels, "ceiling": ceiling, "score": score}
 
 
 def _generate(pipe: Any, clf: Any, prompts: list[str], duration: float, settings: dict[str, Any],
@@ -106,7 +143,8 @@ def eval_t2a(
         num_steps: solver steps. guidance_scale: classifier-free guidance scale.
         seed: the first clip's seed (batch ``k`` uses ``seed + k``). batch: prompts generated together.
         classifier: the judge (default genav-tagger, or a tagger folder).
-        audio_dir: also keep the generated wavs there (``<duration>s/<clip>.wav``).
+        audio_dir: also keep the generated wavs there (``<duration>s/<clip>.wav``) and, for
+            :func:`rejudge_t2a`, the run's model, settings, clips and peaks (:data:`KEPT_INDEX`).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
 
     Returns:
@@ -124,53 +162,98 @@ def eval_t2a(
     tagger as an audio "inception" judge (Salimans et al. 2016); the tagger is genav's own.
     """
     from genav.data.captions import held_out_caption
-    from genav.eval.classifiers.registry import load_classifier
-    from genav.eval.metrics.label_scores import score_labels
     from genav.pipelines.auto import AutoTextToAudioPipeline
 
     num_steps, guidance_scale = steps_and_scale(deprecated, "eval_t2a", num_steps, guidance_scale)
     if not durations or any(d <= 0 for d in durations):
         raise InputError(f"durations must be positive seconds, got {durations}")
     started = time.perf_counter()
-    rows = load_test_rows(manifest, split)
-    chosen = select_rows(rows, n)
-    clf = load_classifier(classifier)
-    classes = list(clf.model.config.classes)
-    among = sorted({str(r["label"]) for r in rows})
-    missing = [lab for lab in among if lab not in classes]
-    if missing:
-        raise DataError(f"the classifier {clf.info.name} has no class for labels {missing[:5]}",
-                        hint="retrain it: genav train tagger")  # fmt: skip
-    real_logits = _real_logits(clf, rows)
-    real_labels = [str(r["label"]) for r in rows]
-    index = {id(r): i for i, r in enumerate(rows)}
-    chosen_idx = [index[id(r)] for r in chosen]
-    labels = [real_labels[i] for i in chosen_idx]
-    ceiling = score_labels(real_logits[chosen_idx], labels, real_logits, real_labels, classes, among,
-                           self_index=chosen_idx)  # fmt: skip
+    judge = _judge_setup(manifest, split, classifier, lambda rows: select_rows(rows, n))
+    chosen = judge["chosen"]
     pipe = AutoTextToAudioPipeline.from_pretrained(model)
     prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in chosen]
     names = [Path(r["file"]).stem for r in chosen]
     settings = {"num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed, "batch": batch}
-    generated = {}
+    generated, all_peaks = {}, {}
     for d in durations:
         folder = None
         if audio_dir is not None:
             folder = Path(audio_dir) / f"{d:g}s"
             folder.mkdir(parents=True, exist_ok=True)
-        logits, peaks = _generate(pipe, clf, prompts, d, settings, folder, names)
-        scores = score_labels(logits, labels, real_logits, real_labels, classes, among)
-        scores["peak_before_gain"] = {"median": float(np.median(peaks)), "max": float(np.max(peaks)),
-                                      "over_4x": int(np.sum(np.asarray(peaks) > 4.0))}  # fmt: skip
-        generated[f"{d:g}"] = scores
-    return {
+        logits, peaks = _generate(pipe, judge["clf"], prompts, d, settings, folder, names)
+        generated[f"{d:g}"], all_peaks[f"{d:g}"] = judge["score"](logits, peaks), [float(x) for x in peaks]
+    report = {
         "task": "t2a", "model": pipe.model_name, "model_checksum": pipe.checksum,
-        "classifier": clf.info.to_dict(), "manifest": str(manifest), "split": split, "n_clips": len(chosen),
-        "n_labels": len({*labels}), "n_real_reference": len(rows),
+        "classifier": judge["clf"].info.to_dict(), "manifest": str(manifest), "split": split, "n_clips": len(chosen),
+        "n_labels": len({*judge["labels"]}), "n_real_reference": len(judge["rows"]),
         "prompts": "held-out caption template (genav.data.captions.held_out_caption)",
         "durations": list(durations), "num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed,
-        "ceiling": ceiling, "generated": generated, "seconds": round(time.perf_counter() - started, 1),
-        "items": [{"name": nm, "label": lab, "prompt": p} for nm, lab, p in zip(names, labels, prompts, strict=True)],
+        "ceiling": judge["ceiling"], "generated": generated, "seconds": round(time.perf_counter() - started, 1),
+        "items": [{"name": nm, "label": lab, "prompt": p}
+                  for nm, lab, p in zip(names, judge["labels"], prompts, strict=True)],
+    }  # fmt: skip
+    if audio_dir is not None:
+        from genav.atomic import atomic_write_text
+
+        kept = {k: report[k] for k in ("model", "model_checksum", "prompts", "durations", "num_steps",
+                                       "guidance_scale", "seed", "items")}  # fmt: skip
+        atomic_write_text(Path(audio_dir) / KEPT_INDEX, json.dumps({**kept, "peak_before_gain": all_peaks}, indent=1))
+    return report
+
+
+def rejudge_t2a(
+    audio_dir: str | Path,
+    *,
+    manifest: str | Path = DEFAULT_MANIFEST,
+    split: str = "test",
+    classifier: str | None = None,
+) -> dict[str, Any]:
+    """Judge the wavs an :func:`eval_t2a` run kept in ``audio_dir`` again (e.g. by a retrained tagger).
+
+    Reads ``audio_dir/generation.json`` (the model, settings, clips and peaks of that run) and
+    ``audio_dir/<duration>s/<clip>.wav``; the model is neither loaded nor run. Returns a report of
+    :func:`eval_t2a`'s shape (``rejudged_from`` names the folder); with the same classifier it
+    equals that run's report (``seconds`` aside).
+
+    Raises:
+        DataError: no index in ``audio_dir``, a kept wav missing, a clip not in ``split`` of the
+            manifest, or labels the classifier lacks.
+    """
+    from genav.media import read_audio
+
+    started = time.perf_counter()
+    folder = Path(audio_dir)
+    index_path = folder / KEPT_INDEX
+    if not index_path.is_file():
+        raise DataError(f"no {KEPT_INDEX} in {folder}",
+                        hint="pass the audio folder of a `genav eval t2a --keep-audio` run")  # fmt: skip
+    kept = json.loads(index_path.read_text())
+    names = [it["name"] for it in kept["items"]]
+
+    def pick(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        by_name = {Path(r["file"]).stem: r for r in rows}
+        absent = [nm for nm in names if nm not in by_name]
+        if absent:
+            raise DataError(f"kept clips not in split {split!r} of {manifest}: {absent[:3]}")
+        return [by_name[nm] for nm in names]
+
+    judge = _judge_setup(manifest, split, classifier, pick)
+    clf = judge["clf"]
+    generated = {}
+    for d in kept["durations"]:
+        paths = [folder / f"{d:g}s" / f"{nm}.wav" for nm in names]
+        missing = [str(q) for q in paths if not q.is_file()]
+        if missing:
+            raise DataError(f"{len(missing)} kept wavs missing, e.g. {missing[0]}")
+        waves = [read_audio(q, sample_rate=clf.sample_rate, mono=True).samples[0] for q in paths]
+        generated[f"{d:g}"] = judge["score"](clf.classify(waves)[0], kept["peak_before_gain"][f"{d:g}"])
+    return {
+        "task": "t2a", **{k: kept[k] for k in ("model", "model_checksum")}, "classifier": clf.info.to_dict(),
+        "manifest": str(manifest), "split": split, "n_clips": len(names), "n_labels": len({*judge["labels"]}),
+        "n_real_reference": len(judge["rows"]),
+        **{k: kept[k] for k in ("prompts", "durations", "num_steps", "guidance_scale", "seed")},
+        "ceiling": judge["ceiling"], "generated": generated, "seconds": round(time.perf_counter() - started, 1),
+        "items": kept["items"], "rejudged_from": str(folder),
     }  # fmt: skip
 
 
@@ -188,7 +271,8 @@ def t2a_markdown(report: dict[str, Any]) -> str:
         f"prompts: {report['prompts']}; {report['num_steps']} steps, CFG {report['guidance_scale']:g}, seed {report['seed']}; judge: "
         f"{report['classifier']['name']} ({report['classifier']['checksum']}), labels ranked among "
         f"{len(report['ceiling']['per_label']) and report['n_labels']} classes; KLD reference: "
-        f"{report['n_real_reference']} real clips.",
+        f"{report['n_real_reference']} real clips."
+        + (f" Judged again from the wavs kept in `{report['rejudged_from']}`." if "rejudged_from" in report else ""),
         "",
         "| audio | top-1 | top-3 | labels with KLD same < other | peak before gain (median / max) |",
         "|---|---:|---:|---:|---:|",

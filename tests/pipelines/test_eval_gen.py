@@ -68,6 +68,51 @@ def test_eval_t2a_writes_json_and_markdown(tiny_set, monkeypatch):
     assert again.exit_code != 0 and isinstance(again.exception, OutputExistsError)
 
 
+def test_kept_audio_is_judged_again_without_the_model(tiny_set, monkeypatch):
+    from genav.errors import DataError
+
+    monkeypatch.setenv("GENAV_PROGRESS", "0")
+    first = tiny_set / "first"
+    common = ["--manifest", str(tiny_set / "manifest.jsonl"), "--classifier", str(tiny_set / "tagger")]
+    args = ["eval", "t2a", "--model", "debug-foley", *common, "--n", "3", "--durations", "1,2", "--steps", "2",
+            "--cfg", "3", "--seed", "5", "--out", str(first), "--keep-audio"]  # fmt: skip
+    assert CliRunner().invoke(app, args).exit_code == 0
+    original = json.loads((first / "report.json").read_text())
+
+    def load_no_model(*_a, **_k):
+        raise AssertionError("rejudging must not load the model")
+
+    monkeypatch.setattr("genav.pipelines.auto.AutoTextToAudioPipeline.from_pretrained", load_no_model)
+    again = tiny_set / "again"
+    rejudge = ["eval", "t2a", *common, "--rejudge", str(first / "audio"), "--out", str(again)]
+    result = CliRunner().invoke(app, rejudge)
+    assert result.exit_code == 0, result.output
+    report = json.loads((again / "report.json").read_text())
+    assert "Judged again from the wavs kept in" in (again / "report.md").read_text()
+    # the same judge on the same wavs gives the same report, settings and peaks taken from the kept run
+    for key in ("model", "model_checksum", "durations", "num_steps", "guidance_scale", "seed", "items", "ceiling"):
+        assert report[key] == original[key], key
+    for d in ("1", "2"):
+        assert report["generated"][d]["top3"] == original["generated"][d]["top3"]
+        assert report["generated"][d]["peak_before_gain"] == original["generated"][d]["peak_before_gain"]
+    # another judge: its own checksum in the report
+    save_tagger(Tagger(TaggerConfig(channels=(8, 8), embedding_dim=8, classes=("high whistle", "low hum"))),
+                tiny_set / "tagger2")  # fmt: skip
+    other = ["eval", "t2a", "--manifest", str(tiny_set / "manifest.jsonl"), "--classifier", str(tiny_set / "tagger2"),
+             "--rejudge", str(first / "audio"), "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, other)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["classifier"]["checksum"] != original["classifier"]["checksum"]
+    # a missing wav or a folder without the index: one clear error
+    next((first / "audio" / "2s").glob("*.wav")).unlink()
+    result = CliRunner().invoke(app, [*rejudge[:-2], "--json"])
+    assert isinstance(result.exception, DataError) and "kept wavs missing" in str(result.exception)
+    result = CliRunner().invoke(app, ["eval", "t2a", *common, "--rejudge", str(tiny_set), "--json"])
+    assert isinstance(result.exception, DataError) and "generation.json" in str(result.exception)
+    bad = CliRunner().invoke(app, [*rejudge[:-2], "--keep-audio", "--out", str(tiny_set / "x")])
+    assert bad.exit_code != 0 and "drop --keep-audio" in str(bad.exception)
+
+
 def test_eval_t2a_needs_a_judge_that_knows_the_labels(tiny_set, monkeypatch):
     monkeypatch.setenv("GENAV_PROGRESS", "0")
     save_tagger(Tagger(TaggerConfig(channels=(4, 8), embedding_dim=8, classes=("x", "y"))), tiny_set / "other")
