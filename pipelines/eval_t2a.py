@@ -17,6 +17,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,36 +67,69 @@ def _real_logits(clf: Any, rows: list[dict[str, Any]]) -> np.ndarray:
     return clf.classify(waves)[0]
 
 
-def _judge_setup(manifest: str | Path, split: str, classifier: str | None,
-                 pick: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> dict[str, Any]:  # fmt: skip
-    """The classifier, the real clips' logits and the ceiling on the rows ``pick(rows)`` chooses."""
-    from genav.eval.classifiers.registry import load_classifier
-    from genav.eval.metrics.label_scores import score_labels
+@dataclass
+class _Judge:
+    """The classifier, the real clips' logits and the ceiling on the chosen rows; scores generations
+    and assembles the report (one shape for :func:`eval_t2a` and :func:`rejudge_t2a`)."""
 
-    rows = load_test_rows(manifest, split)
-    chosen = pick(rows)
-    clf = load_classifier(classifier)
-    classes = list(clf.model.config.classes)
-    among = sorted({str(r["label"]) for r in rows})
-    missing = [lab for lab in among if lab not in classes]
-    if missing:
-        raise DataError(f"the classifier {clf.info.name} has no class for labels {missing[:5]}",
-                        hint="retrain it: genav train tagger")  # fmt: skip
-    real_logits = _real_logits(clf, rows)
-    real_labels = [str(r["label"]) for r in rows]
-    index = {id(r): i for i, r in enumerate(rows)}
-    chosen_idx = [index[id(r)] for r in chosen]
-    labels = [real_labels[i] for i in chosen_idx]
-    ceiling = score_labels(real_logits[chosen_idx], labels, real_logits, real_labels, classes, among,
-                           self_index=chosen_idx)  # fmt: skip
+    manifest: str | Path
+    split: str
+    rows: list[dict[str, Any]]
+    chosen: list[dict[str, Any]]
+    clf: Any
+    among: list[str]
+    real_logits: np.ndarray
+    ceiling: dict[str, Any]
 
-    def score(logits: np.ndarray, peaks: list[float]) -> dict[str, Any]:
-        scores = score_labels(logits, labels, real_logits, real_labels, classes, among)
+    @classmethod
+    def make(cls, manifest: str | Path, split: str, classifier: str | None,
+             pick: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> _Judge:  # fmt: skip
+        from genav.eval.classifiers.registry import load_classifier
+
+        rows = load_test_rows(manifest, split)
+        chosen = pick(rows)
+        clf = load_classifier(classifier)
+        among = sorted({str(r["label"]) for r in rows})
+        missing = [lab for lab in among if lab not in clf.model.config.classes]
+        if missing:
+            raise DataError(f"the classifier {clf.info.name} has no class for labels {missing[:5]}",
+                            hint="retrain it: genav train tagger")  # fmt: skip
+        judge = cls(manifest, split, rows, chosen, clf, among, _real_logits(clf, rows), {})
+        index = {id(r): i for i, r in enumerate(rows)}
+        chosen_idx = [index[id(r)] for r in chosen]
+        judge.ceiling = judge._scores(judge.real_logits[chosen_idx], self_index=chosen_idx)
+        return judge
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(r["label"]) for r in self.chosen]
+
+    def _scores(self, logits: np.ndarray, **kwargs: Any) -> dict[str, Any]:
+        from genav.eval.metrics.label_scores import score_labels
+
+        real_labels = [str(r["label"]) for r in self.rows]
+        classes = list(self.clf.model.config.classes)
+        return score_labels(logits, self.labels, self.real_logits, real_labels, classes, self.among, **kwargs)
+
+    def score(self, logits: np.ndarray, peaks: list[float]) -> dict[str, Any]:
+        """Scores of generated clips' ``logits`` (N, C) plus their peaks before the output gain."""
+        scores = self._scores(logits)
         scores["peak_before_gain"] = {"median": float(np.median(peaks)), "max": float(np.max(peaks)),
                                       "over_4x": int(np.sum(np.asarray(peaks) > 4.0))}  # fmt: skip
         return scores
 
-    return {"rows": rows, "chosen": chosen, "clf": clf, "labels": labels, "ceiling": ceiling, "score": score}
+    def report(self, run: dict[str, Any], generated: dict[str, Any], started: float) -> dict[str, Any]:
+        """The report of a generation ``run`` (model, model_checksum, prompts, durations, num_steps,
+        guidance_scale, seed, items) whose scores per duration are ``generated``."""
+        return {
+            "task": "t2a", "model": run["model"], "model_checksum": run["model_checksum"],
+            "classifier": self.clf.info.to_dict(), "manifest": str(self.manifest), "split": self.split,
+            "n_clips": len(self.chosen), "n_labels": len({*self.labels}), "n_ranked_labels": len(self.among),
+            "n_real_reference": len(self.rows),
+            **{k: run[k] for k in ("prompts", "durations", "num_steps", "guidance_scale", "seed")},
+            "ceiling": self.ceiling, "generated": generated, "seconds": round(time.perf_counter() - started, 1),
+            "items": run["items"],
+        }  # fmt: skip
 
 
 def _generate(pipe: Any, clf: Any, prompts: list[str], duration: float, settings: dict[str, Any],
@@ -149,7 +183,8 @@ def eval_t2a(
 
     Returns:
         The report dict (JSON-ready): task, model, model_checksum, classifier, manifest, split,
-        n_clips, n_labels, durations, num_steps, guidance_scale, seed, ceiling (the real test clips'
+        n_clips, n_labels (of the clips), n_ranked_labels (the split's labels, ranked), n_real_reference,
+        durations, num_steps, guidance_scale, seed, ceiling (the real test clips'
         top-1/top-3 and label KLD), generated (per duration, the same scores and peaks before the
         output gain), seconds, items.
 
@@ -168,11 +203,10 @@ def eval_t2a(
     if not durations or any(d <= 0 for d in durations):
         raise InputError(f"durations must be positive seconds, got {durations}")
     started = time.perf_counter()
-    judge = _judge_setup(manifest, split, classifier, lambda rows: select_rows(rows, n))
-    chosen = judge["chosen"]
+    judge = _Judge.make(manifest, split, classifier, lambda rows: select_rows(rows, n))
     pipe = AutoTextToAudioPipeline.from_pretrained(model)
-    prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in chosen]
-    names = [Path(r["file"]).stem for r in chosen]
+    prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in judge.chosen]
+    names = [Path(r["file"]).stem for r in judge.chosen]
     settings = {"num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed, "batch": batch}
     generated, all_peaks = {}, {}
     for d in durations:
@@ -180,25 +214,20 @@ def eval_t2a(
         if audio_dir is not None:
             folder = Path(audio_dir) / f"{d:g}s"
             folder.mkdir(parents=True, exist_ok=True)
-        logits, peaks = _generate(pipe, judge["clf"], prompts, d, settings, folder, names)
-        generated[f"{d:g}"], all_peaks[f"{d:g}"] = judge["score"](logits, peaks), [float(x) for x in peaks]
-    report = {
-        "task": "t2a", "model": pipe.model_name, "model_checksum": pipe.checksum,
-        "classifier": judge["clf"].info.to_dict(), "manifest": str(manifest), "split": split, "n_clips": len(chosen),
-        "n_labels": len({*judge["labels"]}), "n_real_reference": len(judge["rows"]),
+        logits, peaks = _generate(pipe, judge.clf, prompts, d, settings, folder, names)
+        generated[f"{d:g}"], all_peaks[f"{d:g}"] = judge.score(logits, peaks), [float(x) for x in peaks]
+    run = {
+        "model": pipe.model_name, "model_checksum": pipe.checksum,
         "prompts": "held-out caption template (genav.data.captions.held_out_caption)",
         "durations": list(durations), "num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed,
-        "ceiling": judge["ceiling"], "generated": generated, "seconds": round(time.perf_counter() - started, 1),
         "items": [{"name": nm, "label": lab, "prompt": p}
-                  for nm, lab, p in zip(names, judge["labels"], prompts, strict=True)],
+                  for nm, lab, p in zip(names, judge.labels, prompts, strict=True)],
     }  # fmt: skip
     if audio_dir is not None:
         from genav.atomic import atomic_write_text
 
-        kept = {k: report[k] for k in ("model", "model_checksum", "prompts", "durations", "num_steps",
-                                       "guidance_scale", "seed", "items")}  # fmt: skip
-        atomic_write_text(Path(audio_dir) / KEPT_INDEX, json.dumps({**kept, "peak_before_gain": all_peaks}, indent=1))
-    return report
+        atomic_write_text(Path(audio_dir) / KEPT_INDEX, json.dumps({**run, "peak_before_gain": all_peaks}, indent=1))
+    return judge.report(run, generated, started)
 
 
 def rejudge_t2a(
@@ -237,24 +266,16 @@ def rejudge_t2a(
             raise DataError(f"kept clips not in split {split!r} of {manifest}: {absent[:3]}")
         return [by_name[nm] for nm in names]
 
-    judge = _judge_setup(manifest, split, classifier, pick)
-    clf = judge["clf"]
+    judge = _Judge.make(manifest, split, classifier, pick)
     generated = {}
     for d in kept["durations"]:
         paths = [folder / f"{d:g}s" / f"{nm}.wav" for nm in names]
         missing = [str(q) for q in paths if not q.is_file()]
         if missing:
             raise DataError(f"{len(missing)} kept wavs missing, e.g. {missing[0]}")
-        waves = [read_audio(q, sample_rate=clf.sample_rate, mono=True).samples[0] for q in paths]
-        generated[f"{d:g}"] = judge["score"](clf.classify(waves)[0], kept["peak_before_gain"][f"{d:g}"])
-    return {
-        "task": "t2a", **{k: kept[k] for k in ("model", "model_checksum")}, "classifier": clf.info.to_dict(),
-        "manifest": str(manifest), "split": split, "n_clips": len(names), "n_labels": len({*judge["labels"]}),
-        "n_real_reference": len(judge["rows"]),
-        **{k: kept[k] for k in ("prompts", "durations", "num_steps", "guidance_scale", "seed")},
-        "ceiling": judge["ceiling"], "generated": generated, "seconds": round(time.perf_counter() - started, 1),
-        "items": kept["items"], "rejudged_from": str(folder),
-    }  # fmt: skip
+        waves = [read_audio(q, sample_rate=judge.clf.sample_rate, mono=True).samples[0] for q in paths]
+        generated[f"{d:g}"] = judge.score(judge.clf.classify(waves)[0], kept["peak_before_gain"][f"{d:g}"])
+    return {**judge.report(kept, generated, started), "rejudged_from": str(folder)}
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -270,7 +291,7 @@ def t2a_markdown(report: dict[str, Any]) -> str:
         f"{report['n_clips']} clips of split `{report['split']}` of `{report['manifest']}` ({report['n_labels']} labels), "
         f"prompts: {report['prompts']}; {report['num_steps']} steps, CFG {report['guidance_scale']:g}, seed {report['seed']}; judge: "
         f"{report['classifier']['name']} ({report['classifier']['checksum']}), labels ranked among "
-        f"{len(report['ceiling']['per_label']) and report['n_labels']} classes; KLD reference: "
+        f"{report.get('n_ranked_labels', report['n_labels'])} classes; KLD reference: "
         f"{report['n_real_reference']} real clips."
         + (f" Judged again from the wavs kept in `{report['rejudged_from']}`." if "rejudged_from" in report else ""),
         "",
