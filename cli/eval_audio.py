@@ -154,11 +154,13 @@ def all_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing --json/--csv outputs."),
     av_benchmark: bool = typer.Option(
         False, "--av-benchmark", help="The av-benchmark set instead (KL/FD/ISc PANNs+PaSST, FD_VGG, CLAP; "
-        "DeSync/IB listed as unavailable) from the checkpoints given below; the others are skipped."),
+        "DeSync; IB listed as unavailable) from the checkpoints given below; the others are skipped."),
     cnn14: Path | None = typer.Option(None, "--cnn14", help="--av-benchmark: official CNN14 16 kHz .pth."),
     passt: Path | None = typer.Option(None, "--passt", help="--av-benchmark: official PaSST-S .pt."),
     vggish: Path | None = typer.Option(None, "--vggish", help="--av-benchmark: VGGish .pth (torch port layout)."),
     clap: Path | None = typer.Option(None, "--clap", help="--av-benchmark: transformers CLAP folder."),
+    synchformer: Path | None = typer.Option(
+        None, "--synchformer", help="--av-benchmark: Synchformer's synchformer_state_dict.pth (DeSync)."),
     captions: Path | None = typer.Option(None, "--captions", help="--av-benchmark: captions .jsonl (name, caption)."),
 ) -> None:
     """KLD, FAD and IS of a generated folder against a reference folder, plus AV-Align of generated videos."""
@@ -171,8 +173,8 @@ def all_command(
     if av_benchmark:
         from genav.cli.eval_av_benchmark import run_av_benchmark
 
-        run_av_benchmark(ref, gen, cnn14=cnn14, passt=passt, vggish=vggish, clap=clap, captions=captions,
-                         workers=workers, json_out=json_out, csv_out=csv_out)  # fmt: skip
+        run_av_benchmark(ref, gen, cnn14=cnn14, passt=passt, vggish=vggish, clap=clap, synchformer=synchformer,
+                         captions=captions, workers=workers, json_out=json_out, csv_out=csv_out)  # fmt: skip
         return
     report = evaluate_all(ref, gen, variant=variant, classifier=classifier, protocol=protocol, workers=workers)
     echo_table(report["items"], ["name", "score", "std", "n", "classifier", "comparable_to_published", "error"])

@@ -245,7 +245,7 @@ def test_av_benchmark_runs_what_is_given_and_says_what_is_skipped(passt_file, cl
     assert rows["ISc_PaSST"]["score"] is None and "split" in rows["ISc_PaSST"]["error"]  # 3 items, 10 splits
     assert rows["CLAP score"]["n"] == 3
     assert "no --cnn14" in rows["KL_PANNs"]["skipped"] and "no --vggish" in rows["FD_VGG"]["skipped"]
-    assert "Synchformer" in rows["DeSync"]["skipped"] and "ImageBind" in rows["IB-score"]["skipped"]
+    assert "no --synchformer" in rows["DeSync"]["skipped"] and "ImageBind" in rows["IB-score"]["skipped"]
     assert report["n_computed"] == 3
 
 

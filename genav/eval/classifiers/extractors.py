@@ -8,7 +8,8 @@
   text-audio score (T2A).
 - CNN14 ``.pth`` (a dict with ``model``): handled by :mod:`genav.eval.classifiers.cnn14`.
 
-Synchformer (DeSync) and ImageBind (IB-score) are not available: see :data:`UNAVAILABLE`.
+Synchformer (DeSync) takes video and audio, so it is not an audio classifier: see
+:mod:`genav.eval.classifiers.synchformer`. ImageBind (IB-score) is not available: see :data:`UNAVAILABLE`.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ from genav.eval.classifiers.base import AudioClassifier, ClassifierInfo
 __all__ = ["UNAVAILABLE", "detect_kind", "load_extractor_file", "load_extractor_folder"]
 
 UNAVAILABLE = {
-    "synchformer": "DeSync needs Synchformer (MotionFormer video + AST audio feature extractors and a "
-    "sync transformer, ~200M parameters); no maintained package provides its architecture and genav "
-    "does not ship one yet, so DeSync is not computed (genav eval sync gives a weight-free offset)",
     "imagebind": "IB-score needs ImageBind; the only package (imagebind 0.0.1.dev0, 2023) is unmaintained "
     "and pulls torchvision/pytorchvideo builds that do not match this torch, so IB-score is not computed",
 }

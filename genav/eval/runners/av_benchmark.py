@@ -8,7 +8,8 @@ Each metric runs when its checkpoint is given and is otherwise listed as skipped
 | KL_PaSST, FD_PaSST, ISc_PaSST | PaSST-S | ``passt-softmax`` KLD (10 s, 32 kHz); FD of 768-d; IS of logits |
 | FD_VGG | VGGish (no PCA) | FD over all 0.96 s example embeddings of all clips |
 | CLAP score | CLAP folder | mean cosine(audio, caption) of the generated items |
-| DeSync, IB-score | Synchformer, ImageBind | not available (see ``extractors.UNAVAILABLE``) |
+| DeSync | Synchformer | mean abs offset (s) of the first and last 4.8 s, 8 s read (see :mod:`~genav.eval.runners.desync`) |
+| IB-score | ImageBind | not available (see ``extractors.UNAVAILABLE``) |
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ PASST_PREP = Preparation(channels="mean", remove_dc=True, exact_seconds=10.0)
 
 
 def _row(
-    name: str, value: Any, n: Any, clf: AudioClassifier | None, comparable: bool | None, error: Any = None
+    name: str, value: Any, n: Any, extractor: str | None, comparable: bool | None, error: Any = None
 ) -> dict:
-    return {"name": name, "score": value, "n": n, "extractor": clf.info.name if clf else None,
+    return {"name": name, "score": value, "n": n, "extractor": extractor,
             "comparable_to_published": comparable, "error": error, "skipped": None}  # fmt: skip
 
 
@@ -60,11 +61,11 @@ def _classifier_rows(
     duration = 10.0 if clf.info.family == "passt" else None  # PaSST sees 10 s; CNN14 the whole clip
     fad = evaluate_fad(ref, gen, classifier=clf, duration=duration, workers=workers)
     inception = evaluate_is(gen, classifier=clf, duration=duration, workers=workers)
-    comparable = kld["comparable_to_published"]
+    comparable, name = kld["comparable_to_published"], clf.info.name
     return [
-        _row(f"KL_{tag}", kld["mean"], kld["n_pairs"], clf, comparable, _problems(kld)),
-        _row(f"FD_{tag}", fad["value"], fad["n_gen"], clf, comparable, _problems(fad)),
-        _row(f"ISc_{tag}", inception["mean"], inception["n_items"], clf, comparable, _problems(inception)),
+        _row(f"KL_{tag}", kld["mean"], kld["n_pairs"], name, comparable, _problems(kld)),
+        _row(f"FD_{tag}", fad["value"], fad["n_gen"], name, comparable, _problems(fad)),
+        _row(f"ISc_{tag}", inception["mean"], inception["n_items"], name, comparable, _problems(inception)),
     ]
 
 
@@ -90,7 +91,18 @@ def _fd_vgg(clf: AudioClassifier, ref: Path, gen: Path, workers: int) -> dict:
     value, error = guarded(lambda: frechet_distance(ref_frames, gen_frames))
     problems = ref_err + gen_err
     comparable = not clf.model.postprocess  # av-benchmark uses the raw embeddings
-    return _row("FD_VGG", value, len(gen_frames), clf, comparable, error or ("; ".join(problems) or None))
+    problem = error or ("; ".join(problems) or None)
+    return _row("FD_VGG", value, len(gen_frames), clf.info.name, comparable, problem)
+
+
+def _desync(path: Path, ref: Path, gen: Path) -> dict:
+    from genav.eval.classifiers.synchformer import load_synchformer
+    from genav.eval.runners.desync import evaluate_desync
+
+    report = evaluate_desync(ref, gen, load_synchformer(path))
+    failed = [f"{r['name']}: {r['error']}" for r in report["items"] if r.get("error")]
+    row = _row("DeSync", report["mean"], report["n_items"], "synchformer", True, "; ".join(failed) or None)
+    return {"row": row, "items": report["items"]}
 
 
 def read_captions(gen: Path, captions: Path | None) -> dict[str, str]:
@@ -142,7 +154,7 @@ def _clap_score(clf: AudioClassifier, gen: Path, captions: Path | None, workers:
     ok = [(i, w) for i, (w, e) in zip(items, loaded, strict=True) if w is not None]
     scores = clap_scores(clf.model, [w for _, w in ok], [texts[i.name] for i, _ in ok])
     failed = len(items) - len(ok)
-    return _row("CLAP score", float(scores.mean()) if len(scores) else None, len(ok), clf, True,
+    return _row("CLAP score", float(scores.mean()) if len(scores) else None, len(ok), clf.info.name, True,
                 f"{failed} item(s) unreadable" if failed else None)  # fmt: skip
 
 
@@ -154,6 +166,7 @@ def evaluate_av_benchmark(
     passt: str | Path | None = None,
     vggish: str | Path | None = None,
     clap: str | Path | None = None,
+    synchformer: str | Path | None = None,
     captions: str | Path | None = None,
     workers: int = 2,
 ) -> dict[str, Any]:
@@ -163,13 +176,16 @@ def evaluate_av_benchmark(
         ref_dir / gen_dir: folders of reference and generated audio (or video) items, paired by stem.
         cnn14: an official CNN14 16 kHz ``.pth`` (KL/FD/ISc_PANNs). passt: a PaSST-S ``.pt``
             (KL/FD/ISc_PaSST). vggish: a VGGish ``.pth`` or folder (FD_VGG). clap: a CLAP folder
-            (CLAP score). Each None: that metric is skipped, with why.
+            (CLAP score). synchformer: Synchformer's ``synchformer_state_dict.pth`` (DeSync; the
+            picture comes from the generated video or else the reference one). Each None: that
+            metric is skipped, with why.
         captions: captions for the CLAP score (see :func:`read_captions`).
         workers: reading threads.
 
     Returns:
         Keys: metric ("av-benchmark"), ref_dir, gen_dir, items (one row per metric: name, score, n,
-        extractor, comparable_to_published, error, skipped), n_computed, n_skipped, versions.
+        extractor, comparable_to_published, error, skipped), desync_items (per clip, with
+        ``synchformer``), n_computed, n_skipped, versions.
 
     Raises:
         InputError: a folder is missing or holds no audio/video file, or a bad captions row.
@@ -197,13 +213,20 @@ def evaluate_av_benchmark(
         rows.append(_skipped("CLAP score", "no --clap folder given"))
     else:
         rows.append(_clap_score(load_classifier(clap), gen, Path(captions) if captions else None, workers))
-    rows.append(_skipped("DeSync", UNAVAILABLE["synchformer"]))
+    desync_items = None
+    if synchformer is None:
+        rows.append(_skipped("DeSync", "no --synchformer checkpoint given"))
+    else:
+        desync = _desync(Path(synchformer), ref, gen)
+        desync_items = desync["items"]
+        rows.append(desync["row"])
     rows.append(_skipped("IB-score", UNAVAILABLE["imagebind"]))
     return {
         "metric": "av-benchmark",
         "ref_dir": str(ref),
         "gen_dir": str(gen),
         "items": rows,
+        "desync_items": desync_items,
         "n_computed": sum(1 for r in rows if r["score"] is not None),
         "n_skipped": sum(1 for r in rows if r["skipped"]),
         "versions": versions(),

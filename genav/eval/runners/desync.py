@@ -1,0 +1,137 @@
+"""DeSync: how far Synchformer places each generated soundtrack from its picture (av-benchmark's).
+
+Per clip: video at 25 fps, the short side scaled to the model's 224 px (bicubic) and the centre
+cropped square, RGB in [-1, 1]; audio mono at 16 kHz; both cut into 0.64 s segments every 0.32 s
+over the first ``max_seconds`` (av-benchmark: 8 s). Synchformer predicts the offset of the first 14
+segments (4.8 s) and of the last 14; DeSync is the mean absolute offset over both windows of every
+clip, in seconds (0 = in sync; the grid is 0.2 s wide, so a value below 0.1 rounds to in sync).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genav.errors import InputError
+from genav.eval.runners.audio_items import VIDEO_SUFFIXES, collect_items, guarded
+
+__all__ = ["clip_offsets", "evaluate_desync", "sync_frames"]
+
+
+def sync_frames(path: str | Path, image_size: int, seconds: float) -> np.ndarray:
+    """``(frames, size, size, 3)`` uint8: the first ``seconds`` at 25 fps, short side scaled to
+    ``image_size`` (the long side truncated, as torchvision's Resize does), the centre cropped."""
+    from genav.eval.classifiers.synchformer import FPS
+    from genav.media import iter_frames, probe
+
+    info = probe(path, count_frames=False)
+    width, height = info.width, info.height
+    if width <= height:
+        size = (image_size, int(image_size * height / width))
+    else:
+        size = (int(image_size * width / height), image_size)
+    frames = np.stack(list(iter_frames(path, fps=FPS, size=size, duration=seconds)))
+    top, left = (size[1] - image_size) // 2, (size[0] - image_size) // 2
+    return frames[: int(round(FPS * seconds)), top : top + image_size, left : left + image_size]
+
+
+def clip_offsets(model: Any, frames: np.ndarray, wave: np.ndarray) -> dict[str, Any]:
+    """Synchformer's offsets for one clip.
+
+    Args:
+        model: a :class:`~genav.eval.classifiers.synchformer.Synchformer`.
+        frames: ``(T, S, S, 3)`` uint8 at 25 fps (:func:`sync_frames`). wave: ``(N,)`` at 16 kHz.
+
+    Returns:
+        ``offsets_s`` (first and last 4.8 s window; signed, audio late > 0), ``desync_s`` (their
+        mean absolute value), ``segments`` used.
+
+    Raises:
+        InputError: fewer than 14 segments (4.8 s) of video or audio.
+    """
+    import torch
+
+    from genav.eval.classifiers import synchformer as sf
+
+    video_segments = (len(frames) - sf.SEGMENT_FRAMES) // sf.STEP_FRAMES + 1
+    audio_segments = (len(wave) - sf.SEGMENT_SAMPLES) // sf.STEP_SAMPLES + 1
+    segments = min(video_segments, audio_segments)
+    if segments < sf.WINDOW_SEGMENTS:
+        raise InputError(
+            f"DeSync needs 4.8 s of video and audio, got {len(frames) / sf.FPS:.2f} s / "
+            f"{len(wave) / sf.SAMPLE_RATE:.2f} s"
+        )
+    pixels = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1.0  # (T, 3, S, S)
+    samples = torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))
+    with torch.inference_mode():
+        video = torch.stack([pixels[i * sf.STEP_FRAMES : i * sf.STEP_FRAMES + sf.SEGMENT_FRAMES]
+                             for i in range(segments)])  # fmt: skip
+        audio = samples.unfold(0, sf.SEGMENT_SAMPLES, sf.STEP_SAMPLES)[:segments]
+        video_features = model.video_features(video)
+        audio_features = model.audio_features(sf.sync_log_mel(audio))
+        windows = (slice(0, sf.WINDOW_SEGMENTS), slice(segments - sf.WINDOW_SEGMENTS, segments))
+        logits = torch.cat(
+            [model.offset_logits(video_features[None, w], audio_features[None, w]) for w in windows]
+        )
+    # Synchformer's class +x: the audio starts x s ahead of the picture (audio early) -> -x late
+    offsets = [-sf.OFFSET_GRID[int(i)] + 0.0 for i in logits.argmax(dim=-1)]
+    return {"offsets_s": offsets, "desync_s": float(np.mean(np.abs(offsets))), "segments": segments}
+
+
+def _video_file(folder: Path, stem: str) -> Path | None:
+    found = [p for p in sorted(folder.glob(f"{stem}.*")) if p.suffix.lower() in VIDEO_SUFFIXES]
+    return found[0] if found else None
+
+
+def evaluate_desync(
+    ref_dir: str | Path, gen_dir: str | Path, model: Any, *, max_seconds: float = 8.0
+) -> dict[str, Any]:
+    """DeSync of each generated item against its picture.
+
+    Args:
+        ref_dir: reference items; the picture comes from here when the generated item is audio only.
+        gen_dir: generated items (audio, or video with its soundtrack), paired with ``ref_dir`` by stem.
+        model: a loaded :class:`~genav.eval.classifiers.synchformer.Synchformer`.
+        max_seconds: how much of each clip is read (av-benchmark: 8 s).
+
+    Returns:
+        ``items`` (name, video, audio, offsets_s, desync_s, error), ``mean`` (DeSync over every
+        window of the clips that ran, seconds; None if none ran), ``n_items``.
+
+    Raises:
+        InputError: a folder that is missing or holds no audio/video, or ``max_seconds`` < 4.8.
+
+    Source: av-benchmark's DeSync (Cheng et al. 2025) with Synchformer (Iashin et al. 2024).
+    """
+    from genav.media import read_audio
+
+    if not (math.isfinite(max_seconds) and max_seconds >= 4.8):
+        raise InputError(f"max_seconds must be >= 4.8 (one 14-segment window), got {max_seconds}")
+    ref, gen = Path(ref_dir), Path(gen_dir)
+    ref_names = {i.name for i in collect_items(ref)}
+    rows, window_offsets = [], []
+    for item in collect_items(gen):
+        video = _video_file(gen, item.name) or (
+            _video_file(ref, item.name) if item.name in ref_names else None
+        )
+        row: dict[str, Any] = {"name": item.name, "video": str(video) if video else None,
+                               "audio": str(item.path) if item.path else None}  # fmt: skip
+        if item.error or video is None:
+            row["error"] = item.error or "no video of this name in either folder"
+            rows.append(row)
+            continue
+
+        def run(video: Path = video, audio: Path = item.path) -> dict[str, Any]:
+            frames = sync_frames(video, model.image_size, max_seconds)
+            wave = read_audio(audio, sample_rate=16000, mono=True, duration=max_seconds).samples[0]
+            return clip_offsets(model, frames, wave)
+
+        result, error = guarded(run)
+        row.update(result or {}, error=error)
+        window_offsets += (result or {}).get("offsets_s", [])
+        rows.append(row)
+    mean = float(np.mean(np.abs(window_offsets))) if window_offsets else None
+    return {"items": rows, "mean": mean, "n_items": sum(1 for r in rows if not r.get("error"))}
