@@ -161,6 +161,7 @@ def all_command(
     clap: Path | None = typer.Option(None, "--clap", help="--av-benchmark: transformers CLAP folder."),
     synchformer: Path | None = typer.Option(
         None, "--synchformer", help="--av-benchmark: Synchformer's synchformer_state_dict.pth (DeSync)."),
+    device: str = typer.Option("cpu", "--device", help="--av-benchmark: where Synchformer runs (cpu, cuda)."),
     captions: Path | None = typer.Option(None, "--captions", help="--av-benchmark: captions .jsonl (name, caption)."),
 ) -> None:
     """KLD, FAD and IS of a generated folder against a reference folder, plus AV-Align of generated videos."""
@@ -174,7 +175,8 @@ def all_command(
         from genav.cli.eval_av_benchmark import run_av_benchmark
 
         run_av_benchmark(ref, gen, cnn14=cnn14, passt=passt, vggish=vggish, clap=clap, synchformer=synchformer,
-                         captions=captions, workers=workers, json_out=json_out, csv_out=csv_out)  # fmt: skip
+                         captions=captions, workers=workers, device=device, json_out=json_out,
+                         csv_out=csv_out)  # fmt: skip
         return
     report = evaluate_all(ref, gen, variant=variant, classifier=classifier, protocol=protocol, workers=workers)
     echo_table(report["items"], ["name", "score", "std", "n", "classifier", "comparable_to_published", "error"])

@@ -247,12 +247,13 @@ def _shape_from_state(state: dict[str, torch.Tensor], path: Path) -> dict[str, i
     }
 
 
-def load_synchformer(path: str | Path) -> Synchformer:
+def load_synchformer(path: str | Path, *, device: str = "cpu") -> Synchformer:
     """Load Synchformer's released state dict (av-benchmark's ``synchformer_state_dict.pth``) strictly.
 
     Args:
         path: a plain state dict of tensors in the official layout; widths, depths and image size
             are read from its tensors (the released model: 768 wide, 224 px).
+        device: where the model runs ("cpu", "cuda"...); 237M parameters make CPU runs slow.
 
     Returns:
         A frozen :class:`Synchformer` in eval mode.
@@ -278,4 +279,4 @@ def load_synchformer(path: str | Path) -> Synchformer:
         path,
         sum(p.numel() for p in model.parameters()) / 1e6,
     )
-    return model.eval()
+    return model.to(device).eval()

@@ -95,11 +95,11 @@ def _fd_vgg(clf: AudioClassifier, ref: Path, gen: Path, workers: int) -> dict:
     return _row("FD_VGG", value, len(gen_frames), clf.info.name, comparable, problem)
 
 
-def _desync(path: Path, ref: Path, gen: Path) -> dict:
+def _desync(path: Path, ref: Path, gen: Path, device: str) -> dict:
     from genav.eval.classifiers.synchformer import load_synchformer
     from genav.eval.runners.desync import evaluate_desync
 
-    report = evaluate_desync(ref, gen, load_synchformer(path))
+    report = evaluate_desync(ref, gen, load_synchformer(path, device=device))
     failed = [f"{r['name']}: {r['error']}" for r in report["items"] if r.get("error")]
     row = _row("DeSync", report["mean"], report["n_items"], "synchformer", True, "; ".join(failed) or None)
     return {"row": row, "items": report["items"]}
@@ -169,6 +169,7 @@ def evaluate_av_benchmark(
     synchformer: str | Path | None = None,
     captions: str | Path | None = None,
     workers: int = 2,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Every av-benchmark metric whose checkpoint is given; the others are rows with ``skipped``.
 
@@ -180,7 +181,7 @@ def evaluate_av_benchmark(
             picture comes from the generated video or else the reference one). Each None: that
             metric is skipped, with why.
         captions: captions for the CLAP score (see :func:`read_captions`).
-        workers: reading threads.
+        workers: reading threads. device: where Synchformer runs (the other extractors run on the CPU).
 
     Returns:
         Keys: metric ("av-benchmark"), ref_dir, gen_dir, items (one row per metric: name, score, n,
@@ -217,7 +218,7 @@ def evaluate_av_benchmark(
     if synchformer is None:
         rows.append(_skipped("DeSync", "no --synchformer checkpoint given"))
     else:
-        desync = _desync(Path(synchformer), ref, gen)
+        desync = _desync(Path(synchformer), ref, gen, device)
         desync_items = desync["items"]
         rows.append(desync["row"])
     rows.append(_skipped("IB-score", UNAVAILABLE["imagebind"]))

@@ -64,14 +64,15 @@ def clip_offsets(model: Any, frames: np.ndarray, wave: np.ndarray) -> dict[str, 
             f"DeSync needs 4.8 s of video and audio, got {len(frames) / sf.FPS:.2f} s / "
             f"{len(wave) / sf.SAMPLE_RATE:.2f} s"
         )
-    pixels = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1.0  # (T, 3, S, S)
+    device = next(model.parameters()).device
+    pixels = torch.from_numpy(frames).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0  # (T, 3, S, S)
     samples = torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))
     with torch.inference_mode():
         video = torch.stack([pixels[i * sf.STEP_FRAMES : i * sf.STEP_FRAMES + sf.SEGMENT_FRAMES]
                              for i in range(segments)])  # fmt: skip
         audio = samples.unfold(0, sf.SEGMENT_SAMPLES, sf.STEP_SAMPLES)[:segments]
         video_features = model.video_features(video)
-        audio_features = model.audio_features(sf.sync_log_mel(audio))
+        audio_features = model.audio_features(sf.sync_log_mel(audio).to(device))
         windows = (slice(0, sf.WINDOW_SEGMENTS), slice(segments - sf.WINDOW_SEGMENTS, segments))
         logits = torch.cat(
             [model.offset_logits(video_features[None, w], audio_features[None, w]) for w in windows]
