@@ -23,8 +23,9 @@ from genav.eval.classifiers.base import AudioClassifier, ClassifierInfo
 __all__ = ["UNAVAILABLE", "detect_kind", "load_extractor_file", "load_extractor_folder"]
 
 UNAVAILABLE = {
-    "imagebind": "IB-score needs ImageBind; the only package (imagebind 0.0.1.dev0, 2023) is unmaintained "
-    "and pulls torchvision/pytorchvideo builds that do not match this torch, so IB-score is not computed",
+    "imagebind": "IB-score needs ImageBind; its packages (imagebind 0.0.1.dev0, 2023, unmaintained; "
+    "imagebind-unofficial 0.1.1, 2026, a re-upload of the same code) require torchaudio, torchvision and "
+    "pytorchvideo builds that do not match this torch, so IB-score is not computed",
 }
 
 
