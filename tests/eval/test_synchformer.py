@@ -185,3 +185,27 @@ def test_desync_in_the_av_benchmark_command(tiny_file, tmp_path):
     items = {r["name"]: r for r in report["desync_items"]}
     assert len(items["long"]["offsets_s"]) == 2 and items["long"]["segments"] == 15  # (130 frames - 16) // 8 + 1
     assert items["long"]["video"].endswith("long.mp4") and items["long"]["audio"].endswith("long.wav")
+
+
+def test_eval_sync_with_synchformer_gives_signed_offsets_per_clip(tiny_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from genav.cli.app import app
+    from genav.media import Audio, write_audio, write_video
+
+    rng = np.random.default_rng(1)
+    for name, seconds in (("ok", 5.0), ("brief", 2.0)):
+        write_video(tmp_path / "clips" / f"{name}.mp4", rng.integers(0, 255, (int(25 * seconds), 40, 40, 3),
+                                                                     dtype=np.uint8), fps=25)  # fmt: skip
+        write_audio(tmp_path / "clips" / f"{name}.wav",
+                    Audio(rng.standard_normal(int(16000 * seconds)).astype(np.float32) * 0.1, 16000))  # fmt: skip
+    out = tmp_path / "sync.json"
+    args = ["eval", "sync", str(tmp_path / "clips"), "--synchformer", str(tiny_file), "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "brief" in result.output, result.output
+    report = json.loads(out.read_text())
+    rows = {r["name"]: r for r in report["clips"]}
+    assert rows["ok"]["offset_s"] == pytest.approx(np.mean(rows["ok"]["offsets_s"]))
+    assert all(o in [round(-2.0 + 0.2 * i, 1) for i in range(21)] for o in rows["ok"]["offsets_s"])
+    assert rows["ok"]["audio"].endswith("ok.wav") and "4.8 s" in rows["brief"]["error"]
+    assert report["mean_abs_offset_s"] == pytest.approx(rows["ok"]["desync_s"]) and report["n_failed"] == 1

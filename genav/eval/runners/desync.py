@@ -18,7 +18,7 @@ import numpy as np
 from genav.errors import InputError
 from genav.eval.runners.audio_items import VIDEO_SUFFIXES, collect_items, guarded
 
-__all__ = ["clip_offsets", "evaluate_desync", "sync_frames"]
+__all__ = ["clip_offsets", "clip_row", "evaluate_desync", "learned_sync", "sync_frames"]
 
 
 def sync_frames(path: str | Path, image_size: int, seconds: float) -> np.ndarray:
@@ -82,6 +82,29 @@ def clip_offsets(model: Any, frames: np.ndarray, wave: np.ndarray) -> dict[str, 
     return {"offsets_s": offsets, "desync_s": float(np.mean(np.abs(offsets))), "segments": segments}
 
 
+def clip_row(model: Any, name: str, video: Path, audio: Path, max_seconds: float) -> dict[str, Any]:
+    """One clip's row: name, video, audio, then :func:`clip_offsets`' keys or ``error`` (never raises)."""
+    from genav.media import read_audio
+
+    def run() -> dict[str, Any]:
+        frames = sync_frames(video, model.image_size, max_seconds)
+        wave = read_audio(audio, sample_rate=16000, mono=True, duration=max_seconds).samples[0]
+        return clip_offsets(model, frames, wave)
+
+    result, error = guarded(run)
+    return {"name": name, "video": str(video), "audio": str(audio), **(result or {}), "error": error}
+
+
+def _check_seconds(max_seconds: float) -> None:
+    if not (math.isfinite(max_seconds) and max_seconds >= 4.8):
+        raise InputError(f"max_seconds must be >= 4.8 (one 14-segment window), got {max_seconds}")
+
+
+def _mean_abs(rows: list[dict[str, Any]]) -> float | None:
+    offsets = [o for r in rows for o in r.get("offsets_s") or []]
+    return float(np.mean(np.abs(offsets))) if offsets else None
+
+
 def _video_file(folder: Path, stem: str) -> Path | None:
     found = [p for p in sorted(folder.glob(f"{stem}.*")) if p.suffix.lower() in VIDEO_SUFFIXES]
     return found[0] if found else None
@@ -107,32 +130,62 @@ def evaluate_desync(
 
     Source: av-benchmark's DeSync (Cheng et al. 2025) with Synchformer (Iashin et al. 2024).
     """
-    from genav.media import read_audio
-
-    if not (math.isfinite(max_seconds) and max_seconds >= 4.8):
-        raise InputError(f"max_seconds must be >= 4.8 (one 14-segment window), got {max_seconds}")
+    _check_seconds(max_seconds)
     ref, gen = Path(ref_dir), Path(gen_dir)
     ref_names = {i.name for i in collect_items(ref)}
-    rows, window_offsets = [], []
+    rows = []
     for item in collect_items(gen):
-        video = _video_file(gen, item.name) or (
-            _video_file(ref, item.name) if item.name in ref_names else None
-        )
-        row: dict[str, Any] = {"name": item.name, "video": str(video) if video else None,
-                               "audio": str(item.path) if item.path else None}  # fmt: skip
-        if item.error or video is None:
-            row["error"] = item.error or "no video of this name in either folder"
-            rows.append(row)
+        video = _video_file(gen, item.name) or (_video_file(ref, item.name) if item.name in ref_names else None)
+        if item.error or video is None or item.path is None:
+            rows.append({"name": item.name, "video": str(video) if video else None,
+                         "audio": str(item.path) if item.path else None,
+                         "error": item.error or "no video of this name in either folder"})  # fmt: skip
             continue
-
-        def run(video: Path = video, audio: Path = item.path) -> dict[str, Any]:
-            frames = sync_frames(video, model.image_size, max_seconds)
-            wave = read_audio(audio, sample_rate=16000, mono=True, duration=max_seconds).samples[0]
-            return clip_offsets(model, frames, wave)
-
-        result, error = guarded(run)
-        row.update(result or {}, error=error)
-        window_offsets += (result or {}).get("offsets_s", [])
-        rows.append(row)
-    mean = float(np.mean(np.abs(window_offsets))) if window_offsets else None
+        rows.append(clip_row(model, item.name, video, item.path, max_seconds))
+    mean = _mean_abs(rows)
     return {"items": rows, "mean": mean, "n_items": sum(1 for r in rows if not r.get("error"))}
+
+
+def learned_sync(paths: list[str | Path], model: Any, *, max_seconds: float = 8.0) -> dict[str, Any]:
+    """Synchformer's offsets for clips given as ``genav eval sync`` takes them.
+
+    Args:
+        paths: videos (own audio track), folders of ``<stem>.mp4`` + optional ``<stem>.wav``, or
+            manifests (:func:`~genav.eval.runners.av_align_dataset.resolve_clips`).
+        model: a loaded :class:`~genav.eval.classifiers.synchformer.Synchformer`.
+        max_seconds: how much of each clip is read.
+
+    Returns:
+        ``metric`` ("sync-synchformer"), ``definition``, ``clips`` (rows of :func:`clip_row` plus
+        ``offset_s``, the mean of the window offsets, audio late > 0), ``mean_abs_offset_s`` (DeSync
+        over every window), ``n_clips``, ``n_failed``, ``failed``.
+
+    Raises:
+        DataError: a path that does not exist or is of an unknown kind. InputError: ``max_seconds``.
+
+    Source: Synchformer (Iashin et al. 2024), windows as av-benchmark's DeSync.
+    """
+    from genav.eval.runners.av_align_dataset import resolve_clips
+
+    _check_seconds(max_seconds)
+    rows = []
+    for clip in resolve_clips(list(paths)):
+        if clip.error or clip.video is None:
+            rows.append({"name": clip.name, "video": str(clip.video) if clip.video else None, "audio": None,
+                         "error": clip.error or "no video"})  # fmt: skip
+            continue
+        row = clip_row(model, clip.name, clip.video, clip.audio or clip.video, max_seconds)
+        if row.get("offsets_s"):
+            row["offset_s"] = float(np.mean(row["offsets_s"]))
+        rows.append(row)
+    failed = [r["name"] for r in rows if r.get("error")]
+    return {
+        "metric": "sync-synchformer",
+        "definition": "Synchformer's offset class (-2..+2 s in 0.2 s steps) of the first and last 4.8 s of "
+        f"the first {max_seconds:g} s; offset_s: their mean, audio late > 0; mean_abs_offset_s: DeSync",
+        "clips": rows,
+        "mean_abs_offset_s": _mean_abs(rows),
+        "n_clips": len(rows),
+        "n_failed": len(failed),
+        "failed": failed,
+    }
