@@ -35,7 +35,8 @@ SEGMENT_SAMPLES, STEP_SAMPLES = 10240, 5120
 WINDOW_SEGMENTS = 14  # 4.8 s: what the offset transformer sees at once
 MEL_FRAMES, MEL_BINS = 66, 128
 AST_MEAN, AST_STD = -4.2677393, 4.5689974  # AST's AudioSet log-mel statistics
-OFFSET_GRID = tuple(round(-2.0 + 0.2 * i, 1) for i in range(21))  # seconds, audio late > 0
+# the 21 offset classes in seconds, as Synchformer trained them: +x = the audio runs x s ahead (early)
+OFFSET_GRID = tuple(round(-2.0 + 0.2 * i, 1) for i in range(21))
 
 
 def _htk_mel_filters(n_fft: int, n_mels: int, sample_rate: int) -> torch.Tensor:
