@@ -24,8 +24,6 @@ time position embedding (about 10 s) are refused, not cut.
 
 from __future__ import annotations
 
-import logging
-import math
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +31,6 @@ import torch
 from torch import nn
 
 from genav.errors import CheckpointError, InputError
-
-log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 32000
 N_FFT, HOP, WIN, N_MELS = 1024, 320, 800, 128
@@ -195,21 +191,9 @@ def load_passt(path: str | Path) -> Passt:
 
     Source: PaSST, Koutini et al. 2022 ("Efficient Training of Audio Transformers with Patchout").
     """
-    from genav.checkpoint import load_state_strict
-    from genav.eval.classifiers.state_dicts import read_state_dict
+    from genav.eval.classifiers.state_dicts import load_released_model
 
-    path = Path(path)
-    state = read_state_dict(path, "PaSST")
-    model = Passt(**_shape_from_state(state, path))
-    load_state_strict(model, state, source=str(path))
-    for p in model.parameters():
-        p.requires_grad_(False)
-    log.info(
-        "loaded PaSST from %s (%.1fM parameters)",
-        path,
-        sum(math.prod(p.shape) for p in model.parameters()) / 1e6,
-    )
-    return model.eval()
+    return load_released_model(Path(path), "PaSST", lambda state, p: Passt(**_shape_from_state(state, p)))
 
 
 def _shape_from_state(state: dict[str, torch.Tensor], path: Path) -> dict[str, int]:

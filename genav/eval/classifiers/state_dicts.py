@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from genav.errors import CheckpointError
 
-__all__ = ["read_checkpoint", "read_state_dict"]
+log = logging.getLogger(__name__)
+
+__all__ = ["load_released_model", "read_checkpoint", "read_state_dict"]
 
 
 def read_state_dict(path: Path, what: str, *, allow_arrays: bool = False) -> dict[str, Any]:
@@ -25,6 +29,26 @@ def read_state_dict(path: Path, what: str, *, allow_arrays: bool = False) -> dic
     if not isinstance(state, dict) or not all(isinstance(v, kinds) for v in state.values()):
         raise CheckpointError(f"{path}: expected a {what} state dict of tensors (the released layout)")
     return state
+
+
+def load_released_model(path: Path, what: str, build: Callable[[dict[str, Any], Path], Any]) -> Any:
+    """A frozen model in eval mode from a released plain state dict: :func:`read_state_dict`, then
+    ``build(state, path)`` (the architecture sized from the tensors), then a strict load.
+
+    Raises CheckpointError (from reading, ``build`` or the strict load, which names missing,
+    unexpected and mis-shaped tensors).
+    """
+    from genav.checkpoint import load_state_strict
+
+    state = read_state_dict(path, what)
+    model = build(state, path)
+    load_state_strict(model, state, source=str(path))
+    for p in model.parameters():
+        p.requires_grad_(False)
+    log.info(
+        "loaded %s from %s (%.1fM parameters)", what, path, sum(p.numel() for p in model.parameters()) / 1e6
+    )
+    return model.eval()
 
 
 def read_checkpoint(path: Path, *, missing: str) -> Any:

@@ -14,7 +14,6 @@ Inputs per segment (0.64 s; segments every 0.32 s): 16 video frames at 25 fps, 2
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from torch import nn
 
 from genav.errors import CheckpointError
 from genav.eval.classifiers.motionformer import MotionFormer, SequenceSummary
-
-log = logging.getLogger(__name__)
 
 __all__ = ["OFFSET_GRID", "Synchformer", "load_synchformer", "sync_log_mel"]
 
@@ -266,18 +263,9 @@ def load_synchformer(path: str | Path, *, device: str = "cpu") -> Synchformer:
 
     Source: Iashin et al. 2024 (Synchformer); DeSync as av-benchmark computes it (Cheng et al. 2025).
     """
-    from genav.checkpoint import load_state_strict
-    from genav.eval.classifiers.state_dicts import read_state_dict
+    from genav.eval.classifiers.state_dicts import load_released_model
 
-    path = Path(path)
-    state = read_state_dict(path, "Synchformer")
-    model = Synchformer(**_shape_from_state(state, path))
-    load_state_strict(model, state, source=str(path))
-    for p in model.parameters():
-        p.requires_grad_(False)
-    log.info(
-        "loaded Synchformer from %s (%.1fM parameters)",
-        path,
-        sum(p.numel() for p in model.parameters()) / 1e6,
-    )
-    return model.to(device).eval()
+    def build(state: dict[str, torch.Tensor], p: Path) -> Synchformer:
+        return Synchformer(**_shape_from_state(state, p))
+
+    return load_released_model(Path(path), "Synchformer", build).to(device)
