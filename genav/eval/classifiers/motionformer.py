@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from genav.attention import attention
+
 
 class SequenceSummary(nn.TransformerEncoderLayer):
     """A pre-norm encoder layer over a learned CLS token plus the sequence; returns the CLS output.
@@ -49,22 +51,20 @@ class DividedAttention(nn.Module):
     def forward(self, x: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
         """x ``(B, 1 + N, D)``; ``groups`` ``(G, M)``: token indices (0-based, CLS excluded) per group."""
         b, n, d = x.shape
-        h = self.heads
-        q, k, v = (t.reshape(b, n, h, d // h).transpose(1, 2) for t in self.qkv(x).chunk(3, dim=-1))
-        cls_out = nn.functional.scaled_dot_product_attention(q[:, :, :1], k, v)  # (B, h, 1, dh)
-
-        def grouped(t: torch.Tensor) -> torch.Tensor:  # (B, h, N, dh) -> (B, h, G, M, dh)
-            return t[:, :, 1:][:, :, groups]
-
+        q, k, v = (t.reshape(b, n, self.heads, -1) for t in self.qkv(x).chunk(3, dim=-1))  # (B, N, h, dh)
+        cls_out = attention(q[:, :1], k, v)  # the CLS query sees every token
         g, m = groups.shape
-        cls_kv = (k[:, :, :1, None].expand(-1, -1, g, -1, -1), v[:, :, :1, None].expand(-1, -1, g, -1, -1))
-        keys = torch.cat((cls_kv[0], grouped(k)), dim=3)
-        values = torch.cat((cls_kv[1], grouped(v)), dim=3)
-        out = nn.functional.scaled_dot_product_attention(grouped(q), keys, values)  # (B, h, G, M, dh)
-        rest = torch.empty_like(q[:, :, 1:])
-        rest[:, :, groups] = out
-        merged = torch.cat((cls_out, rest), dim=2).transpose(1, 2).reshape(b, n, d)
-        return self.proj(merged)
+
+        def grouped(t: torch.Tensor, with_cls: bool) -> torch.Tensor:  # -> (B * G, [1 +] M, h, dh)
+            parts = t[:, 1:][:, groups]  # (B, G, M, h, dh)
+            if with_cls:
+                parts = torch.cat((t[:, None, :1].expand(-1, g, -1, -1, -1), parts), dim=2)
+            return parts.reshape(b * g, parts.shape[2], *t.shape[2:])
+
+        out = attention(grouped(q, False), grouped(k, True), grouped(v, True))
+        rest = torch.empty_like(q[:, 1:])
+        rest[:, groups] = out.reshape(b, g, m, *out.shape[2:])
+        return self.proj(torch.cat((cls_out, rest), dim=1).reshape(b, n, d))
 
 
 class _Mlp(nn.Module):

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from genav.attention import attention
 from genav.errors import CheckpointError
 from genav.eval.classifiers.motionformer import MotionFormer, SequenceSummary
 
@@ -89,8 +90,8 @@ class _AstLayer(nn.Module):
         b, n, d = x.shape
         y = self.layernorm_before(x)
         a = self.attention.attention
-        q, k, v = (lin(y).reshape(b, n, self.heads, -1).transpose(1, 2) for lin in (a.query, a.key, a.value))
-        att = nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, d)
+        q, k, v = (lin(y).reshape(b, n, self.heads, -1) for lin in (a.query, a.key, a.value))
+        att = attention(q, k, v).reshape(b, n, d)
         x = x + self.attention.output.dense(att)
         return x + self.output.dense(nn.functional.gelu(self.intermediate.dense(self.layernorm_after(x))))
 
@@ -143,10 +144,8 @@ class _SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
-        q, k, v = (
-            lin(x).reshape(b, n, self.heads, -1).transpose(1, 2) for lin in (self.query, self.key, self.value)
-        )
-        return self.proj(nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, d))
+        q, k, v = (lin(x).reshape(b, n, self.heads, -1) for lin in (self.query, self.key, self.value))
+        return self.proj(attention(q, k, v).reshape(b, n, d))
 
 
 class _Block(nn.Module):
