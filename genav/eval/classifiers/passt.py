@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genav.attention import attention
 from genav.errors import CheckpointError, InputError
 
 SAMPLE_RATE = 32000
@@ -88,9 +89,8 @@ class _Attention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
-        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        out = nn.functional.scaled_dot_product_attention(q, k, v)  # softmax(q k^T / sqrt(d_head)) v
-        return self.proj(out.transpose(1, 2).reshape(b, n, d))
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).unbind(2)  # (B, N, h, dh) each
+        return self.proj(attention(q, k, v).reshape(b, n, d))  # softmax(q k^T / sqrt(d_head)) v
 
 
 class _Mlp(nn.Module):
