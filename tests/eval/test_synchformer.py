@@ -209,3 +209,16 @@ def test_eval_sync_with_synchformer_gives_signed_offsets_per_clip(tiny_file, tmp
     assert all(o in [round(-2.0 + 0.2 * i, 1) for i in range(21)] for o in rows["ok"]["offsets_s"])
     assert rows["ok"]["audio"].endswith("ok.wav") and "4.8 s" in rows["brief"]["error"]
     assert report["mean_abs_offset_s"] == pytest.approx(rows["ok"]["desync_s"]) and report["n_failed"] == 1
+
+
+def test_frames_are_resampled_to_25_fps_and_centre_cropped_on_the_short_side(tmp_path):
+    from genav.eval.runners.desync import sync_frames
+    from genav.media import write_video
+
+    frames = np.zeros((60, 48, 96, 3), dtype=np.uint8)  # 2 s at 30 fps, 96x48: red | green | blue thirds
+    frames[:, :, :32, 0] = frames[:, :, 32:64, 1] = frames[:, :, 64:, 2] = 255
+    write_video(tmp_path / "wide.mp4", frames, fps=30)
+    out = sync_frames(tmp_path / "wide.mp4", 32, 8.0)
+    assert out.shape == (50, 32, 32, 3)  # 2 s at 25 fps; scaled to 64x32, the middle 32 columns kept
+    middle = out[:, :, 4:28].reshape(-1, 3).mean(0)
+    assert middle[1] > 200 and middle[0] < 60 and middle[2] < 60  # only the green third survives
