@@ -33,7 +33,10 @@ def sync_frames(path: str | Path, image_size: int, seconds: float) -> np.ndarray
         size = (image_size, int(image_size * height / width))
     else:
         size = (int(image_size * width / height), image_size)
-    frames = np.stack(list(iter_frames(path, fps=FPS, size=size, duration=seconds)))
+    shown = list(iter_frames(path, fps=FPS, size=size, duration=seconds))
+    if not shown:
+        raise InputError(f"{path}: no video frames in the first {seconds:g} s")
+    frames = np.stack(shown)
     top, left = (size[1] - image_size) // 2, (size[0] - image_size) // 2
     return frames[: int(round(FPS * seconds)), top : top + image_size, left : left + image_size]
 
@@ -84,11 +87,12 @@ def clip_offsets(model: Any, frames: np.ndarray, wave: np.ndarray) -> dict[str, 
 
 def clip_row(model: Any, name: str, video: Path, audio: Path, max_seconds: float) -> dict[str, Any]:
     """One clip's row: name, video, audio, then :func:`clip_offsets`' keys or ``error`` (never raises)."""
+    from genav.eval.classifiers.synchformer import SAMPLE_RATE
     from genav.media import read_audio
 
     def run() -> dict[str, Any]:
         frames = sync_frames(video, model.image_size, max_seconds)
-        wave = read_audio(audio, sample_rate=16000, mono=True, duration=max_seconds).samples[0]
+        wave = read_audio(audio, sample_rate=SAMPLE_RATE, mono=True, duration=max_seconds).samples[0]
         return clip_offsets(model, frames, wave)
 
     result, error = guarded(run)
