@@ -70,6 +70,8 @@ def t2a_command(
     batch: int = typer.Option(8, "--batch", min=1, help="Prompts generated together."),
     classifier: str = typer.Option(None, "--classifier", help="Judge: genav-tagger (default) or a tagger folder."),
     keep_audio: bool = typer.Option(False, "--keep-audio", help="Keep the generated wavs in OUT/audio."),
+    window: float = typer.Option(None, "--window", min=0.1, help="Generate durations longer than this many seconds "
+                                 "in overlapping windows (genav models; default: one window up to the model's maximum)."),
     rejudge: Path = typer.Option(None, "--rejudge", help="Judge the wavs a --keep-audio run kept (its OUT/audio) "
                                  "instead of generating; model, durations, clips and settings are that run's."),
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
@@ -94,7 +96,7 @@ def t2a_command(
         report = eval_t2a(
             model, manifest=manifest, split=split, durations=_floats(durations, "--durations"), n=n,
             num_steps=steps, guidance_scale=cfg, seed=seed, batch=batch, classifier=classifier,
-            audio_dir=out / "audio" if keep_audio else None,
+            audio_dir=out / "audio" if keep_audio else None, window=window,
         )  # fmt: skip
     write_report(report, t2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 

@@ -144,7 +144,8 @@ def t2a(
         ..., "--output", "-o", help="Output sound (.wav .flac .ogg .mp3 .m4a .opus; a folder for a manifest)."
     ),
     duration: float = typer.Option(
-        None, "--duration", "-d", help="Seconds, > 0, up to the model's maximum (default: the model's default)."
+        None, "--duration", "-d", help="Seconds, > 0 (default 8, at most the model's window; genav models generate "
+        "longer sounds in overlapping windows, up to 600 s)."
     ),
     negative_prompt: str = NEGATIVE,
     model: str = MODEL,
@@ -334,14 +335,20 @@ def _resolve(name: str, family: str | None = None) -> Any:
 
 
 def _max_duration(name: str) -> float | None:
-    """A model folder's longest sound (its config.json ``max_duration``), read without loading it."""
+    """A model folder's longest sound, read without loading it: an audio MM-DiT generates in
+    windows up to ``MAX_LONG_DURATION``; other folders give their config.json ``max_duration``."""
     import json
+
+    from genav.pipelines.settings import MAX_LONG_DURATION
 
     entry = _resolve(name)
     config = Path(entry.path) / "config.json" if entry.path else None
     if config is None or not config.is_file():
         return None
-    value = json.loads(config.read_text()).get("max_duration")
+    fields = json.loads(config.read_text())
+    if fields.get("model_type") == "audio-mmdit":
+        return MAX_LONG_DURATION
+    value = fields.get("max_duration")
     return float(value) if isinstance(value, (int, float)) else None
 
 

@@ -2,7 +2,8 @@
 
 :class:`AudioMMDiTPipeline` loads a model (a registered ``debug-*`` builder or a model folder), its
 codec and text encoder; turns prompts into embeddings; samples latents with classifier-free
-guidance (optionally with known leading frames, for long videos); decodes; and packs an
+guidance (optionally with known leading frames); generates long sounds in overlapping windows;
+decodes; and packs an
 :class:`AudioOutput` with the metadata a sidecar needs. The two public pipelines only add their
 input handling on top.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +39,7 @@ from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig
 from genav.models.audio_mmdit_generate import generate_latents
 from genav.models.conditioning import Conditioning
 from genav.pipelines.output import AudioOutput, make_output
+from genav.pipelines.windows import WaveAssembler, Window, plan_windows
 from genav.registry import ModelEntry, resolve_model
 from genav.runtime import select_device, select_dtype
 from genav.sampling import METHODS
@@ -381,6 +384,73 @@ class AudioMMDiTPipeline:
     def frames_for(self, seconds: float) -> int:
         return self.codec.frames_for_duration(seconds)
 
+    def plan(self, duration: float, window: float | None, overlap: float | None) -> list[Window]:
+        """The windows of ``duration`` seconds: ``window`` seconds each (default the model's
+        maximum), consecutive ones sharing ``overlap`` seconds (at least one latent frame; default
+        :func:`default_overlap`).
+
+        Raises:
+            InputError: a window outside (0, the model's maximum] or an overlap not below it.
+        """
+        window = self.max_duration if window is None else float(window)
+        if not math.isfinite(window) or not 0 < window <= self.max_duration + 1e-9:
+            raise InputError(
+                f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}"
+            )
+        window_frames = int(math.floor(window * self.frame_rate + 1e-6))
+        overlap = default_overlap(window) if overlap is None else overlap
+        overlap_frames = max(1, int(round(overlap * self.frame_rate)))
+        return plan_windows(self.frames_for(duration), window_frames, overlap_frames)
+
+    def window_settings(self, windows: list[Window], window: float | None, overlap: float | None) -> dict[str, Any]:
+        """What the sidecar records about a :meth:`plan`: window and overlap seconds, each window's span."""
+        window = self.max_duration if window is None else float(window)
+        return {
+            "window": window,
+            "overlap": default_overlap(window) if overlap is None else overlap,
+            "windows": [[w.start / self.frame_rate, w.end / self.frame_rate] for w in windows],
+        }
+
+    def generate_windows(
+        self,
+        windows: list[Window],
+        noise: Tensor,
+        n_samples: int,
+        conditioning: Callable[[Window], Conditioning],
+        sampling: dict[str, Any],
+        timer: PhaseTimer,
+    ) -> np.ndarray:
+        """Sample and decode window after window from ``noise`` ``(B, latent_dim, T)``, ``T`` the
+        last window's end; each window's first frames are fixed to the previous window's latents
+        there, so the sound continues rather than restarts, and the decoded waves are crossfaded
+        over the same span (see :mod:`genav.pipelines.windows`). ``conditioning(window)`` gives a
+        window's conditions; ``sampling`` the keywords of :meth:`sample_latents`. Returns the wave
+        ``(B, C, n_samples)`` float32."""
+        assembler = WaveAssembler(noise.shape[0], self.codec.audio_channels, n_samples)
+        steps = sampling["num_steps"]
+        previous: tuple[Window, Tensor] | None = None
+        for win in windows:
+            with timer("encode_conditions"):
+                cond = conditioning(win)
+            known = None
+            if previous is not None:  # the previous window's latents over the shared frames
+                known = previous[1][..., win.start - previous[0].start :]
+            with timer("sampling"):
+                latents = self.sample_latents(
+                    cond,
+                    noise[..., win.start : win.end],
+                    known=known,
+                    step_offset=win.index * steps,
+                    total_steps=steps * len(windows),
+                    **sampling,
+                )
+            with timer("decode"):
+                start = win.start * self.codec.hop_length
+                n = min(self.codec.num_samples(win.frames), n_samples - start)
+                assembler.add(start, self.decode(latents, n))
+            previous = (win, latents)
+        return assembler.wave
+
     def n_samples_for(self, seconds: float) -> int:
         return int(round(seconds * self.sample_rate))
 
@@ -389,6 +459,11 @@ class AudioMMDiTPipeline:
     ) -> AudioOutput:
         """An :class:`AudioOutput` whose metadata records model, settings, seeds and timings."""
         return pipeline_output(self, audio, seeds, settings, timer)
+
+
+def default_overlap(window: float) -> float:
+    """Seconds shared by consecutive windows unless told: 1 s, at most a quarter of the window."""
+    return min(1.0, window / 4)
 
 
 def pipeline_output(

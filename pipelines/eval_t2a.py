@@ -127,6 +127,7 @@ class _Judge:
             "n_clips": len(self.chosen), "n_labels": len({*self.labels}), "n_ranked_labels": len(self.among),
             "n_real_reference": len(self.rows),
             **{k: run[k] for k in ("prompts", "durations", "num_steps", "guidance_scale", "seed")},
+            "window": run.get("window"),
             "ceiling": self.ceiling, "generated": generated, "seconds": round(time.perf_counter() - started, 1),
             "items": run["items"],
         }  # fmt: skip
@@ -141,8 +142,9 @@ def _generate(pipe: Any, clf: Any, prompts: list[str], duration: float, settings
     logits, peaks = [], []
     batch = settings["batch"]
     for start in item_bar(range(0, len(prompts), batch), desc=f"t2a {duration:g} s", unit="batch"):
+        windowing = {} if settings["window"] is None else {"window": settings["window"]}
         out = pipe(prompts[start : start + batch], duration=duration, num_steps=settings["num_steps"],
-                   guidance_scale=settings["guidance_scale"], seed=settings["seed"] + start)  # fmt: skip
+                   guidance_scale=settings["guidance_scale"], seed=settings["seed"] + start, **windowing)  # fmt: skip
         peaks += out.metadata["peak_before_gain"]
         waves = [resample(a.mean(axis=0), out.sample_rate, clf.sample_rate) for a in out.audio]
         logits.append(clf.classify(waves)[0])
@@ -165,6 +167,7 @@ def eval_t2a(
     batch: int = 8,
     classifier: str | None = None,
     audio_dir: str | Path | None = None,
+    window: float | None = None,
     **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate from held-out captions of ``split`` and judge with the tagger (see the module doc).
@@ -179,12 +182,14 @@ def eval_t2a(
         classifier: the judge (default genav-tagger, or a tagger folder).
         audio_dir: also keep the generated wavs there (``<duration>s/<clip>.wav``) and, for
             :func:`rejudge_t2a`, the run's model, settings, clips and peaks (:data:`KEPT_INDEX`).
+        window: generate durations longer than this many seconds in overlapping windows (genav
+            models; default one window up to the model's maximum).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
 
     Returns:
         The report dict (JSON-ready): task, model, model_checksum, classifier, manifest, split,
         n_clips, n_labels (of the clips), n_ranked_labels (the split's labels, ranked), n_real_reference,
-        durations, num_steps, guidance_scale, seed, ceiling (the real test clips'
+        durations, num_steps, guidance_scale, seed, window, ceiling (the real test clips'
         top-1/top-3 and label KLD), generated (per duration, the same scores and peaks before the
         output gain), seconds, items.
 
@@ -207,7 +212,7 @@ def eval_t2a(
     pipe = AutoTextToAudioPipeline.from_pretrained(model)
     prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in judge.chosen]
     names = [Path(r["file"]).stem for r in judge.chosen]
-    settings = {"num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed, "batch": batch}
+    settings = {"num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed, "batch": batch, "window": window}
     generated, all_peaks = {}, {}
     for d in durations:
         folder = None
@@ -220,7 +225,7 @@ def eval_t2a(
         "model": pipe.model_name, "model_checksum": pipe.checksum,
         "prompts": "held-out caption template (genav.data.captions.held_out_caption)",
         "durations": list(durations), "num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed,
-        "items": [{"name": nm, "label": lab, "prompt": p}
+        "window": window, "items": [{"name": nm, "label": lab, "prompt": p}
                   for nm, lab, p in zip(names, judge.labels, prompts, strict=True)],
     }  # fmt: skip
     if audio_dir is not None:
@@ -285,11 +290,12 @@ def _f(x: Any, digits: int = 3) -> str:
 def t2a_markdown(report: dict[str, Any]) -> str:
     """The report as markdown: a summary (ceiling and each duration) and a per-label table."""
     durs = list(report["generated"])
+    windows = "" if report.get("window") is None else f", windows of {report['window']:g} s"
     lines = [
         f"# genav eval t2a: {report['model']} ({report['model_checksum']})",
         "",
         f"{report['n_clips']} clips of split `{report['split']}` of `{report['manifest']}` ({report['n_labels']} labels), "
-        f"prompts: {report['prompts']}; {report['num_steps']} steps, CFG {report['guidance_scale']:g}, seed {report['seed']}; judge: "
+        f"prompts: {report['prompts']}; {report['num_steps']} steps, CFG {report['guidance_scale']:g}, seed {report['seed']}{windows}; judge: "
         f"{report['classifier']['name']} ({report['classifier']['checksum']}), labels ranked among "
         f"{report.get('n_ranked_labels', report['n_labels'])} classes; KLD reference: "
         f"{report['n_real_reference']} real clips."

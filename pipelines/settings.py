@@ -8,6 +8,8 @@ from typing import Any
 from genav.errors import InputError
 
 DEFAULT_DURATION = 8.0
+# the longest sound a windowed (long-form) generation accepts: a bound on time, not on memory
+MAX_LONG_DURATION = 600.0
 
 
 def check_duration(duration: float | None, maximum: float, *, default: float | None = None) -> float:

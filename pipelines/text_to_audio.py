@@ -10,6 +10,7 @@ import torch
 from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.audio_mmdit_generate import make_conditioning
+from genav.models.conditioning import Conditioning
 from genav.pipelines.audio_mmdit_pipeline import (
     AudioMMDiTPipeline,
     PhaseTimer,
@@ -24,7 +25,8 @@ from genav.pipelines.call_inputs import (
     prompt_inputs,
 )
 from genav.pipelines.output import AudioOutput
-from genav.pipelines.settings import DEFAULT_DURATION, check_duration
+from genav.pipelines.settings import DEFAULT_DURATION, MAX_LONG_DURATION, check_duration
+from genav.pipelines.windows import Window
 from genav.registry import resolve_model
 
 
@@ -69,6 +71,8 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
         num_outputs: int = 1,
         method: str = "euler",
         progress: ProgressFn | None = None,
+        window: float | None = None,
+        overlap: float | None = None,
         latents: torch.Tensor | None = None,
         prompt_embeds: TextEmbedding | None = None,
         negative_prompt_embeds: TextEmbedding | None = None,
@@ -79,11 +83,15 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
         Args:
             prompt: one text or a list (``P`` prompts); or give ``prompt_embeds`` instead.
             negative_prompt: what to steer away from (one for all prompts, or one per prompt).
-            duration: seconds of each output, in (0, the model's maximum]; default 8 s (capped).
+            duration: seconds of each output, > 0 and at most :data:`MAX_LONG_DURATION`; default
+                8 s (capped at the model's maximum). Longer than ``window``, it is generated in
+                overlapping windows, each continuing the one before (as a long video is).
             num_steps: solver steps. guidance_scale: classifier-free guidance scale (1 = none).
             seed: output ``i`` uses ``seed + i``; else drawn from ``generator``, else random.
             num_outputs: outputs per prompt (prompt-major order).
             method: the ODE solver (``euler``, ``heun``, ...). progress: ``fn(step, total)``.
+            window / overlap: seconds per generated window (default the model's maximum) and
+                shared between consecutive windows (default 1 s, at most a quarter of the window).
             latents: the initial noise ``(P * num_outputs, latent_dim, T)``, ``T`` the latent
                 frames of ``duration`` (replaces the seeded noise).
             prompt_embeds / negative_prompt_embeds: precomputed ``TextEmbedding`` (``tokens
@@ -97,13 +105,15 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
             its metadata records every setting, the seeds and the timings (the sidecar).
 
         Raises:
-            InputError: no or empty prompt, a duration out of range, a bad count, shape or type.
+            InputError: no or empty prompt, a duration or window out of range, a bad count, shape
+                or type.
 
         Source: rectified-flow sampling (Liu et al., 2022) with classifier-free guidance (Ho &
         Salimans, 2022); the MMAudio-style MM-DiT (Cheng et al., 2025).
         """
         check_output_type(output_type)
-        duration = check_duration(duration, self.max_duration, default=DEFAULT_DURATION)
+        duration = check_duration(duration, MAX_LONG_DURATION, default=min(DEFAULT_DURATION, self.max_duration))
+        windows = self.plan(duration, window, overlap)
         if num_outputs < 1:
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
         timer = PhaseTimer(self.device)
@@ -111,24 +121,20 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
             prompts, text, count = prompt_inputs(self, prompt, prompt_embeds, num_outputs, required=True)
             rows = count * num_outputs
             negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, count, num_outputs)
-            cond = make_conditioning(
-                duration, text=text, frame_rate=self.frame_rate, batch=rows, device=self.device
-            )
         seeds = resolve_seeds(seed, generator, rows)
-        with timer("sampling"):
-            noise = initial_latents(latents, seeds, (self.config.latent_dim, cond.audio_mask.shape[1]))
-            sampled = self.sample_latents(
-                cond,
-                noise,
-                negative=negative,
-                num_steps=num_steps,
-                method=method,
-                guidance_scale=guidance_scale,
-                video_guidance_scale=None,
-                progress=progress,
-            )
-        with timer("decode"):
-            audio = self.decode(sampled, self.n_samples_for(duration))
+        noise = initial_latents(latents, seeds, (self.config.latent_dim, windows[-1].end))
+        sampling = {
+            "negative": negative, "num_steps": num_steps, "method": method, "guidance_scale": guidance_scale,
+            "video_guidance_scale": None, "progress": progress,
+        }  # fmt: skip
+
+        def conditioning(win: Window) -> Conditioning:
+            seconds = min(win.end / self.frame_rate, duration) - win.start / self.frame_rate
+            cond = make_conditioning(seconds, text=text, frame_rate=self.frame_rate, batch=rows, device=self.device)
+            cond.audio_mask = torch.ones(rows, win.frames, dtype=torch.bool, device=self.device)
+            return cond
+
+        audio = self.generate_windows(windows, noise, self.n_samples_for(duration), conditioning, sampling, timer)
         settings = {
             "prompt": prompts,
             "negative_prompt": negative_prompt,
@@ -138,6 +144,7 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
             "guidance_scale": guidance_scale,
             "num_outputs": num_outputs,
             "method": method,
+            **self.window_settings(windows, window, overlap),
         }
         out = self.build_output(audio, seeds, settings, timer)
         return finish_output(out, output_type, latents_given=latents is not None, embeds_given=prompt_embeds is not None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +36,7 @@ from genav.pipelines.call_inputs import (
 )
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.video_source import VideoSource
-from genav.pipelines.windows import WaveAssembler, Window, plan_windows
+from genav.pipelines.windows import Window
 
 
 def repeat_video(tokens: VideoTokens, rows: int) -> VideoTokens:
@@ -74,7 +73,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         method: str = "euler",
         progress: ProgressFn | None = None,
         window: float | None = None,
-        overlap: float = 1.0,
+        overlap: float | None = None,
         latents: torch.Tensor | None = None,
         prompt_embeds: TextEmbedding | None = None,
         negative_prompt_embeds: TextEmbedding | None = None,
@@ -93,7 +92,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
                 what the prompt and the picture add.
             seed / generator / num_outputs / method / progress: as for text-to-audio.
             window / overlap: seconds per generated window (default the model's maximum) and
-                shared between windows, for videos longer than the model's maximum.
+                shared between windows, for videos longer than the model's maximum (default 1 s, at most a quarter of the window).
             latents: the initial noise ``(num_outputs, latent_dim, T)``, ``T`` the latent frames
                 of ``duration`` (replaces the seeded noise).
             prompt_embeds / negative_prompt_embeds: precomputed ``TextEmbedding`` (one row), as
@@ -137,7 +136,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
                 if sync_phases is None
                 else check_sync_phases(sync_phases, vc)
             )
-            windows = self._plan(duration, window, overlap)
+            windows = self.plan(duration, window, overlap)
             negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, 1, num_outputs)
         seeds = resolve_seeds(seed, generator, num_outputs)
         scales = {
@@ -152,7 +151,11 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             **scales,
         }
         noise = initial_latents(latents, seeds, (self.config.latent_dim, windows[-1].end))
-        wave = self._generate(source, windows, duration, text, noise, sampling, timer, phases)
+        wave = self.generate_windows(
+            windows, noise, self.n_samples_for(duration),
+            lambda win: self._window_conditioning(source, win, duration, text, num_outputs, phases),
+            sampling, timer,
+        )  # fmt: skip
         settings = {
             "video": str(video)
             if not isinstance(video, np.ndarray)
@@ -169,53 +172,12 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             "video_guidance_scale": scales["video_guidance_scale"],
             "num_outputs": num_outputs,
             "method": method,
-            "window": window or self.max_duration,
-            "overlap": overlap,
-            "windows": [[w.start / self.frame_rate, w.end / self.frame_rate] for w in windows],
+            **self.window_settings(windows, window, overlap),
         }
         out = self.build_output(wave, seeds, settings, timer)
         return finish_output(out, output_type, latents_given=latents is not None, embeds_given=prompt_embeds is not None)
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _generate(
-        self,
-        source: VideoSource,
-        windows: list[Window],
-        duration: float,
-        text: TextEmbedding | None,
-        noise: torch.Tensor,
-        sampling: dict[str, Any],
-        timer: PhaseTimer,
-        phases: int,
-    ) -> np.ndarray:
-        """Sample and decode window after window from ``noise`` ``(B, C, T)``, each window's picture
-        read in ``phases``; returns the joined wave ``(B, C, N)``."""
-        rows = noise.shape[0]
-        assembler = WaveAssembler(rows, self.codec.audio_channels, self.n_samples_for(duration))
-        steps = sampling["num_steps"]
-        previous: tuple[Window, torch.Tensor] | None = None
-        for win in windows:
-            with timer("encode_conditions"):
-                cond = self._window_conditioning(source, win, duration, text, rows, phases)
-            known = None
-            if previous is not None:  # the previous window's latents over the shared frames
-                known = previous[1][..., win.start - previous[0].start :]
-            with timer("sampling"):
-                latents = self.sample_latents(
-                    cond,
-                    noise[..., win.start : win.end],
-                    known=known,
-                    step_offset=win.index * steps,
-                    total_steps=steps * len(windows),
-                    **sampling,
-                )
-            with timer("decode"):
-                start = win.start * self.codec.hop_length
-                n = min(self.codec.num_samples(win.frames), assembler.wave.shape[-1] - start)
-                assembler.add(start, self.decode(latents, n))
-            previous = (win, latents)
-        return assembler.wave
-
     def _check_duration(self, duration: float | None, video_duration: float) -> float:
         if duration is None:
             return video_duration
@@ -226,16 +188,6 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         if duration > video_duration + slack:
             raise InputError(f"duration {duration:g} s is longer than the video ({video_duration:.3f} s)")
         return duration
-
-    def _plan(self, duration: float, window: float | None, overlap: float) -> list[Window]:
-        window = self.max_duration if window is None else float(window)
-        if not 0 < window <= self.max_duration + 1e-9:
-            raise InputError(
-                f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}"
-            )
-        window_frames = int(math.floor(window * self.frame_rate + 1e-6))
-        overlap_frames = max(1, int(round(overlap * self.frame_rate)))
-        return plan_windows(self.frames_for(duration), window_frames, overlap_frames)
 
     def _window_conditioning(
         self,

@@ -157,6 +157,18 @@ def test_resume_after_interrupt_gives_the_same_files(tmp_path):
     assert not [p for p in (tmp_path / "cut").iterdir() if ".part" in p.name]
 
 
+def test_t2a_longer_than_the_model_window_from_a_folder(tmp_path):
+    from genav.pipelines import TextToAudioPipeline
+
+    folder = TextToAudioPipeline.from_pretrained("debug-foley").save_pretrained(tmp_path / "m")
+    seconds = TextToAudioPipeline.from_pretrained(folder).max_duration + 1.5
+    out = tmp_path / "long.wav"
+    proc = genav("t2a", "rain", "-o", str(out), "--duration", f"{seconds:g}", "--model", str(folder), "--steps", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert read_audio(out).n_samples == round(seconds * 16000)
+    assert len(json.loads((tmp_path / "long.wav.json").read_text())["settings"]["windows"]) == 2
+
+
 def test_bad_inputs_are_one_line_errors_without_outputs(tmp_path, clip):
     out = tmp_path / "x.wav"
     from genav.errors import GenavError

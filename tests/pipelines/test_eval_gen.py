@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from genav.cli.app import app
 from genav.errors import OutputExistsError
 from genav.eval.classifiers.tagger import Tagger, TaggerConfig, save_tagger
+from genav.pipelines import TextToAudioPipeline
 from genav.pipelines.eval_distractors import onset_counts
-from genav.pipelines.eval_t2a import select_rows
+from genav.pipelines.eval_t2a import select_rows, t2a_markdown
 
 
 def test_select_rows_spreads_over_labels():
@@ -66,6 +67,26 @@ def test_eval_t2a_writes_json_and_markdown(tiny_set, monkeypatch):
     assert len(list((out / "audio" / "2s").glob("*.wav"))) == 3
     again = CliRunner().invoke(app, args)
     assert again.exit_code != 0 and isinstance(again.exception, OutputExistsError)
+
+
+def test_eval_t2a_in_windows_records_them(tiny_set, monkeypatch):
+    monkeypatch.setenv("GENAV_PROGRESS", "0")
+    calls = []
+    real = TextToAudioPipeline.__call__
+
+    def spy(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        calls.append(len(out.metadata["settings"]["windows"]))
+        return out
+
+    monkeypatch.setattr(TextToAudioPipeline, "__call__", spy)
+    args = ["eval", "t2a", "--model", "debug-foley", "--manifest", str(tiny_set / "manifest.jsonl"), "--n", "2",
+            "--durations", "2.5", "--steps", "1", "--window", "1", "--classifier", str(tiny_set / "tagger"),
+            "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["window"] == 1.0 and calls == [4]  # 2.5 s: 1 s windows sharing 0.25 s
+    assert "windows of 1 s" in t2a_markdown(json.loads(result.output))
 
 
 def test_kept_audio_is_judged_again_without_the_model(tiny_set, monkeypatch):

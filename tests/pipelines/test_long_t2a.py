@@ -1,0 +1,48 @@
+"""Text-to-audio past one window: overlapping windows, each continuing the one before."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genav.errors import InputError
+from genav.pipelines.settings import MAX_LONG_DURATION
+
+
+def test_windows_continue_and_start_like_one_window(t2a):
+    out = t2a("rain on a roof", duration=5.0, num_steps=2, seed=0, window=2.0, overlap=0.5)
+    assert out.audio.shape[-1] == 5 * t2a.sample_rate and np.isfinite(out.audio).all()
+    wins = out.metadata["settings"]["windows"]
+    assert len(wins) == 3 and wins[0][0] == 0 and wins[-1][1] >= 5.0
+    assert all(b[0] < a[1] for a, b in zip(wins, wins[1:], strict=False))  # consecutive windows overlap
+    first = t2a("rain on a roof", duration=wins[0][1], num_steps=2, seed=0)
+    until = int(round(wins[1][0] * t2a.sample_rate))  # where the second window's crossfade begins
+    np.testing.assert_allclose(first.audio[..., :until], out.audio[..., :until], atol=1e-6)
+    assert np.abs(out.audio[..., until:]).max() > 0  # the later windows are generated, not silence
+
+
+def test_longer_than_the_model_window_by_default(t2a):
+    out = t2a("a bell", duration=t2a.max_duration + 2.0, num_steps=1, seed=1)
+    assert out.audio.shape[-1] == round((t2a.max_duration + 2.0) * t2a.sample_rate)
+    assert len(out.metadata["settings"]["windows"]) == 2
+    assert out.metadata["settings"]["window"] == t2a.max_duration
+
+
+def test_one_window_unchanged_by_the_window_setting(t2a):
+    a = t2a(["a bell", "rain"], duration=1.5, num_steps=2, seed=3, num_outputs=2)
+    b = t2a(["a bell", "rain"], duration=1.5, num_steps=2, seed=3, num_outputs=2, window=2.0)
+    np.testing.assert_array_equal(a.audio, b.audio)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"window": 0.0}, "window must be in"),
+        ({"window": 100.0}, "the model's maximum"),
+        ({"duration": MAX_LONG_DURATION + 1}, f"maximum of {MAX_LONG_DURATION:g} s"),
+        ({"duration": 3.0, "window": 1.0, "overlap": 1.0}, "overlap"),
+    ],
+)
+def test_bad_windows_are_named(t2a, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        t2a("a bell", num_steps=1, **{"duration": 2.0, **kwargs})
