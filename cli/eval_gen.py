@@ -71,7 +71,7 @@ def t2a_command(
     classifier: str = typer.Option(None, "--classifier", help="Judge: genav-tagger (default) or a tagger folder."),
     keep_audio: bool = typer.Option(False, "--keep-audio", help="Keep the generated wavs in OUT/audio."),
     window: float = typer.Option(None, "--window", min=0.1, help="Generate durations longer than this many seconds "
-                                 "in overlapping windows (genav models; default: one window up to the model's maximum)."),
+                                 "in overlapping windows (genav models; default: the model's generation window)."),
     rejudge: Path = typer.Option(None, "--rejudge", help="Judge the wavs a --keep-audio run kept (its OUT/audio) "
                                  "instead of generating; model, durations, clips and settings are that run's."),
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,

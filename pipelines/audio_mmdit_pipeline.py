@@ -258,7 +258,8 @@ class AudioMMDiTPipeline:
                  f"`{self.model_name}` (checksum {self.checksum}).")  # fmt: skip
         return write_card(self.model_name, about, [
             f"- codec: {config.codec.model_type}", f"- text encoder: {config.text_encoder.kind}",
-            f"- video input: {config.video is not None}", f"- max duration per window: {config.max_duration} s", "",
+            f"- video input: {config.video is not None}", f"- max duration per window: {config.max_duration} s",
+            f"- generation window unless told: {self.default_window:g} s", "",
         ])  # fmt: skip
 
     def to(
@@ -384,15 +385,20 @@ class AudioMMDiTPipeline:
     def frames_for(self, seconds: float) -> int:
         return self.codec.frames_for_duration(seconds)
 
+    @property
+    def default_window(self) -> float:
+        """Seconds per generated window unless told: the config's ``generation_window``, else the maximum."""
+        return self.config.generation_window or self.max_duration
+
     def plan(self, duration: float, window: float | None, overlap: float | None) -> list[Window]:
-        """The windows of ``duration`` seconds: ``window`` seconds each (default the model's
-        maximum), consecutive ones sharing ``overlap`` seconds (at least one latent frame; default
-        :func:`default_overlap`).
+        """The windows of ``duration`` seconds: ``window`` seconds each (default
+        :attr:`default_window`), consecutive ones sharing ``overlap`` seconds (at least one latent
+        frame; default :func:`default_overlap`).
 
         Raises:
             InputError: a window outside (0, the model's maximum] or an overlap not below it.
         """
-        window = self.max_duration if window is None else float(window)
+        window = self.default_window if window is None else float(window)
         if not math.isfinite(window) or not 0 < window <= self.max_duration + 1e-9:
             raise InputError(
                 f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}"
@@ -404,7 +410,7 @@ class AudioMMDiTPipeline:
 
     def window_settings(self, windows: list[Window], window: float | None, overlap: float | None) -> dict[str, Any]:
         """What the sidecar records about a :meth:`plan`: window and overlap seconds, each window's span."""
-        window = self.max_duration if window is None else float(window)
+        window = self.default_window if window is None else float(window)
         return {
             "window": window,
             "overlap": default_overlap(window) if overlap is None else overlap,

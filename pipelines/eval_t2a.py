@@ -183,7 +183,7 @@ def eval_t2a(
         audio_dir: also keep the generated wavs there (``<duration>s/<clip>.wav``) and, for
             :func:`rejudge_t2a`, the run's model, settings, clips and peaks (:data:`KEPT_INDEX`).
         window: generate durations longer than this many seconds in overlapping windows (genav
-            models; default one window up to the model's maximum).
+            models; default the model's ``default_window``).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
 
     Returns:
@@ -210,6 +210,7 @@ def eval_t2a(
     started = time.perf_counter()
     judge = _Judge.make(manifest, split, classifier, lambda rows: select_rows(rows, n))
     pipe = AutoTextToAudioPipeline.from_pretrained(model)
+    window = getattr(pipe, "default_window", None) if window is None else window  # what was used, for the report
     prompts = [held_out_caption(r) or str(r.get("caption", r["label"])) for r in judge.chosen]
     names = [Path(r["file"]).stem for r in judge.chosen]
     settings = {"num_steps": num_steps, "guidance_scale": guidance_scale, "seed": seed, "batch": batch, "window": window}

@@ -90,7 +90,7 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
             seed: output ``i`` uses ``seed + i``; else drawn from ``generator``, else random.
             num_outputs: outputs per prompt (prompt-major order).
             method: the ODE solver (``euler``, ``heun``, ...). progress: ``fn(step, total)``.
-            window / overlap: seconds per generated window (default the model's maximum) and
+            window / overlap: seconds per generated window (default :attr:`default_window`) and
                 shared between consecutive windows (default 1 s, at most a quarter of the window).
             latents: the initial noise ``(P * num_outputs, latent_dim, T)``, ``T`` the latent
                 frames of ``duration`` (replaces the seeded noise).

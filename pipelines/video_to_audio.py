@@ -91,7 +91,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
                 ``text_guidance_scale``/``video_guidance_scale`` (default ``guidance_scale``) scale
                 what the prompt and the picture add.
             seed / generator / num_outputs / method / progress: as for text-to-audio.
-            window / overlap: seconds per generated window (default the model's maximum) and
+            window / overlap: seconds per generated window (default :attr:`default_window`) and
                 shared between windows, for videos longer than the model's maximum (default 1 s, at most a quarter of the window).
             latents: the initial noise ``(num_outputs, latent_dim, T)``, ``T`` the latent frames
                 of ``duration`` (replaces the seeded noise).

@@ -73,6 +73,9 @@ class AudioMMDiTConfig(Config):
     no attention mask without padded audio) or ``token`` (a masked null token per stream: the
     version-1 formulation, which configs of version 1 load as). ``text_length``: text tokens of
     the fixed-length text stream (``embeddings`` only; longer prompts are truncated).
+    ``generation_window``: seconds per window that generation uses unless told (None: ``max_duration``),
+    for a model that makes cleaner sound in windows as long as most of its training crops than in
+    one window of ``max_duration`` (longer sounds are then made in overlapping windows).
     """
 
     model_type: ClassVar[str] = "audio-mmdit"
@@ -103,6 +106,7 @@ class AudioMMDiTConfig(Config):
     null_conditions: str = "embeddings"
     text_length: int = 77
     onset_loss_weight: float = 0.0
+    generation_window: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AudioMMDiTConfig:
@@ -143,6 +147,11 @@ class AudioMMDiTConfig(Config):
             raise ConfigError(f"AudioMMDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
         if self.max_duration <= 0 or self.audio_frame_rate <= 0:
             raise ConfigError("AudioMMDiTConfig: max_duration and audio_frame_rate must be positive")
+        if self.generation_window is not None and not 0 < self.generation_window <= self.max_duration:
+            raise ConfigError(
+                f"AudioMMDiTConfig: generation_window must be in (0, max_duration={self.max_duration:g}] s, "
+                f"got {self.generation_window:g}"
+            )
         if self.onset_loss_weight < 0 or (self.onset_loss_weight > 0 and self.video is None):
             raise ConfigError("AudioMMDiTConfig: onset_loss_weight must be >= 0, and > 0 only with video")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genav.errors import InputError
+from genav.errors import ConfigError, InputError
 from genav.pipelines.settings import MAX_LONG_DURATION
 
 
@@ -46,3 +46,22 @@ def test_one_window_unchanged_by_the_window_setting(t2a):
 def test_bad_windows_are_named(t2a, kwargs, message):
     with pytest.raises(InputError, match=message):
         t2a("a bell", num_steps=1, **{"duration": 2.0, **kwargs})
+
+
+def test_a_model_generation_window_is_the_default(t2a, tmp_path):
+    import json
+
+    from genav.pipelines import TextToAudioPipeline
+
+    folder = t2a.save_pretrained(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "generation_window": 1.0}))
+    pipe = TextToAudioPipeline.from_pretrained(folder)
+    assert pipe.default_window == 1.0 and t2a.default_window == t2a.max_duration
+    out = pipe("rain", duration=2.5, num_steps=1, seed=0)
+    assert out.metadata["settings"]["window"] == 1.0 and len(out.metadata["settings"]["windows"]) == 4
+    told = pipe("rain", duration=2.5, num_steps=1, seed=0, window=t2a.max_duration)
+    assert len(told.metadata["settings"]["windows"]) == 1
+    (folder / "config.json").write_text(json.dumps({**config, "generation_window": t2a.max_duration + 1}))
+    with pytest.raises(ConfigError, match="generation_window"):
+        TextToAudioPipeline.from_pretrained(folder)
