@@ -3,9 +3,8 @@
 :class:`AudioMMDiTPipeline` loads a model (a registered ``debug-*`` builder or a model folder), its
 codec and text encoder; turns prompts into embeddings; samples latents with classifier-free
 guidance (optionally with known leading frames); generates long sounds in overlapping windows;
-decodes; and packs an
-:class:`AudioOutput` with the metadata a sidecar needs. The two public pipelines only add their
-input handling on top.
+decodes; and packs an :class:`AudioOutput` with the metadata a sidecar needs. The two public
+pipelines only add their input handling on top.
 """
 
 from __future__ import annotations
