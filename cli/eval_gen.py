@@ -105,7 +105,7 @@ def t2a_command(
 
 def v2a_command(
     model: str = MODEL,
-    n: int = typer.Option(100, "--n", min=2, help="Test clips per frame rate (4 s, 64x64)."),
+    n: int = typer.Option(100, "--n", min=2, help="Test clips per frame rate (64x64)."),
     fps: str = typer.Option("10,25", "--fps", help="Frame rates of the test clips, comma-separated."),
     protocol: str = typer.Option("reference", "--protocol", help="AV-Align protocol: reference|genav."),
     no_caption: bool = typer.Option(False, "--no-caption", help="Video only: no prompt."),
@@ -115,6 +115,9 @@ def v2a_command(
     text_cfg: float = typer.Option(
         None, "--text-cfg", min=0.0, help="Guidance scale of what the prompt adds (default: --cfg); the video's stays --cfg."
     ),
+    seconds: float = typer.Option(4.0, "--seconds", min=0.5, max=60.0, help="Length of each test clip."),
+    window: float = typer.Option(None, "--window", min=0.1, help="Seconds per generated window (default: the "
+                                 "model's generation window)."),
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
     out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
 ) -> None:  # fmt: skip
@@ -132,7 +135,8 @@ def v2a_command(
     rates = tuple(int(f) for f in _floats(fps, "--fps"))
     mode = "swap" if prompt_swap else ("none" if no_caption else "caption")
     report = eval_v2a(model, n=n, fps=rates, seed=seed, num_steps=steps, guidance_scale=cfg, protocol=protocol, prompt=mode,
-                      classifier=classifier, sync_phases=sync_phases, text_guidance_scale=text_cfg)  # fmt: skip
+                      classifier=classifier, sync_phases=sync_phases, text_guidance_scale=text_cfg, seconds=seconds,
+                      window=window)  # fmt: skip
     write_report(report, v2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 

@@ -48,12 +48,13 @@ def swap_prompts(rows: list[dict[str, Any]], seed: int) -> list[tuple[str, str]]
     return out
 
 
-def clip_settings(fps: int, *, single_source: bool) -> Any:
-    """The test clips: 4 s, 64x64, 16 kHz at ``fps``; single-source and texture-free for prompt swaps."""
+def clip_settings(fps: int, *, single_source: bool, seconds: float = 4.0) -> Any:
+    """The test clips: ``seconds`` long, 64x64, 16 kHz at ``fps``; single-source and texture-free for
+    prompt swaps."""
     from genav.data.synth import SynthSettings
 
     extra = {"max_sources": 1, "p_texture": 0.0} if single_source else {}
-    return SynthSettings(duration=4.0, fps=fps, width=64, height=64, sample_rate=16000, **extra)
+    return SynthSettings(duration=seconds, fps=fps, width=64, height=64, sample_rate=16000, **extra)
 
 
 def _peaks_summary(peaks: list[float]) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
     swap = opts["prompt"] == "swap"
     folder, gen_dir = work / f"clips-{fps}", work / f"generated-{fps}"
     gen_dir.mkdir(parents=True)
-    manifest = write_synth_dataset(folder, opts["n"], opts["seed"], "test", clip_settings(fps, single_source=swap),
+    manifest = write_synth_dataset(folder, opts["n"], opts["seed"], "test", clip_settings(fps, single_source=swap, seconds=opts["seconds"]),
                                    silent=True, progress=False, workers=1)  # fmt: skip
     rows = [row for _, row in iter_manifest_rows(manifest)]
     prompts = swap_prompts(rows, opts["seed"]) if swap else None
@@ -124,7 +125,7 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
         prompt = prompts[i][0] if swap else (row["caption"] if opts["prompt"] == "caption" else None)
         out = pipe(folder / row["files"]["silent"], prompt=prompt, num_steps=opts["num_steps"],
                    guidance_scale=opts["guidance_scale"], seed=opts["seed"] + i, sync_phases=opts["sync_phases"],
-                   text_guidance_scale=opts["text_guidance_scale"])  # fmt: skip
+                   text_guidance_scale=opts["text_guidance_scale"], window=opts["window"])  # fmt: skip
         peaks += out.metadata["peak_before_gain"]
         phases.add(out.metadata["settings"]["sync_phases"])
         out.save(gen_dir / f"{row['id']}.wav")
@@ -152,6 +153,8 @@ def eval_v2a(
     workdir: str | Path | None = None,
     sync_phases: int | None = None,
     text_guidance_scale: float | None = None,
+    seconds: float = 4.0,
+    window: float | None = None,
     **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate sound for ``n`` silent synthetic test clips per frame rate and score it (module doc).
@@ -170,15 +173,17 @@ def eval_v2a(
             1: a plain read at the model's rate; see :mod:`genav.models.sync_phases`).
         text_guidance_scale: the guidance scale of what the prompt adds (None: ``guidance_scale``);
             the video's stays ``guidance_scale`` (see :mod:`genav.sampling.guidance`).
+        seconds: length of each test clip. window: seconds per generated window (None: the
+            model's ``default_window``).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
 
     Returns:
         The report dict (JSON-ready): task, model, model_checksum, n_clips, fps, num_steps,
-        guidance_scale, protocol, prompt, seed, clips, by_fps ({fps: AV-Align and onset F1 of
+        guidance_scale, protocol, prompt, seed, seconds_per_clip, window, clips, by_fps ({fps: AV-Align and onset F1 of
         generated / true / shuffled sound, peaks before gain, swap scores}), seconds.
 
     Raises:
-        InputError: an unknown prompt mode, ``n`` < 2, or an unknown protocol.
+        InputError: an unknown prompt mode, ``n`` < 2, ``seconds`` <= 0, or an unknown protocol.
         UnknownModelError / CheckpointError: the model or the classifier cannot be loaded.
 
     Source: AV-Align (Yariv et al., AAAI 2024, TempoTokens); onset F1 within ±50 ms as in onset
@@ -191,9 +196,12 @@ def eval_v2a(
         raise InputError(f"unknown prompt mode {prompt!r}; choose one of {', '.join(PROMPT_MODES)}")
     if n < 2:
         raise InputError(f"--n must be at least 2 (the shuffled pair needs another clip), got {n}")
+    if not seconds > 0:
+        raise InputError(f"clip seconds must be > 0, got {seconds:g}")
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
-    opts = {"n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
+    window = pipe.default_window if window is None else window
+    opts = {"seconds": seconds, "window": window, "n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
             "classifier": classifier, "sync_phases": sync_phases,
             "text_guidance_scale": text_guidance_scale}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="genav-eval-v2a-", dir=workdir) as work:
@@ -202,7 +210,8 @@ def eval_v2a(
         "task": "v2a", "model": pipe.model_name, "model_checksum": pipe.checksum, "n_clips": n,
         "fps": list(fps), "num_steps": num_steps, "guidance_scale": guidance_scale,
         "text_guidance_scale": text_guidance_scale, "protocol": protocol, "prompt": prompt, "seed": seed,
-        "clips": "genav synthetic world, test split, 4 s, 64x64" + (", single source" if prompt == "swap" else ""),
+        "seconds_per_clip": seconds, "window": window,
+        "clips": f"genav synthetic world, test split, {seconds:g} s, 64x64" + (", single source" if prompt == "swap" else ""),
         "by_fps": by_fps, "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
 
@@ -212,6 +221,11 @@ def _text_scale(report: dict[str, Any]) -> str:
     return "" if scale is None else f" (text {scale:g})"
 
 
+def _windows(report: dict[str, Any]) -> str:
+    window = report.get("window")
+    return "" if window is None else f", generated in windows of {window:g} s"
+
+
 def v2a_markdown(report: dict[str, Any]) -> str:
     """The report as a markdown table per frame rate."""
     lines = [
@@ -219,7 +233,7 @@ def v2a_markdown(report: dict[str, Any]) -> str:
         "",
         f"{report['n_clips']} clips per frame rate ({report['clips']}), prompt: {report['prompt']}, "
         f"{report['num_steps']} steps, CFG {report['guidance_scale']:g}{_text_scale(report)}, "
-        f"AV-Align protocol {report['protocol']}.",
+        f"AV-Align protocol {report['protocol']}{_windows(report)}.",
         "",
         "| fps | read in phases | AV-Align gen / true / shuffled | gen vs true | gen vs shuffled | "
         "onset F1 gen / true / shuffled | peak before gain (median / max) |",

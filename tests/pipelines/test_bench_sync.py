@@ -26,3 +26,10 @@ def test_swap_prompts_name_another_class():
     for row, (text, cls) in zip(rows, prompts, strict=True):
         assert text and cls != SYNTH_CLASS_OF_EVENT[row["label"]]
     assert len({cls for _, cls in prompts}) >= 2
+
+
+def test_eval_v2a_on_longer_clips_in_windows(tmp_path):
+    result = eval_v2a("debug-foley", n=2, fps=(10,), num_steps=1, seconds=6.0, window=2.5, workdir=tmp_path)
+    assert result["seconds_per_clip"] == 6.0 and result["window"] == 2.5 and "6 s" in result["clips"]
+    assert "generated in windows of 2.5 s" in v2a_markdown(result)
+    assert result["by_fps"]["10"]["onset_f1_true"] >= 0.8  # the longer clips are scored whole
