@@ -166,6 +166,8 @@ class Recipe(Config):
             if not data.get(added):
                 data.pop(added, None)  # runs from before the field existed keep their fingerprint
         data["data"].pop("num_workers", None)  # how shards are read, not what is read
+        if isinstance(data.get("model"), dict):
+            data["model"].pop("generation_window", None)  # how the model generates, not how it trains
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

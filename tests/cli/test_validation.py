@@ -78,7 +78,7 @@ def test_t2a_options_before_any_model_loads(no_model, tmp_path):
     out = str(tmp_path / "x.wav")
     cases = [
         (["rain", "-o", out, "--duration", "-1"], "duration must be more than 0"),
-        (["rain", "-o", out, "--duration", "100000", "--model", "genav-foley-tiny"], "maximum of 8 s"),
+        (["rain", "-o", out, "--duration", "100000", "--model", "genav-foley-tiny"], "maximum of 600 s"),
         (["rain", "-o", str(tmp_path / "x.xyz")], "unknown format '.xyz'"),
         (["  ", "-o", out], "prompt is empty"),
         (["rain", "-o", out, "--steps", "0"], "--steps"),
