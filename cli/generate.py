@@ -144,8 +144,8 @@ def t2a(
         ..., "--output", "-o", help="Output sound (.wav .flac .ogg .mp3 .m4a .opus; a folder for a manifest)."
     ),
     duration: float = typer.Option(
-        None, "--duration", "-d", help="Seconds, > 0 (default 8, at most the model's window; genav models generate "
-        "longer sounds in overlapping windows, up to 600 s)."
+        None, "--duration", "-d", help="Seconds, > 0 (default 8, or the model's maximum if shorter); genav models "
+        "generate longer sounds in overlapping windows, up to 600 s."
     ),
     negative_prompt: str = NEGATIVE,
     model: str = MODEL,

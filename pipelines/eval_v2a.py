@@ -116,8 +116,9 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
     swap = opts["prompt"] == "swap"
     folder, gen_dir = work / f"clips-{fps}", work / f"generated-{fps}"
     gen_dir.mkdir(parents=True)
-    manifest = write_synth_dataset(folder, opts["n"], opts["seed"], "test", clip_settings(fps, single_source=swap, seconds=opts["seconds"]),
-                                   silent=True, progress=False, workers=1)  # fmt: skip
+    settings = clip_settings(fps, single_source=swap, seconds=opts["seconds"])
+    manifest = write_synth_dataset(folder, opts["n"], opts["seed"], "test", settings, silent=True, progress=False,
+                                   workers=1)  # fmt: skip
     rows = [row for _, row in iter_manifest_rows(manifest)]
     prompts = swap_prompts(rows, opts["seed"]) if swap else None
     peaks, phases = [], set()
@@ -179,8 +180,9 @@ def eval_v2a(
 
     Returns:
         The report dict (JSON-ready): task, model, model_checksum, n_clips, fps, num_steps,
-        guidance_scale, protocol, prompt, seed, seconds_per_clip, window, clips, by_fps ({fps: AV-Align and onset F1 of
-        generated / true / shuffled sound, peaks before gain, swap scores}), seconds.
+        guidance_scale, protocol, prompt, seed, seconds_per_clip, window, clips, by_fps ({fps:
+        AV-Align and onset F1 of generated / true / shuffled sound, peaks before gain, swap
+        scores}), seconds.
 
     Raises:
         InputError: an unknown prompt mode, ``n`` < 2, ``seconds`` <= 0, or an unknown protocol.
@@ -201,9 +203,9 @@ def eval_v2a(
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
     window = pipe.default_window if window is None else window
-    opts = {"seconds": seconds, "window": window, "n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
-            "classifier": classifier, "sync_phases": sync_phases,
-            "text_guidance_scale": text_guidance_scale}  # fmt: skip
+    opts = {"n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
+            "classifier": classifier, "sync_phases": sync_phases, "text_guidance_scale": text_guidance_scale,
+            "seconds": seconds, "window": window}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="genav-eval-v2a-", dir=workdir) as work:
         by_fps = {str(f): _run_fps(pipe, int(f), Path(work), opts) for f in fps}
     return {
