@@ -16,6 +16,13 @@ SYNC_PHASES = typer.Option(
 )  # fmt: skip
 
 
+WINDOW = typer.Option(
+    None, "--window", min=0.1,
+    help="Seconds per generated window; longer sounds are made in overlapping windows (genav models; "
+    "default: the model's generation window).",
+)  # fmt: skip
+
+
 def emit_json(data: Any, out: Path | None = None) -> None:
     """Print JSON to stdout, or write it atomically to ``out``."""
     text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from genav.cli.common import SYNC_PHASES, emit_json
+from genav.cli.common import SYNC_PHASES, WINDOW, emit_json
 
 MODEL = typer.Option("genav-foley-tiny", "--model", "-m", help="Model name (genav models list) or folder.")
 OUT = typer.Option(
@@ -70,8 +70,7 @@ def t2a_command(
     batch: int = typer.Option(8, "--batch", min=1, help="Prompts generated together."),
     classifier: str = typer.Option(None, "--classifier", help="Judge: genav-tagger (default) or a tagger folder."),
     keep_audio: bool = typer.Option(False, "--keep-audio", help="Keep the generated wavs in OUT/audio."),
-    window: float = typer.Option(None, "--window", min=0.1, help="Generate durations longer than this many seconds "
-                                 "in overlapping windows (genav models; default: the model's generation window)."),
+    window: float = WINDOW,
     rejudge: Path = typer.Option(None, "--rejudge", help="Judge the wavs a --keep-audio run kept (its OUT/audio) "
                                  "instead of generating; model, durations, clips and settings are that run's."),
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
@@ -116,8 +115,7 @@ def v2a_command(
         None, "--text-cfg", min=0.0, help="Guidance scale of what the prompt adds (default: --cfg); the video's stays --cfg."
     ),
     seconds: float = typer.Option(4.0, "--seconds", min=0.5, max=60.0, help="Length of each test clip."),
-    window: float = typer.Option(None, "--window", min=0.1, help="Seconds per generated window (default: the "
-                                 "model's generation window)."),
+    window: float = WINDOW,
     steps: int = STEPS, cfg: float = CFG, seed: int = SEED, threads: int = THREADS,
     out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
 ) -> None:  # fmt: skip

@@ -28,6 +28,7 @@ from genav.cli.batch import (
 )
 from genav.cli.common import (
     SYNC_PHASES,
+    WINDOW,
     check_prompt,
     check_runtime,
     check_scale,
@@ -148,6 +149,7 @@ def t2a(
         "generate longer sounds in overlapping windows, up to 600 s."
     ),
     negative_prompt: str = NEGATIVE,
+    window: float = WINDOW,
     model: str = MODEL,
     run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
@@ -167,6 +169,7 @@ def t2a(
     jobs, rejected = precheck(jobs, functools.partial(_check_t2a, maximum=maximum), overwrite=run.overwrite,
                               single=single)  # fmt: skip
     pipe = AutoTextToAudioPipeline.from_pretrained(name, device=process_device(run.device), dtype=run.dtype) if jobs else None
+    windowing = _windowing(pipe, window)
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -174,7 +177,7 @@ def t2a(
             out = pipe(
                 s.get("prompt", job.source), negative_prompt=s.get("negative_prompt"), duration=s.get("duration"),
                 num_steps=run.steps, guidance_scale=run.cfg, seed=s.get("seed"), num_outputs=run.num_outputs,
-                method=run.method, progress=progress,
+                method=run.method, progress=progress, **windowing,
             )
         return save_outputs(out, job, run.num_outputs)
 
@@ -205,6 +208,7 @@ def v2a(
     text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0)."),
     video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video (>= 0)."),
     sync_phases: int = SYNC_PHASES,
+    window: float = WINDOW,
     model: str = MODEL,
     run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
@@ -229,6 +233,7 @@ def v2a(
     check = functools.partial(_check_v2a, audio_only=audio_only, reencode=reencode, plans=plans)
     jobs, rejected = precheck(jobs, check, overwrite=run.overwrite, single=single)
     pipe = VideoToAudioPipeline.from_pretrained(name, device=process_device(run.device), dtype=run.dtype) if jobs else None
+    windowing = _windowing(pipe, window)
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -237,7 +242,7 @@ def v2a(
                 job.source, prompt=s.get("prompt"), negative_prompt=s.get("negative_prompt"),
                 duration=s.get("duration"), num_steps=run.steps, guidance_scale=run.cfg, text_guidance_scale=text_cfg,
                 video_guidance_scale=video_cfg, seed=s.get("seed"), num_outputs=run.num_outputs, method=run.method,
-                progress=progress, sync_phases=sync_phases,
+                progress=progress, sync_phases=sync_phases, **windowing,
             )
         plan = None if audio_only else plans.get(job.name)
         paths = _write_v2a(job, out, plan, attenuation)
@@ -319,6 +324,19 @@ def _check_v2a(job: Job, *, audio_only: bool, reencode: bool, plans: dict[str, A
         if plan.notice:
             typer.echo(f"genav: notice: {plan.notice}", err=True)
         plans[job.name] = plan
+
+
+def _windowing(pipe: Any, window: float | None) -> dict[str, float]:
+    """The ``window`` keyword for a pipeline that generates in windows; --window with another one is an error."""
+    if window is None:
+        return {}
+    if pipe is not None and not hasattr(pipe, "default_window"):
+        from genav.errors import InputError
+
+        raise InputError(f"--window works with genav models, not with {type(pipe).__name__}")
+    if pipe is not None:
+        pipe.plan(pipe.max_duration, window, None)  # a window out of range fails once, before any item
+    return {"window": window}
 
 
 def _is_audio_suffix(path: Path) -> bool:

@@ -169,6 +169,27 @@ def test_t2a_longer_than_the_model_window_from_a_folder(tmp_path):
     assert len(json.loads((tmp_path / "long.wav.json").read_text())["settings"]["windows"]) == 2
 
 
+def test_window_option_of_t2a_and_v2a(tmp_path, clip):
+    out = tmp_path / "rain.wav"
+    proc = genav("t2a", "rain", "-o", str(out), "--duration", "2.5", "--window", "1", *FAST)
+    assert proc.returncode == 0, proc.stderr
+    side = json.loads((tmp_path / "rain.wav.json").read_text())["settings"]
+    assert side["window"] == 1.0 and len(side["windows"]) == 4 and read_audio(out).n_samples == 40000
+    video_out = tmp_path / "v.wav"
+    proc = genav("v2a", str(clip), "-o", str(video_out), "--window", "1", *FAST)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "v.wav.json").read_text())["settings"]["window"] == 1.0
+    from genav.errors import InputError
+
+    with pytest.raises(InputError, match="window must be in"):
+        genav("t2a", "rain", "-o", str(tmp_path / "w.wav"), "--window", "1000", *FAST)
+    assert not (tmp_path / "w.wav").exists()
+    from genav.cli.generate import _windowing
+
+    with pytest.raises(InputError, match="--window works with genav models"):
+        _windowing(object(), 2.0)  # e.g. a diffusers Stable Audio Open folder
+
+
 def test_bad_inputs_are_one_line_errors_without_outputs(tmp_path, clip):
     out = tmp_path / "x.wav"
     from genav.errors import GenavError
