@@ -426,9 +426,10 @@ class AudioMMDiTPipeline:
         timer: PhaseTimer,
     ) -> np.ndarray:
         """Sample and decode window after window from ``noise`` ``(B, latent_dim, T)``, ``T`` the
-        last window's end; each window's first frames are fixed to the previous window's latents
-        there, so the sound continues rather than restarts, and the decoded waves are crossfaded
-        over the same span (see :mod:`genav.pipelines.windows`). ``conditioning(window)`` gives a
+        last window's end; the first half of each window's shared span is fixed to the previous
+        window's latents there (:func:`held_context`), so the sound continues rather than restarts,
+        and the decoded waves are crossfaded over the rest of the span (see
+        :mod:`genav.pipelines.windows`). ``conditioning(window)`` gives a
         window's conditions; ``sampling`` the keywords of :meth:`sample_latents`. Returns the wave
         ``(B, C, n_samples)`` float32."""
         assembler = WaveAssembler(noise.shape[0], self.codec.audio_channels, n_samples)
@@ -437,9 +438,10 @@ class AudioMMDiTPipeline:
         for win in windows:
             with timer("encode_conditions"):
                 cond = conditioning(win)
-            known = None
-            if previous is not None:  # the previous window's latents over the shared frames
-                known = previous[1][..., win.start - previous[0].start :]
+            known, held = None, 0
+            if previous is not None:  # the previous window's latents over the first half of the shared frames
+                offset, held = win.start - previous[0].start, held_context(win.context)
+                known = previous[1][..., offset : offset + held]
             with timer("sampling"):
                 latents = self.sample_latents(
                     cond,
@@ -452,7 +454,8 @@ class AudioMMDiTPipeline:
             with timer("decode"):
                 start = win.start * self.codec.hop_length
                 n = min(self.codec.num_samples(win.frames), n_samples - start)
-                assembler.add(start, self.decode(latents, n))
+                skip = held * self.codec.hop_length  # the held frames sound as the previous window did
+                assembler.add(start + skip, self.decode(latents, n)[..., skip:])
             previous = (win, latents)
         return assembler.wave
 
@@ -464,6 +467,13 @@ class AudioMMDiTPipeline:
     ) -> AudioOutput:
         """An :class:`AudioOutput` whose metadata records model, settings, seeds and timings."""
         return pipeline_output(self, audio, seeds, settings, timer)
+
+
+def held_context(shared: int) -> int:
+    """Latent frames of a window's shared span held to the previous window: the first half (at least
+    one). The rest is generated freely and crossfaded, so that where the new window parts from the
+    old sound the join is a fade, not a jump at the end of the held frames."""
+    return max(1, (shared + 1) // 2)
 
 
 def default_overlap(window: float) -> float:

@@ -1,10 +1,11 @@
 """Long audio from overlapping windows: window plans and the crossfade that joins them.
 
 A clip longer than the model's window is cut into windows of latent frames. Window ``k > 0``
-starts ``context`` frames before window ``k - 1`` ends; those frames are carried over as known
-latents (see :func:`genav.sampling.with_known_prefix`) and the decoded waves are joined
-over the same span by an equal-power crossfade whose gain is corrected for how correlated the
-two sides are (identical sides keep their level instead of rising by 3 dB at the middle).
+starts ``context`` frames before window ``k - 1`` ends; the first half of those frames is carried
+over as known latents (see :func:`genav.sampling.with_known_prefix` and
+:func:`genav.pipelines.audio_mmdit_pipeline.held_context`) and the decoded waves are joined over
+the other half by an equal-power crossfade whose gain is corrected for how correlated the two
+sides are (identical sides keep their level instead of rising by 3 dB at the middle).
 """
 
 from __future__ import annotations

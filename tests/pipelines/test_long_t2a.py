@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from genav.errors import ConfigError, InputError
+from genav.pipelines.audio_mmdit_pipeline import held_context
 from genav.pipelines.settings import MAX_LONG_DURATION
 
 
@@ -16,8 +17,13 @@ def test_windows_continue_and_start_like_one_window(t2a):
     assert len(wins) == 3 and wins[0][0] == 0 and wins[-1][1] >= 5.0
     assert all(b[0] < a[1] for a, b in zip(wins, wins[1:], strict=False))  # consecutive windows overlap
     first = t2a("rain on a roof", duration=wins[0][1], num_steps=2, seed=0)
-    until = int(round(wins[1][0] * t2a.sample_rate))  # where the second window's crossfade begins
+    # the second window holds the first half of the shared span to the first window's latents and
+    # fades in over the rest: up to there the long sound is the first window's
+    shared = round((wins[0][1] - wins[1][0]) * t2a.frame_rate)
+    until = int(round(wins[1][0] * t2a.sample_rate)) + held_context(shared) * t2a.codec.hop_length
     np.testing.assert_allclose(first.audio[..., :until], out.audio[..., :until], atol=1e-6)
+    fade = slice(until, int(round(wins[0][1] * t2a.sample_rate)))
+    assert not np.allclose(first.audio[..., fade], out.audio[..., fade], atol=1e-4)  # the new window fades in
     assert np.abs(out.audio[..., until:]).max() > 0  # the later windows are generated, not silence
 
 
@@ -65,3 +71,7 @@ def test_a_model_generation_window_is_the_default(t2a, tmp_path):
     (folder / "config.json").write_text(json.dumps({**config, "generation_window": t2a.max_duration + 1}))
     with pytest.raises(ConfigError, match="generation_window"):
         TextToAudioPipeline.from_pretrained(folder)
+
+
+def test_held_context_is_the_first_half_of_the_shared_span():
+    assert [held_context(n) for n in (1, 2, 3, 62, 63)] == [1, 1, 2, 31, 32]
