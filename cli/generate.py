@@ -335,7 +335,7 @@ def _windowing(pipe: Any, window: float | None) -> dict[str, float]:
 
         raise InputError(f"--window works with genav models, not with {type(pipe).__name__}")
     if pipe is not None:
-        pipe.plan(pipe.max_duration, window, None)  # a window out of range fails once, before any item
+        pipe.resolve_window(window, None)  # a window out of range fails once, before any item
     return {"window": window}
 
 

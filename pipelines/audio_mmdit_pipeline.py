@@ -35,7 +35,7 @@ from genav.codecs import AudioCodec, MelCodec, build_codec, load_codec
 from genav.encoders import TextEmbedding, TextEncoder, build_text_encoder
 from genav.errors import ConfigError, InputError, UnknownModelError
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig
-from genav.models.audio_mmdit_generate import generate_latents
+from genav.models.audio_mmdit_generate import generate_latents, make_conditioning
 from genav.models.conditioning import Conditioning
 from genav.pipelines.output import AudioOutput, make_output
 from genav.pipelines.windows import WaveAssembler, Window, plan_windows
@@ -389,32 +389,52 @@ class AudioMMDiTPipeline:
         """Seconds per generated window unless told: the config's ``generation_window``, else the maximum."""
         return self.config.generation_window or self.max_duration
 
-    def plan(self, duration: float, window: float | None, overlap: float | None) -> list[Window]:
-        """The windows of ``duration`` seconds: ``window`` seconds each (default
-        :attr:`default_window`), consecutive ones sharing ``overlap`` seconds (at least one latent
-        frame; default :func:`default_overlap`).
+    def resolve_window(self, window: float | None, overlap: float | None) -> tuple[float, float]:
+        """``(window, overlap)`` seconds with their defaults (:attr:`default_window`,
+        :func:`default_overlap`) filled in.
 
         Raises:
-            InputError: a window outside (0, the model's maximum] or an overlap not below it.
+            InputError: a window outside (0, the model's maximum].
         """
         window = self.default_window if window is None else float(window)
         if not math.isfinite(window) or not 0 < window <= self.max_duration + 1e-9:
             raise InputError(
                 f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}"
             )
+        return window, default_overlap(window) if overlap is None else float(overlap)
+
+    def plan(self, duration: float, window: float | None, overlap: float | None) -> list[Window]:
+        """The windows of ``duration`` seconds, ``window`` seconds each, consecutive ones sharing
+        ``overlap`` seconds (at least one latent frame); defaults as :meth:`resolve_window`.
+
+        Raises:
+            InputError: a window outside (0, the model's maximum] or an overlap not below it.
+        """
+        window, overlap = self.resolve_window(window, overlap)
         window_frames = int(math.floor(window * self.frame_rate + 1e-6))
-        overlap = default_overlap(window) if overlap is None else overlap
         overlap_frames = max(1, int(round(overlap * self.frame_rate)))
         return plan_windows(self.frames_for(duration), window_frames, overlap_frames)
 
     def window_settings(self, windows: list[Window], window: float | None, overlap: float | None) -> dict[str, Any]:
         """What the sidecar records about a :meth:`plan`: window and overlap seconds, each window's span."""
-        window = self.default_window if window is None else float(window)
+        window, overlap = self.resolve_window(window, overlap)
         return {
             "window": window,
-            "overlap": default_overlap(window) if overlap is None else overlap,
+            "overlap": overlap,
             "windows": [[w.start / self.frame_rate, w.end / self.frame_rate] for w in windows],
         }
+
+    def window_conditioning(
+        self, win: Window, duration: float, rows: int, *, text: TextEmbedding | None, video: Any = None
+    ) -> Conditioning:
+        """The conditioning of window ``win`` of a ``duration``-second sound: its own length in
+        seconds, the prompt ``text`` and ``video`` tokens, every one of its frames valid."""
+        seconds = min(win.end / self.frame_rate, duration) - win.start / self.frame_rate
+        cond = make_conditioning(
+            seconds, text=text, video=video, frame_rate=self.frame_rate, batch=rows, device=self.device
+        )
+        cond.audio_mask = torch.ones(rows, win.frames, dtype=torch.bool, device=self.device)
+        return cond
 
     def generate_windows(
         self,

@@ -9,8 +9,6 @@ import torch
 
 from genav.encoders import TextEmbedding
 from genav.errors import InputError
-from genav.models.audio_mmdit_generate import make_conditioning
-from genav.models.conditioning import Conditioning
 from genav.pipelines.audio_mmdit_pipeline import (
     AudioMMDiTPipeline,
     PhaseTimer,
@@ -26,7 +24,6 @@ from genav.pipelines.call_inputs import (
 )
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, MAX_LONG_DURATION, check_duration
-from genav.pipelines.windows import Window
 from genav.registry import resolve_model
 
 
@@ -127,14 +124,10 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
             "negative": negative, "num_steps": num_steps, "method": method, "guidance_scale": guidance_scale,
             "video_guidance_scale": None, "progress": progress,
         }  # fmt: skip
-
-        def conditioning(win: Window) -> Conditioning:
-            seconds = min(win.end / self.frame_rate, duration) - win.start / self.frame_rate
-            cond = make_conditioning(seconds, text=text, frame_rate=self.frame_rate, batch=rows, device=self.device)
-            cond.audio_mask = torch.ones(rows, win.frames, dtype=torch.bool, device=self.device)
-            return cond
-
-        audio = self.generate_windows(windows, noise, self.n_samples_for(duration), conditioning, sampling, timer)
+        audio = self.generate_windows(
+            windows, noise, self.n_samples_for(duration),
+            lambda win: self.window_conditioning(win, duration, rows, text=text), sampling, timer,
+        )  # fmt: skip
         settings = {
             "prompt": prompts,
             "negative_prompt": negative_prompt,

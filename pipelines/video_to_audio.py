@@ -18,7 +18,6 @@ import torch
 
 from genav.encoders import TextEmbedding
 from genav.errors import InputError
-from genav.models.audio_mmdit_generate import make_conditioning
 from genav.models.conditioning import Conditioning, VideoTokens
 from genav.models.sync_phases import auto_sync_phases, check_sync_phases, phased_video_tokens
 from genav.pipelines.audio_mmdit_pipeline import (
@@ -205,8 +204,4 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         fps = self.config.video.fps * phases
         frames = torch.from_numpy(source.frames(start, span, fps=fps))[None].to(self.device)
         tokens = repeat_video(phased_video_tokens(self.model, frames, phases), rows)
-        cond = make_conditioning(
-            seconds, text=text, video=tokens, frame_rate=self.frame_rate, batch=rows, device=self.device
-        )
-        cond.audio_mask = torch.ones(rows, win.frames, dtype=torch.bool, device=self.device)
-        return cond
+        return self.window_conditioning(win, duration, rows, text=text, video=tokens)
