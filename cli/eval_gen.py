@@ -140,7 +140,7 @@ def v2a_command(
 
 def distractors_command(
     model: str = MODEL,
-    n_synth: int = typer.Option(10, "--n", min=0, help="Silent synthetic-world clips (besides the 5 ffmpeg clips)."),
+    n_synth: int = typer.Option(10, "--n", min=0, help="Silent synthetic-world clips (besides the 10 ffmpeg clips)."),
     seconds: float = typer.Option(8.0, "--seconds", min=1.0, help="Length of each clip."),
     fps: int = typer.Option(25, "--fps", min=8, max=30, help="Frame rate of the clips."),
     prompt: str = typer.Option(None, "--prompt", "-p", help="Optional prompt for every clip."),

@@ -1,11 +1,14 @@
 """``genav eval distractors``: picture changes without impacts must not get impact sounds.
 
 The model sees distractor clips (:mod:`genav.data.distractors`: ffmpeg test sources through cuts,
-pans, shakes, flicker and compression noise; silent synthetic-world clips with cuts, pans,
-flicker, noise and textured walls) and the generated sound is checked for onsets: librosa
-onsets per 10 s (AV-Align's detector, which also fires on quiet noise) and *loud* onsets per 10 s
-(an onset whose next 50 ms reach -30 dBFS: an impact a viewer would hear), the output's RMS level,
-and the peak before the output gain (the codec must keep it within 4x full scale).
+pans, shakes, flicker and compression noise, once animated and once frozen to a still picture;
+silent synthetic-world clips with cuts, pans, flicker, noise and textured walls) and the generated
+sound is checked for onsets: librosa onsets per 10 s (AV-Align's detector, which also fires on
+quiet noise) and *loud* onsets per 10 s (an onset whose next 50 ms reach -30 dBFS: an impact a
+viewer would hear), the output's RMS level, and the peak before the output gain (the codec must
+keep it within 4x full scale). Medians are given over all clips and per group: the animated test
+sources move by themselves (a model may rightly hear some of that), the still pictures show the
+camera or light effect alone.
 """
 
 from __future__ import annotations
@@ -44,6 +47,20 @@ def onset_counts(wave: np.ndarray, sample_rate: int) -> dict[str, float]:
     }
 
 
+GROUPS = {"animated": "animated test sources", "still": "still pictures", "synthetic": "synthetic world"}
+
+
+def _group(name: str) -> str:
+    """The group of a distractor clip by its name (see :data:`GROUPS`)."""
+    return "animated" if name.startswith("ff-") else "still" if name.startswith("still-") else "synthetic"
+
+
+def _medians(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Median onsets and loud onsets per 10 s, RMS dBFS and peak before gain of ``rows``."""
+    keys = ("onsets_per_10s", "loud_onsets_per_10s", "rms_dbfs", "peak_before_gain")
+    return {key: round(float(np.median([r[key] for r in rows])), 3) for key in keys}
+
+
 def eval_distractors(
     model: str = "genav-foley-tiny",
     *,
@@ -61,7 +78,7 @@ def eval_distractors(
 
     Args:
         model: a video-to-audio model name or folder.
-        n_synth: silent synthetic-world clips besides the five ffmpeg clips.
+        n_synth: silent synthetic-world clips besides the ten ffmpeg clips.
         seconds: length of each clip in seconds. fps: their frame rate (frames per second).
         seed: the first clip's seed (clip ``i`` uses ``seed + i``).
         num_steps: solver steps. guidance_scale: classifier-free guidance scale.
@@ -72,7 +89,8 @@ def eval_distractors(
     Returns:
         The report dict (JSON-ready): task, model, model_checksum, n_clips, seconds_per_clip, fps,
         num_steps, guidance_scale, prompt, median (onsets and loud onsets per 10 s, RMS dBFS, peak
-        before gain; max peak), clips (one row each), seconds.
+        before gain; max peak), median_by_group (the same per group of :data:`GROUPS`), clips (one
+        row each, with its group), seconds.
 
     Raises:
         UnknownModelError / CheckpointError: the model cannot be loaded.
@@ -96,18 +114,16 @@ def eval_distractors(
         for i, clip in enumerate(item_bar(clips, desc="distractors", unit="clip")):
             out = pipe(clip.path, prompt=prompt, num_steps=num_steps, guidance_scale=guidance_scale, seed=seed + i)
             counts = onset_counts(out.audio[0].mean(axis=0), out.sample_rate)
-            rows.append({"name": clip.name, "description": clip.description, **counts,
+            rows.append({"name": clip.name, "group": _group(clip.name), "description": clip.description, **counts,
                          "peak_before_gain": out.metadata["peak_before_gain"][0]})  # fmt: skip
-    summary = {
-        key: round(float(np.median([r[key] for r in rows])), 3)
-        for key in ("onsets_per_10s", "loud_onsets_per_10s", "rms_dbfs", "peak_before_gain")
-    }
+    summary = _medians(rows)
     summary["max_peak_before_gain"] = round(max(r["peak_before_gain"] for r in rows), 3)
+    groups = {g: _medians([r for r in rows if r["group"] == g]) for g in GROUPS if any(r["group"] == g for r in rows)}
     return {
         "task": "distractors", "model": pipe.model_name, "model_checksum": pipe.checksum, "n_clips": len(rows),
         "seconds_per_clip": seconds, "fps": fps, "num_steps": num_steps, "guidance_scale": guidance_scale,
         "prompt": prompt,
-        "median": summary, "clips": rows, "seconds": round(time.perf_counter() - started, 1),
+        "median": summary, "median_by_group": groups, "clips": rows, "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
 
 
@@ -123,6 +139,9 @@ def distractors_markdown(report: dict[str, Any]) -> str:
         f"**Median onsets per 10 s: {m['onsets_per_10s']:g}** (loud, >= -30 dBFS: {m['loud_onsets_per_10s']:g}); "
         f"median RMS {m['rms_dbfs']:g} dBFS; peak before gain: median {m['peak_before_gain']:.2f}, "
         f"max {m['max_peak_before_gain']:.2f} x full scale.",
+        "",
+        *[f"- {GROUPS[g]}: median loud onsets per 10 s {v['loud_onsets_per_10s']:g}, RMS {v['rms_dbfs']:g} dBFS"
+          for g, v in report.get("median_by_group", {}).items()],
         "",
         "| clip | what it shows | onsets / 10 s | loud onsets / 10 s | RMS dBFS | peak before gain |",
         "|---|---|---:|---:|---:|---:|",

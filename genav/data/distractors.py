@@ -8,7 +8,10 @@ Two kinds, both silent and free of any causal event:
 * ffmpeg's built-in test sources (``testsrc2``, ``mandelbrot``, ``smptebars``, ``life``) through
   filters that mimic real footage without impacts: hard cuts between sources, a camera pan
   (a moving crop), a handheld shake, lighting flicker (``eq`` brightness), and heavy
-  compression plus temporal noise (``noise`` then libx264 at CRF 45).
+  compression plus temporal noise (``noise`` then libx264 at CRF 45); each once over the
+  animated sources (``ff-*``: their moving patterns are motion a model may rightly hear) and
+  once over their first picture held still (``still-*``: the effect alone). Random sources and
+  noise are seeded, so the clips are the same on every run.
 
 A model that learned "only causal motion makes sound" gives these clips (almost) no onsets.
 """
@@ -33,31 +36,44 @@ class DistractorClip:
     path: Path
 
 
-def _filters(seconds: float, fps: int) -> dict[str, tuple[str, str]]:
-    """name -> (description, ffmpeg -filter_complex graph ending in [v])."""
+def _source(spec: str, seconds: float, fps: int, still: bool) -> str:
+    """An ffmpeg source filter ``spec`` cut to ``seconds``; ``still``: its first picture held (a frozen
+    test source, so that only the filter applied after it changes the picture)."""
+    freeze = f",trim=end_frame=1,loop=loop=-1:size=1,setpts=N/{fps}/TB" if still else ""
+    return f"{spec}{freeze},trim=duration={seconds},setpts=PTS-STARTPTS"
+
+
+def _filters(seconds: float, fps: int, *, still: bool = False) -> dict[str, tuple[str, str]]:
+    """name -> (description, ffmpeg -filter_complex graph ending in [v]); ``still``: over frozen sources."""
     third = seconds / 3
-    src = f"size={SIZE}:rate={fps}"
-    big = f"size=640x480:rate={fps}"
-    return {
-        "ff-cuts": ("hard cuts between three test sources every ~1/3 of the clip",
-                    f"testsrc2={src}:d={third},format=yuv420p,setsar=1[a];smptebars={src}:d={third},format=yuv420p,"
-                    f"setsar=1[b];mandelbrot={src},trim=duration={third},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[c];"
-                    "[a][b][c]concat=n=3:v=1[v]"),
-        "ff-pan": ("a steady camera pan across a larger picture",
-                   f"testsrc2={big}:d={seconds},crop=320:240:x='min(t*40,320)':y='t*10'[v]"),
-        "ff-shake": ("handheld shake: a crop jumping a few pixels, settling",
-                     f"mandelbrot={big},trim=duration={seconds},"
-                     "crop=320:240:x='160+12*sin(9*t)*exp(-mod(t,1.5))':y='120+8*cos(7*t)*exp(-mod(t,1.5))'[v]"),
-        "ff-flicker": ("lighting flicker: brightness dips and flashes",
-                       f"testsrc2={src}:d={seconds},eq=brightness='0.25*sin(2*PI*t*3)+0.3*lt(mod(t,1.7),0.08)':eval=frame[v]"),
-        "ff-noise": ("heavy compression and temporal noise over cellular-automaton motion",
-                     f"life=size={SIZE}:rate={fps}:mold=10:ratio=0.2:death_color=#202020:life_color=#c0c0c0,"
-                     f"trim=duration={seconds},noise=alls=30:allf=t[v]"),
+
+    def src(name: str, size: str = SIZE, d: float = seconds) -> str:
+        return _source(f"{name}=size={size}:rate={fps}", d, fps, still)
+
+    big = "640x480"
+    life = f"life=size={SIZE}:rate={fps}:seed=1:mold=10:ratio=0.2:death_color=#202020:life_color=#c0c0c0"
+    graphs = {
+        "cuts": ("hard cuts between three test sources every ~1/3 of the clip",
+                 f"{src('testsrc2', d=third)},format=yuv420p,setsar=1[a];{src('smptebars', d=third)},format=yuv420p,"
+                 f"setsar=1[b];{src('mandelbrot', d=third)},format=yuv420p,setsar=1[c];[a][b][c]concat=n=3:v=1[v]"),
+        "pan": ("a steady camera pan across a larger picture",
+                f"{src('testsrc2', big)},crop=320:240:x='min(t*40,320)':y='t*10'[v]"),
+        "shake": ("handheld shake: a crop jumping a few pixels, settling",
+                  f"{src('mandelbrot', big)},"
+                  "crop=320:240:x='160+12*sin(9*t)*exp(-mod(t,1.5))':y='120+8*cos(7*t)*exp(-mod(t,1.5))'[v]"),
+        "flicker": ("lighting flicker: brightness dips and flashes",
+                    f"{src('testsrc2')},eq=brightness='0.25*sin(2*PI*t*3)+0.3*lt(mod(t,1.7),0.08)':eval=frame[v]"),
+        "noise": ("heavy compression and temporal noise over a cellular automaton",
+                  f"{_source(life, seconds, fps, still)},noise=alls=30:allf=t:all_seed=1[v]"),
     }  # fmt: skip
+    prefix, note = ("still-", " (sources frozen)") if still else ("ff-", " (sources animated)")
+    return {prefix + name: (text + note, graph) for name, (text, graph) in graphs.items()}
 
 
 def write_ffmpeg_distractors(folder: str | Path, *, seconds: float = 8.0, fps: int = 25) -> list[DistractorClip]:
-    """Write the ffmpeg-made distractor clips (silent mp4, 320x240) into ``folder``.
+    """Write the ffmpeg-made distractor clips (silent mp4, 320x240) into ``folder``: the five
+    effects over animated test sources (``ff-*``), then the same over still pictures (``still-*``:
+    the effect alone, since the test sources' own animation is motion a model may rightly hear).
 
     Raises MediaError when ffmpeg fails on a graph.
     """
@@ -66,11 +82,12 @@ def write_ffmpeg_distractors(folder: str | Path, *, seconds: float = 8.0, fps: i
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     clips = []
-    for name, (text, graph) in _filters(seconds, fps).items():
+    graphs = {**_filters(seconds, fps), **_filters(seconds, fps, still=True)}
+    for name, (text, graph) in graphs.items():
         path = folder / f"{name}.mp4"
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-filter_complex", graph,
                "-map", "[v]", "-t", f"{seconds}", "-r", str(fps), "-c:v", "libx264", "-pix_fmt", "yuv420p",
-               "-crf", "45" if name == "ff-noise" else "23", str(path)]  # fmt: skip
+               "-crf", "45" if name.endswith("-noise") else "23", str(path)]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, check=False)
         if proc.returncode != 0:
             raise MediaError(f"ffmpeg could not make {name}: {proc.stderr.decode(errors='replace').strip()[-300:]}")

@@ -143,15 +143,17 @@ def test_eval_t2a_needs_a_judge_that_knows_the_labels(tiny_set, monkeypatch):
     assert result.exit_code != 0
 
 
-@pytest.mark.slow  # ~20 s: five ffmpeg clips and seven generations
+@pytest.mark.slow  # ~30 s: ten ffmpeg clips and eleven generations
 def test_eval_distractors_counts_onsets_of_every_clip(tmp_path, monkeypatch):
     from genav.pipelines.eval_distractors import distractors_markdown, eval_distractors
 
     monkeypatch.setenv("GENAV_PROGRESS", "0")
     report = eval_distractors("debug-foley", n_synth=1, seconds=2.0, fps=12, num_steps=2, workdir=tmp_path)
     names = [r["name"] for r in report["clips"]]
-    assert names[:5] == ["ff-cuts", "ff-pan", "ff-shake", "ff-flicker", "ff-noise"] and len(names) == 6
-    assert "silent" in report["clips"][5]["description"]
+    effects = ["cuts", "pan", "shake", "flicker", "noise"]
+    assert names[:10] == [f"ff-{e}" for e in effects] + [f"still-{e}" for e in effects] and len(names) == 11
+    assert "silent" in report["clips"][10]["description"]
+    assert set(report["median_by_group"]) == {"animated", "still", "synthetic"}
     for key in ("onsets_per_10s", "loud_onsets_per_10s", "peak_before_gain"):
         assert report["median"][key] >= 0
     assert "Median onsets per 10 s" in distractors_markdown(report)
