@@ -6,6 +6,7 @@ import numpy as np
 
 from genav.data.synth import SynthSettings, generate_clip
 from genav.data.synth.camera import plan_camera
+from genav.data.synth.generate import _SALT
 from genav.data.synth.world import World
 
 BASE = SynthSettings(duration=3.0, fps=12, p_texture=0.0)
@@ -90,3 +91,22 @@ def test_dubbed_clips_keep_picture_and_timing_but_sound_and_say_another_kind():
     # the voices sound on the source's events about as the source itself did
     assert pooled_f1(scores)["f1"] >= 0.9 and pooled_f1(plain_scores)["f1"] >= 0.9
     assert len(kinds) >= 4
+
+
+def test_a_brightness_swing_clips_the_picture_and_is_a_silent_flicker():
+    swung = BASE.replace(p_flicker=1.0, flicker_brightness=0.4)
+    plain_flicker = BASE.replace(p_flicker=1.0)
+    clipped, seen = 0.0, 0
+    for seed in range(8):
+        clip = generate_clip(seed, swung)
+        plain = generate_clip(seed, BASE)
+        np.testing.assert_array_equal(clip.audio, plain.audio)
+        world = World(swung)
+        offset = plan_camera(world, seed, _SALT).offset
+        if offset is None:  # half of the flickering clips swing
+            np.testing.assert_array_equal(clip.frames, generate_clip(seed, plain_flicker).frames)
+            continue
+        seen += 1
+        assert np.abs(offset).max() > 0.1 * 255 and any(e.type == "flicker" and not e.audible for e in clip.events)
+        clipped = max(clipped, float(((clip.frames == 0) | (clip.frames == 255)).mean()))
+    assert seen >= 2 and clipped > 0.01

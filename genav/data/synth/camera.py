@@ -20,9 +20,10 @@ from genav.data.synth.world import Event, World
 
 @dataclasses.dataclass
 class CameraPlan:
-    """Per-frame effects of one clip: ``shift`` (T, 2) px, ``gain`` (T,) brightness, cut frames
-    (the shot changes from that frame on), noise std in grey levels (drawn from ``noise_seed``),
-    and the silent events."""
+    """Per-frame effects of one clip: ``shift`` (T, 2) px, ``gain`` (T,) brightness factor, cut
+    frames (the shot changes from that frame on), noise std in grey levels (drawn from
+    ``noise_seed``), the silent events, and ``offset`` (T,) grey levels added after the gain (None:
+    none)."""
 
     shift: np.ndarray
     gain: np.ndarray
@@ -30,10 +31,12 @@ class CameraPlan:
     noise: float
     events: list[Event]
     noise_seed: int = 0
+    offset: np.ndarray | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.cuts or self.noise or np.any(self.shift) or np.any(self.gain != 1.0))
+        lit = np.any(self.gain != 1.0) or (self.offset is not None and np.any(self.offset))
+        return bool(self.cuts or self.noise or np.any(self.shift) or lit)
 
 
 def _silent(world: World, frame: int, kind: str) -> Event:
@@ -77,6 +80,23 @@ def _flicker(world: World, rng: np.random.Generator, plan: CameraPlan) -> None:
             np.sin(2 * np.pi * hz * t + rng.uniform(0, 2 * np.pi))
         )
         plan.events.append(_silent(world, 0, "flicker"))
+    if world.settings.flicker_brightness > 0 and rng.random() < 0.5:
+        _brightness_swing(world, rng, plan, world.settings.flicker_brightness * 255.0)
+
+
+def _brightness_swing(world: World, rng: np.random.Generator, plan: CameraPlan, most: float) -> None:
+    """Lights that swing smoothly up and down by up to ``most`` grey levels and flash for a frame or
+    two, added to every channel before the picture is clipped to 0..255 (as ffmpeg's ``eq``
+    brightness, which clips highlights and shadows: no gain and offset of the whole picture undoes it)."""
+    n = world.n_frames
+    t = np.arange(n) / world.fps
+    swing = rng.uniform(0.3, 1.0) * most * np.sin(2 * np.pi * rng.uniform(1.0, 6.0) * t + rng.uniform(0, 2 * np.pi))
+    for frame in rng.choice(np.arange(1, n), size=min(n - 1, int(rng.integers(0, 4))), replace=False):
+        frame = int(frame)
+        swing[frame : frame + int(rng.integers(1, 3))] += rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.2) * most
+        plan.events.append(_silent(world, frame, "flicker"))
+    plan.offset = swing if plan.offset is None else plan.offset + swing
+    plan.events.append(_silent(world, 0, "flicker"))
 
 
 def plan_camera(world: World, seed: int, salt: int) -> CameraPlan:
@@ -124,6 +144,8 @@ def apply_camera(frames: np.ndarray, plan: CameraPlan) -> np.ndarray:
             m = np.float32([[1, 0, dx], [0, 1, dy]])
             img = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         img = _shot(img, sum(1 for c in plan.cuts if i >= c)) * plan.gain[i]
+        if plan.offset is not None:
+            img = img + plan.offset[i]
         if plan.noise:
             img = img + rng.normal(0.0, plan.noise, img.shape)
         out[i] = np.clip(img + 0.5, 0, 255).astype(np.uint8)

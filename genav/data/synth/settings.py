@@ -37,6 +37,8 @@ class SynthSettings(Config):
     Silent picture changes (:mod:`genav.data.synth.camera`), each with its own chance per clip:
     ``p_cut`` scene cuts, ``p_pan`` a camera pan or shake, ``p_flicker`` lighting flicker,
     ``p_noise`` sensor noise; ``p_textured`` a textured wall (stripes, checks or blotches).
+    ``flicker_brightness`` > 0: half of the flickering clips also swing in brightness by up to this
+    share of full scale, with flashes, clipped at black and white (harsher than a gain flicker).
     ``p_silent`` is the chance of a clip with no sound source at all (only silent motion, and a
     texture if one is drawn). ``p_dub`` is the chance of a dubbed clip: each source keeps its
     picture and its event times but sounds like another kind of source (a bouncing ball heard as a
@@ -63,6 +65,7 @@ class SynthSettings(Config):
     p_cut: float = 0.0
     p_pan: float = 0.0
     p_flicker: float = 0.0
+    flicker_brightness: float = 0.0
     p_noise: float = 0.0
     p_textured: float = 0.0
     p_silent: float = 0.0
@@ -99,7 +102,8 @@ class SynthSettings(Config):
             (1 <= self.max_sources <= 3, f"max_sources must be in 1..3, got {self.max_sources}"),
             *(
                 (0.0 <= getattr(self, name) <= 1.0, f"{name} must be in 0..1, got {getattr(self, name)}")
-                for name in ("p_cut", "p_pan", "p_flicker", "p_noise", "p_textured", "p_silent", "p_dub")
+                for name in ("p_cut", "p_pan", "p_flicker", "flicker_brightness", "p_noise", "p_textured", "p_silent",
+                             "p_dub")
             ),
             (len(self.event_types) > 0, "event_types must not be empty"),
         ]
