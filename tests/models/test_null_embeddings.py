@@ -136,14 +136,14 @@ def test_the_embedded_default_still_computes_what_it_was_trained_with() -> None:
         )
         out = model(x, torch.tensor([0.1, 0.5, 0.9]), cond)
     # Recorded with the code of commit d8a1fa7 (before null embeddings existed), on the current
-    # weights (stage 4 of 4) and that commit's config file of this model.
-    assert out.sum().item() == pytest.approx(-2775.857177734375, abs=2e-2)
-    assert out.abs().mean().item() == pytest.approx(1.0738005638122559, abs=1e-5)
+    # weights (stage 5) and that commit's config file of this model.
+    assert out.sum().item() == pytest.approx(-2725.988525390625, abs=2e-2)
+    assert out.abs().mean().item() == pytest.approx(1.103195071220398, abs=1e-5)
     expected = torch.tensor(
         [
-            [-0.8014352321624756, 1.047256350517273, 0.5888107419013977, 0.38096287846565247],
-            [-1.0743836164474487, 0.04045984148979187, 1.0163010358810425, 1.0095100402832031],
-            [-1.8962901830673218, -0.8157121539115906, -0.16962942481040955, 0.627730131149292],
+            [-0.7725983262062073, 1.1122251749038696, 0.5847489237785339, 0.5761790871620178],
+            [-1.0708415508270264, 0.020768512040376663, 1.0560779571533203, 1.0223482847213745],
+            [-1.9760417938232422, -0.8285380005836487, -0.2026919424533844, 0.625200629234314],
         ]
     )
     torch.testing.assert_close(out[:, 0, :4], expected, atol=1e-5, rtol=0)

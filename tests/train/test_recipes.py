@@ -189,3 +189,17 @@ def test_the_stage_three_recipe_dubs_fresh_clips_and_trains_a_few_steps():
     assert recipe.model == stage2.model and recipe.lr == stage2.lr
     res = time_train_step(recipe, batch_size=2, seconds=1.0, steps=2, device="cpu")
     assert all(t > 0 for t in res["all_step_seconds"])
+
+
+def test_the_flicker_stage_swings_the_lights_on_fresh_clips_and_trains_a_few_steps():
+    from genav.bench.train import time_train_step
+    from genav.data.synth import SynthSettings
+
+    recipe = load_recipe(RECIPES / "foley-tiny-flicker.json")
+    stage4 = load_recipe(RECIPES / "foley-tiny-phased.json")
+    settings = SynthSettings.from_dict(recipe.data.synth.settings)
+    assert settings.flicker_brightness > 0 and settings.p_flicker > 0.3 and settings.fps_choices == (10, 25, 30)
+    assert recipe.data.synth.seed not in {stage4.data.synth.seed, 0, 1}  # clips stages 1-4 never saw
+    assert recipe.model == stage4.model and recipe.options == stage4.options
+    res = time_train_step(recipe, batch_size=2, seconds=1.0, steps=2, device="cpu")
+    assert all(t > 0 for t in res["all_step_seconds"])
