@@ -136,14 +136,14 @@ def test_the_embedded_default_still_computes_what_it_was_trained_with() -> None:
         )
         out = model(x, torch.tensor([0.1, 0.5, 0.9]), cond)
     # Recorded with the code of commit d8a1fa7 (before null embeddings existed), on the current
-    # weights (stage 5) and that commit's config file of this model.
-    assert out.sum().item() == pytest.approx(-2725.988525390625, abs=2e-2)
-    assert out.abs().mean().item() == pytest.approx(1.103195071220398, abs=1e-5)
+    # weights (stage 6) and that commit's config file of this model.
+    assert out.sum().item() == pytest.approx(-2658.2451171875, abs=2e-2)
+    assert out.abs().mean().item() == pytest.approx(1.1365642547607422, abs=1e-5)
     expected = torch.tensor(
         [
-            [-0.7725983262062073, 1.1122251749038696, 0.5847489237785339, 0.5761790871620178],
-            [-1.0708415508270264, 0.020768512040376663, 1.0560779571533203, 1.0223482847213745],
-            [-1.9760417938232422, -0.8285380005836487, -0.2026919424533844, 0.625200629234314],
+            [-0.8880760073661804, 1.0571283102035522, 0.48223793506622314, 0.5414586663246155],
+            [-1.1099456548690796, -0.008492114022374153, 1.1077009439468384, 1.029101014137268],
+            [-2.0289738178253174, -0.8454340100288391, -0.21468305587768555, 0.6648826003074646],
         ]
     )
     torch.testing.assert_close(out[:, 0, :4], expected, atol=1e-5, rtol=0)

@@ -203,3 +203,15 @@ def test_the_flicker_stage_swings_the_lights_on_fresh_clips_and_trains_a_few_ste
     assert recipe.model == stage4.model and recipe.options == stage4.options
     res = time_train_step(recipe, batch_size=2, seconds=1.0, steps=2, device="cpu")
     assert all(t > 0 for t in res["all_step_seconds"])
+
+
+def test_the_dub_flicker_stage_dubs_more_fresh_clips_and_swings_the_lights_harder():
+    from genav.data.synth import SynthSettings
+
+    recipe = load_recipe(RECIPES / "foley-tiny-dub-flicker.json")
+    stage5 = load_recipe(RECIPES / "foley-tiny-flicker.json")
+    settings = SynthSettings.from_dict(recipe.data.synth.settings)
+    before = SynthSettings.from_dict(stage5.data.synth.settings)
+    assert settings.p_dub > before.p_dub and settings.flicker_brightness > before.flicker_brightness
+    assert recipe.data.synth.seed not in {stage5.data.synth.seed, 0, 1, 2}  # clips stages 1-5 never saw
+    assert recipe.model == stage5.model and recipe.options == stage5.options and recipe.steps == stage5.steps
