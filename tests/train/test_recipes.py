@@ -177,41 +177,40 @@ def test_the_stage_two_recipe_trains_what_its_spelled_out_copy_did():
     assert Recipe.from_dict(merged).fingerprint() != "568a929e7a831471"
 
 
-def test_the_stage_three_recipe_dubs_fresh_clips_and_trains_a_few_steps():
-    from genav.bench.train import time_train_step
+def _stage(name: str, previous: str):
+    """(recipe, the previous stage's recipe, its synth settings, the previous stage's) of a foley-tiny stage."""
     from genav.data.synth import SynthSettings
 
-    recipe = load_recipe(RECIPES / "foley-tiny-dub.json")
-    stage2 = load_recipe(RECIPES / "foley-tiny-finetune.json")
-    settings = SynthSettings.from_dict(recipe.data.synth.settings)
+    recipe, before = load_recipe(RECIPES / name), load_recipe(RECIPES / previous)
+    return (recipe, before, SynthSettings.from_dict(recipe.data.synth.settings),
+            SynthSettings.from_dict(before.data.synth.settings))  # fmt: skip
+
+
+def _trains_a_few_steps(recipe) -> None:
+    from genav.bench.train import time_train_step
+
+    res = time_train_step(recipe, batch_size=2, seconds=1.0, steps=2, device="cpu")
+    assert all(t > 0 for t in res["all_step_seconds"])
+
+
+def test_the_stage_three_recipe_dubs_fresh_clips_and_trains_a_few_steps():
+    recipe, stage2, settings, _ = _stage("foley-tiny-dub.json", "foley-tiny-finetune.json")
     assert 0 < settings.p_dub < 1 and settings.p_silent == 0.1 and settings.p_cut == 0.3
     assert recipe.data.synth.seed != stage2.data.synth.seed  # clips stages 1-2 never saw
     assert recipe.model == stage2.model and recipe.lr == stage2.lr
-    res = time_train_step(recipe, batch_size=2, seconds=1.0, steps=2, device="cpu")
-    assert all(t > 0 for t in res["all_step_seconds"])
+    _trains_a_few_steps(recipe)
 
 
 def test_the_flicker_stage_swings_the_lights_on_fresh_clips_and_trains_a_few_steps():
-    from genav.bench.train import time_train_step
-    from genav.data.synth import SynthSettings
-
-    recipe = load_recipe(RECIPES / "foley-tiny-flicker.json")
-    stage4 = load_recipe(RECIPES / "foley-tiny-phased.json")
-    settings = SynthSettings.from_dict(recipe.data.synth.settings)
+    recipe, stage4, settings, _ = _stage("foley-tiny-flicker.json", "foley-tiny-phased.json")
     assert settings.flicker_brightness > 0 and settings.p_flicker > 0.3 and settings.fps_choices == (10, 25, 30)
     assert recipe.data.synth.seed not in {stage4.data.synth.seed, 0, 1}  # clips stages 1-4 never saw
     assert recipe.model == stage4.model and recipe.options == stage4.options
-    res = time_train_step(recipe, batch_size=2, seconds=1.0, steps=2, device="cpu")
-    assert all(t > 0 for t in res["all_step_seconds"])
+    _trains_a_few_steps(recipe)
 
 
 def test_the_dub_flicker_stage_dubs_more_fresh_clips_and_swings_the_lights_harder():
-    from genav.data.synth import SynthSettings
-
-    recipe = load_recipe(RECIPES / "foley-tiny-dub-flicker.json")
-    stage5 = load_recipe(RECIPES / "foley-tiny-flicker.json")
-    settings = SynthSettings.from_dict(recipe.data.synth.settings)
-    before = SynthSettings.from_dict(stage5.data.synth.settings)
+    recipe, stage5, settings, before = _stage("foley-tiny-dub-flicker.json", "foley-tiny-flicker.json")
     assert settings.p_dub > before.p_dub and settings.flicker_brightness > before.flicker_brightness
     assert recipe.data.synth.seed not in {stage5.data.synth.seed, 0, 1, 2}  # clips stages 1-5 never saw
     assert recipe.model == stage5.model and recipe.options == stage5.options and recipe.steps == stage5.steps
