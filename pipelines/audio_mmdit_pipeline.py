@@ -12,10 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +35,9 @@ from genav.errors import ConfigError, InputError, UnknownModelError
 from genav.models.audio_mmdit import AudioMMDiT, AudioMMDiTConfig
 from genav.models.audio_mmdit_generate import generate_latents, make_conditioning
 from genav.models.conditioning import Conditioning
+from genav.pipelines.generation_common import PhaseTimer, prompt_list
 from genav.pipelines.output import AudioOutput, make_output
-from genav.pipelines.windows import WaveAssembler, Window, plan_windows
+from genav.pipelines.windows import WaveAssembler, Window, default_overlap, held_context, plan_windows
 from genav.registry import ModelEntry, resolve_model
 from genav.runtime import select_device, select_dtype
 from genav.sampling import METHODS
@@ -128,65 +127,6 @@ def load_audio_mmdit_folder(folder: Path) -> AudioMMDiTComponents:
     model.check_codec(codec)
     text = LazyTextEncoder(lambda: text_encoder_for(config, folder))
     return AudioMMDiTComponents(model, codec, text, folder.name, file_checksum(folder / WEIGHTS_NAME))
-
-
-def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: int) -> list[int]:
-    """Per-output seeds: ``seed, seed + 1, ...``; drawn from ``generator``; or fresh random ones."""
-    if seed is not None:
-        return [int(seed) + i for i in range(count)]
-    if generator is not None:
-        return [
-            int(v)
-            for v in torch.randint(0, 2**31 - 1, (count,), generator=generator, device=generator.device)
-        ]
-    return [secrets.randbelow(2**31 - 1) for _ in range(count)]
-
-
-def seeded_noise(seeds: list[int], shape: tuple[int, int]) -> Tensor:
-    """``(len(seeds), C, T)`` float32 standard normal noise for ``shape = (C, T)``; row ``i`` from
-    ``seeds[i]``, drawn on the CPU (the same on every device) frame by frame, so the noise of the
-    first frames does not depend on ``T`` (a longer clip starts like a shorter one)."""
-    channels, frames = shape
-    rows = [torch.randn(frames, channels, generator=torch.Generator().manual_seed(s)).T for s in seeds]
-    return torch.stack(rows).contiguous()
-
-
-class PhaseTimer:
-    """Wall time per named phase (seconds), accumulated. ``device``: a CUDA device is synchronised
-    at phase boundaries so that asynchronous kernels count in the phase that launched them."""
-
-    def __init__(self, device: torch.device | None = None) -> None:
-        self.seconds: dict[str, float] = {}
-        self._cuda = device is not None and device.type == "cuda"
-
-    @contextmanager
-    def __call__(self, phase: str) -> Iterator[None]:
-        self._sync()
-        begin = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._sync()
-            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - begin
-
-    def _sync(self) -> None:
-        if self._cuda:
-            torch.cuda.synchronize()
-
-
-def prompt_list(prompt: str | list[str] | None, *, required: bool) -> list[str] | None:
-    """Validate prompts: a non-empty string or a non-empty list of them (None allowed if not required)."""
-    if prompt is None:
-        if required:
-            raise InputError("a prompt is required for text-to-audio")
-        return None
-    items = [prompt] if isinstance(prompt, str) else list(prompt)
-    if not items:
-        raise InputError("the prompt list is empty")
-    for p in items:
-        if not isinstance(p, str) or not p.strip():
-            raise InputError("empty prompt: describe the sound to generate")
-    return items
 
 
 class AudioMMDiTPipeline:
@@ -487,18 +427,6 @@ class AudioMMDiTPipeline:
     ) -> AudioOutput:
         """An :class:`AudioOutput` whose metadata records model, settings, seeds and timings."""
         return pipeline_output(self, audio, seeds, settings, timer)
-
-
-def held_context(shared: int) -> int:
-    """Latent frames of a window's shared span held to the previous window: the first half (at least
-    one). The rest is generated freely and crossfaded, so that where the new window parts from the
-    old sound the join is a fade, not a jump at the end of the held frames."""
-    return max(1, (shared + 1) // 2)
-
-
-def default_overlap(window: float) -> float:
-    """Seconds shared by consecutive windows unless told: 1 s, at most a quarter of the window."""
-    return min(1.0, window / 4)
 
 
 def pipeline_output(

@@ -27,7 +27,7 @@ from genav.media import Audio
 from genav.models.a2v_adaptor import audio_context
 from genav.models.video_backbone import FrameContext, concat_contexts
 from genav.pipelines.a2v_models import LoadedA2V, load_a2v
-from genav.pipelines.audio_mmdit_pipeline import PhaseTimer, resolve_seeds
+from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
 from genav.pipelines.text_to_video import ProgressFn, TextToVideoPipeline
 from genav.pipelines.video_output import VideoOutput
 from genav.sampling import plan_guidance

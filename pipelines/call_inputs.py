@@ -13,7 +13,7 @@ import torch
 
 from genav.encoders import TextEmbedding
 from genav.errors import InputError
-from genav.pipelines.audio_mmdit_pipeline import prompt_list, seeded_noise
+from genav.pipelines.generation_common import prompt_list, seeded_noise
 from genav.pipelines.output import AudioOutput
 
 OUTPUT_TYPES = ("np", "pt", "wav")

@@ -31,8 +31,8 @@ from typing import Any
 
 import torch
 
-from genav.pipelines.audio_mmdit_pipeline import seeded_noise
 from genav.pipelines.diffusers_t2a import DiffusersTextToAudioPipeline, to_float32
+from genav.pipelines.generation_common import seeded_noise
 
 
 class AudioLDM2TextToAudioPipeline(DiffusersTextToAudioPipeline):

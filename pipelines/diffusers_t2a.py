@@ -36,15 +36,9 @@ from genav.attention import set_genav_attention
 from genav.checkpoint import file_checksum
 from genav.errors import CheckpointError, InputError
 from genav.extras import require_extra
-from genav.pipelines.audio_mmdit_pipeline import (
-    PhaseTimer,
-    ProgressFn,
-    pipeline_output,
-    prompt_list,
-    resolve_seeds,
-    seeded_noise,
-)
+from genav.pipelines.audio_mmdit_pipeline import ProgressFn, pipeline_output
 from genav.pipelines.call_inputs import check_output_type, checked_latents, finish_output
+from genav.pipelines.generation_common import PhaseTimer, prompt_list, resolve_seeds, seeded_noise
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.runtime import select_device, select_dtype

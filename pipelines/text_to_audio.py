@@ -9,12 +9,7 @@ import torch
 
 from genav.encoders import TextEmbedding
 from genav.errors import InputError
-from genav.pipelines.audio_mmdit_pipeline import (
-    AudioMMDiTPipeline,
-    PhaseTimer,
-    ProgressFn,
-    resolve_seeds,
-)
+from genav.pipelines.audio_mmdit_pipeline import AudioMMDiTPipeline, ProgressFn
 from genav.pipelines.call_inputs import (
     check_output_type,
     finish_output,
@@ -22,6 +17,7 @@ from genav.pipelines.call_inputs import (
     negative_inputs,
     prompt_inputs,
 )
+from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, MAX_LONG_DURATION, check_duration
 from genav.registry import resolve_model

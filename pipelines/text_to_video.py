@@ -24,7 +24,7 @@ from torch import Tensor
 from genav.errors import InputError
 from genav.models.video_backbone import FrameContext, timed_slot_tokens
 from genav.models.video_generate import sample_video_window
-from genav.pipelines.audio_mmdit_pipeline import PhaseTimer, resolve_seeds
+from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
 from genav.pipelines.output import run_metadata
 from genav.pipelines.video_backbones import LoadedBackbone, load_video_backbone
 from genav.pipelines.video_output import VideoOutput

@@ -20,12 +20,7 @@ from genav.encoders import TextEmbedding
 from genav.errors import InputError
 from genav.models.conditioning import Conditioning, VideoTokens
 from genav.models.sync_phases import auto_sync_phases, check_sync_phases, phased_video_tokens
-from genav.pipelines.audio_mmdit_pipeline import (
-    AudioMMDiTPipeline,
-    PhaseTimer,
-    ProgressFn,
-    resolve_seeds,
-)
+from genav.pipelines.audio_mmdit_pipeline import AudioMMDiTPipeline, ProgressFn
 from genav.pipelines.call_inputs import (
     check_output_type,
     finish_output,
@@ -33,6 +28,7 @@ from genav.pipelines.call_inputs import (
     negative_inputs,
     prompt_inputs,
 )
+from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.video_source import VideoSource
 from genav.pipelines.windows import Window

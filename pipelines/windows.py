@@ -3,7 +3,7 @@
 A clip longer than the model's window is cut into windows of latent frames. Window ``k > 0``
 starts ``context`` frames before window ``k - 1`` ends; the first half of those frames is carried
 over as known latents (see :func:`genav.sampling.with_known_prefix` and
-:func:`genav.pipelines.audio_mmdit_pipeline.held_context`) and the decoded waves are joined over
+:func:`held_context`) and the decoded waves are joined over
 the other half by an equal-power crossfade whose gain is corrected for how correlated the two
 sides are (identical sides keep their level instead of rising by 3 dB at the middle).
 """
@@ -105,3 +105,15 @@ class WaveAssembler:
             )
         self.wave[..., start + shared : end] = chunk[..., shared:]
         self.written = max(self.written, end)
+
+
+def held_context(shared: int) -> int:
+    """Latent frames of a window's shared span held to the previous window: the first half (at least
+    one). The rest is generated freely and crossfaded, so that where the new window parts from the
+    old sound the join is a fade, not a jump at the end of the held frames."""
+    return max(1, (shared + 1) // 2)
+
+
+def default_overlap(window: float) -> float:
+    """Seconds shared by consecutive windows unless told: 1 s, at most a quarter of the window."""
+    return min(1.0, window / 4)

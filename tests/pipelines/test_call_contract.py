@@ -11,7 +11,7 @@ import soundfile
 import torch
 
 from genav.errors import InputError
-from genav.pipelines.audio_mmdit_pipeline import seeded_noise
+from genav.pipelines.generation_common import seeded_noise
 
 FAST = {"duration": 0.5, "num_steps": 2, "seed": 3}
 

@@ -115,7 +115,7 @@ def test_save_pretrained_round_trip_and_to(pipe, tmp_path):
 
 
 def test_latents_and_output_type(pipe):
-    from genav.pipelines.audio_mmdit_pipeline import seeded_noise
+    from genav.pipelines.generation_common import seeded_noise
 
     base = pipe("wind", duration=0.5, num_steps=2, seed=1)
     noise = seeded_noise(base.seeds, (pipe.pipe.transformer.config.in_channels, math.ceil(base.num_samples / pipe.hop_length)))

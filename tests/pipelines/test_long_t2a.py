@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from genav.errors import ConfigError, InputError
-from genav.pipelines.audio_mmdit_pipeline import held_context
 from genav.pipelines.settings import MAX_LONG_DURATION
+from genav.pipelines.windows import held_context
 
 
 def test_windows_continue_and_start_like_one_window(t2a):

@@ -57,7 +57,7 @@ def test_assembler_rebuilds_a_continuous_signal_from_overlapping_pieces():
 
 def test_known_prefix_is_kept_exactly(t2a):
     from genav.models.audio_mmdit_generate import make_conditioning
-    from genav.pipelines.audio_mmdit_pipeline import seeded_noise
+    from genav.pipelines.generation_common import seeded_noise
 
     text = t2a.encode_prompts(["rain"], 1)
     cond = make_conditioning(2.0, text=text, frame_rate=t2a.frame_rate, batch=1)

@@ -1,0 +1,73 @@
+"""What every genav pipeline call uses, whatever its model: per-output seeds, seeded noise, wall
+time per phase, and prompt lists checked once."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor
+
+from genav.errors import InputError
+
+
+def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: int) -> list[int]:
+    """Per-output seeds: ``seed, seed + 1, ...``; drawn from ``generator``; or fresh random ones."""
+    if seed is not None:
+        return [int(seed) + i for i in range(count)]
+    if generator is not None:
+        return [
+            int(v)
+            for v in torch.randint(0, 2**31 - 1, (count,), generator=generator, device=generator.device)
+        ]
+    return [secrets.randbelow(2**31 - 1) for _ in range(count)]
+
+
+def seeded_noise(seeds: list[int], shape: tuple[int, int]) -> Tensor:
+    """``(len(seeds), C, T)`` float32 standard normal noise for ``shape = (C, T)``; row ``i`` from
+    ``seeds[i]``, drawn on the CPU (the same on every device) frame by frame, so the noise of the
+    first frames does not depend on ``T`` (a longer clip starts like a shorter one)."""
+    channels, frames = shape
+    rows = [torch.randn(frames, channels, generator=torch.Generator().manual_seed(s)).T for s in seeds]
+    return torch.stack(rows).contiguous()
+
+
+class PhaseTimer:
+    """Wall time per named phase (seconds), accumulated. ``device``: a CUDA device is synchronised
+    at phase boundaries so that asynchronous kernels count in the phase that launched them."""
+
+    def __init__(self, device: torch.device | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self._cuda = device is not None and device.type == "cuda"
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        self._sync()
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._sync()
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - begin
+
+    def _sync(self) -> None:
+        if self._cuda:
+            torch.cuda.synchronize()
+
+
+def prompt_list(prompt: str | list[str] | None, *, required: bool) -> list[str] | None:
+    """Validate prompts: a non-empty string or a non-empty list of them (None allowed if not required)."""
+    if prompt is None:
+        if required:
+            raise InputError("a prompt is required for text-to-audio")
+        return None
+    items = [prompt] if isinstance(prompt, str) else list(prompt)
+    if not items:
+        raise InputError("the prompt list is empty")
+    for p in items:
+        if not isinstance(p, str) or not p.strip():
+            raise InputError("empty prompt: describe the sound to generate")
+    return items
