@@ -50,11 +50,6 @@ def onset_counts(wave: np.ndarray, sample_rate: int) -> dict[str, float]:
 GROUPS = {"animated": "animated test sources", "still": "still pictures", "synthetic": "synthetic world"}
 
 
-def _group(name: str) -> str:
-    """The group of a distractor clip by its name (see :data:`GROUPS`)."""
-    return "animated" if name.startswith("ff-") else "still" if name.startswith("still-") else "synthetic"
-
-
 def _medians(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Median onsets and loud onsets per 10 s, RMS dBFS and peak before gain of ``rows``."""
     keys = ("onsets_per_10s", "loud_onsets_per_10s", "rms_dbfs", "peak_before_gain")
@@ -114,7 +109,7 @@ def eval_distractors(
         for i, clip in enumerate(item_bar(clips, desc="distractors", unit="clip")):
             out = pipe(clip.path, prompt=prompt, num_steps=num_steps, guidance_scale=guidance_scale, seed=seed + i)
             counts = onset_counts(out.audio[0].mean(axis=0), out.sample_rate)
-            rows.append({"name": clip.name, "group": _group(clip.name), "description": clip.description, **counts,
+            rows.append({"name": clip.name, "group": clip.group, "description": clip.description, **counts,
                          "peak_before_gain": out.metadata["peak_before_gain"][0]})  # fmt: skip
     summary = _medians(rows)
     summary["max_peak_before_gain"] = round(max(r["peak_before_gain"] for r in rows), 3)

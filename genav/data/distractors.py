@@ -29,11 +29,14 @@ SIZE = "320x240"
 
 @dataclass(frozen=True)
 class DistractorClip:
-    """One distractor clip: ``name``, what it shows, the video file."""
+    """One distractor clip: ``name``, what it shows, the video file, and its ``group``: ``animated``
+    (effects over moving test sources), ``still`` (the same over their first picture) or
+    ``synthetic``."""
 
     name: str
     description: str
     path: Path
+    group: str
 
 
 def _source(spec: str, seconds: float, fps: int, still: bool) -> str:
@@ -43,8 +46,9 @@ def _source(spec: str, seconds: float, fps: int, still: bool) -> str:
     return f"{spec}{freeze},trim=duration={seconds},setpts=PTS-STARTPTS"
 
 
-def _filters(seconds: float, fps: int, *, still: bool = False) -> dict[str, tuple[str, str]]:
-    """name -> (description, ffmpeg -filter_complex graph ending in [v]); ``still``: over frozen sources."""
+def _filters(seconds: float, fps: int, *, still: bool = False) -> dict[str, tuple[str, str, str]]:
+    """name -> (description, ffmpeg -filter_complex graph ending in [v], group); ``still``: over frozen
+    sources."""
     third = seconds / 3
 
     def src(name: str, size: str = SIZE, d: float = seconds) -> str:
@@ -66,8 +70,8 @@ def _filters(seconds: float, fps: int, *, still: bool = False) -> dict[str, tupl
         "noise": ("heavy compression and temporal noise over a cellular automaton",
                   f"{_source(life, seconds, fps, still)},noise=alls=30:allf=t:all_seed=1[v]"),
     }  # fmt: skip
-    prefix, note = ("still-", " (sources frozen)") if still else ("ff-", " (sources animated)")
-    return {prefix + name: (text + note, graph) for name, (text, graph) in graphs.items()}
+    group, prefix, note = ("still", "still-", " (sources frozen)") if still else ("animated", "ff-", " (sources animated)")
+    return {prefix + name: (text + note, graph, group) for name, (text, graph) in graphs.items()}
 
 
 def write_ffmpeg_distractors(folder: str | Path, *, seconds: float = 8.0, fps: int = 25) -> list[DistractorClip]:
@@ -83,7 +87,7 @@ def write_ffmpeg_distractors(folder: str | Path, *, seconds: float = 8.0, fps: i
     folder.mkdir(parents=True, exist_ok=True)
     clips = []
     graphs = {**_filters(seconds, fps), **_filters(seconds, fps, still=True)}
-    for name, (text, graph) in graphs.items():
+    for name, (text, graph, group) in graphs.items():
         path = folder / f"{name}.mp4"
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-filter_complex", graph,
                "-map", "[v]", "-t", f"{seconds}", "-r", str(fps), "-c:v", "libx264", "-pix_fmt", "yuv420p",
@@ -91,7 +95,7 @@ def write_ffmpeg_distractors(folder: str | Path, *, seconds: float = 8.0, fps: i
         proc = subprocess.run(cmd, capture_output=True, check=False)
         if proc.returncode != 0:
             raise MediaError(f"ffmpeg could not make {name}: {proc.stderr.decode(errors='replace').strip()[-300:]}")
-        clips.append(DistractorClip(name, text, path))
+        clips.append(DistractorClip(name, text, path, group))
     return clips
 
 
@@ -110,5 +114,5 @@ def write_synth_distractors(folder: str | Path, n: int, *, seed: int = 0, second
     for _, row in iter_manifest_rows(manifest):
         kinds = sorted({e["type"] for e in row["events"]})
         out.append(DistractorClip(f"synth-{row['id']}", "synthetic, silent: " + ", ".join(kinds),
-                                  Path(folder) / row["files"]["silent"]))  # fmt: skip
+                                  Path(folder) / row["files"]["silent"], "synthetic"))  # fmt: skip
     return out
