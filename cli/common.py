@@ -61,10 +61,12 @@ def _fmt(value: Any) -> str:
 
 
 def set_threads(value: str) -> int:
-    """Apply ``--threads``: a number, or ``auto`` = every core on an idle machine but 1 thread
-    when the load average already fills the cores (OpenMP threads that share busy cores spin at
-    their barriers: a 4 s clip took 109 s with 2 threads against 17 s with 1 on a loaded 2-core
-    machine). Returns the thread count set."""
+    """Apply ``--threads``: a number, or ``auto``: ``OMP_NUM_THREADS`` when it is set (the user's
+    or a launcher's choice: ``accelerate launch`` / ``torchrun`` set it per process), otherwise
+    every core on an idle machine shared among the processes of a multi-process launch
+    (``LOCAL_WORLD_SIZE``) but 1 thread when the load average already fills the cores (OpenMP
+    threads that share busy cores spin at their barriers: a 4 s clip took 109 s with 2 threads
+    against 17 s with 1 on a loaded 2-core machine). Returns the thread count set."""
     import os
 
     import torch
@@ -74,7 +76,9 @@ def set_threads(value: str) -> int:
     if value == "auto":
         cores = os.cpu_count() or 1
         busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= cores
-        threads = 1 if busy else cores
+        chosen = os.environ.get("OMP_NUM_THREADS", "")
+        processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+        threads = int(chosen) if chosen.isdigit() and int(chosen) > 0 else 1 if busy else max(1, cores // processes)
     else:
         try:
             threads = int(value)

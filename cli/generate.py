@@ -49,7 +49,7 @@ NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", help="Outputs per input, at
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 NEGATIVE = typer.Option(None, "--negative-prompt", help="What the sound should not be.")
 METHOD = typer.Option("euler", "--method", help="euler|heun|midpoint")
-THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (1 when the machine is busy).")
+THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (OMP_NUM_THREADS if set; else the cores, 1 when the machine is busy).")
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
 DEFAULT_T2A_MODEL = "genav-t2a-small"  # trained for text only: follows prompts better than the V2A default
 

@@ -42,7 +42,7 @@ def foley(
     device: str = typer.Option("auto", "--device", help="auto|cpu|cuda (under accelerate launch: auto)."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Cache for synthetic clips and latents (default OUT/train/cache)."),
     threads: str = typer.Option(
-        "auto", "--threads", help="CPU threads: a number, or auto (1 when the load average fills the cores)."
+        "auto", "--threads", help="CPU threads: a number, or auto (OMP_NUM_THREADS if set, as launchers set it per process; else the cores shared among the processes, 1 when the load average fills them)."
     ),
     init_from: str = typer.Option(
         None, "--init-from", help="Fine-tune: start from this model's weights (name or folder) instead of the recipe's init_from."

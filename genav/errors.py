@@ -30,6 +30,10 @@ class OutputExistsError(GenavError):
         super().__init__(f"output exists: {path}", hint="pass --overwrite to replace it")
 
 
+class OutputBusyError(GenavError):
+    """Another live process is writing to the output (a training run in the same run folder)."""
+
+
 class BackendUnavailableError(GenavError):
     """An explicitly requested backend (attention, device, codec) cannot run here."""
 

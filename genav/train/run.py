@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from genav.config import Config
 from genav.errors import CheckpointError, OutputExistsError
 from genav.train.recipe import Recipe
+from genav.train.run_lock import lock_run_folder
 from genav.train.trainer import Trainer, TrainResult
 
 # re-exported: the entry points type their options as ``**options: Unpack[TrainOptions]``
@@ -70,12 +71,14 @@ def prepare_out_dir(
 ) -> Path:
     """Check ``out`` for a previous run; returns the run (training state) folder ``out/train``.
 
-    Every process checks before anything is written (a barrier follows); with ``overwrite`` the
-    main process then removes the old run's checkpoints, metrics and samples (not the caches),
+    Every process checks before anything is written (a barrier follows); the run folder is then
+    locked for this run (:func:`~genav.train.run_lock.lock_run_folder`; the trainer lets go when
+    it ends); with ``overwrite`` the main process then removes the old run's checkpoints, metrics and samples (not the caches),
     and keeps ``recipe`` (if given) in the run folder.
 
     Raises:
         OutputExistsError: ``out`` holds a run or a model and neither ``resume`` nor ``overwrite``.
+        OutputBusyError: another process is training into ``out``.
     """
     run_dir = out / "train"
     has_run = (run_dir / "checkpoints").exists() or (run_dir / "metrics.jsonl").exists()
@@ -84,6 +87,7 @@ def prepare_out_dir(
         exc.hint = "pass --resume to continue the run there, or --overwrite to start over"
         raise exc
     accelerator.wait_for_everyone()
+    lock_run_folder(run_dir, accelerator)
     if overwrite and accelerator.is_main_process:
         for name in ("checkpoints", "metrics.jsonl", "samples"):
             target = run_dir / name

@@ -3,6 +3,7 @@ resume -- and end with the weights of a run that was never interrupted."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 
@@ -69,7 +71,9 @@ def _run(cmd: list[str]) -> str:
 
 
 def _kill_after_checkpoint(cmd: list[str], checkpoints: Path, step: int) -> None:
-    """Start ``cmd`` and SIGKILL its whole process group once checkpoint ``step`` is committed."""
+    """Start ``cmd`` and SIGKILL it and every process under it once checkpoint ``step`` is committed,
+    as a lost machine would (torchrun starts its workers in sessions of their own, so killing the
+    launcher's process group alone leaves them training on)."""
     proc = subprocess.Popen(
         cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
@@ -81,7 +85,12 @@ def _kill_after_checkpoint(cmd: list[str], checkpoints: Path, step: int) -> None
                 break
             time.sleep(0.05)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        proc.kill()
+        for p in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+        psutil.wait_procs(workers, timeout=60)  # not the launcher: its exit status is Popen's to read
         proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
 
