@@ -191,9 +191,9 @@ def precheck(
     check_unique(jobs)
     keep, rejected = [], []
     for job in (shard or ProcessShard.from_env()).take(jobs):
+        if single and not overwrite:
+            refuse_existing_outputs(job)
         if not overwrite and job.output.exists():
-            if single:
-                raise OutputExistsError(job.output)
             if job.sidecar.exists():
                 keep.append(job)
                 continue
@@ -206,6 +206,19 @@ def precheck(
             continue
         keep.append(job)
     return keep, rejected
+
+
+def refuse_existing_outputs(job: Job) -> None:
+    """A single item replaces no file without ``overwrite``: neither its output nor its sidecar (a
+    ``clip.mp4.json`` beside a missing ``clip.mp4`` may be the user's own; in a batch an orphaned
+    sidecar is genav's record of an unfinished job and is rewritten).
+
+    Raises:
+        OutputExistsError: the output or the sidecar exists.
+    """
+    for path in (job.output, job.sidecar):
+        if path.exists():
+            raise OutputExistsError(path)
 
 
 def run_batch(
@@ -229,9 +242,9 @@ def run_batch(
     check_unique(jobs)
     shard = shard or ProcessShard.from_env()
     for job in _progress(jobs, progress and not single):
+        if single and not overwrite:
+            refuse_existing_outputs(job)
         if not overwrite and job.output.exists():
-            if single:
-                raise OutputExistsError(job.output)
             if job.sidecar.exists():
                 result.skipped.append(job.name)
                 continue

@@ -148,7 +148,18 @@ def mix_gain_to_attenuation(gain_db: float | None) -> float | None:
         return None
     if not (math.isfinite(gain_db) and gain_db <= 0):
         raise InputError(
-            f"--mix-original is the clip's own sound's gain in dB and must be <= 0 "
+            f"--mix-original is the clip's own sound's gain in dB and must be finite and <= 0 "
             f"(e.g. -12 for 12 dB under the new sound, 0 for the same level), got {gain_db:g}"
         )
     return -gain_db
+
+
+def exit_on_failed_clips(report: dict[str, Any]) -> None:
+    """End an evaluation whose report lists failed clips as a one-line error naming the first
+    failure and its reason (the table above lists them all); nothing happens without failures."""
+    if not report.get("n_failed"):
+        return
+    first = next((row for row in report.get("clips", []) if row.get("error")), None)
+    reason = f" (first: {first['name']}: {first['error']})" if first else ""
+    typer.echo(f"genav: error: {report['n_failed']} of {report['n_clips']} clips failed{reason}", err=True)
+    raise typer.Exit(code=1)

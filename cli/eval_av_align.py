@@ -36,7 +36,7 @@ def av_align_command(
     Exits with code 1 when any clip failed; undefined clips (no onsets and no motion peaks) are
     listed and left out of the mean, but are not failures.
     """
-    from genav.cli.common import echo_table
+    from genav.cli.common import echo_table, exit_on_failed_clips
     from genav.eval.detectors.av_align_clip import check_protocol
     from genav.eval.runners.av_align_dataset import evaluate_av_align
     from genav.eval.runners.report import save_report, summary_rows
@@ -64,5 +64,4 @@ def av_align_command(
         )
     if report["n_failed"]:
         typer.echo(f"{report['n_failed']} failed (left out of the mean): " + ", ".join(report["failed"]))
-        typer.echo(f"genav: {report['n_failed']} of {report['n_clips']} clips failed", err=True)
-        raise typer.Exit(code=1)
+    exit_on_failed_clips(report)

@@ -40,7 +40,7 @@ def sync_command(
     over all lags. With --synchformer, Synchformer's learned offsets instead (first 8 s of each clip,
     at least 4.8 s). Exits with code 1 when any clip failed.
     """
-    from genav.cli.common import echo_table
+    from genav.cli.common import echo_table, exit_on_failed_clips
     from genav.eval.detectors.sync_measure import SyncSettings
     from genav.eval.runners.report import save_report, summary_rows
     from genav.eval.runners.sync_dataset import evaluate_sync
@@ -66,12 +66,11 @@ def sync_command(
         typer.echo(f"{report['n_undefined']} undefined (no motion change or no sound change): " + ", ".join(report["undefined"]))
     if report["n_failed"]:
         typer.echo(f"{report['n_failed']} failed (left out of the means): " + ", ".join(report["failed"]))
-        typer.echo(f"genav: {report['n_failed']} of {report['n_clips']} clips failed", err=True)
-        raise typer.Exit(code=1)
+    exit_on_failed_clips(report)
 
 
 def _learned(paths: list[Path], checkpoint: Path, device: str, json_out: Path | None, csv_out: Path | None) -> None:
-    from genav.cli.common import echo_table
+    from genav.cli.common import echo_table, exit_on_failed_clips
     from genav.eval.classifiers.synchformer import load_synchformer
     from genav.eval.runners.desync import learned_sync
     from genav.eval.runners.report import save_report
@@ -82,7 +81,4 @@ def _learned(paths: list[Path], checkpoint: Path, device: str, json_out: Path | 
     desync = report["mean_abs_offset_s"]
     typer.echo(f"\nSynchformer: mean |offset| (DeSync) {'undefined' if desync is None else f'{desync:.3f} s'} "
                f"over {report['n_clips'] - report['n_failed']} of {report['n_clips']} clips")  # fmt: skip
-    if report["n_failed"]:
-        typer.echo(f"genav: {report['n_failed']} of {report['n_clips']} clips failed: " + ", ".join(report["failed"]),
-                   err=True)  # fmt: skip
-        raise typer.Exit(code=1)
+    exit_on_failed_clips(report)

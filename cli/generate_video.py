@@ -9,7 +9,6 @@ import typer
 
 from genav.cli.batch import (
     AUDIO_SUFFIXES,
-    VIDEO_SUFFIXES,
     Job,
     expand_media_inputs,
     expand_prompt_inputs,
@@ -21,6 +20,18 @@ from genav.cli.generate import RunOptions, _finish, _model_name, _settings, save
 
 DEFAULT_T2V_MODEL = "genav-t2v-tiny"
 DEFAULT_A2V_MODEL = "genav-a2v-tiny"
+
+
+def check_video_output(output: Path | None, fps: float | None) -> None:
+    """What a video command is given, checked before any model loads: the output's container (one
+    genav can encode into; None: a folder of mp4s) and the frame rate (None: the model's)."""
+    from genav.media.containers import check_video_suffix
+    from genav.pipelines.text_to_video import check_frame_rate
+
+    if output is not None:
+        check_video_suffix(output)
+    if fps is not None:
+        check_frame_rate(fps)
 
 
 def parse_timed(items: list[str] | None) -> list[tuple[float, str]]:
@@ -58,13 +69,11 @@ def t2v(
 ) -> None:
     """Text-to-video: write an mp4 for a prompt, or one per manifest row (with a JSON sidecar each)."""
     from genav.cli.common import set_threads
-    from genav.errors import InputError
     from genav.pipelines import TextToVideoPipeline
 
     set_threads(run.threads)  # checks --threads too
     single = not is_manifest(prompt)
-    if single and output.suffix.lower() not in VIDEO_SUFFIXES:
-        raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")
+    check_video_output(output if single else None, fps)
     timed = parse_timed(at)
     settings = _settings(duration=duration, negative_prompt=negative_prompt, seed=run.seed)
     jobs = expand_prompt_inputs(prompt, output, suffix=output.suffix if single else ".mp4", settings=settings)
@@ -108,8 +117,7 @@ def a2v(
 
     set_threads(run.threads)  # checks --threads too
     single = Path(audio).is_file() and not is_manifest(audio)
-    if single and output.suffix.lower() not in VIDEO_SUFFIXES:
-        raise InputError(f"output must be a video file ({', '.join(sorted(VIDEO_SUFFIXES))}), got {output}")
+    check_video_output(output if single else None, fps)
     if not single and not Path(audio).exists():
         raise InputError(f"audio input not found: {audio}")
     settings = _settings(prompt=prompt, negative_prompt=negative_prompt, duration=duration, seed=run.seed)

@@ -12,13 +12,20 @@ DEFAULT_DURATION = 8.0
 MAX_LONG_DURATION = 600.0
 
 
+# an asked-for length shorter than any sound event is a slip, not a request (a one-frame video's
+# own 0.04 s still gets its sound when no duration is given)
+MIN_DURATION = 0.05
+
+
 def check_duration(duration: float | None, maximum: float, *, default: float | None = None) -> float:
-    """A duration in (0, maximum] seconds (``None`` -> ``default`` or ``maximum``)."""
+    """A duration in [MIN_DURATION, maximum] seconds (``None`` -> ``default`` or ``maximum``)."""
     if duration is None:
         return min(default or maximum, maximum)
     duration = float(duration)
     if not math.isfinite(duration) or duration <= 0:
         raise InputError(f"duration must be more than 0 seconds, got {duration:g}")
+    if duration < MIN_DURATION:
+        raise InputError(f"duration {duration:g} s is below the minimum of {MIN_DURATION:g} s")
     if duration > maximum + 1e-9:
         raise InputError(f"duration {duration:g} s is above this model's maximum of {maximum:g} s")
     return duration

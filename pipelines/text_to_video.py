@@ -81,6 +81,21 @@ def generate_video_latents(
     return out
 
 
+
+MAX_FPS = 120.0  # beyond any display: a typo (100000) would plan hours of steps
+
+
+def check_frame_rate(fps: float) -> float:
+    """A generated video's frame rate in frames per second, checked: ``0 < fps <= MAX_FPS``.
+
+    Raises:
+        InputError: otherwise (0 is not "the default": pass None for that).
+    """
+    fps = float(fps)
+    if not 0 < fps <= MAX_FPS:
+        raise InputError(f"fps must be > 0 and at most {MAX_FPS:g}, got {fps:g}")
+    return fps
+
 class TextToVideoPipeline:
     """Prompt (+ optional timed prompts, negative prompt) -> :class:`VideoOutput`."""
 
@@ -238,10 +253,7 @@ class TextToVideoPipeline:
             raise InputError(f"output_type must be 'np' or 'pt', got {output_type!r}")
         if num_outputs < 1:
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
-        fps = float(fps or self.fps)
-        if not fps > 0:
-            raise InputError(f"fps must be > 0, got {fps}")
-        return fps
+        return check_frame_rate(self.fps if fps is None else fps)
 
     def _sample_and_pack(self, ctx: FrameContext, noise: Tensor, timer: PhaseTimer, *, frames: int, fps: float,
                          seeds: list[int], settings: dict[str, Any], output_type: str, progress: ProgressFn | None,

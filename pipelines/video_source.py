@@ -64,6 +64,11 @@ class FileVideoSource(VideoSource):
             raise MediaError(f"{path} has no video stream")
         if not info.n_frames:
             raise InputError(f"{path} has a video stream with no frames")
+        if info.still_image:
+            raise InputError(
+                f"{path} is a still image ({info.video_codec}), not a video: make a clip of it first "
+                "(e.g. ffmpeg -loop 1 -i IMAGE -t 4 -r 25 -pix_fmt yuv420p clip.mp4)"
+            )
         self.path = path
         self.info = info
         self.start = info.video_start or 0.0

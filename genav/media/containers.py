@@ -26,10 +26,14 @@ log = logging.getLogger(__name__)
 VIDEO_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
 # animations: no container is meant to carry them, so they are re-encoded without being asked
 ANIMATION_CODECS = frozenset({"gif", "apng", "webp"})
-_REENCODE = {
-    ".webm": ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "good", "-cpu-used", "4"],
-    "default": ["-c:v", "libx264", "-crf", "18", "-preset", "medium"],
-}
+
+
+def encoder_args(suffix: str, crf: int | None = None) -> list[str]:
+    """ffmpeg arguments that encode a picture for the container ``suffix``: VP9 for webm (its
+    quality fixed at CRF 32), H.264 at CRF ``crf`` (default 18) for the others."""
+    if suffix == ".webm":
+        return ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "good", "-cpu-used", "4"]
+    return ["-c:v", "libx264", "-crf", str(18 if crf is None else crf), "-preset", "medium"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class MuxPlan:
         if self.copy:
             return ["-c:v", "copy"]
         # even sizes for yuv420p; the input's own frame times are kept (variable rates stay so)
-        return [*_REENCODE.get(self.suffix, _REENCODE["default"]), "-pix_fmt", "yuv420p",
+        return [*encoder_args(self.suffix), "-pix_fmt", "yuv420p",
                 "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-fps_mode", "passthrough"]  # fmt: skip
 
 
@@ -67,11 +71,11 @@ def containers_for(codec: str) -> list[str]:
 
 
 def check_video_suffix(path: str | Path) -> str:
-    """The lower-case suffix of a video output, or a MediaError naming the ones genav writes."""
+    """The lower-case suffix of a video output, or a MediaError naming the containers genav writes."""
     suffix = Path(path).suffix.lower()
     if suffix not in VIDEO_CONTAINERS:
         known = ", ".join(VIDEO_CONTAINERS)
-        raise MediaError(f"cannot write a video with sound to {path}: unknown container {suffix or '(none)'!r} "
+        raise MediaError(f"cannot write a video to {path}: unknown container {suffix or '(none)'!r} "
                          f"(choose one of {known})")  # fmt: skip
     return suffix
 

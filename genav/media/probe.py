@@ -67,6 +67,12 @@ class MediaInfo:
         return max(0.0, self.video_end - self.video_start)
 
     @property
+    def still_image(self) -> bool:
+        """Whether the file is one picture read by an image demuxer (``png_pipe``, ``image2``, ...),
+        not a clip (an animated GIF or APNG is a clip)."""
+        return self.format_name == "image2" or self.format_name.endswith("_pipe")
+
+    @property
     def audio_duration(self) -> float:
         """The sound's span in seconds (0.0 without audio)."""
         if self.audio_start is None or self.audio_end is None:

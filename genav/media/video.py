@@ -1,4 +1,5 @@
-"""Encoding frames to H.264 mp4 with the ffmpeg binary (reading is :mod:`genav.media.decode`)."""
+"""Encoding frames to video files with the ffmpeg binary: H.264 in mp4/m4v/mov/mkv, VP9 in webm
+(reading is :mod:`genav.media.decode`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from genav.errors import InputError
 from genav.media import _ffmpeg
 from genav.media.atomic import check_output_path, media_output
 from genav.media.audio import Audio
+from genav.media.containers import check_video_suffix, encoder_args
 from genav.media.mux import mux_into
 from genav.media.probe import probe
 
@@ -46,7 +48,9 @@ def write_video(
     overwrite: bool = False,
     crf: int = 18,
 ) -> Path:
-    """Encode frames (each (H, W, 3) uint8 RGB, or float in [0, 1]) to H.264 yuv420p mp4, atomically.
+    """Encode frames (each (H, W, 3) uint8 RGB, or float in [0, 1]) to yuv420p video, atomically:
+    H.264 at ``crf`` in .mp4/.m4v/.mov/.mkv, VP9 in .webm (another suffix is a MediaError, raised
+    before anything is encoded).
 
     Frames are streamed to ffmpeg one at a time; the file has exactly as many frames as given, at
     exactly ``fps`` (as the rational :func:`_rate` makes of it). yuv420p needs even sizes: an odd
@@ -54,22 +58,23 @@ def write_video(
     AAC track cut or padded to the video's length is added (see :func:`mux_audio`).
     """
     path = check_output_path(path, overwrite=overwrite)
+    suffix = check_video_suffix(path)
     if not fps > 0:
         raise InputError(f"fps must be > 0, got {fps}")
     if not 0 <= crf <= 51:
         raise InputError(f"crf must be in 0..51, got {crf}")
     with media_output(path, overwrite=overwrite) as tmp:
         if audio is None:
-            _encode(tmp, path, frames, fps, crf)
+            _encode(tmp, path, frames, fps, encoder_args(suffix, crf))
         else:
             with tempfile.TemporaryDirectory(prefix=".genav-", dir=path.parent) as work:
                 silent = Path(work) / f"video{path.suffix}"
-                _encode(silent, path, frames, fps, crf)
+                _encode(silent, path, frames, fps, encoder_args(suffix, crf))
                 mux_into(probe(silent), audio, tmp, target=path)
     return path
 
 
-def _encode(tmp: Path, target: Path, frames: Iterable[np.ndarray] | np.ndarray, fps: float, crf: int) -> int:
+def _encode(tmp: Path, target: Path, frames: Iterable[np.ndarray] | np.ndarray, fps: float, codec: list[str]) -> int:
     """Stream frames into ffmpeg writing ``tmp``; returns the number of frames written."""
     iterator = iter(frames)
     first = next(iterator, None)
@@ -83,8 +88,9 @@ def _encode(tmp: Path, target: Path, frames: Iterable[np.ndarray] | np.ndarray, 
     rate = str(_rate(fps))
     cmd = [_ffmpeg.ffmpeg_exe(), "-hide_banner", "-nostats", "-v", "error", "-y",
            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width + width % 2}x{height + height % 2}", "-framerate", rate, "-i", "pipe:0",
-           "-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p", "-r", rate,
-           "-movflags", "+faststart", _ffmpeg.file_arg(tmp)]  # fmt: skip
+           *codec, "-pix_fmt", "yuv420p", "-r", rate,
+           *(["-movflags", "+faststart"] if target.suffix.lower() in (".mp4", ".m4v", ".mov") else []),
+           _ffmpeg.file_arg(tmp)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     drain = _ffmpeg.StderrDrain(proc.stderr)
     drain.start()

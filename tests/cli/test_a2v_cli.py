@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genav.errors import InputError, OutputExistsError, UnknownModelError
+from genav.errors import GenavError, InputError, OutputExistsError, UnknownModelError
 from genav.media import Audio, probe, read_audio, write_audio
 from tests.cli.test_generate import genav, genav_process, one_line_error
 
@@ -39,6 +39,22 @@ def test_single_sound_gives_a_video_with_that_sound_and_a_sidecar(tmp_path):
     with pytest.raises(OutputExistsError):
         genav("a2v", str(src), "-o", str(out), *FAST)
     assert out.read_bytes() == before
+
+
+def test_webm_output_is_vp9_and_unknown_containers_or_rates_fail_before_the_model(tmp_path):
+    src = sound(tmp_path / "hit.wav", seconds=1.0)
+    out = tmp_path / "hit.webm"
+    proc = genav("a2v", str(src), "-o", str(out), *FAST)
+    assert proc.returncode == 0, proc.stderr
+    info = probe(out)
+    assert info.video_codec == "vp9" and info.n_frames == 8 and info.has_audio
+    for bad, message in (("x.gif", "unknown container '.gif'"), ("x.avi", "unknown container '.avi'")):
+        with pytest.raises(GenavError, match=message):
+            genav("a2v", str(src), "-o", str(tmp_path / bad), "--model", "no-such-model")  # fails before loading
+    for fps in ("0", "100000"):
+        with pytest.raises(GenavError, match="fps must be > 0 and at most 120"):
+            genav("a2v", str(src), "-o", str(tmp_path / "y.mp4"), "--fps", fps, "--model", "no-such-model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hit.wav", "hit.webm", "hit.webm.json"]
 
 
 def test_folder_batch_resumes_and_reports_the_silent_file(tmp_path):

@@ -56,6 +56,12 @@ def test_t2a_single_sidecar_and_overwrite(tmp_path):
     assert out.read_bytes() == before
     proc = genav("t2a", "a cat", "-o", str(out), "--duration", "1", "--overwrite", *FAST)
     assert proc.returncode == 0 and out.read_bytes() != before
+    # a sidecar beside a missing output may be the user's own file: kept unless --overwrite
+    (tmp_path / "cat.wav.json").write_text("mine")
+    proc = genav_process("t2a", "a cat", "-o", str(tmp_path / "cat.wav"), "--duration", "1", *FAST)
+    one_line_error(proc, "output exists")
+    assert "cat.wav.json" in proc.stderr and (tmp_path / "cat.wav.json").read_text() == "mine"
+    assert not (tmp_path / "cat.wav").exists()
 
 
 def test_setting_flags_have_their_api_names_too(tmp_path):

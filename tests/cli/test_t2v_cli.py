@@ -62,8 +62,12 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path, args, message):
 
 
 def test_output_must_be_a_video_and_folders_of_the_wrong_kind(tmp_path):
-    with pytest.raises(GenavError, match="output must be a video file"):
+    with pytest.raises(GenavError, match=r"unknown container '.wav' \(choose one of .mp4"):
         genav("t2v", "a ball", "-o", str(tmp_path / "x.wav"), *FAST)
+    for bad in (["-o", str(tmp_path / "x.gif")], ["-o", str(tmp_path / "x.mp4"), "--fps", "0"],
+                ["-o", str(tmp_path / "x.mp4"), "--fps", "100000"]):
+        with pytest.raises(GenavError, match="unknown container|fps must be > 0 and at most 120"):
+            genav("t2v", "a ball", *bad, *FAST)
     (tmp_path / "empty").mkdir()
     with pytest.raises(GenavError, match="not a text-to-video model"):
         genav("t2v", "a ball", "-o", str(tmp_path / "x.mp4"), "--model", str(tmp_path / "empty"), "--steps", "1")

@@ -29,7 +29,8 @@ def no_model(monkeypatch):
 
 
 V2A_CASES = [
-    (["--mix-original", "6"], "--mix-original is the clip's own sound's gain in dB and must be <= 0"),
+    (["--mix-original", "6"], "--mix-original is the clip's own sound's gain in dB and must be finite and <= 0"),
+    (["--mix-original", "-inf"], "must be finite and <= 0"),
     (["--mix-original", "nan"], "--mix-original"),
     (["--steps", "0"], "--steps must be at least 1"),
     (["--cfg", "-1"], "--cfg must be a number >= 0"),
@@ -78,6 +79,7 @@ def test_t2a_options_before_any_model_loads(no_model, tmp_path):
     out = str(tmp_path / "x.wav")
     cases = [
         (["rain", "-o", out, "--duration", "-1"], "duration must be more than 0"),
+        (["rain", "-o", out, "--duration", "0.0001"], "below the minimum of 0.05 s"),
         (["rain", "-o", out, "--duration", "100000", "--model", "genav-foley-tiny"], "maximum of 600 s"),
         (["rain", "-o", str(tmp_path / "x.xyz")], "unknown format '.xyz'"),
         (["  ", "-o", out], "prompt is empty"),
@@ -96,7 +98,7 @@ def test_help_texts_match_what_is_accepted(clip, tmp_path):
     proc = genav("foley", str(clip), "-o", str(tmp_path / "m.mp4"), "--mix-original", "-12", *FAST)
     assert proc.returncode == 0, proc.stderr  # the help text's own example works
     proc = genav_process("foley", str(clip), "-o", str(tmp_path / "n.mp4"), "--mix-original", "12", *FAST)
-    one_line_error(proc, "must be <= 0")
+    one_line_error(proc, "must be finite and <= 0")
 
 
 @pytest.fixture(scope="module")

@@ -111,6 +111,8 @@ def test_cli_folder_run_exits_nonzero_with_summary(cli_run):
     assert "mean 0.5000 over 2 of 6 clips" in result.output
     assert "1 undefined" in result.output
     assert "3 failed (left out of the mean): broken, orphan, trackless" in result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("genav: error: 3 of 6 clips failed (first: broken: "), last
     assert len(list(csv.DictReader((out / "r.csv").open()))) == 6
     plots = out / "plots"
     assert sorted(p.name for p in plots.iterdir()) == ["good1.png", "good2.png", "still.png"]

@@ -76,6 +76,17 @@ def test_audio_file_given_as_video(v2a, tmp_path):
     assert "audio file, not a video" in one_line(exc)
 
 
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_still_image_given_as_video(v2a, tmp_path, suffix):
+    import imageio.v3 as iio
+
+    image = tmp_path / f"photo{suffix}"
+    iio.imwrite(image, np.full((32, 32, 3), 128, np.uint8))
+    with pytest.raises(InputError) as exc:
+        v2a(image, num_steps=1)
+    assert "is a still image" in one_line(exc) and "ffmpeg -loop 1" in one_line(exc)
+
+
 def test_video_with_no_frames(v2a, tmp_path):
     with pytest.raises(InputError) as exc:
         v2a(np.zeros((0, 16, 16, 3), np.uint8), fps=8.0, num_steps=1)
