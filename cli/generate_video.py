@@ -16,7 +16,15 @@ from genav.cli.batch import (
     precheck,
     run_batch,
 )
-from genav.cli.generate import RunOptions, _finish, _model_name, _settings, save_outputs, with_run_options
+from genav.cli.generate import (
+    RunOptions,
+    _check_row,
+    _finish,
+    _model_name,
+    _settings,
+    save_outputs,
+    with_run_options,
+)
 
 DEFAULT_T2V_MODEL = "genav-t2v-tiny"
 DEFAULT_A2V_MODEL = "genav-a2v-tiny"
@@ -124,8 +132,11 @@ def a2v(
     jobs = expand_media_inputs(audio, output, suffix=output.suffix if single else ".mp4", settings=settings,
                                kinds=AUDIO_SUFFIXES, column="audio", what="sound files")
     # every sound is read and checked (empty, silent, too long) before the model loads
-    jobs, rejected = precheck(jobs, lambda job: check_sound(job.source, allow_silent=allow_silent), overwrite=run.overwrite,
-                              single=single)
+    def check(job: Job) -> None:
+        _check_row(job)
+        check_sound(job.source, allow_silent=allow_silent)
+
+    jobs, rejected = precheck(jobs, check, overwrite=run.overwrite, single=single)
     name = _model_name(model, "a2v", DEFAULT_A2V_MODEL)
     pipe = AudioToVideoPipeline.from_pretrained(name, backbone=backbone, device=run.device, dtype=run.dtype) if jobs else None
 

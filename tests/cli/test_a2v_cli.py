@@ -51,6 +51,8 @@ def test_webm_output_is_vp9_and_unknown_containers_or_rates_fail_before_the_mode
     for bad, message in (("x.gif", "unknown container '.gif'"), ("x.avi", "unknown container '.avi'")):
         with pytest.raises(GenavError, match=message):
             genav("a2v", str(src), "-o", str(tmp_path / bad), "--model", "no-such-model")  # fails before loading
+    with pytest.raises(GenavError, match="duration must be more than 0"):
+        genav("a2v", str(src), "-o", str(tmp_path / "y.mp4"), "-d", "-1", "--model", "no-such-model")
     for fps in ("0", "100000"):
         with pytest.raises(GenavError, match="fps must be > 0 and at most 120"):
             genav("a2v", str(src), "-o", str(tmp_path / "y.mp4"), "--fps", fps, "--model", "no-such-model")
