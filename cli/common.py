@@ -77,7 +77,8 @@ def set_threads(value: str) -> int:
         cores = os.cpu_count() or 1
         busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= cores
         chosen = os.environ.get("OMP_NUM_THREADS", "")
-        processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+        launched = os.environ.get("LOCAL_WORLD_SIZE", "")
+        processes = int(launched) if launched.isdigit() and int(launched) > 0 else 1
         threads = int(chosen) if chosen.isdigit() and int(chosen) > 0 else 1 if busy else max(1, cores // processes)
     else:
         try:

@@ -51,7 +51,7 @@ def _finish(report: dict[str, Any], json_out: Path | None, csv_out: Path | None)
         typer.echo(f"{len(bad)} item(s) with problems: " + "; ".join(f"{r['name']}: {r['error']}" for r in bad))
     if bad or report.get("value_error"):
         why = report.get("value_error") or f"{len(bad)} item(s) failed, unpaired or not computable"
-        typer.echo(f"genav: {why}", err=True)
+        typer.echo(f"genav: error: {why}", err=True)
         raise typer.Exit(code=1)
 
 

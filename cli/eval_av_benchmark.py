@@ -28,5 +28,5 @@ def run_av_benchmark(
             typer.echo(f"skipped {row['name']}: {row['skipped']}")
     failed = [r for r in report["items"] if r["error"]]
     if failed:
-        typer.echo("genav: " + "; ".join(f"{r['name']}: {r['error']}" for r in failed), err=True)
+        typer.echo("genav: error: " + "; ".join(f"{r['name']}: {r['error']}" for r in failed), err=True)
         raise typer.Exit(code=1)

@@ -49,7 +49,7 @@ NUM_OUTPUTS = typer.Option(1, "--num-outputs", "-n", help="Outputs per input, at
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace existing outputs.")
 NEGATIVE = typer.Option(None, "--negative-prompt", help="What the sound should not be.")
 METHOD = typer.Option("euler", "--method", help="euler|heun|midpoint")
-THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (OMP_NUM_THREADS if set; else the cores, 1 when the machine is busy).")
+THREADS = typer.Option("auto", "--threads", help="CPU threads: a number, or auto (OMP_NUM_THREADS if set; else the cores shared among a launch's processes, 1 when the machine is busy).")
 DEFAULT_FOLEY_MODEL = "genav-foley-tiny"
 DEFAULT_T2A_MODEL = "genav-t2a-small"  # trained for text only: follows prompts better than the V2A default
 
@@ -307,14 +307,13 @@ def _check_v2a(job: Job, *, audio_only: bool, reencode: bool, plans: dict[str, A
     from genav.media import probe
     from genav.media.audio import check_audio_suffix
     from genav.media.containers import plan_mux
+    from genav.media.probe import require_clip
 
     _check_row(job)
     if audio_only:
         check_audio_suffix(job.output)
     info = probe(job.source)
-    if not info.has_video:
-        what = "an audio file" if info.has_audio else "a file without a video stream"
-        raise InputError(f"{job.source} is {what}, not a video (use text-to-audio, or give a video)")
+    require_clip(info)
     duration = job.settings.get("duration")
     if duration is not None and duration > info.video_duration + 0.1:  # the pipeline checks to a frame
         raise InputError(f"duration {duration:g} s is longer than the picture of {job.source} "

@@ -62,7 +62,7 @@ def parse_timed(items: list[str] | None) -> list[tuple[float, str]]:
 @with_run_options()
 def t2v(
     prompt: str = typer.Argument(..., help="A prompt, or a CSV/JSONL manifest with a 'prompt' column per row."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4; a folder for a manifest)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4, .m4v, .mov, .mkv or .webm; a folder for a manifest)."),
     duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: one window of the model)."),
     frames: int = typer.Option(None, "--frames", help="Number of frames (instead of --duration)."),
     fps: float = typer.Option(None, "--fps", help="Frame rate (default: the model's)."),
@@ -105,7 +105,7 @@ def t2v(
 )
 def a2v(
     audio: str = typer.Argument(..., help="A sound file, a folder of sound files, or a CSV/JSONL manifest ('audio')."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4; a folder for several inputs)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output video (.mp4, .m4v, .mov, .mkv or .webm; a folder for several inputs)."),
     prompt: str = typer.Option(None, "--prompt", "-p", help="What the video shows (audio + text -> video)."),
     negative_prompt: str = typer.Option(None, "--negative-prompt", help="What the video should not show."),
     duration: float = typer.Option(None, "--duration", "-d", help="Seconds (default: the sound's length)."),

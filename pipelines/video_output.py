@@ -53,7 +53,8 @@ class VideoOutput:
         return self.num_frames / self.fps
 
     def save(self, path: str | Path, *, index: int = 0, overwrite: bool = False, crf: int = 18) -> Path:
-        """Write output ``index`` as an H.264 mp4 (with :attr:`audio` muxed when set), atomically:
+        """Write output ``index`` as a video file (H.264, or VP9 for .webm: see
+        :func:`genav.media.write_video`; with :attr:`audio` muxed when set), atomically:
         an interrupted write leaves nothing under ``path``. Returns the path."""
         if not -len(self) <= index < len(self):
             raise InputError(f"output index {index} out of range (this result holds {len(self)})")

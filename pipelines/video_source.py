@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from genav.errors import InputError, MediaError
+from genav.errors import InputError
 from genav.media import iter_frames, probe
+from genav.media.probe import require_clip
 
 
 class VideoSource:
@@ -58,24 +59,12 @@ class FileVideoSource(VideoSource):
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         super().__init__(fps, size)
         info = probe(path)
-        if not info.has_video:
-            if info.has_audio:
-                raise InputError(f"{path} is an audio file, not a video (use text-to-audio, or give a video)")
-            raise MediaError(f"{path} has no video stream")
-        if not info.n_frames:
-            raise InputError(f"{path} has a video stream with no frames")
-        if info.still_image:
-            raise InputError(
-                f"{path} is a still image ({info.video_codec}), not a video: make a clip of it first "
-                "(e.g. ffmpeg -loop 1 -i IMAGE -t 4 -r 25 -pix_fmt yuv420p clip.mp4)"
-            )
+        require_clip(info)
         self.path = path
         self.info = info
         self.start = info.video_start or 0.0
         self.duration = info.video_duration
         self.native_fps = info.fps or None
-        if not self.duration > 0:
-            raise InputError(f"{path} has a video stream of zero length")
 
     def describe(self) -> dict:
         info = self.info

@@ -30,6 +30,7 @@ from genav.pipelines.call_inputs import (
 )
 from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
 from genav.pipelines.output import AudioOutput
+from genav.pipelines.settings import check_duration
 from genav.pipelines.video_source import VideoSource
 from genav.pipelines.windows import Window
 
@@ -176,9 +177,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
     def _check_duration(self, duration: float | None, video_duration: float) -> float:
         if duration is None:
             return video_duration
-        duration = float(duration)
-        if not math.isfinite(duration) or duration <= 0:
-            raise InputError(f"duration must be more than 0 seconds, got {duration:g}")
+        duration = check_duration(duration, math.inf)  # > 0, finite, at least MIN_DURATION
         slack = 1.0 / self.config.video.fps
         if duration > video_duration + slack:
             raise InputError(f"duration {duration:g} s is longer than the video ({video_duration:.3f} s)")

@@ -18,21 +18,23 @@ from pathlib import Path
 
 from genav.errors import MediaError
 from genav.media import _pyav
-from genav.media.probe import MediaInfo, require_video
+
+# animations (ANIMATION_CODECS): no container is meant to carry them, so they are re-encoded without being asked
+from genav.media.probe import ANIMATION_CODECS, MediaInfo, require_video
 
 log = logging.getLogger(__name__)
 
 # output suffix -> libavformat muxer; the new sound is AAC, or Opus for webm
 VIDEO_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
-# animations: no container is meant to carry them, so they are re-encoded without being asked
-ANIMATION_CODECS = frozenset({"gif", "apng", "webp"})
 
 
 def encoder_args(suffix: str, crf: int | None = None) -> list[str]:
-    """ffmpeg arguments that encode a picture for the container ``suffix``: VP9 for webm (its
-    quality fixed at CRF 32), H.264 at CRF ``crf`` (default 18) for the others."""
+    """ffmpeg arguments that encode a picture for the container ``suffix``: H.264 at CRF ``crf``
+    (default 18), or for webm VP9, lossless when ``crf`` is 0 and otherwise at VP9's CRF 32 (the
+    scales differ: H.264's 18 and VP9's 32 both look clean)."""
     if suffix == ".webm":
-        return ["-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "good", "-cpu-used", "4"]
+        quality = ["-lossless", "1"] if crf == 0 else ["-crf", "32", "-b:v", "0"]
+        return ["-c:v", "libvpx-vp9", *quality, "-deadline", "good", "-cpu-used", "4"]
     return ["-c:v", "libx264", "-crf", str(18 if crf is None else crf), "-preset", "medium"]
 
 

@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from genav.errors import MediaError
+from genav.errors import InputError, MediaError
 from genav.media import _ffmpeg, _pyav
 
+# animations: pictures in a format of their own rather than a video codec (GIF, APNG, WebP)
+ANIMATION_CODECS = frozenset({"gif", "apng", "webp"})
 
 @dataclass(frozen=True)
 class MediaInfo:
@@ -68,9 +70,10 @@ class MediaInfo:
 
     @property
     def still_image(self) -> bool:
-        """Whether the file is one picture read by an image demuxer (``png_pipe``, ``image2``, ...),
-        not a clip (an animated GIF or APNG is a clip)."""
-        return self.format_name == "image2" or self.format_name.endswith("_pipe")
+        """Whether the file is one picture: read by an image demuxer (``png_pipe``, ``image2``, ...)
+        or an animation format holding one frame (an animated GIF or APNG is a clip)."""
+        one_frame_animation = self.n_frames == 1 and self.video_codec in ANIMATION_CODECS
+        return self.format_name == "image2" or self.format_name.endswith("_pipe") or one_frame_animation
 
     @property
     def audio_duration(self) -> float:
@@ -113,6 +116,28 @@ def first_streams(container: Any) -> tuple[Any, Any]:
 def require_video(info: MediaInfo) -> None:
     if not info.has_video:
         raise MediaError(f"{info.path} has no video stream")
+
+
+def require_clip(info: MediaInfo) -> None:
+    """A video to make sound for: a picture stream with frames, not a still image, of some length.
+
+    Raises:
+        InputError: an audio file, a stream without frames, a still image or a zero-length picture.
+        MediaError: no video stream at all.
+    """
+    if not info.has_video:
+        if info.has_audio:
+            raise InputError(f"{info.path} is an audio file, not a video (use text-to-audio, or give a video)")
+        raise MediaError(f"{info.path} has no video stream")
+    if not info.n_frames:
+        raise InputError(f"{info.path} has a video stream with no frames")
+    if info.still_image:
+        raise InputError(
+            f"{info.path} is a still image ({info.video_codec}), not a video: make a clip of it first "
+            "(e.g. ffmpeg -loop 1 -i IMAGE -t 4 -r 25 -pix_fmt yuv420p clip.mp4)"
+        )
+    if not info.video_duration > 0:
+        raise InputError(f"{info.path} has a video stream of zero length")
 
 
 def require_audio(info: MediaInfo) -> None:

@@ -49,16 +49,16 @@ def write_video(
     crf: int = 18,
 ) -> Path:
     """Encode frames (each (H, W, 3) uint8 RGB, or float in [0, 1]) to yuv420p video, atomically:
-    H.264 at ``crf`` in .mp4/.m4v/.mov/.mkv, VP9 in .webm (another suffix is a MediaError, raised
-    before anything is encoded).
+    H.264 at ``crf`` in .mp4/.m4v/.mov/.mkv, VP9 in .webm (lossless for ``crf`` 0, else at VP9's
+    CRF 32); another suffix is a MediaError, raised before anything is made.
 
     Frames are streamed to ffmpeg one at a time; the file has exactly as many frames as given, at
     exactly ``fps`` (as the rational :func:`_rate` makes of it). yuv420p needs even sizes: an odd
     width or height is padded by repeating the last column/row (right/bottom). With ``audio``, an
     AAC track cut or padded to the video's length is added (see :func:`mux_audio`).
     """
+    suffix = check_video_suffix(path)  # before check_output_path, which makes missing folders
     path = check_output_path(path, overwrite=overwrite)
-    suffix = check_video_suffix(path)
     if not fps > 0:
         raise InputError(f"fps must be > 0, got {fps}")
     if not 0 <= crf <= 51:

@@ -36,6 +36,7 @@ from genav.train.run import (
     fit_and_save,
     prepare_out_dir,
 )
+from genav.train.run_lock import releases_run_folders
 from genav.train.trainer import Trainer, make_accelerator
 
 
@@ -110,6 +111,7 @@ def check_clips(clips: A2VClips, backbone: Any, config: A2VAdaptorConfig) -> Non
         raise ConfigError(f"recipe data has {clips.sample_rate} Hz sound, the adaptor takes {config.sample_rate} Hz")
 
 
+@releases_run_folders
 def train_a2v(
     recipe: Recipe, out: str | Path, backbone: Any, *, backbone_name: str, checksum: str,
     **options: Unpack[TrainOptions],

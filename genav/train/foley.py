@@ -37,6 +37,7 @@ from genav.train.run import (
     load_initial_weights,
     prepare_out_dir,
 )
+from genav.train.run_lock import releases_run_folders
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,7 @@ class _Setup:
         return load_clip_sets(self.sources, self.cfg, encoder=self.encoder, accelerator=self.acc)
 
 
+@releases_run_folders
 def train_foley(
     recipe: Recipe, out: str | Path, *, data: list[str] | None = None, **options: Unpack[TrainOptions]
 ) -> FoleyRun:

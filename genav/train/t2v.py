@@ -32,6 +32,7 @@ from genav.train.run import (
     fit_and_save,
     prepare_out_dir,
 )
+from genav.train.run_lock import releases_run_folders
 from genav.train.t2v_card import model_card
 from genav.train.t2v_data import T2VTrainSet, TextTable, cached_clips, drop_conditions
 from genav.train.trainer import Trainer, make_accelerator
@@ -113,6 +114,7 @@ def build_sets(recipe: Recipe, config: T2VDiTConfig, text_encoder: Any, cache: P
             T2VTrainSet(val, text, window=config.max_frames, stride=8))
 
 
+@releases_run_folders
 def train_t2v(recipe: Recipe, out: str | Path, **options: Unpack[TrainOptions]) -> T2VRun:
     """Train (or resume) a tiny text-to-video DiT per ``recipe`` into the model folder ``out``
     (``options``: :class:`~genav.train.run.RunOptions`)."""

@@ -24,6 +24,7 @@ from genav.errors import DataError
 from genav.eval.classifiers.tagger import Tagger, TaggerConfig, save_tagger
 from genav.eval.classifiers.tagger_labels import SYNTH_CLASSES
 from genav.train.recipe import Recipe, recipe_part
+from genav.train.run_lock import releases_run_folders
 from genav.train.tagger import TaggerLoss, TaggerOptions, TaggerTrainSet, class_weights
 from genav.train.tagger_data import LabelledClip, evaluate_tagger, load_manifest_clips, synth_event_clips
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
@@ -148,6 +149,7 @@ def held_out_report(model: Tagger, test: list[LabelledClip], *, codec: bool) -> 
     return report
 
 
+@releases_run_folders
 def train_tagger(
     recipe: Recipe,
     out: str | Path,

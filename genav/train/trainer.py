@@ -43,7 +43,6 @@ from genav.train.checkpoints import (
 from genav.train.ema import EMA
 from genav.train.loader import StreamSet, TrainSet, batch_indices, make_loader
 from genav.train.recipe import Recipe
-from genav.train.run_lock import release_run_folder
 
 log = logging.getLogger(__name__)
 
@@ -291,15 +290,9 @@ class Trainer:
 
         ``resume``: continue from the latest checkpoint in ``run_dir`` (starting fresh if there is
         none). ``stop_after``: stop (with a checkpoint) once this many steps ran in this call,
-        e.g. to fit a job's time limit; a later ``resume`` goes on to ``steps``. Lets go of the
-        run folder's lock (:func:`~genav.train.run_lock.lock_run_folder`) when it returns or raises.
+        e.g. to fit a job's time limit; a later ``resume`` goes on to ``steps``.
         """
-        try:
-            return self._fit(steps or self.recipe.steps, resume=resume, stop_after=stop_after)
-        finally:
-            release_run_folder(self.run_dir)
-
-    def _fit(self, total: int, *, resume: bool, stop_after: int | None) -> TrainResult:
+        total = steps or self.recipe.steps
         started = time.perf_counter()
         if resume and self.resume(total):
             self._truncate_metrics(self.step)  # rows logged after the checkpoint are replayed

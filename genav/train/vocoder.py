@@ -21,6 +21,7 @@ import torch
 from genav.codecs import MelCodec, MelCodecConfig, vocoder_loss
 from genav.errors import ConfigError, DataError
 from genav.train.recipe import Recipe, recipe_part
+from genav.train.run_lock import releases_run_folders
 from genav.train.trainer import Trainer, TrainResult, make_accelerator
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class VocoderRun:
     clips: int
 
 
+@releases_run_folders
 def train_vocoder(recipe: Recipe, out: str | Path, *, steps: int | None = None, resume: bool = False,
                   overwrite: bool = False, progress: bool = True) -> VocoderRun:  # fmt: skip
     """Train the refiner of the recipe's mel codec; writes the codec folder ``out`` (state in ``out/train``)."""

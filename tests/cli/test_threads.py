@@ -52,3 +52,9 @@ def test_a_number_wins_over_the_environment(idle: None, monkeypatch: pytest.Monk
     assert set_threads("2") == 2
     with pytest.raises(InputError, match="at least 1"):
         set_threads("0")
+
+
+def test_a_malformed_local_world_size_counts_as_one_process(idle: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    for value in ("0", "two", ""):
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", value)
+        assert set_threads("auto") == 8

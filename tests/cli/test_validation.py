@@ -73,6 +73,11 @@ def test_v2a_inputs_and_outputs_before_any_model_loads(no_model, clip, tmp_path)
     text.write_text("not a video")
     with pytest.raises(GenavError, match="not a media file"):
         genav("foley", str(text), "-o", str(tmp_path / "o.mp4"), "--model", "debug-foley")
+    import imageio.v3 as iio
+
+    iio.imwrite(tmp_path / "photo.png", np.zeros((32, 32, 3), np.uint8))
+    with pytest.raises(GenavError, match="is a still image"):
+        genav("foley", str(tmp_path / "photo.png"), "-o", str(tmp_path / "o.mp4"), "--model", "debug-foley")
 
 
 def test_t2a_options_before_any_model_loads(no_model, tmp_path):

@@ -112,3 +112,20 @@ def test_bad_frames_leave_nothing(tmp_path):
     with pytest.raises(InputError, match=r"\(H, W, 3\)"):
         write_video(tmp_path / "x.mp4", np.zeros((2, 16, 16), np.uint8), 8)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".mkv", "h264"), (".mov", "h264"), (".webm", "vp9")])
+def test_each_container_gets_a_codec_it_holds(tmp_path, suffix, codec):
+    ramp = np.linspace(0, 255, 16)  # smooth pictures: yuv420p halves the colour resolution
+    frames = np.stack([np.stack(np.broadcast_arrays(ramp[None, :], ramp[:, None], np.full((16, 16), 20.0 * t)), -1)
+                       for t in range(6)]).astype(np.uint8)  # fmt: skip
+    out = write_video(tmp_path / f"v{suffix}", frames, 12.0, audio=Audio(sine(440, 0.5, 16000), 16000))
+    info = probe(out)
+    assert info.video_codec == codec and info.n_frames == 6 and info.has_audio
+    assert np.abs(read_frames(out).astype(int) - frames).mean() < 6
+
+
+def test_unknown_container_is_refused_before_anything_is_made(tmp_path):
+    with pytest.raises(MediaError, match=r"unknown container '.avi' \(choose one of .mp4"):
+        write_video(tmp_path / "new" / "sub" / "v.avi", np.zeros((2, 8, 8, 3), np.uint8), 10.0)
+    assert not (tmp_path / "new").exists()

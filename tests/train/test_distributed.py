@@ -120,3 +120,26 @@ def test_two_process_run_killed_and_resumed_equals_uninterrupted(tmp_path: Path)
     assert rows == [
         json.loads(x)["step"] for x in (straight / "train" / "metrics.jsonl").read_text().splitlines()
     ]
+
+
+@pytest.mark.slow
+def test_two_process_run_into_a_busy_folder_stops_on_every_rank(tmp_path: Path) -> None:
+    """The main process finds the folder locked and tells the other rank, so neither waits for the
+    other at a barrier: the launch ends at once with the one-line error."""
+    from tests.train.test_run_lock import _hold_in_other_process
+
+    recipe = json.loads((REPO / "pipelines" / "recipes" / "foley-debug.json").read_text())
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    out = tmp_path / "busy"
+    holder = _hold_in_other_process(out / "train")
+    try:
+        env = {**_env(), "GENAV_DEBUG": "0"}  # the one-line error, not a traceback
+        proc = subprocess.run(_launch(path, out, tmp_path / "cache"), capture_output=True, text=True, cwd=REPO,
+                              env=env, timeout=300)  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode != 0
+    assert proc.stderr.count("genav: error: another training run is writing to") == 2, proc.stderr[-3000:]
+    assert not (out / "train" / "checkpoints").exists()
