@@ -18,8 +18,6 @@ from pathlib import Path
 
 from genav.errors import MediaError
 from genav.media import _pyav
-
-# animations (ANIMATION_CODECS): no container is meant to carry them, so they are re-encoded without being asked
 from genav.media.probe import ANIMATION_CODECS, MediaInfo, require_video
 
 log = logging.getLogger(__name__)
@@ -98,7 +96,7 @@ def plan_mux(info: MediaInfo, out_path: str | Path, *, reencode: bool = False) -
             False, codec, suffix, f"{info.path}: re-encoding the {what} picture as {target}{alpha}, as asked"
         )
     fits = containers_for(codec)
-    if codec in ANIMATION_CODECS or not fits:
+    if codec in ANIMATION_CODECS or not fits:  # no container is meant to carry animations
         notice = (f"{info.path}: {what} video cannot be stream-copied into {suffix}; "
                   f"re-encoding the picture as {target}{alpha}")  # fmt: skip
         return MuxPlan(False, codec, suffix, notice)

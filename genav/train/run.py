@@ -73,7 +73,8 @@ def prepare_out_dir(
 
     Every process checks before anything is written (a barrier follows); the run folder is then
     locked for this run (:func:`~genav.train.run_lock.lock_run_folder`; the entry point lets go
-    when it returns or raises: :func:`~genav.train.run_lock.releases_run_folders`); with ``overwrite`` the main process then removes the old run's checkpoints, metrics and samples (not the caches),
+    when it returns or raises: :func:`~genav.train.run_lock.releases_run_folders`); with
+    ``overwrite`` the main process then removes the old run's checkpoints, metrics and samples (not the caches),
     and keeps ``recipe`` (if given) in the run folder.
 
     Raises:
