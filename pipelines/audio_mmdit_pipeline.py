@@ -41,6 +41,7 @@ from genav.pipelines.windows import WaveAssembler, Window, default_overlap, held
 from genav.registry import ModelEntry, resolve_model
 from genav.runtime import select_device, select_dtype
 from genav.sampling import METHODS
+from genav.sampling.checks import check_guidance_scale, check_num_steps
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +277,9 @@ class AudioMMDiTPipeline:
         """
         if method not in METHODS:
             raise InputError(f"unknown sampling method {method!r}; choose one of {', '.join(METHODS)}")
-        if num_steps < 1:
-            raise InputError(f"num_steps must be at least 1, got {num_steps}")
+        check_num_steps(num_steps)
+        check_guidance_scale("guidance_scale", guidance_scale)
+        check_guidance_scale("video_guidance_scale", video_guidance_scale)
         total = total_steps or num_steps
         callback = None
         if progress is not None:

@@ -31,6 +31,7 @@ from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
 from genav.pipelines.text_to_video import ProgressFn, TextToVideoPipeline
 from genav.pipelines.video_output import VideoOutput
 from genav.sampling import plan_guidance
+from genav.sampling.checks import check_guidance_scale
 
 SILENCE_DBFS = -60.0  # a sound whose peak stays below this has nothing for the motion to follow
 AudioInput = str | Path | np.ndarray | Tensor | Audio
@@ -186,13 +187,13 @@ class AudioToVideoPipeline(TextToVideoPipeline):
         duration = sound.duration if duration is None else float(duration)
         if not math.isfinite(duration) or duration <= 0 or duration > self.max_seconds:
             raise InputError(f"duration must be in (0, {self.max_seconds:g}] s, got {duration:g}")
+        if duration > sound.duration + 1.0 / fps:  # the picture would follow nothing past the sound
+            raise InputError(f"duration {duration:g} s is longer than the sound ({sound.duration:.3f} s)")
         frames = self._frames_for(duration, fps)
         height, width = height or self.backbone.frame_size[0], width or self.backbone.frame_size[1]
         shape = self.backbone.latent_shape(frames, height, width)
-        s_a = float(audio_guidance_scale)
-        s_t = s_a if text_guidance_scale is None else float(text_guidance_scale)
-        if not (s_a >= 0 and s_t >= 0):
-            raise InputError(f"guidance scales must be >= 0, got audio {s_a:g} and text {s_t:g}")
+        s_a = check_guidance_scale("audio_guidance_scale", audio_guidance_scale)
+        s_t = s_a if text_guidance_scale is None else check_guidance_scale("text_guidance_scale", text_guidance_scale)
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):
             ctx, plan = self._branches(sound, prompt, negative_prompt, prompt_embeds, negative_prompt_embeds,

@@ -3,6 +3,7 @@ time per phase, and prompt lists checked once."""
 
 from __future__ import annotations
 
+import numbers
 import secrets
 import time
 from collections.abc import Iterator
@@ -15,9 +16,18 @@ from genav.errors import InputError
 
 
 def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: int) -> list[int]:
-    """Per-output seeds: ``seed, seed + 1, ...``; drawn from ``generator``; or fresh random ones."""
+    """Per-output seeds: ``seed, seed + 1, ...``; drawn from ``generator``; or fresh random ones.
+
+    Raises:
+        InputError: ``seed`` is not a whole number in ``[0, 2**63 - count]`` (torch's seed range),
+            or ``generator`` is not a ``torch.Generator``.
+    """
     if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= 2**63 - count:
+            raise InputError(f"seed must be a whole number from 0 to 2**63 - {count}, got {seed!r}")
         return [int(seed) + i for i in range(count)]
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise InputError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     if generator is not None:
         return [
             int(v)
@@ -64,10 +74,14 @@ def prompt_list(prompt: str | list[str] | None, *, required: bool) -> list[str] 
         if required:
             raise InputError("a prompt is required for text-to-audio")
         return None
+    if not isinstance(prompt, (str, list, tuple)):
+        raise InputError(f"a prompt must be a string or a list of strings, got {type(prompt).__name__}")
     items = [prompt] if isinstance(prompt, str) else list(prompt)
     if not items:
         raise InputError("the prompt list is empty")
     for p in items:
-        if not isinstance(p, str) or not p.strip():
+        if not isinstance(p, str):
+            raise InputError(f"each prompt must be a string, got {type(p).__name__}")
+        if not p.strip():
             raise InputError("empty prompt: describe the sound to generate")
     return items

@@ -19,6 +19,9 @@ from genav.errors import InputError
 from genav.media import iter_frames, probe
 from genav.media.probe import require_clip
 
+# high-speed cameras reach 1,000 frames per second; beyond, a slip (1e6 gave an empty sound)
+MAX_ARRAY_FPS = 1000.0
+
 
 class VideoSource:
     """Frames of a video at ``fps`` and ``size`` = (width, height), for any window in seconds."""
@@ -45,8 +48,10 @@ class VideoSource:
     ) -> VideoSource:
         """A :class:`FileVideoSource` for paths, an :class:`ArrayVideoSource` for arrays (``fps`` needed)."""
         if isinstance(video, np.ndarray):
-            if fps is None or not fps > 0:
+            if fps is None:
                 raise InputError("a video given as an array needs its frame rate: pass fps=...")
+            if not (isinstance(fps, (int, float)) and 0 < fps <= MAX_ARRAY_FPS):
+                raise InputError(f"the frame rate of a video array must be > 0 and at most {MAX_ARRAY_FPS:g}, got {fps!r}")
             return ArrayVideoSource(video, fps, model_fps, size)
         if isinstance(video, (str, Path)):
             return FileVideoSource(Path(video), model_fps, size)

@@ -28,7 +28,7 @@ from genav.pipelines.call_inputs import (
     negative_inputs,
     prompt_inputs,
 )
-from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
+from genav.pipelines.generation_common import PhaseTimer, prompt_list, resolve_seeds
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import check_duration
 from genav.pipelines.video_source import VideoSource
@@ -115,7 +115,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         check_output_type(output_type)
         if num_outputs < 1:
             raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
-        if prompt is not None and not isinstance(prompt, str) and len(prompt) > 1:
+        if prompt is not None and len(prompt_list(prompt, required=False) or []) > 1:
             raise InputError("video-to-audio takes one prompt per video")
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):

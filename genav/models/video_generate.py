@@ -16,6 +16,7 @@ from torch import Tensor
 from genav.errors import InputError
 from genav.models.video_backbone import FrameContext, VideoBackbone, concat_contexts
 from genav.sampling import METHODS, guided_velocity, plan_guidance, sample, time_grid, with_known_prefix
+from genav.sampling.checks import check_guidance_scale, check_num_steps
 from genav.sampling.guidance import GuidancePlan
 
 ProgressFn = Callable[[int, int], None]
@@ -45,12 +46,10 @@ def sample_video_window(
     e.g. audio-to-video's prompt + audio / audio / neither); then ``negative`` and
     ``guidance_scale`` are not used.
     """
-    if num_steps < 1:
-        raise InputError(f"num_steps must be at least 1, got {num_steps}")
+    check_num_steps(num_steps)
     if method not in METHODS:
         raise InputError(f"unknown solver {method!r}; choose one of {', '.join(METHODS)}")
-    if not guidance_scale >= 0:
-        raise InputError(f"guidance_scale must be >= 0, got {guidance_scale}")
+    check_guidance_scale("guidance_scale", guidance_scale)
     b = noise.shape[0]
     if plan is not None and ctx.batch_size != len(plan.branches) * b:
         raise InputError(f"the context has {ctx.batch_size} rows for {len(plan.branches)} branches of {b}")

@@ -92,6 +92,10 @@ def test_inputs_paths_latents_and_output_types(a2v, tmp_path):
     (np.full(SR, np.nan, np.float32), {}, "non-finite"),
     (hits(), {"duration": 0.0}, "duration"),
     (hits(), {"output_type": "gif"}, "output_type"),
+    (hits(), {"duration": 5.0}, "longer than the sound"),
+    (hits(), {"audio_guidance_scale": float("nan")}, "audio_guidance_scale must be a finite number"),
+    (hits(), {"text_guidance_scale": -1.0}, "text_guidance_scale must be a finite number >= 0"),
+    (hits(), {"num_steps": 10**6}, "at most 1000"),
 ])
 def test_bad_input_is_one_clear_error(a2v, audio, kwargs, message):
     with pytest.raises(InputError, match=message) as exc:

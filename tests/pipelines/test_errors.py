@@ -110,3 +110,40 @@ def test_bad_settings(t2a):
         t2a("a bell", duration=0.5, num_steps=1, method="rk4")
     with pytest.raises(InputError):
         t2a("a bell", duration=0.5, num_steps=1, num_outputs=0)
+
+
+API_CASES = [
+    (dict(prompt=123), "a prompt must be a string or a list of strings, got int"),
+    (dict(prompt=["a dog", 5]), "each prompt must be a string, got int"),
+    (dict(num_steps=2.5), "num_steps must be a whole number"),
+    (dict(num_steps=10**6), "at most 1000"),  # would run for hours
+    (dict(seed=2**70), "seed must be a whole number from 0"),
+    (dict(seed="a"), "seed must be a whole number from 0"),
+    (dict(guidance_scale=float("nan")), "guidance_scale must be a finite number >= 0"),  # NaN audio before
+    (dict(guidance_scale=float("inf")), "guidance_scale must be a finite number >= 0"),
+    (dict(guidance_scale=-1.0), "guidance_scale must be a finite number >= 0"),
+    (dict(generator=5, seed=None), "generator must be a torch.Generator"),
+]
+
+
+@pytest.mark.parametrize(("override", "message"), API_CASES)
+def test_api_settings_are_checked_before_sampling(t2a, v2a, override, message):
+    call = {"prompt": "a dog barks", "duration": 1.0, "num_steps": 2, "seed": 0, **override}
+    with pytest.raises(InputError, match=message):
+        t2a(**call)
+    video = np.zeros((10, 16, 16, 3), np.uint8)
+    prompt = call.pop("prompt")
+    call.pop("duration")
+    with pytest.raises(InputError, match=message):
+        v2a(video, fps=8.0, prompt=prompt, **call)
+
+
+def test_nan_video_guidance_is_refused(v2a):
+    with pytest.raises(InputError, match="video_guidance_scale must be a finite number"):
+        v2a(np.zeros((10, 16, 16, 3), np.uint8), fps=8.0, num_steps=2, video_guidance_scale=float("nan"))
+
+
+@pytest.mark.parametrize("fps", [0.0, -1.0, float("nan"), float("inf"), 1e6])
+def test_video_array_frame_rate_is_checked(v2a, fps):
+    with pytest.raises(InputError, match="frame rate of a video array must be > 0 and at most 1000"):
+        v2a(np.zeros((20, 16, 16, 3), np.uint8), fps=fps, num_steps=2)
