@@ -96,20 +96,17 @@ SEED_RANGE = (0, 2**63 - 1)
 
 
 def check_steps(steps: int) -> None:
-    from genav.errors import InputError
+    """``--steps``: a whole number from 1 to :data:`genav.sampling.checks.MAX_STEPS`."""
+    from genav.sampling.checks import check_num_steps
 
-    if steps < 1:
-        raise InputError(f"--steps must be at least 1, got {steps}")
+    check_num_steps(steps, "--steps")
 
 
 def check_scale(flag: str, value: float | None) -> None:
     """A guidance scale: finite and >= 0 (None: not given)."""
-    import math
+    from genav.sampling.checks import check_guidance_scale
 
-    from genav.errors import InputError
-
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise InputError(f"{flag} must be a number >= 0, got {value}")
+    check_guidance_scale(flag, value)
 
 
 def check_seed(seed: int | None, where: str = "--seed") -> None:

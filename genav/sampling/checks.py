@@ -12,16 +12,16 @@ from genav.errors import InputError
 MAX_STEPS = 1000
 
 
-def check_num_steps(num_steps: object) -> int:
-    """Solver steps: an integer in ``[1, MAX_STEPS]``.
+def check_num_steps(num_steps: object, name: str = "num_steps") -> int:
+    """Solver steps: an integer in ``[1, MAX_STEPS]`` (``name``: how the message calls it).
 
     Raises:
         InputError: not an integer, or out of range.
     """
     if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral):
-        raise InputError(f"num_steps must be a whole number, got {num_steps!r}")
+        raise InputError(f"{name} must be a whole number, got {num_steps!r}")
     if not 1 <= num_steps <= MAX_STEPS:
-        raise InputError(f"num_steps must be at least 1 and at most {MAX_STEPS}, got {num_steps}")
+        raise InputError(f"{name} must be at least 1 and at most {MAX_STEPS}, got {num_steps}")
     return int(num_steps)
 
 
