@@ -27,7 +27,7 @@ class OutputExistsError(GenavError):
     """An output path exists and overwriting was not asked for."""
 
     def __init__(self, path: object) -> None:
-        super().__init__(f"output exists: {path}", hint="pass --overwrite to replace it")
+        super().__init__(f"output exists: {path}", hint="pass --overwrite (overwrite=True in Python) to replace it")
 
 
 class OutputBusyError(GenavError):

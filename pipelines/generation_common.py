@@ -36,6 +36,24 @@ def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: in
     return [secrets.randbelow(2**31 - 1) for _ in range(count)]
 
 
+MAX_OUTPUTS = 1000  # outputs of one call: a bound on time, not on memory (they are sampled in one batch)
+
+
+def check_num_outputs(num_outputs: object) -> int:
+    """Outputs per call: a whole number from 1 to :data:`MAX_OUTPUTS`; raises InputError."""
+    if isinstance(num_outputs, bool) or not isinstance(num_outputs, numbers.Integral) or not (
+            1 <= num_outputs <= MAX_OUTPUTS):  # fmt: skip
+        raise InputError(f"num_outputs must be a whole number from 1 to {MAX_OUTPUTS}, got {num_outputs!r}")
+    return int(num_outputs)
+
+
+def check_output_index(index: object, count: int) -> int:
+    """An index into a result of ``count`` outputs (negative counts from the end); raises InputError."""
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not -count <= index < count:
+        raise InputError(f"output index {index!r} out of range (this result holds {count})")
+    return int(index)
+
+
 def seeded_noise(seeds: list[int], shape: tuple[int, int]) -> Tensor:
     """``(len(seeds), C, T)`` float32 standard normal noise for ``shape = (C, T)``; row ``i`` from
     ``seeds[i]``, drawn on the CPU (the same on every device) frame by frame, so the noise of the

@@ -11,6 +11,7 @@ import numpy as np
 
 from genav.errors import InputError
 from genav.media import Audio, write_audio
+from genav.pipelines.generation_common import check_output_index
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,7 @@ class AudioOutput:
 
     def to_audio(self, index: int = 0) -> Audio:
         """Output ``index`` as a :class:`genav.media.Audio`."""
-        if not -len(self) <= index < len(self):
-            raise InputError(f"output index {index} out of range (this result holds {len(self)})")
+        index = check_output_index(index, len(self))
         return Audio(np.asarray(self.audio[index]), self.sample_rate)
 
     def save(self, path: str | Path, *, index: int = 0, overwrite: bool = False) -> Path:

@@ -8,7 +8,6 @@ from pathlib import Path
 import torch
 
 from genav.encoders import TextEmbedding
-from genav.errors import InputError
 from genav.pipelines.audio_mmdit_pipeline import AudioMMDiTPipeline, ProgressFn
 from genav.pipelines.call_inputs import (
     check_output_type,
@@ -17,7 +16,7 @@ from genav.pipelines.call_inputs import (
     negative_inputs,
     prompt_inputs,
 )
-from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
+from genav.pipelines.generation_common import PhaseTimer, check_num_outputs, resolve_seeds
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, MAX_LONG_DURATION, check_duration
 from genav.registry import resolve_model
@@ -107,8 +106,7 @@ class TextToAudioPipeline(AudioMMDiTPipeline):
         check_output_type(output_type)
         duration = check_duration(duration, MAX_LONG_DURATION, default=min(DEFAULT_DURATION, self.max_duration))
         windows = self.plan(duration, window, overlap)
-        if num_outputs < 1:
-            raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
+        check_num_outputs(num_outputs)
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):
             prompts, text, count = prompt_inputs(self, prompt, prompt_embeds, num_outputs, required=True)

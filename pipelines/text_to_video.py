@@ -24,7 +24,7 @@ from torch import Tensor
 from genav.errors import InputError
 from genav.models.video_backbone import FrameContext, timed_slot_tokens
 from genav.models.video_generate import sample_video_window
-from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
+from genav.pipelines.generation_common import PhaseTimer, check_num_outputs, resolve_seeds
 from genav.pipelines.output import run_metadata
 from genav.pipelines.video_backbones import LoadedBackbone, load_video_backbone
 from genav.pipelines.video_output import VideoOutput
@@ -251,8 +251,7 @@ class TextToVideoPipeline:
         """The checks every video ``__call__`` makes first; returns the frame rate to use."""
         if output_type not in ("np", "pt"):
             raise InputError(f"output_type must be 'np' or 'pt', got {output_type!r}")
-        if num_outputs < 1:
-            raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
+        check_num_outputs(num_outputs)
         return check_frame_rate(self.fps if fps is None else fps)
 
     def _sample_and_pack(self, ctx: FrameContext, noise: Tensor, timer: PhaseTimer, *, frames: int, fps: float,

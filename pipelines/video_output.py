@@ -10,6 +10,7 @@ import numpy as np
 
 from genav.errors import InputError
 from genav.media import Audio, write_video
+from genav.pipelines.generation_common import check_output_index
 
 
 @dataclass
@@ -56,6 +57,5 @@ class VideoOutput:
         """Write output ``index`` as a video file (H.264, or VP9 for .webm: see
         :func:`genav.media.write_video`; with :attr:`audio` muxed when set), atomically:
         an interrupted write leaves nothing under ``path``. Returns the path."""
-        if not -len(self) <= index < len(self):
-            raise InputError(f"output index {index} out of range (this result holds {len(self)})")
+        index = check_output_index(index, len(self))
         return write_video(path, np.asarray(self.frames[index]), self.fps, audio=self.audio, overwrite=overwrite, crf=crf)

@@ -28,7 +28,7 @@ from genav.pipelines.call_inputs import (
     negative_inputs,
     prompt_inputs,
 )
-from genav.pipelines.generation_common import PhaseTimer, prompt_list, resolve_seeds
+from genav.pipelines.generation_common import PhaseTimer, check_num_outputs, prompt_list, resolve_seeds
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import check_duration
 from genav.pipelines.video_source import VideoSource
@@ -113,8 +113,7 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
         if self.config.video is None:
             raise InputError(f"model {self.model_name!r} has no video input (it is text-to-audio only)")
         check_output_type(output_type)
-        if num_outputs < 1:
-            raise InputError(f"num_outputs must be at least 1, got {num_outputs}")
+        check_num_outputs(num_outputs)
         if prompt is not None and len(prompt_list(prompt, required=False) or []) > 1:
             raise InputError("video-to-audio takes one prompt per video")
         timer = PhaseTimer(self.device)

@@ -42,10 +42,15 @@ def _one_sync_token_per_frame(video_config: Any) -> bool:
     return float(video_config.sync_fps) == float(video_config.fps)
 
 
+# asked for explicitly (auto stops at MAX_SYNC_PHASES): 24 reads 240 fps footage at 10 fps; far more
+# phases re-read the clip for nothing
+MAX_ASKED_SYNC_PHASES = 32
+
+
 def check_sync_phases(phases: int, video_config: Any) -> int:
-    """``phases`` (>= 1) after checking it against the encoder; raises InputError."""
-    if isinstance(phases, bool) or not isinstance(phases, int) or phases < 1:
-        raise InputError(f"sync_phases must be an integer >= 1, got {phases!r}")
+    """``phases`` (1..MAX_ASKED_SYNC_PHASES) after checking it against the encoder; raises InputError."""
+    if isinstance(phases, bool) or not isinstance(phases, int) or not 1 <= phases <= MAX_ASKED_SYNC_PHASES:
+        raise InputError(f"sync_phases must be an integer from 1 to {MAX_ASKED_SYNC_PHASES}, got {phases!r}")
     if phases > 1 and not _one_sync_token_per_frame(video_config):
         raise InputError(
             f"sync_phases > 1 needs a video encoder whose sync rate equals its frame rate "

@@ -123,6 +123,8 @@ API_CASES = [
     (dict(guidance_scale=float("inf")), "guidance_scale must be a finite number >= 0"),
     (dict(guidance_scale=-1.0), "guidance_scale must be a finite number >= 0"),
     (dict(generator=5, seed=None), "generator must be a torch.Generator"),
+    (dict(num_outputs=2.5), "num_outputs must be a whole number from 1 to 1000"),
+    (dict(num_outputs=0), "num_outputs must be a whole number from 1 to 1000"),
 ]
 
 
@@ -147,3 +149,13 @@ def test_nan_video_guidance_is_refused(v2a):
 def test_video_array_frame_rate_is_checked(v2a, fps):
     with pytest.raises(InputError, match="frame rate of a video array must be > 0 and at most 1000"):
         v2a(np.zeros((20, 16, 16, 3), np.uint8), fps=fps, num_steps=2)
+
+
+def test_output_index_and_sync_phases_are_checked(t2a, v2a, tmp_path):
+    out = t2a("a dog barks", duration=0.5, num_steps=1, seed=0)
+    for index in (1.5, True, 1, -2):
+        with pytest.raises(InputError, match="output index .* out of range"):
+            out.save(tmp_path / "x.wav", index=index)
+    assert not (tmp_path / "x.wav").exists()
+    with pytest.raises(InputError, match="sync_phases must be an integer from 1 to 32"):
+        v2a(np.zeros((10, 16, 16, 3), np.uint8), fps=8.0, num_steps=1, sync_phases=10**6)
