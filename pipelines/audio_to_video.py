@@ -28,6 +28,7 @@ from genav.models.a2v_adaptor import audio_context
 from genav.models.video_backbone import FrameContext, concat_contexts
 from genav.pipelines.a2v_models import LoadedA2V, load_a2v
 from genav.pipelines.generation_common import PhaseTimer, resolve_seeds
+from genav.pipelines.settings import check_duration
 from genav.pipelines.text_to_video import ProgressFn, TextToVideoPipeline
 from genav.pipelines.video_output import VideoOutput
 from genav.sampling import plan_guidance
@@ -184,9 +185,7 @@ class AudioToVideoPipeline(TextToVideoPipeline):
         if sound.duration < 1.0 / fps:
             raise InputError(f"the audio is {sound.duration * 1000:.0f} ms, shorter than one frame window "
                              f"(1/{fps:g} s = {1000 / fps:.0f} ms)")
-        duration = sound.duration if duration is None else float(duration)
-        if not math.isfinite(duration) or duration <= 0 or duration > self.max_seconds:
-            raise InputError(f"duration must be in (0, {self.max_seconds:g}] s, got {duration:g}")
+        duration = sound.duration if duration is None else check_duration(duration, self.max_seconds)
         if duration > sound.duration + 1.0 / fps:  # the picture would follow nothing past the sound
             raise InputError(f"duration {duration:g} s is longer than the sound ({sound.duration:.3f} s)")
         frames = self._frames_for(duration, fps)

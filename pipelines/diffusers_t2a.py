@@ -38,10 +38,17 @@ from genav.errors import CheckpointError, InputError
 from genav.extras import require_extra
 from genav.pipelines.audio_mmdit_pipeline import ProgressFn, pipeline_output
 from genav.pipelines.call_inputs import check_output_type, checked_latents, finish_output
-from genav.pipelines.generation_common import PhaseTimer, prompt_list, resolve_seeds, seeded_noise
+from genav.pipelines.generation_common import (
+    PhaseTimer,
+    check_num_outputs,
+    prompt_list,
+    resolve_seeds,
+    seeded_noise,
+)
 from genav.pipelines.output import AudioOutput
 from genav.pipelines.settings import DEFAULT_DURATION, check_duration
 from genav.runtime import select_device, select_dtype
+from genav.sampling.checks import check_guidance_scale, check_num_steps
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +245,9 @@ class DiffusersTextToAudioPipeline:
                 f"diffusers pipelines use their own scheduler ({type(self.pipe.scheduler).__name__}); "
                 f"method {method!r} cannot be chosen"
             )
-        if num_steps < 1 or num_outputs < 1:
-            raise InputError("num_steps and num_outputs must be at least 1")
+        check_num_steps(num_steps)
+        check_num_outputs(num_outputs)
+        check_guidance_scale("guidance_scale", guidance_scale)
         negatives = prompt_list(negative_prompt, required=False)
         if negatives is not None and len(negatives) == 1:
             negatives = negatives * len(prompts)
