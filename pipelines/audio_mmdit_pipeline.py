@@ -336,21 +336,25 @@ class AudioMMDiTPipeline:
         :func:`default_overlap`) filled in.
 
         Raises:
-            InputError: a window outside (0, the model's maximum].
+            InputError: a window outside (0, the model's maximum], or an overlap outside
+                (0, half the window] (a longer one would generate each frame three times or more).
         """
         window = self.default_window if window is None else float(window)
         if not math.isfinite(window) or not 0 < window <= self.max_duration + 1e-9:
             raise InputError(
                 f"window must be in (0, {self.max_duration:g}] seconds (the model's maximum), got {window:g}"
             )
-        return window, default_overlap(window) if overlap is None else float(overlap)
+        overlap = default_overlap(window) if overlap is None else float(overlap)
+        if not math.isfinite(overlap) or not 0 < overlap <= window / 2 + 1e-9:
+            raise InputError(f"window overlap must be in (0, {window / 2:g}] seconds (half the window), got {overlap:g}")
+        return window, overlap
 
     def plan(self, duration: float, window: float | None, overlap: float | None) -> list[Window]:
         """The windows of ``duration`` seconds, ``window`` seconds each, consecutive ones sharing
         ``overlap`` seconds (at least one latent frame); defaults as :meth:`resolve_window`.
 
         Raises:
-            InputError: a window outside (0, the model's maximum] or an overlap not below it.
+            InputError: a window or overlap outside their ranges (:meth:`resolve_window`).
         """
         window, overlap = self.resolve_window(window, overlap)
         window_frames = int(math.floor(window * self.frame_rate + 1e-6))

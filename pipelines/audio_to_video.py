@@ -189,7 +189,7 @@ class AudioToVideoPipeline(TextToVideoPipeline):
         if duration > sound.duration + 1.0 / fps:  # the picture would follow nothing past the sound
             raise InputError(f"duration {duration:g} s is longer than the sound ({sound.duration:.3f} s)")
         frames = self._frames_for(duration, fps)
-        height, width = height or self.backbone.frame_size[0], width or self.backbone.frame_size[1]
+        height, width = self._frame_size(height, width)
         shape = self.backbone.latent_shape(frames, height, width)
         s_a = check_guidance_scale("audio_guidance_scale", audio_guidance_scale)
         s_t = s_a if text_guidance_scale is None else check_guidance_scale("text_guidance_scale", text_guidance_scale)

@@ -39,12 +39,19 @@ def resolve_seeds(seed: int | None, generator: torch.Generator | None, count: in
 MAX_OUTPUTS = 1000  # outputs of one call: a bound on time, not on memory (they are sampled in one batch)
 
 
+def check_whole(name: str, value: object, low: int, high: int | None = None) -> int:
+    """``value`` as an int when it is a whole number (not a bool) from ``low`` to ``high``
+    (None: no upper bound); else InputError naming ``name`` and the range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (
+            high is not None and value > high):  # fmt: skip
+        span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise InputError(f"{name} must be a whole number {span}, got {value!r}")
+    return int(value)
+
+
 def check_num_outputs(num_outputs: object) -> int:
     """Outputs per call: a whole number from 1 to :data:`MAX_OUTPUTS`; raises InputError."""
-    if isinstance(num_outputs, bool) or not isinstance(num_outputs, numbers.Integral) or not (
-            1 <= num_outputs <= MAX_OUTPUTS):  # fmt: skip
-        raise InputError(f"num_outputs must be a whole number from 1 to {MAX_OUTPUTS}, got {num_outputs!r}")
-    return int(num_outputs)
+    return check_whole("num_outputs", num_outputs, 1, MAX_OUTPUTS)
 
 
 def check_output_index(index: object, count: int) -> int:

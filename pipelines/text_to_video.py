@@ -24,7 +24,7 @@ from torch import Tensor
 from genav.errors import InputError
 from genav.models.video_backbone import FrameContext, timed_slot_tokens
 from genav.models.video_generate import sample_video_window
-from genav.pipelines.generation_common import PhaseTimer, check_num_outputs, resolve_seeds
+from genav.pipelines.generation_common import PhaseTimer, check_num_outputs, check_whole, resolve_seeds
 from genav.pipelines.output import run_metadata
 from genav.pipelines.video_backbones import LoadedBackbone, load_video_backbone
 from genav.pipelines.video_output import VideoOutput
@@ -144,11 +144,17 @@ class TextToVideoPipeline:
                 raise InputError(f"duration must be more than 0 seconds, got {duration:g}")
             num_frames = int(round(float(duration) * fps))
         limit = int(MAX_SECONDS * fps)
-        if num_frames < 1:
-            raise InputError(f"a video needs at least 1 frame, got {num_frames}")
+        num_frames = check_whole("num_frames (a video needs at least 1 frame)", num_frames, 1)
         if num_frames > limit:
             raise InputError(f"{num_frames} frames is above the limit of {limit} ({MAX_SECONDS:g} s at {fps:g} fps)")
         return num_frames
+
+    def _frame_size(self, height: int | None, width: int | None) -> tuple[int, int]:
+        """``(height, width)`` pixels: the backbone's frame size where None, else whole numbers >= 1
+        (the backbone checks what sizes it can make)."""
+        default_h, default_w = self.backbone.frame_size
+        return (default_h if height is None else check_whole("height", height, 1),
+                default_w if width is None else check_whole("width", width, 1))  # fmt: skip
 
     def _context(self, prompt: str | list[str] | None, embeds: FrameContext | Tensor | None, what: str) -> FrameContext | None:
         if embeds is not None:
@@ -225,8 +231,7 @@ class TextToVideoPipeline:
         """
         fps = self._check_call(output_type, num_outputs, fps)
         frames = self._num_frames(num_frames, duration, fps)
-        height = height or self.backbone.frame_size[0]
-        width = width or self.backbone.frame_size[1]
+        height, width = self._frame_size(height, width)
         shape = self.backbone.latent_shape(frames, height, width)
         timer = PhaseTimer(self.device)
         with timer("encode_conditions"):

@@ -90,6 +90,9 @@ class FileVideoSource(VideoSource):
         return np.stack(frames)
 
 
+FLOAT_SLACK = 1e-3  # float frames may stray this far outside [0, 1] by rounding
+
+
 class ArrayVideoSource(VideoSource):
     """Frames in memory ``(T, H, W, 3)`` (uint8, or float in [0, 1]) at ``native_fps``."""
 
@@ -99,6 +102,13 @@ class ArrayVideoSource(VideoSource):
             raise InputError(f"a video array must be (T, H, W, 3), got shape {video.shape}")
         if video.shape[0] == 0:
             raise InputError("the video has no frames")
+        if np.issubdtype(video.dtype, np.floating):
+            low, high = float(video.min()), float(video.max())
+            if not (math.isfinite(low) and math.isfinite(high) and low >= -FLOAT_SLACK and high <= 1 + FLOAT_SLACK):
+                raise InputError(f"float video frames must be in [0, 1], got values from {low:g} to {high:g} "
+                                 "(uint8 frames: pass the array as uint8; [-1, 1]: pass (frames + 1) / 2)")  # fmt: skip
+        elif video.dtype != np.uint8:
+            raise InputError(f"video frames must be uint8 or float in [0, 1], got {video.dtype}")
         self.video = video
         self.native_fps = float(source_fps)
         self.duration = video.shape[0] / self.native_fps
@@ -114,10 +124,8 @@ class ArrayVideoSource(VideoSource):
         out = []
         for i in index:
             frame = self.video[i]
-            if np.issubdtype(frame.dtype, np.floating):
+            if np.issubdtype(frame.dtype, np.floating):  # in [0, 1] up to rounding (checked on entry)
                 frame = (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-            elif frame.dtype != np.uint8:
-                raise InputError(f"video frames must be uint8 or float in [0, 1], got {frame.dtype}")
             shrink = self.size[0] <= frame.shape[1] and self.size[1] <= frame.shape[0]
             out.append(
                 cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)

@@ -34,11 +34,19 @@ _FFMPEG_CODECS = {".mp3": ["-c:a", "libmp3lame", "-q:a", "2"], ".m4a": ["-c:a", 
 AUDIO_OUTPUT_SUFFIXES = frozenset({*_SOUNDFILE_FORMATS, *_FFMPEG_CODECS})  # what write_audio writes
 
 
+MAX_CHANNELS = 64  # more than any speaker layout: a wider array is (samples, channels)
+
+
 @dataclass
 class Audio:
     """A sound: ``samples`` (C, N) float32 in [-1, 1] at ``sample_rate`` Hz.
 
     A 1-D array is taken as mono and stored as (1, N); other dtypes are converted to float32.
+
+    Raises:
+        InputError: samples not 1-D or 2-D, a 2-D array that reads as (samples, channels) (more
+            than :data:`MAX_CHANNELS` channels), or a sample rate that is not a whole number of Hz
+            above 0.
     """
 
     samples: np.ndarray
@@ -50,10 +58,15 @@ class Audio:
             samples = samples[None]
         if samples.ndim != 2:
             raise InputError(f"audio samples must be (channels, samples), got shape {samples.shape}")
+        if samples.shape[0] > MAX_CHANNELS:
+            raise InputError(f"audio samples must be (channels, samples); shape {samples.shape} reads as "
+                             "(samples, channels): pass the transpose (samples.T)")  # fmt: skip
         self.samples = np.ascontiguousarray(samples, dtype=np.float32)
-        if int(self.sample_rate) <= 0:
-            raise InputError(f"sample rate must be positive, got {self.sample_rate}")
-        self.sample_rate = int(self.sample_rate)
+        rate = self.sample_rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float | np.number) or not math.isfinite(rate) \
+                or rate != int(rate) or rate <= 0:  # fmt: skip
+            raise InputError(f"sample rate must be a whole number of Hz above 0, got {rate!r}")
+        self.sample_rate = int(rate)
 
     @property
     def channels(self) -> int:

@@ -17,6 +17,7 @@ pipelines, samplers and the audio-to-video adaptor never look inside a model:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -260,6 +261,8 @@ def timed_slot_tokens(
     for row in events:
         slots: dict[int, list[Tensor]] = {}
         for seconds, phrase in row:
+            if not math.isfinite(float(seconds)):
+                raise InputError(f"timed prompt {phrase!r} has no time (got {seconds}): give its seconds from the start")
             frame = int(round(float(seconds) * layout.fps))
             if not 0 <= frame < layout.num_frames:
                 raise InputError(f"timed prompt at {seconds:g} s is outside the clip (0 to {duration:g} s)")

@@ -29,6 +29,23 @@ def test_audio_basics():
     assert mixed.samples.shape == (1, 4) and np.allclose(mixed.samples, 0.5)
     with pytest.raises(InputError):
         Audio(np.zeros((1, 2, 3)), 16000)
+    assert Audio(np.zeros(8), 16000.0).sample_rate == 16000  # a whole float rate is fine
+
+
+@pytest.mark.parametrize(
+    ("samples", "rate", "message"),
+    [
+        (np.zeros((16000, 2)), 16000, r"reads as \(samples, channels\).*samples\.T"),  # stereo, transposed
+        (np.zeros(8), float("nan"), "whole number of Hz"),
+        (np.zeros(8), 44100.5, "whole number of Hz"),
+        (np.zeros(8), 0, "whole number of Hz"),
+        (np.zeros(8), "16000", "whole number of Hz"),
+        (np.zeros(8), True, "whole number of Hz"),
+    ],
+)
+def test_audio_arrays_that_cannot_be_right_are_named(samples, rate, message):
+    with pytest.raises(InputError, match=message):
+        Audio(samples, rate)
 
 
 @pytest.mark.parametrize("ext", ["wav", "flac", "ogg", "mp3", "m4a"])

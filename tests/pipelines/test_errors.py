@@ -159,3 +159,22 @@ def test_output_index_and_sync_phases_are_checked(t2a, v2a, tmp_path):
     assert not (tmp_path / "x.wav").exists()
     with pytest.raises(InputError, match="sync_phases must be an integer from 1 to 32"):
         v2a(np.zeros((10, 16, 16, 3), np.uint8), fps=8.0, num_steps=1, sync_phases=10**6)
+
+
+@pytest.mark.parametrize(
+    ("video", "message"),
+    [
+        (np.full((10, 16, 16, 3), 200.0, np.float32), r"float video frames must be in \[0, 1\], got values from 200"),
+        (np.full((10, 16, 16, 3), -0.5, np.float32), r"\[-1, 1\]: pass \(frames \+ 1\) / 2"),
+        (np.full((10, 16, 16, 3), np.nan, np.float32), "float video frames must be in"),
+        (np.zeros((10, 16, 16, 3), np.int16), "uint8 or float in"),
+    ],
+)
+def test_video_array_values_are_checked(v2a, video, message):
+    with pytest.raises(InputError, match=message):
+        v2a(video, fps=8.0, num_steps=1)
+
+
+def test_float_frames_in_range_are_taken(v2a):
+    video = np.linspace(0.0, 1.0, 10 * 16 * 16 * 3, dtype=np.float32).reshape(10, 16, 16, 3)
+    assert np.isfinite(v2a(video, fps=8.0, num_steps=1, seed=0).audio).all()

@@ -47,6 +47,10 @@ def test_one_window_unchanged_by_the_window_setting(t2a):
         ({"window": 100.0}, "the model's maximum"),
         ({"duration": MAX_LONG_DURATION + 1}, f"maximum of {MAX_LONG_DURATION:g} s"),
         ({"duration": 3.0, "window": 1.0, "overlap": 1.0}, "overlap"),
+        ({"duration": 3.0, "window": 1.0, "overlap": 0.9}, r"overlap must be in \(0, 0.5\]"),
+        ({"duration": 3.0, "window": 1.0, "overlap": 0.0}, "overlap must be in"),
+        ({"duration": 3.0, "window": 1.0, "overlap": -1.0}, "overlap must be in"),
+        ({"overlap": float("nan")}, "overlap must be in"),
     ],
 )
 def test_bad_windows_are_named(t2a, kwargs, message):

@@ -68,6 +68,10 @@ def test_given_latents_replace_the_noise(t2v):
     ("kwargs", "message"),
     [
         ({"num_frames": 0}, "at least 1 frame"),
+        ({"num_frames": 2.5}, "num_frames .*whole number"),
+        ({"height": 0}, "height must be a whole number of at least 1"),
+        ({"width": 16.5}, "width must be a whole number"),
+        ({"timed_prompts": [(float("nan"), "a"), (0.1, "b")]}, "timed prompt 'a' has no time"),
         ({"num_frames": 100000}, r"above the limit of 480 \(60 s at 8 fps\)"),
         ({"duration": 61.0}, "above the limit of 480"),
         ({"duration": 0.0}, "more than 0 seconds"),
