@@ -9,6 +9,8 @@ import typer
 
 from genav.cli.common import SYNC_PHASES, WINDOW, emit_json
 
+SFX2_MANIFEST = Path("../shared/data/sfx2/manifest.jsonl")  # relative to the working folder, as in the README
+
 MODEL = typer.Option("genav-foley-tiny", "--model", "-m", help="Model name (genav models list) or folder.")
 OUT = typer.Option(
     None, "--out", "-o", help="Folder for report.json + report.md (default: print the markdown)."
@@ -63,7 +65,7 @@ def write_report(
 
 def t2a_command(
     model: str = MODEL,
-    manifest: Path = typer.Option(Path("../shared/data/sfx2/manifest.jsonl"), "--manifest", help="Labelled manifest (sfx2)."),
+    manifest: Path = typer.Option(SFX2_MANIFEST, "--manifest", help="Labelled manifest (sfx2)."),
     split: str = typer.Option("test", "--split", help="Rows to evaluate (never trained on)."),
     durations: str = typer.Option("2,4,8", "--durations", help="Seconds to generate, comma-separated."),
     n: int = typer.Option(None, "--n", min=1, help="At most this many clips, spread over the labels (default: all)."),
@@ -109,7 +111,16 @@ def v2a_command(
     protocol: str = typer.Option("reference", "--protocol", help="AV-Align protocol: reference|genav."),
     no_caption: bool = typer.Option(False, "--no-caption", help="Video only: no prompt."),
     prompt_swap: bool = typer.Option(False, "--prompt-swap", help="Prompt each clip with another event type's caption."),
-    classifier: str = typer.Option(None, "--classifier", help="Judge of --prompt-swap (default genav-tagger)."),
+    sfx2_prompts: bool = typer.Option(
+        False, "--sfx2-prompts", help="Prompt each clip with a held-out caption of a real recording (sfx2 test); "
+        "the tagger must hear that label among the 62.",
+    ),
+    sound_model: str = typer.Option(
+        None, "--sound-model", help="Place this text-to-audio model's sound at the model's onsets (as genav foley "
+        "--sound-model).",
+    ),
+    manifest: Path = typer.Option(SFX2_MANIFEST, "--manifest", help="The sfx2 manifest of --sfx2-prompts."),
+    classifier: str = typer.Option(None, "--classifier", help="Judge of --prompt-swap / --sfx2-prompts (default genav-tagger)."),
     sync_phases: int = SYNC_PHASES,
     text_cfg: float = typer.Option(
         None, "--text-cfg", min=0.0, help="Guidance scale of what the prompt adds (default: --cfg); the video's stays --cfg."
@@ -120,21 +131,22 @@ def v2a_command(
     out: Path = OUT, as_json: bool = AS_JSON, overwrite: bool = OVERWRITE,
 ) -> None:  # fmt: skip
     """Video-to-audio on unseen synthetic clips: AV-Align and onset F1 of generated vs true vs shuffled
-    sound; with --prompt-swap, whether the tagger hears the prompted type while the onsets hold."""
+    sound; with --prompt-swap / --sfx2-prompts, whether the tagger hears the prompted sound while the
+    onsets hold."""
     import torch
 
     from genav.errors import InputError
     from genav.pipelines.eval_v2a import eval_v2a, v2a_markdown
 
-    if no_caption and prompt_swap:
-        raise InputError("--no-caption and --prompt-swap exclude each other")
+    if no_caption + prompt_swap + sfx2_prompts > 1:
+        raise InputError("--no-caption, --prompt-swap and --sfx2-prompts exclude each other")
     check_out(out, overwrite)
     torch.set_num_threads(threads)
     rates = tuple(int(f) for f in _floats(fps, "--fps"))
-    mode = "swap" if prompt_swap else ("none" if no_caption else "caption")
+    mode = "swap" if prompt_swap else "sfx2" if sfx2_prompts else ("none" if no_caption else "caption")
     report = eval_v2a(model, n=n, fps=rates, seed=seed, num_steps=steps, guidance_scale=cfg, protocol=protocol, prompt=mode,
                       classifier=classifier, sync_phases=sync_phases, text_guidance_scale=text_cfg, seconds=seconds,
-                      window=window)  # fmt: skip
+                      window=window, sound_model=sound_model, manifest=manifest)  # fmt: skip
     write_report(report, v2a_markdown(report), out, as_json=as_json, overwrite=overwrite)
 
 
@@ -162,7 +174,7 @@ def distractors_command(
 
 def codec_command(
     codecs: list[str] = typer.Argument(None, help="Codecs to compare: 'mel' (Griffin-Lim) and/or codec folders."),
-    manifest: Path = typer.Option(Path("../shared/data/sfx2/manifest.jsonl"), "--manifest", help="Audio to round-trip."),
+    manifest: Path = typer.Option(SFX2_MANIFEST, "--manifest", help="Audio to round-trip."),
     split: str = typer.Option("test", "--split", help="Rows of this split."),
     n: int = typer.Option(40, "--n", min=1, help="At most this many clips, spread over the labels."),
     plots: Path = typer.Option(None, "--plots", help="Folder for spectrogram sheets (original vs each codec)."),

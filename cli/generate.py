@@ -207,13 +207,18 @@ def v2a(
     ),
     text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0)."),
     video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video (>= 0)."),
+    sound_model: str = typer.Option(
+        None, "--sound-model", help="Place the prompt's sound, made by this text-to-audio model (e.g. "
+        "genav-t2a-small), at the events --model hears in the picture (needs --prompt; event sounds).",
+    ),
     sync_phases: int = SYNC_PHASES,
     window: float = WINDOW,
     model: str = MODEL,
     run: RunOptions = None,  # type: ignore[assignment]  # filled by with_run_options
 ) -> None:
     """Video-to-audio (sound design for silent clips): sound synced to the picture, muxed into the video
-    by stream copy (the picture is not re-encoded)."""
+    by stream copy (the picture is not re-encoded). With --sound-model, one hit of the prompt's sound
+    is placed at each event instead (genav.pipelines.PlacedFoleyPipeline)."""
     from genav.cli.common import set_threads
     from genav.pipelines import VideoToAudioPipeline
     from genav.pipelines.progress import step_bar
@@ -228,12 +233,20 @@ def v2a(
     attenuation = mix_gain_to_attenuation(mix_original)
     name = _model_name(model)
     _resolve(name, "foley")
+    if sound_model is not None:
+        _check_placement(sound_model, prompt, video)
     jobs = expand_video_inputs(video, output, suffix=suffix, settings=settings)
     plans: dict[str, Any] = {}  # job name -> how its picture goes into the output (copy / re-encode)
     check = functools.partial(_check_v2a, audio_only=audio_only, reencode=reencode, plans=plans)
     jobs, rejected = precheck(jobs, check, overwrite=run.overwrite, single=single)
     pipe = VideoToAudioPipeline.from_pretrained(name, device=process_device(run.device), dtype=run.dtype) if jobs else None
     windowing = _windowing(pipe, window)
+    if pipe is not None and sound_model is not None:
+        from genav.pipelines import PlacedFoleyPipeline, TextToAudioPipeline
+
+        sound = TextToAudioPipeline.from_pretrained(sound_model, device=process_device(run.device),
+                                                    dtype=run.dtype)  # fmt: skip
+        pipe = PlacedFoleyPipeline(pipe, sound)
 
     def make(job: Job) -> dict[str, Any]:
         s = job.settings
@@ -273,6 +286,13 @@ def _check_common(run: RunOptions, negative_prompt: str | None) -> None:
     check_seed(run.seed)
     check_prompt("--negative-prompt", negative_prompt)
     check_runtime(run.method, run.device, run.dtype, run.num_outputs)
+
+
+def _check_placement(sound_model: str, prompt: str | None, video: str) -> None:
+    """--sound-model: a known text-to-audio model and a prompt (here or in every manifest row)."""
+    _resolve(sound_model, "foley")
+    if prompt is None and not is_manifest(video):
+        raise typer.BadParameter("--sound-model places the prompt's sound: give --prompt", param_hint="--sound-model")
 
 
 def _check_prompt_options(*, prompt: str | None, text_cfg: float | None, video_cfg: float | None) -> None:

@@ -12,6 +12,7 @@ __all__ = ["list_models", "resolve_model"]
 from genav.pipelines.audio_mmdit_pipeline import AudioMMDiTPipeline  # noqa: E402
 from genav.pipelines.audio_to_video import AudioToVideoPipeline  # noqa: E402
 from genav.pipelines.output import AudioOutput  # noqa: E402
+from genav.pipelines.placed_foley import PlacedFoleyPipeline  # noqa: E402
 from genav.pipelines.text_to_audio import TextToAudioPipeline  # noqa: E402
 
 # -- text-to-video; importing it registers ``debug-t2v`` ------------------------------------------
@@ -51,6 +52,7 @@ __all__ += [
     "AudioToVideoPipeline",
     "AutoTextToAudioPipeline",
     "DiffusersTextToAudioPipeline",
+    "PlacedFoleyPipeline",
     "TextToAudioPipeline",
     "TextToVideoPipeline",
     "VideoOutput",

@@ -8,7 +8,11 @@ the next clip's true sound), and onset precision/recall/F1 against the true on-s
 
 Prompts: the clip's own caption, none (video only), or with ``prompt="swap"`` a caption of
 another event type (single-source clips): the genav tagger must then hear the *prompted* type
-(top-1/top-3 among the synthetic-world classes) while the onsets stay on the video's events.
+(top-1/top-3 among the synthetic-world classes) while the onsets stay on the video's events. With
+``prompt="sfx2"`` each single-source clip is prompted with a held-out caption of a real recording
+(sfx2 test, one label after another): the tagger must hear that label among the 62 (a real sound
+on the picture's timing). ``sound_model`` evaluates :class:`~genav.pipelines.PlacedFoleyPipeline`
+(the model's timing, that text-to-audio model's sound).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ import numpy as np
 from genav.config import keyword_default
 from genav.data.manifest import iter_manifest_rows
 from genav.errors import InputError
+from genav.pipelines.eval_t2a import DEFAULT_MANIFEST
 from genav.pipelines.settings import steps_and_scale
 
 log = logging.getLogger(__name__)
 
-PROMPT_MODES = ("caption", "none", "swap")
+PROMPT_MODES = ("caption", "none", "swap", "sfx2")
 
 
 def swap_prompts(rows: list[dict[str, Any]], seed: int) -> list[tuple[str, str]]:
@@ -46,6 +51,17 @@ def swap_prompts(rows: list[dict[str, Any]], seed: int) -> list[tuple[str, str]]
         caption = generate_clip(clip_seed("test", seed, 5_000_000 + i), settings).caption
         out.append((caption, SYNTH_CLASS_OF_EVENT[kind]))
     return out
+
+
+def sfx2_prompts(n: int, manifest: str | Path) -> tuple[list[tuple[str, str]], list[str]]:
+    """(held-out caption, label) for ``n`` clips, cycling through sfx2 test rows one label after
+    another (:func:`~genav.pipelines.eval_t2a.select_rows`), and every test label (the ranking)."""
+    from genav.data.captions import held_out_caption
+    from genav.pipelines.eval_t2a import load_test_rows, select_rows
+
+    rows = select_rows(load_test_rows(manifest, "test"), None)
+    picked = [rows[i % len(rows)] for i in range(n)]
+    return [(held_out_caption(r) or str(r["label"]), str(r["label"])) for r in picked], sorted({str(r["label"]) for r in rows})
 
 
 def clip_settings(fps: int, *, single_source: bool, seconds: float = 4.0) -> Any:
@@ -92,35 +108,41 @@ def _score_sync(rows: list[dict[str, Any]], folder: Path, gen_dir: Path, protoco
     return out
 
 
-def _judge_swap(clf: Any, gen_dir: Path, rows: list[dict[str, Any]], prompted: list[str]) -> dict[str, Any]:
-    """Tagger ranks of the prompted class among the synthetic classes (and how often it still
-    hears the video's own class first)."""
+def _judge_swap(clf: Any, gen_dir: Path, rows: list[dict[str, Any]], prompted: list[str],
+                among: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Tagger ranks of the prompted class among ``among`` (default: the synthetic classes; then
+    also how often it still hears the video's own class first)."""
     from genav.eval.classifiers.tagger_labels import SYNTH_CLASS_OF_EVENT, SYNTH_CLASSES
     from genav.eval.metrics.label_scores import accuracy_table
     from genav.media import read_audio
 
     classes = list(clf.model.config.classes)
-    among = [c for c in SYNTH_CLASSES if c in classes]
+    synthetic = among is None
+    among = [c for c in SYNTH_CLASSES if c in classes] if synthetic else among
     waves = [read_audio(gen_dir / f"{r['id']}.wav", sample_rate=clf.sample_rate, mono=True).samples[0] for r in rows]
     logits = clf.classify(waves)[0]
     table = accuracy_table(logits, prompted, classes, among=among)
-    own = accuracy_table(logits, [SYNTH_CLASS_OF_EVENT[str(r["label"])] for r in rows], classes, among=among)
-    return {"n": table["n"], "prompted_top1": table["top1"], "prompted_top3": table["top3"],
-            "own_top1": own["top1"], "classifier": clf.info.name}  # fmt: skip
+    own = accuracy_table(logits, [SYNTH_CLASS_OF_EVENT[str(r["label"])] for r in rows], classes, among=among) if synthetic else None
+    return {"n": table["n"], "prompted_top1": table["top1"], "prompted_top3": table["top3"], "n_ranked": len(among),
+            "own_top1": None if own is None else own["top1"], "classifier": clf.info.name}  # fmt: skip
 
 
 def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str, Any]:
     from genav.data.synth import write_synth_dataset
     from genav.pipelines.progress import item_bar
 
-    swap = opts["prompt"] == "swap"
+    swap = opts["prompt"] in ("swap", "sfx2")  # single-source clips, judged by the prompted label
     folder, gen_dir = work / f"clips-{fps}", work / f"generated-{fps}"
     gen_dir.mkdir(parents=True)
     settings = clip_settings(fps, single_source=swap, seconds=opts["seconds"])
     manifest = write_synth_dataset(folder, opts["n"], opts["seed"], "test", settings, silent=True, progress=False,
                                    workers=1)  # fmt: skip
     rows = [row for _, row in iter_manifest_rows(manifest)]
-    prompts = swap_prompts(rows, opts["seed"]) if swap else None
+    among = None
+    if opts["prompt"] == "sfx2":
+        prompts, among = sfx2_prompts(len(rows), opts["manifest"])
+    else:
+        prompts = swap_prompts(rows, opts["seed"]) if swap else None
     peaks, phases = [], set()
     for i, row in enumerate(item_bar(rows, desc=f"v2a {fps} fps", unit="clip")):
         prompt = prompts[i][0] if swap else (row["caption"] if opts["prompt"] == "caption" else None)
@@ -136,7 +158,7 @@ def _run_fps(pipe: Any, fps: int, work: Path, opts: dict[str, Any]) -> dict[str,
     if swap:
         from genav.eval.classifiers.registry import load_classifier
 
-        result["swap"] = _judge_swap(load_classifier(opts["classifier"]), gen_dir, rows, [p[1] for p in prompts])
+        result["swap"] = _judge_swap(load_classifier(opts["classifier"]), gen_dir, rows, [p[1] for p in prompts], among)
     return result
 
 
@@ -156,6 +178,8 @@ def eval_v2a(
     text_guidance_scale: float | None = None,
     seconds: float = 4.0,
     window: float | None = None,
+    sound_model: str | None = None,
+    manifest: str | Path | None = None,
     **deprecated: Any,
 ) -> dict[str, Any]:
     """Generate sound for ``n`` silent synthetic test clips per frame rate and score it (module doc).
@@ -167,8 +191,9 @@ def eval_v2a(
         seed: the first clip's seed (clip ``i`` uses ``seed + i``).
         num_steps: solver steps. guidance_scale: classifier-free guidance scale.
         protocol: the AV-Align protocol (``reference`` or ``genav``).
-        prompt: ``caption`` | ``none`` | ``swap`` (another event type's caption).
-        classifier: the judge of ``swap`` (default genav-tagger).
+        prompt: ``caption`` | ``none`` | ``swap`` (another event type's caption) | ``sfx2`` (a
+            held-out caption of a real recording; see the module doc).
+        classifier: the judge of ``swap`` / ``sfx2`` (default genav-tagger).
         workdir: parent of the temporary folder (removed at the end).
         sync_phases: how the pipeline reads clips faster than the model's rate (None: its default;
             1: a plain read at the model's rate; see :mod:`genav.models.sync_phases`).
@@ -176,6 +201,9 @@ def eval_v2a(
             the video's stays ``guidance_scale`` (see :mod:`genav.sampling.guidance`).
         seconds: length of each test clip. window: seconds per generated window (None: the
             model's ``default_window``).
+        sound_model: a text-to-audio model whose one-shot is placed at ``model``'s onsets
+            (:class:`~genav.pipelines.PlacedFoleyPipeline`; needs a prompt mode other than ``none``).
+        manifest: the sfx2 manifest of ``sfx2`` prompts (default: the shared data set's).
         **deprecated: ``steps``/``cfg``, the old names of ``num_steps``/``guidance_scale`` (warn).
 
     Returns:
@@ -185,7 +213,8 @@ def eval_v2a(
         scores}), seconds.
 
     Raises:
-        InputError: an unknown prompt mode, ``n`` < 2, ``seconds`` <= 0, or an unknown protocol.
+        InputError: an unknown prompt mode, ``n`` < 2, ``seconds`` <= 0, an unknown protocol, or a
+            ``sound_model`` with no prompt.
         UnknownModelError / CheckpointError: the model or the classifier cannot be loaded.
 
     Source: AV-Align (Yariv et al., AAAI 2024, TempoTokens); onset F1 within ±50 ms as in onset
@@ -200,20 +229,28 @@ def eval_v2a(
         raise InputError(f"--n must be at least 2 (the shuffled pair needs another clip), got {n}")
     if not seconds > 0:
         raise InputError(f"clip seconds must be > 0, got {seconds:g}")
+    if sound_model is not None and prompt == "none":
+        raise InputError("a sound model places the prompt's sound: it needs prompts (not --no-caption)")
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
     window = pipe.default_window if window is None else window
+    name, checksum = pipe.model_name, pipe.checksum
+    if sound_model is not None:
+        from genav.pipelines import PlacedFoleyPipeline, TextToAudioPipeline
+
+        pipe = PlacedFoleyPipeline(pipe, TextToAudioPipeline.from_pretrained(sound_model))
     opts = {"n": n, "seed": seed, "num_steps": num_steps, "guidance_scale": guidance_scale, "protocol": protocol, "prompt": prompt,
             "classifier": classifier, "sync_phases": sync_phases, "text_guidance_scale": text_guidance_scale,
-            "seconds": seconds, "window": window}  # fmt: skip
+            "seconds": seconds, "window": window, "manifest": manifest or DEFAULT_MANIFEST}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="genav-eval-v2a-", dir=workdir) as work:
         by_fps = {str(f): _run_fps(pipe, int(f), Path(work), opts) for f in fps}
     return {
-        "task": "v2a", "model": pipe.model_name, "model_checksum": pipe.checksum, "n_clips": n,
+        "task": "v2a", "model": name, "model_checksum": checksum, "n_clips": n,
+        "sound_model": None if sound_model is None else {"name": pipe.sound.model_name, "checksum": pipe.sound.checksum},
         "fps": list(fps), "num_steps": num_steps, "guidance_scale": guidance_scale,
         "text_guidance_scale": text_guidance_scale, "protocol": protocol, "prompt": prompt, "seed": seed,
         "seconds_per_clip": seconds, "window": window,
-        "clips": f"genav synthetic world, test split, {seconds:g} s, 64x64" + (", single source" if prompt == "swap" else ""),
+        "clips": f"genav synthetic world, test split, {seconds:g} s, 64x64" + (", single source" if prompt in ("swap", "sfx2") else ""),
         "by_fps": by_fps, "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
 
@@ -228,6 +265,11 @@ def _windows(report: dict[str, Any]) -> str:
     return "" if window is None else f", generated in windows of {window:g} s"
 
 
+def _placement(report: dict[str, Any]) -> str:
+    sound = report.get("sound_model")
+    return "" if not sound else f"; the prompt's sound by {sound['name']} placed at the onsets"
+
+
 def v2a_markdown(report: dict[str, Any]) -> str:
     """The report as a markdown table per frame rate."""
     lines = [
@@ -235,7 +277,7 @@ def v2a_markdown(report: dict[str, Any]) -> str:
         "",
         f"{report['n_clips']} clips per frame rate ({report['clips']}), prompt: {report['prompt']}, "
         f"{report['num_steps']} steps, CFG {report['guidance_scale']:g}{_text_scale(report)}, "
-        f"AV-Align protocol {report['protocol']}{_windows(report)}.",
+        f"AV-Align protocol {report['protocol']}{_windows(report)}{_placement(report)}.",
         "",
         "| fps | read in phases | AV-Align gen / true / shuffled | gen vs true | gen vs shuffled | "
         "onset F1 gen / true / shuffled | peak before gain (median / max) |",
@@ -251,7 +293,8 @@ def v2a_markdown(report: dict[str, Any]) -> str:
         )
     swaps = {fps: r["swap"] for fps, r in report["by_fps"].items() if "swap" in r}
     if swaps:
-        lines += ["", "| fps | prompted class top-1 | top-3 | video's own class top-1 |", "|---:|---:|---:|---:|"]
-        lines += [f"| {fps} | {s['prompted_top1']:.3f} | {s['prompted_top3']:.3f} | {s['own_top1']:.3f} |"
-                  for fps, s in swaps.items()]  # fmt: skip
+        lines += ["", "| fps | prompted class top-1 | top-3 | classes ranked | video's own class top-1 |",
+                  "|---:|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [f"| {fps} | {s['prompted_top1']:.3f} | {s['prompted_top3']:.3f} | {s.get('n_ranked', '-')} | "
+                  f"{'-' if s['own_top1'] is None else format(s['own_top1'], '.3f')} |" for fps, s in swaps.items()]  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -111,6 +111,23 @@ def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     return np.ascontiguousarray(out.reshape(*samples.shape[:-1], n_out), dtype=samples.dtype)
 
 
+def sounding_span(wave: np.ndarray, sample_rate: int, *, floor_db: float = 50.0) -> tuple[int, int]:
+    """``(start, end)`` samples of ``wave`` (N,) from its first to its last sounding 10 ms frame: a
+    frame sounds when its mean power is within ``floor_db`` dB of the loudest frame's. A last
+    part-frame counts as a whole one (``end`` may pass N by less than a frame); an all-zero or
+    shorter-than-two-frames wave is all of it, ``(0, N)``."""
+    hop = max(1, sample_rate // 100)
+    wave = np.asarray(wave, dtype=np.float64)
+    if len(wave) < 2 * hop:
+        return 0, len(wave)
+    padded = np.pad(wave, (0, -len(wave) % hop))
+    power = np.square(padded.reshape(-1, hop)).mean(axis=1)
+    sounding = np.nonzero(power > power.max() * 10 ** (-floor_db / 10))[0]
+    if len(sounding) == 0:
+        return 0, len(wave)
+    return int(sounding[0]) * hop, (int(sounding[-1]) + 1) * hop
+
+
 def read_audio(
     path: str | Path,
     *,

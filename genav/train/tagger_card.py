@@ -31,8 +31,10 @@ def model_card(
         "## Model",
         "",
         f"- log-mel front end as PANNs CNN14 at {cfg.sample_rate} Hz (n_fft {cfg.n_fft}, hop {cfg.hop}, "
-        f"{cfg.n_mels} Slaney mels, {cfg.fmin:g}-{cfg.fmax:g} Hz, 10 log10), clips shorter than "
-        f"{cfg.min_seconds:g} s zero-padded; each clip referred to its own peak and floored "
+        f"{cfg.n_mels} Slaney mels, {cfg.fmin:g}-{cfg.fmax:g} Hz, 10 log10), "
+        + ("" if cfg.trim_db is None else f"clips judged from their first to their last 10 ms frame within "
+           f"{cfg.trim_db:g} dB of their loudest (silence around a sound does not change the judgement), ")
+        + f"clips shorter than {cfg.min_seconds:g} s zero-padded; each clip referred to its own peak and floored "
         f"{cfg.db_range:g} dB below it (level-independent);",
         f"- {len(cfg.channels)} conv blocks ({', '.join(map(str, cfg.channels))} channels), mean over mel, "
         f"max + mean over time, {cfg.embedding_dim}-d embedding (FD), {len(cfg.classes)} logits;",

@@ -158,3 +158,20 @@ def test_eval_distractors_counts_onsets_of_every_clip(tmp_path, monkeypatch):
         assert report["median"][key] >= 0
     assert "Median onsets per 10 s" in distractors_markdown(report)
     assert not list(tmp_path.iterdir())
+
+
+def test_eval_v2a_with_real_prompts_and_placement(tiny_set, monkeypatch):
+    monkeypatch.setenv("GENAV_PROGRESS", "0")
+    out = tiny_set / "v2a"
+    args = ["eval", "v2a", "--model", "debug-foley", "--n", "2", "--fps", "10", "--seconds", "2", "--steps", "2",
+            "--sfx2-prompts", "--sound-model", "debug-foley", "--manifest", str(tiny_set / "manifest.jsonl"),
+            "--classifier", str(tiny_set / "tagger"), "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    swap = report["by_fps"]["10"]["swap"]
+    assert report["prompt"] == "sfx2" and report["sound_model"]["name"] == "debug-foley"
+    assert swap["n"] == 2 and swap["n_ranked"] == 2 and swap["own_top1"] is None and swap["prompted_top3"] == 1.0
+    assert "placed at the onsets" in (out / "report.md").read_text()
+    both = CliRunner().invoke(app, [*args[:-2], "--no-caption", "--out", str(tiny_set / "x")])
+    assert both.exit_code != 0 and "exclude each other" in str(both.exception)

@@ -25,6 +25,7 @@ class ClassifierInfo:
     source: str
     checksum: str | None
     min_samples: int
+    preprocessing: str = ""  # what is done to a wave before the weights see it, beyond resampling
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -85,6 +85,7 @@ def _load_tagger(folder: Path) -> AudioClassifier:
         source=str(folder),
         checksum=file_checksum(folder / "model.safetensors"),
         min_samples=1,  # the tagger pads short clips itself
+        preprocessing="" if cfg.trim_db is None else f"cut to the sounding part (edge 10 ms frames > {cfg.trim_db:g} dB below the loudest)",
     )
     return AudioClassifier(model, info)
 

@@ -20,6 +20,7 @@ from genav.config import Config
 from genav.errors import CheckpointError
 from genav.eval.classifiers.cnn14 import ConvBlock, FrontEndSpec, LogMelFrontEnd, cnn_head
 from genav.eval.classifiers.tagger_labels import COARSE_CLASSES
+from genav.media.audio import sounding_span
 
 TAGGER_NAME = "genav-tagger"
 
@@ -42,6 +43,7 @@ class TaggerConfig(Config):
     dropout: float = 0.2
     min_seconds: float = 0.5
     db_range: float = 80.0
+    trim_db: float | None = 50.0
     classes: tuple[str, ...] = COARSE_CLASSES
 
     @property
@@ -52,7 +54,11 @@ class TaggerConfig(Config):
 class Tagger(nn.Module):
     """wave (B, T) at ``config.sample_rate`` -> (logits (B, classes), embedding (B, embedding_dim)).
 
-    Clips shorter than ``config.min_seconds`` are zero-padded at the end (as in training).
+    Each clip is first cut to its sounding part: leading and trailing 10 ms frames whose RMS is more
+    than ``config.trim_db`` below the clip's loudest frame go (None: judged as given), so a one-shot
+    judged alone or followed by seconds of silence gets the same logits (the 1 s training crops are
+    mostly one-shots). Clips shorter than ``config.min_seconds`` are then zero-padded at the end (as
+    in training).
     """
 
     def __init__(self, config: TaggerConfig) -> None:
@@ -75,6 +81,13 @@ class Tagger(nn.Module):
         need = int(round(self.config.min_seconds * self.config.sample_rate)) - wave.shape[-1]
         return nn.functional.pad(wave, (0, need)) if need > 0 else wave
 
+    def trim(self, wave: torch.Tensor) -> torch.Tensor:
+        """(T,) -> its samples from the first to the last sounding 10 ms frame (see the class doc)."""
+        if self.config.trim_db is None:
+            return wave
+        start, end = sounding_span(wave.detach().cpu().numpy(), self.config.sample_rate, floor_db=self.config.trim_db)
+        return nn.functional.pad(wave, (0, max(0, end - len(wave))))[start:end]
+
     def logmel(self, wave: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B, frames, mels), after padding to the minimum length."""
         return self.front_end(self.pad(wave))
@@ -94,7 +107,11 @@ class Tagger(nn.Module):
         return self.fc_out(self.dropout(embedding)), embedding
 
     def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.forward_logmel(self.logmel(wave))
+        if self.config.trim_db is None:
+            return self.forward_logmel(self.logmel(wave))
+        # clips cut to different lengths: one at a time
+        outputs = [self.forward_logmel(self.logmel(self.trim(w)[None])) for w in wave]
+        return torch.cat([o[0] for o in outputs]), torch.cat([o[1] for o in outputs])
 
 
 def save_tagger(model: Tagger, folder: str | Path, *, model_card: str | None = None) -> Path:
