@@ -44,7 +44,8 @@ class PlacedFoleyPipeline:
     def from_pretrained(cls, timing: str | Path = "genav-foley-tiny", sound: str | Path = "genav-t2a-small", *,
                         device: str = "auto", dtype: str = "auto") -> PlacedFoleyPipeline:  # fmt: skip
         """Both models by name or folder (``genav models list``)."""
-        from genav.pipelines import TextToAudioPipeline, VideoToAudioPipeline
+        from genav.pipelines.text_to_audio import TextToAudioPipeline
+        from genav.pipelines.video_to_audio import VideoToAudioPipeline
 
         return cls(VideoToAudioPipeline.from_pretrained(timing, device=device, dtype=dtype),
                    TextToAudioPipeline.from_pretrained(sound, device=device, dtype=dtype))  # fmt: skip
