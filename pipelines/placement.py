@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genav.media.audio import resample, sounding_span
+from genav.media.audio import resample, sounding_part
 
 DETECT_RATE = 22050  # the rate the onset detector's defaults were made for
 PRE_ROLL = 0.01  # s kept before a hit's onset, so its attack is not cut
@@ -51,12 +51,11 @@ def one_hit(sound: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
     its onset.
 
     The hit starts :data:`PRE_ROLL` before the sound's first onset (within its sounding part,
-    :func:`~genav.media.audio.sounding_span`) and ends just before the second onset but runs at
+    :func:`~genav.media.audio.sounding_part`) and ends just before the second onset but runs at
     least :data:`MIN_HIT` (the whole sounding part when there is one onset or none), with a
     :data:`HIT_FADE` fade-out. A silent sound gives an empty hit.
     """
-    start, end = sounding_span(sound, sample_rate)
-    part = np.pad(np.asarray(sound, dtype=np.float32), (0, max(0, end - len(sound))))[start:end]
+    part = sounding_part(np.asarray(sound, dtype=np.float32), sample_rate)
     if not np.any(part):
         return np.zeros(0, np.float32), 0
     lead_in = int(LEAD_IN * sample_rate)  # silence before the part, so an onset at its first sample is found

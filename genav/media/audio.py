@@ -128,6 +128,12 @@ def sounding_span(wave: np.ndarray, sample_rate: int, *, floor_db: float = 50.0)
     return int(sounding[0]) * hop, (int(sounding[-1]) + 1) * hop
 
 
+def sounding_part(wave: np.ndarray, sample_rate: int, *, floor_db: float = 50.0) -> np.ndarray:
+    """``wave`` (N,) cut to :func:`sounding_span` (zero-padded where the span's last frame passes N)."""
+    start, end = sounding_span(wave, sample_rate, floor_db=floor_db)
+    return np.pad(np.asarray(wave), (0, max(0, end - len(wave))))[start:end]
+
+
 def read_audio(
     path: str | Path,
     *,

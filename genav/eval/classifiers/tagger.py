@@ -20,7 +20,7 @@ from genav.config import Config
 from genav.errors import CheckpointError
 from genav.eval.classifiers.cnn14 import ConvBlock, FrontEndSpec, LogMelFrontEnd, cnn_head
 from genav.eval.classifiers.tagger_labels import COARSE_CLASSES
-from genav.media.audio import sounding_span
+from genav.media.audio import sounding_part
 
 TAGGER_NAME = "genav-tagger"
 
@@ -85,8 +85,8 @@ class Tagger(nn.Module):
         """(T,) -> its samples from the first to the last sounding 10 ms frame (see the class doc)."""
         if self.config.trim_db is None:
             return wave
-        start, end = sounding_span(wave.detach().cpu().numpy(), self.config.sample_rate, floor_db=self.config.trim_db)
-        return nn.functional.pad(wave, (0, max(0, end - len(wave))))[start:end]
+        part = sounding_part(wave.detach().cpu().numpy(), self.config.sample_rate, floor_db=self.config.trim_db)
+        return torch.from_numpy(part).to(wave)
 
     def logmel(self, wave: torch.Tensor) -> torch.Tensor:
         """(B, T) -> (B, frames, mels), after padding to the minimum length."""
