@@ -123,7 +123,7 @@ def v2a_command(
     classifier: str = typer.Option(None, "--classifier", help="Judge of --prompt-swap / --sfx2-prompts (default genav-tagger)."),
     sync_phases: int = SYNC_PHASES,
     text_cfg: float = typer.Option(
-        None, "--text-cfg", min=0.0, help="Guidance scale of what the prompt adds (default: --cfg); the video's stays --cfg."
+        None, "--text-cfg", min=0.0, help="Guidance scale of what the prompt adds (default: the model's, else --cfg); the video's stays --cfg."
     ),
     seconds: float = typer.Option(4.0, "--seconds", min=0.5, max=60.0, help="Length of each test clip."),
     window: float = WINDOW,

@@ -205,7 +205,7 @@ def v2a(
     audio_only: bool = typer.Option(
         False, "--audio-only", help="Write only the sound (wav; implied by an audio -o such as x.wav), not the video."
     ),
-    text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0)."),
+    text_cfg: float = typer.Option(None, "--text-cfg", help="Separate guidance scale for the text (>= 0; default: the model's, else --cfg)."),
     video_cfg: float = typer.Option(None, "--video-cfg", help="Separate guidance scale for the video (>= 0)."),
     sound_model: str = typer.Option(
         None, "--sound-model", help="Place the prompt's sound, made by this text-to-audio model (e.g. "

@@ -199,7 +199,9 @@ class AudioMMDiTPipeline:
         return write_card(self.model_name, about, [
             f"- codec: {config.codec.model_type}", f"- text encoder: {config.text_encoder.kind}",
             f"- video input: {config.video is not None}", f"- max duration per window: {config.max_duration} s",
-            f"- generation window unless told: {self.default_window:g} s", "",
+            f"- generation window unless told: {self.default_window:g} s",
+            *([f"- prompt guidance scale unless told: {config.text_guidance_scale:g}"] if config.text_guidance_scale is not None else []),
+            "",
         ])  # fmt: skip
 
     def to(
@@ -330,6 +332,12 @@ class AudioMMDiTPipeline:
     def default_window(self) -> float:
         """Seconds per generated window unless told: the config's ``generation_window``, else the maximum."""
         return self.config.generation_window or self.max_duration
+
+    def default_text_guidance_scale(self, guidance_scale: float) -> float:
+        """The prompt's guidance scale unless told: the config's ``text_guidance_scale``, else
+        ``guidance_scale`` (one scale for prompt and picture)."""
+        scale = self.config.text_guidance_scale
+        return guidance_scale if scale is None else scale
 
     def resolve_window(self, window: float | None, overlap: float | None) -> tuple[float, float]:
         """``(window, overlap)`` seconds with their defaults (:attr:`default_window`,

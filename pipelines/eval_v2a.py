@@ -197,8 +197,9 @@ def eval_v2a(
         workdir: parent of the temporary folder (removed at the end).
         sync_phases: how the pipeline reads clips faster than the model's rate (None: its default;
             1: a plain read at the model's rate; see :mod:`genav.models.sync_phases`).
-        text_guidance_scale: the guidance scale of what the prompt adds (None: ``guidance_scale``);
-            the video's stays ``guidance_scale`` (see :mod:`genav.sampling.guidance`).
+        text_guidance_scale: the guidance scale of what the prompt adds (None: the pipeline's
+            default, :meth:`default_text_guidance_scale`); the video's stays ``guidance_scale``
+            (see :mod:`genav.sampling.guidance`).
         seconds: length of each test clip. window: seconds per generated window (None: the
             model's ``default_window``).
         sound_model: a text-to-audio model whose one-shot is placed at ``model``'s onsets
@@ -234,6 +235,8 @@ def eval_v2a(
     started = time.perf_counter()
     pipe = VideoToAudioPipeline.from_pretrained(model)
     window = pipe.default_window if window is None else window
+    if text_guidance_scale is None and prompt != "none" and sound_model is None:
+        text_guidance_scale = pipe.default_text_guidance_scale(guidance_scale)  # recorded as used
     name, checksum = pipe.model_name, pipe.checksum
     if sound_model is not None:
         from genav.pipelines import PlacedFoleyPipeline, TextToAudioPipeline
@@ -257,7 +260,7 @@ def eval_v2a(
 
 def _text_scale(report: dict[str, Any]) -> str:
     scale = report.get("text_guidance_scale")
-    return "" if scale is None else f" (text {scale:g})"
+    return "" if scale is None or scale == report["guidance_scale"] else f" (text {scale:g})"
 
 
 def _windows(report: dict[str, Any]) -> str:

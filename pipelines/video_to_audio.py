@@ -84,8 +84,9 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             negative_prompt: what to steer away from.
             duration: seconds, at most the video's (its length by default); ``N = round(duration * sr)``.
             num_steps: solver steps per window. guidance_scale: the CFG scale;
-                ``text_guidance_scale``/``video_guidance_scale`` (default ``guidance_scale``) scale
-                what the prompt and the picture add.
+                ``text_guidance_scale``/``video_guidance_scale`` scale what the prompt and the
+                picture add (default: the model config's ``text_guidance_scale`` for the prompt if
+                it has one, else ``guidance_scale``; ``guidance_scale`` for the picture).
             seed / generator / num_outputs / method / progress: as for text-to-audio.
             window / overlap: seconds per generated window (default :attr:`default_window`) and
                 shared between windows, for videos longer than the model's maximum (default 1 s, at most a quarter of the window).
@@ -135,7 +136,9 @@ class VideoToAudioPipeline(AudioMMDiTPipeline):
             negative = negative_inputs(self, negative_prompt, negative_prompt_embeds, 1, num_outputs)
         seeds = resolve_seeds(seed, generator, num_outputs)
         scales = {
-            "guidance_scale": guidance_scale if text_guidance_scale is None else text_guidance_scale,
+            "guidance_scale": self.default_text_guidance_scale(guidance_scale)
+            if text_guidance_scale is None
+            else text_guidance_scale,
             "video_guidance_scale": guidance_scale if video_guidance_scale is None else video_guidance_scale,
         }
         sampling = {

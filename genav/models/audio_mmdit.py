@@ -16,6 +16,7 @@ predicts the velocity ``data - noise``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -76,6 +77,9 @@ class AudioMMDiTConfig(Config):
     ``generation_window``: seconds per window that generation uses unless told (None: ``max_duration``),
     for a model that makes cleaner sound in windows as long as most of its training crops than in
     one window of ``max_duration`` (longer sounds are then made in overlapping windows).
+    ``text_guidance_scale``: video-to-audio with a prompt, the guidance scale of what the prompt adds
+    unless told (None: the call's ``guidance_scale``), for a model whose prompt is heard better when
+    guided harder than its picture (:mod:`genav.sampling.guidance`).
     """
 
     model_type: ClassVar[str] = "audio-mmdit"
@@ -107,6 +111,7 @@ class AudioMMDiTConfig(Config):
     text_length: int = 77
     onset_loss_weight: float = 0.0
     generation_window: float | None = None
+    text_guidance_scale: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AudioMMDiTConfig:
@@ -152,6 +157,9 @@ class AudioMMDiTConfig(Config):
                 f"AudioMMDiTConfig: generation_window must be in (0, max_duration={self.max_duration:g}] s, "
                 f"got {self.generation_window:g}"
             )
+        scale = self.text_guidance_scale
+        if scale is not None and not (math.isfinite(scale) and scale >= 0):
+            raise ConfigError(f"AudioMMDiTConfig: text_guidance_scale must be >= 0, got {self.text_guidance_scale}")
         if self.onset_loss_weight < 0 or (self.onset_loss_weight > 0 and self.video is None):
             raise ConfigError("AudioMMDiTConfig: onset_loss_weight must be >= 0, and > 0 only with video")
 

@@ -167,7 +167,8 @@ class Recipe(Config):
                 data.pop(added, None)  # runs from before the field existed keep their fingerprint
         data["data"].pop("num_workers", None)  # how shards are read, not what is read
         if isinstance(data.get("model"), dict):
-            data["model"].pop("generation_window", None)  # how the model generates, not how it trains
+            for key in ("generation_window", "text_guidance_scale"):  # how the model generates, not how it trains
+                data["model"].pop(key, None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -162,6 +162,30 @@ def test_v2a_prompt_video_and_scales_matter(v2a, small_video):
     assert not np.allclose(arr.audio[0], dark.audio[0])
 
 
+def test_a_model_text_guidance_scale_is_the_prompt_default(v2a, small_video, tmp_path):
+    import json
+
+    from genav.errors import ConfigError
+    from genav.pipelines import VideoToAudioPipeline
+
+    folder = v2a.save_pretrained(tmp_path / "m")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "text_guidance_scale": 7.0}))
+    pipe = VideoToAudioPipeline.from_pretrained(folder)
+    run = {"num_steps": STEPS, "seed": 0, "duration": 1.0, "prompt": "glass breaking"}
+    out = pipe(small_video, **run)
+    settings = out.metadata["settings"]
+    assert settings["text_guidance_scale"] == 7.0 and settings["video_guidance_scale"] == 4.5
+    same = v2a(small_video, **run, text_guidance_scale=7.0)  # the same weights told the same scale
+    np.testing.assert_allclose(out.audio, same.audio, atol=1e-6)
+    told = pipe(small_video, **run, text_guidance_scale=4.5)
+    assert told.metadata["settings"]["text_guidance_scale"] == 4.5 and not np.allclose(out.audio, told.audio)
+    assert v2a.default_text_guidance_scale(3.0) == 3.0  # no model default: one scale for both
+    (folder / "config.json").write_text(json.dumps({**config, "text_guidance_scale": -1.0}))
+    with pytest.raises(ConfigError, match="text_guidance_scale must be >= 0"):
+        VideoToAudioPipeline.from_pretrained(folder)
+
+
 def test_to_dtype_and_back():
     from genav.pipelines import TextToAudioPipeline
 

@@ -170,8 +170,10 @@ def test_the_stage_two_recipe_trains_what_its_spelled_out_copy_did():
     merged["data"]["manifests"] = ["/work/shared/data/sfx/manifest.jsonl"]
     assert Recipe.from_dict(merged).fingerprint() == "568a929e7a831471"
     assert recipe.model == load_recipe(RECIPES / "foley-tiny.json").model
-    # its generation window came later: it changes how the model generates, not the run, nor its fingerprint
+    # its generation window and prompt guidance came later: they change how the model generates, not
+    # the run, nor its fingerprint
     merged["model"]["generation_window"] = 2.0
+    merged["model"]["text_guidance_scale"] = 7.0
     assert Recipe.from_dict(merged).fingerprint() == "568a929e7a831471"
     merged["model"]["hidden"] *= 2
     assert Recipe.from_dict(merged).fingerprint() != "568a929e7a831471"
