@@ -16,7 +16,6 @@ predicts the velocity ``data - noise``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -49,6 +48,7 @@ from genav.models.mmdit_streams import (
 from genav.models.onset_supervision import onset_loss
 from genav.nn import FinalLayer, ScalarEmbedder, TimeAlignedRoPE, count_parameters
 from genav.nn import cond_mlp as _cond_mlp
+from genav.sampling.checks import check_guidance_scale
 
 
 @dataclass(frozen=True)
@@ -157,9 +157,10 @@ class AudioMMDiTConfig(Config):
                 f"AudioMMDiTConfig: generation_window must be in (0, max_duration={self.max_duration:g}] s, "
                 f"got {self.generation_window:g}"
             )
-        scale = self.text_guidance_scale
-        if scale is not None and not (math.isfinite(scale) and scale >= 0):
-            raise ConfigError(f"AudioMMDiTConfig: text_guidance_scale must be >= 0, got {self.text_guidance_scale}")
+        try:
+            check_guidance_scale("text_guidance_scale", self.text_guidance_scale)
+        except InputError as exc:
+            raise ConfigError(f"AudioMMDiTConfig: {exc}") from None
         if self.onset_loss_weight < 0 or (self.onset_loss_weight > 0 and self.video is None):
             raise ConfigError("AudioMMDiTConfig: onset_loss_weight must be >= 0, and > 0 only with video")
 

@@ -182,7 +182,7 @@ def test_a_model_text_guidance_scale_is_the_prompt_default(v2a, small_video, tmp
     assert told.metadata["settings"]["text_guidance_scale"] == 4.5 and not np.allclose(out.audio, told.audio)
     assert v2a.default_text_guidance_scale(3.0) == 3.0  # no model default: one scale for both
     (folder / "config.json").write_text(json.dumps({**config, "text_guidance_scale": -1.0}))
-    with pytest.raises(ConfigError, match="text_guidance_scale must be >= 0"):
+    with pytest.raises(ConfigError, match="text_guidance_scale must be a finite number >= 0"):
         VideoToAudioPipeline.from_pretrained(folder)
 
 
