@@ -24,6 +24,9 @@ def t2v(
     threads: int = typer.Option(
         None, "--threads", min=1, help="torch CPU threads (on a CPU shared with other jobs, 1 is often fastest)."
     ),
+    init_from: str = typer.Option(
+        None, "--init-from", help="Fine-tune: start from this model's weights (name or folder) instead of the recipe's init_from."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train the tiny text-to-video DiT (pixel-space flow, per-frame context) on the synthetic world."""
@@ -38,6 +41,8 @@ def t2v(
 
         torch.set_num_threads(threads)
     loaded = load_recipe(recipe)
+    if init_from:
+        loaded = loaded.replace(init_from=init_from)
     if probe is not None:
         res = probe_step_time(loaded, steps=probe, device=device)
         typer.echo(

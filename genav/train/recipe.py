@@ -24,6 +24,7 @@ from genav.config import Config, read_json_object
 from genav.errors import ConfigError
 
 TASKS = ("foley", "tagger", "vocoder", "t2v", "a2v")
+INIT_FROM_TASKS = ("foley", "t2v")  # the trainers that can start from a model's weights
 MIXED_PRECISION = ("no", "bf16", "fp16")
 
 
@@ -136,7 +137,7 @@ class Recipe(Config):
     log_every: int = 10
     # Task-specific settings, parsed strictly by the task (e.g. the tagger's augmentation).
     options: dict[str, Any] = field(default_factory=dict)
-    # fine-tuning: a model name or folder whose weights start the run (foley task)
+    # fine-tuning: a model name or folder whose weights start the run (INIT_FROM_TASKS)
     init_from: str | None = None
 
     def __post_init__(self) -> None:
@@ -152,8 +153,8 @@ class Recipe(Config):
             raise ConfigError(f"Recipe: ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.mixed_precision not in MIXED_PRECISION:
             raise ConfigError(f"Recipe: mixed_precision must be one of {', '.join(MIXED_PRECISION)}")
-        if self.init_from and self.task != "foley":  # only the foley trainer starts from a model
-            raise ConfigError(f"Recipe: init_from is for task 'foley', not {self.task!r}")
+        if self.init_from and self.task not in INIT_FROM_TASKS:
+            raise ConfigError(f"Recipe: init_from is for tasks {', '.join(INIT_FROM_TASKS)}, not {self.task!r}")
 
     def fingerprint(self) -> str:
         """Short hash of the settings that shape the run (used to refuse resuming a different recipe)."""

@@ -1,8 +1,10 @@
 """``genav train t2v``: train the tiny text-to-video DiT on the synthetic world from a recipe.
 
 Data: ``recipe.data.synth`` clips of the text-to-video world (:mod:`genav.data.synth.timed`),
-generated once and cached as uint8 frames; windows of ``max_frames`` frames; half the items with
-timed captions (:mod:`genav.train.t2v_data`). The model trains with the one generic
+generated once and cached as uint8 frames; windows of ``max_frames`` frames, or of
+``data.crop_seconds`` (one frame: image pretraining, as in Make-A-Video and Latte: single frames
+teach layout, class and colour at a fraction of a window's cost, then a video run with
+``init_from`` teaches motion); half the items with timed captions (:mod:`genav.train.t2v_data`). The model trains with the one generic
 :class:`~genav.train.trainer.Trainer`; ``OUT`` ends up as a model folder (``config.json``,
 ``model.safetensors`` with the EMA weights, ``MODEL_CARD.md``), training state under ``OUT/train``.
 """
@@ -30,6 +32,7 @@ from genav.train.run import (
     TrainRun,
     Unpack,
     fit_and_save,
+    load_initial_weights,
     prepare_out_dir,
 )
 from genav.train.run_lock import releases_run_folders
@@ -109,9 +112,21 @@ def build_sets(recipe: Recipe, config: T2VDiTConfig, text_encoder: Any, cache: P
             f"{config.frame_size} px at {config.fps:g} fps"
         )
     text = TextTable(text_encoder, [*train.captions, *train.phrases, *val.captions, *val.phrases])
-    # validation: windows 8 frames apart are enough to cover every clip
-    return (T2VTrainSet(train, text, window=config.max_frames),
+    # validation: whole windows 8 frames apart are enough to cover every clip
+    return (T2VTrainSet(train, text, window=train_window(recipe, config)),
             T2VTrainSet(val, text, window=config.max_frames, stride=8))
+
+
+def train_window(recipe: Recipe, config: T2VDiTConfig) -> int:
+    """Frames per training window: ``data.crop_seconds`` at the model's frame rate, else ``max_frames``."""
+    seconds = recipe.data.crop_seconds
+    if seconds is None:
+        return config.max_frames
+    frames = int(round(seconds * config.fps))
+    if not 1 <= frames <= config.max_frames:
+        raise ConfigError(f"recipe data: crop_seconds {seconds:g} gives {frames} frames at {config.fps:g} fps; "
+                          f"the model takes 1 to {config.max_frames}")
+    return frames
 
 
 @releases_run_folders
@@ -133,11 +148,13 @@ def train_t2v(recipe: Recipe, out: str | Path, **options: Unpack[TrainOptions]) 
     train_set, val_set = build_sets(recipe, config, text_encoder, run.cache(out))
     seed_everything(recipe.seed)
     model = T2VDiT(config)
+    if recipe.init_from:
+        load_initial_weights(model, recipe.init_from)
     trainer = Trainer(model, recipe, loss_fn=make_loss_fn(config), train_set=train_set, val_set=val_set,
                       run_dir=run_dir, sample_fn=make_sample_fn(recipe, val_set, text_encoder),
                       accelerator=acc, progress=run.progress)
     result = fit_and_save(trainer, run, recipe, out, config, lambda result: model_card(
-        recipe, config, result, train_clips=len(train_set.clips), command=run.command))
+        recipe, config, result, train_clips=len(train_set.clips), window=train_set.window, command=run.command))
     return T2VRun(out, result, model.num_parameters(), len(train_set.clips), len(val_set.clips),
                   main_process=acc.is_main_process)
 

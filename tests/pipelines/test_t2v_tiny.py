@@ -11,8 +11,8 @@ from genav.models.t2v_backbone import frames_to_unit
 from genav.models.video_backbone import FrameContext, timed_slot_tokens
 from genav.registry import list_models
 
-# The committed genav-t2v-tiny (1450 steps on a 2-core CPU) does not meet issue 10's bars yet; its
-# MODEL_CARD.md has the numbers. strict: once a retrained model passes, these markers must go.
+# The committed genav-t2v-tiny shows the captioned object and colour but does not yet follow timed
+# captions (issue 10's other bars); its MODEL_CARD.md has the numbers. strict: once a retrained model passes, these markers must go.
 NOT_YET = pytest.mark.xfail(strict=True, reason="genav-t2v-tiny does not meet this yet (see its MODEL_CARD.md)")
 
 
@@ -47,14 +47,23 @@ def test_an_event_phrase_moves_its_own_frame(tiny, f):
     assert d[f] >= 20 * far
 
 
-@pytest.mark.slow
-@NOT_YET
-def test_shows_class_and_colour_and_follows_timed_captions(tiny):
+@pytest.fixture(scope="module")
+def report(tiny):
     """`genav eval t2v` on 30 held-out captions (the README reports the full 100)."""
     from genav.pipelines.eval_t2v import eval_t2v
 
-    report = eval_t2v("genav-t2v-tiny", n=30, seconds=1.6, num_steps=20)
+    return eval_t2v("genav-t2v-tiny", n=30, seconds=1.6, num_steps=20)
+
+
+@pytest.mark.slow
+def test_shows_the_captioned_class_and_colour(report):
     assert report["detector_on_true_clips"]["both"] >= 0.95
     assert report["prompt"]["both"] >= 0.8
+    assert report["timed_prompt"]["both"] >= 0.8
+
+
+@pytest.mark.slow
+@NOT_YET
+def test_follows_timed_captions(report):
     assert report["timed_f1"]["f1"] >= 0.6
     assert report["timed_f1"]["f1"] > report["timed_f1_shuffled_truth"]["f1"] + 0.2

@@ -110,9 +110,10 @@ def test_init_from_is_refused_where_no_trainer_reads_it():
     from genav.errors import ConfigError
     from genav.train.recipe import Recipe
 
-    with pytest.raises(ConfigError, match="init_from is for task 'foley'"):
+    with pytest.raises(ConfigError, match="init_from is for tasks foley, t2v, not 'tagger'"):
         Recipe(task="tagger", init_from="genav-tagger")
     assert Recipe(task="foley", init_from="genav-foley-tiny").init_from == "genav-foley-tiny"
+    assert Recipe(task="t2v", init_from="genav-t2v-tiny").init_from == "genav-t2v-tiny"
 
 
 def _write(path: Path, data: dict) -> Path:

@@ -83,3 +83,35 @@ def test_trains_resumes_and_writes_a_loadable_folder(tmp_path):
     loaded = load_t2v_folder(tmp_path / "whole")
     assert loaded.backbone.max_frames == 4 and loaded.backbone.frame_size == (32, 32)
     assert "genav train t2v" in (tmp_path / "whole" / "MODEL_CARD.md").read_text()
+
+
+def test_crop_seconds_sets_the_training_window(tmp_path):
+    """Image pretraining: a one-frame window; the window must fit the model."""
+    from genav.errors import ConfigError
+    from genav.train.t2v import t2v_config_of, train_window
+
+    recipe = _recipe(tmp_path)
+    config = t2v_config_of(recipe)
+    assert train_window(recipe, config) == 4  # the model's max_frames
+    for seconds, frames in ((0.125, 1), (0.25, 2), (0.5, 4)):  # 8 fps
+        assert train_window(recipe.replace(data=recipe.data.replace(crop_seconds=seconds)), config) == frames
+    with pytest.raises(ConfigError, match="crop_seconds 1 gives 8 frames at 8 fps; the model takes 1 to 4"):
+        train_window(recipe.replace(data=recipe.data.replace(crop_seconds=1.0)), config)
+
+
+@pytest.mark.slow  # ~10 s: two short runs
+def test_image_pretraining_then_video_fine_tuning(tmp_path):
+    """Stage 1 trains on single frames; stage 2 starts from its weights (init_from) on whole windows."""
+    recipe = _recipe(tmp_path)
+    cache = tmp_path / "cache"
+    frames = train_t2v(recipe.replace(data=recipe.data.replace(crop_seconds=0.125)), tmp_path / "frames",
+                       cache_dir=cache, progress=False)
+    assert "training windows of 1 frame (single frames: image pretraining)" in (
+        tmp_path / "frames" / "MODEL_CARD.md").read_text()
+    stage1 = load_safetensors(tmp_path / "frames" / "model.safetensors")
+    video = recipe.replace(init_from=str(tmp_path / "frames"), steps=1, val_every=1)
+    run = train_t2v(video, tmp_path / "video", cache_dir=cache, progress=False)
+    assert run.result.initial_val_loss == pytest.approx(frames.result.val_loss_ema, rel=1e-4)  # it started from stage 1
+    card = (tmp_path / "video" / "MODEL_CARD.md").read_text()
+    assert "training windows of 4 frames" in card and f"started from the weights of {tmp_path / 'frames'}" in card
+    assert any(not torch.equal(stage1[k], v) for k, v in load_safetensors(tmp_path / "video" / "model.safetensors").items())
