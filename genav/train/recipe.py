@@ -51,7 +51,8 @@ class DataSpec(Config):
     audio files (video condition absent) and videos with sound may be mixed.
     ``val_manifests``/``val_split``: validation rows; if neither is given and ``synth`` is, the
     synthetic validation clips are used; otherwise the last ``val_items`` training rows are held
-    out. ``crop_seconds``: the window length of every step (None: the model's ``max_duration``);
+    out. ``crop_seconds``: the window length of every step (None: the model's ``max_duration``;
+    text-to-video: the window in frames at the model's rate, None = ``max_frames``);
     ``crop_range`` (min, max seconds): a length drawn per step instead (all items of a step share
     it, so batches need no padding); a clip shorter than the window is followed by silence.
     ``caption_variants``: use a row's ``captions`` list as variants of ``caption`` (one drawn per

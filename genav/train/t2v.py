@@ -4,9 +4,10 @@ Data: ``recipe.data.synth`` clips of the text-to-video world (:mod:`genav.data.s
 generated once and cached as uint8 frames; windows of ``max_frames`` frames, or of
 ``data.crop_seconds`` (one frame: image pretraining, as in Make-A-Video and Latte: single frames
 teach layout, class and colour at a fraction of a window's cost, then a video run with
-``init_from`` teaches motion); half the items with timed captions (:mod:`genav.train.t2v_data`). The model trains with the one generic
-:class:`~genav.train.trainer.Trainer`; ``OUT`` ends up as a model folder (``config.json``,
-``model.safetensors`` with the EMA weights, ``MODEL_CARD.md``), training state under ``OUT/train``.
+``init_from`` teaches motion); half the items with timed captions (:mod:`genav.train.t2v_data`).
+The model trains with the one generic :class:`~genav.train.trainer.Trainer`; ``OUT`` ends up as a
+model folder (``config.json``, ``model.safetensors`` with the EMA weights, ``MODEL_CARD.md``),
+training state under ``OUT/train``.
 """
 
 from __future__ import annotations
