@@ -25,6 +25,11 @@ def recipe_settings(recipe: Recipe, *, omit: tuple[str, ...] = CARD_OMITS) -> di
     return {k: v for k, v in recipe.to_dict().items() if k not in omit}
 
 
+def fine_tuned_lines(recipe: Recipe) -> list[str]:
+    """The card line naming the weights a fine-tuning run (``init_from``) started from; none otherwise."""
+    return [f"- fine-tuned: started from the weights of {recipe.init_from}"] if recipe.init_from else []
+
+
 def training_section(recipe: Recipe, result: TrainResult, command: str | None, default_command: str) -> list[str]:
     """``## Training``: the command, steps, global batch, learning rate, EMA, time and settings."""
     return [

@@ -24,7 +24,7 @@ from genav.config import Config
 from genav.data.clips import ValidationWindows
 from genav.errors import ConfigError
 from genav.models import AudioMMDiT, AudioMMDiTConfig, Conditioning, VideoTokens, generate_latents
-from genav.train.card import losses_section, training_section, write_card
+from genav.train.card import fine_tuned_lines, losses_section, training_section, write_card
 from genav.train.foley_data import ClipEncoder, batch_to
 from genav.train.foley_sources import DataSources, cached_text_dim, clip_encoder, load_clip_sets
 from genav.train.recipe import Recipe, recipe_part
@@ -293,7 +293,7 @@ def model_card(
         f"- parameters: {params:,} (hidden {cfg.hidden}, {cfg.depth_joint} joint + {cfg.depth_audio} audio blocks)",
         f"- codec: {cfg.codec.model_type}; text encoder: {cfg.text_encoder.kind}; "
         f"video: {'yes' if cfg.video is not None else 'no (text-to-audio only)'}; max duration {cfg.max_duration:g} s",
-        *([f"- fine-tuned: started from the weights of {recipe.init_from}"] if recipe.init_from else []),
+        *fine_tuned_lines(recipe),
         "",
     ]
     data = [

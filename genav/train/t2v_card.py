@@ -5,7 +5,7 @@ from __future__ import annotations
 from genav.data.synth.timed import CLASSES, COLOURS, T2V_EVENT_TYPES
 from genav.models.t2v_dit import T2VDiT, T2VDiTConfig
 from genav.nn import count_parameters
-from genav.train.card import losses_section, training_section, write_card
+from genav.train.card import fine_tuned_lines, losses_section, training_section, write_card
 from genav.train.recipe import Recipe
 from genav.train.trainer import TrainResult
 
@@ -34,7 +34,7 @@ def model_card(recipe: Recipe, config: T2VDiTConfig, result: TrainResult, *, tra
         "event phrase (\"the ball hits the floor\") in the slots of the event frames only",
         f"- training windows of {window} frame{'s' if window > 1 else ''}"
         + (" (single frames: image pretraining)" if window == 1 else ""),
-        *([f"- fine-tuned: started from the weights of {recipe.init_from}"] if recipe.init_from else []),
+        *fine_tuned_lines(recipe),
         "",
     ]
     return write_card(
