@@ -55,6 +55,8 @@ class DataSpec(Config):
     text-to-video: the window in frames at the model's rate, None = ``max_frames``);
     ``crop_range`` (min, max seconds): a length drawn per step instead (all items of a step share
     it, so batches need no padding); a clip shorter than the window is followed by silence.
+    ``event_windows`` (text-to-video, 0 to 1): the share of timed training windows placed on an
+    event frame (:class:`~genav.train.t2v_data.T2VTrainSet`).
     ``caption_variants``: use a row's ``captions`` list as variants of ``caption`` (one drawn per
     item and epoch); ``label_as_caption``: the bare ``label`` is one more variant.
     ``text_dropout``: probability that an item trains without its text, on top of the model's
@@ -77,6 +79,7 @@ class DataSpec(Config):
     val_items: int = 8
     crop_seconds: float | None = None
     crop_range: tuple[float, float] | None = None
+    event_windows: float = 0.0
     caption_variants: bool = True
     label_as_caption: bool = False
     text_dropout: float = 0.0
@@ -90,6 +93,8 @@ class DataSpec(Config):
     def __post_init__(self) -> None:
         if self.rows_per_shard < 1 or self.num_workers < 0 or not 0 <= self.text_dropout <= 1:
             raise ConfigError("DataSpec: need rows_per_shard >= 1, num_workers >= 0, 0 <= text_dropout <= 1")
+        if not 0 <= self.event_windows <= 1:
+            raise ConfigError(f"DataSpec: event_windows must be within 0 to 1, got {self.event_windows:g}")
         if self.crop_range is not None and not 0 < self.crop_range[0] <= self.crop_range[1]:
             raise ConfigError(
                 f"DataSpec: crop_range needs 0 < min <= max seconds, got {list(self.crop_range)}"

@@ -114,7 +114,7 @@ def build_sets(recipe: Recipe, config: T2VDiTConfig, text_encoder: Any, cache: P
         )
     text = TextTable(text_encoder, [*train.captions, *train.phrases, *val.captions, *val.phrases])
     # validation: whole windows 8 frames apart are enough to cover every clip
-    return (T2VTrainSet(train, text, window=train_window(recipe, config)),
+    return (T2VTrainSet(train, text, window=train_window(recipe, config), event_windows=recipe.data.event_windows),
             T2VTrainSet(val, text, window=config.max_frames, stride=8))
 
 

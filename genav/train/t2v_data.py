@@ -5,6 +5,9 @@ object's class and colour) and its event frames. A training item is (clip, windo
 a window of ``window`` frames cut at that start, captioned either by the prompt alone or -- for
 the other half of the items -- by a *timed caption*: the prompt plus the event phrase in
 the slots of the event frames only (e.g. "the ball hits the floor" in the slot of each bounce).
+With ``event_windows`` = p, a share p of each clip's timed items sits on windows that hold an
+event frame (spread evenly over them): with one-frame windows only about one frame in ten is an
+event frame, too rare for image pretraining to learn what the event phrase looks like.
 Items are enumerated, not drawn, so a batch is a pure function of its indices (the trainer's
 reproducibility rule). Text embeddings of every caption and phrase are computed once.
 """
@@ -101,11 +104,19 @@ class TextTable:
 
 class T2VTrainSet:
     """Items ``(clip, window start, timed)`` over :class:`T2VClips`; :meth:`collate` makes a batch
-    ``{"frames": (B, window, H, W, 3) uint8, "context": FrameContext, "timed": (B,) bool}``."""
+    ``{"frames": (B, window, H, W, 3) uint8, "context": FrameContext, "timed": (B,) bool}``.
+    ``event_windows`` (0 to 1): the share of each clip's timed items placed on windows holding an
+    event frame (the rest spread over all windows)."""
 
-    def __init__(self, clips: T2VClips, text: TextTable, *, window: int, stride: int = 1) -> None:
+    def __init__(self, clips: T2VClips, text: TextTable, *, window: int, stride: int = 1,
+                 event_windows: float = 0.0) -> None:
+        if not 0.0 <= event_windows <= 1.0:
+            raise ValueError(f"event_windows must be within 0 to 1, got {event_windows:g}")
         self.clips, self.text, self.window = clips, text, window
         self.starts = list(range(0, clips.frames.shape[1] - window + 1, stride))
+        self.event_items = int(round(event_windows * len(self.starts)))
+        self.event_starts = [[s for s in self.starts if any(s <= f < s + window for f in events)]
+                             for events in clips.events]
 
     def __len__(self) -> int:
         return len(self.clips) * len(self.starts) * 2
@@ -113,7 +124,17 @@ class T2VTrainSet:
     def item(self, index: int) -> tuple[int, int, bool]:
         clip, rest = divmod(index, len(self.starts) * 2)
         start, timed = divmod(rest, 2)
-        return clip, self.starts[start], bool(timed)
+        if timed:
+            return clip, self._timed_start(clip, start), True
+        return clip, self.starts[start], False
+
+    def _timed_start(self, clip: int, j: int) -> int:
+        n, k, events = len(self.starts), self.event_items, self.event_starts[clip]
+        if not events or k == 0:
+            return self.starts[j]
+        if j < k:
+            return events[j * len(events) // k]
+        return self.starts[(j - k) * n // (n - k)]
 
     def collate(self, indices: Sequence[int]) -> dict[str, Any]:
         items = [self.item(int(i)) for i in indices]
