@@ -173,6 +173,8 @@ class Recipe(Config):
             if not data.get(added):
                 data.pop(added, None)  # runs from before the field existed keep their fingerprint
         data["data"].pop("num_workers", None)  # how shards are read, not what is read
+        if not data["data"].get("event_windows"):
+            data["data"].pop("event_windows", None)  # runs from before the field existed
         if isinstance(data.get("model"), dict):
             for key in ("generation_window", "text_guidance_scale"):  # how the model generates, not how it trains
                 data["model"].pop(key, None)
