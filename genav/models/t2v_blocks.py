@@ -88,7 +88,12 @@ class T2VBlock(nn.Module):
         sh1, sc1, g1, sh2, sc2, g2, g3, sh4, sc4, g4 = (m[:, None, None] for m in self.ada(cond))
         h = rearrange(self.norm(x) * (1 + sc1) + sh1, "b t p c -> (b t) p c")
         x = x + g1 * rearrange(self.spatial(h), "(b t) p c -> b t p c", b=b)
-        h = rearrange(self.norm(x) * (1 + sc2) + sh2, "b t p c -> (b p) t c")
-        x = x + g2 * rearrange(self.temporal(h), "(b p) t c -> b t p c", b=b)
+        if t > 1:
+            # over one frame attention mixes nothing and its q/k get no gradient; skipping it keeps
+            # image pretraining from turning the zero-gated temporal layer into a per-token map
+            # that averages frames once windows are longer (temporal layers start at zero on an
+            # image model, as in Make-A-Video and AnimateDiff)
+            h = rearrange(self.norm(x) * (1 + sc2) + sh2, "b t p c -> (b p) t c")
+            x = x + g2 * rearrange(self.temporal(h), "(b p) t c -> b t p c", b=b)
         x = x + g3 * self.cross(self.norm(x), context, mask, layout)
         return x + g4 * self.mlp(self.norm(x) * (1 + sc4) + sh4)

@@ -109,6 +109,20 @@ def test_training_loss_is_differentiable_in_the_context(backbone):
     assert torch.allclose(loss, again)
 
 
+@pytest.mark.parametrize("frames", [1, 4])
+def test_single_frames_leave_the_temporal_attention_untrained(frames):
+    """Image pretraining (one-frame windows) must not train the temporal layers: over one frame
+    their q/k get no gradient, and a trained value path would average frames in longer windows."""
+    torch.manual_seed(0)
+    model = T2VDiT(CONFIG)
+    bb = TinyT2VBackbone(randomize(model))
+    video = torch.randint(0, 256, (2, frames, 32, 32, 3), dtype=torch.uint8)
+    bb.training_loss(video, bb.encode_prompt(["a", "b"]), torch.Generator().manual_seed(0)).backward()
+    grads = [p.grad for n, p in model.named_parameters() if ".temporal." in n]
+    trained = [g is not None and bool(g.abs().sum() > 0) for g in grads]
+    assert trained and all(trained) == (frames > 1) and any(trained) == (frames > 1)
+
+
 def test_frames_round_trip_through_unit_range():
     video = torch.randint(0, 256, (1, 3, 8, 8, 3), dtype=torch.uint8)
     x = frames_to_unit(video)
