@@ -34,6 +34,8 @@ def model_card(recipe: Recipe, config: T2VDiTConfig, result: TrainResult, *, tra
         "event phrase (\"the ball hits the floor\") in the slots of the event frames only",
         f"- training windows of {window} frame{'s' if window > 1 else ''}"
         + (" (single frames: image pretraining)" if window == 1 else ""),
+        *([f"- {recipe.data.event_windows:.0%} of the timed windows hold an event frame (`data.event_windows`)"]
+          if recipe.data.event_windows else []),
         *fine_tuned_lines(recipe),
         "",
     ]

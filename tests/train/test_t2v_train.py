@@ -104,10 +104,11 @@ def test_image_pretraining_then_video_fine_tuning(tmp_path):
     """Stage 1 trains on single frames; stage 2 starts from its weights (init_from) on whole windows."""
     recipe = _recipe(tmp_path)
     cache = tmp_path / "cache"
-    frames = train_t2v(recipe.replace(data=recipe.data.replace(crop_seconds=0.125)), tmp_path / "frames",
-                       cache_dir=cache, progress=False)
-    assert "training windows of 1 frame (single frames: image pretraining)" in (
-        tmp_path / "frames" / "MODEL_CARD.md").read_text()
+    frames = train_t2v(recipe.replace(data=recipe.data.replace(crop_seconds=0.125, event_windows=0.5)),
+                       tmp_path / "frames", cache_dir=cache, progress=False)
+    card = (tmp_path / "frames" / "MODEL_CARD.md").read_text()
+    assert "training windows of 1 frame (single frames: image pretraining)" in card
+    assert "50% of the timed windows hold an event frame" in card
     stage1 = load_safetensors(tmp_path / "frames" / "model.safetensors")
     video = recipe.replace(init_from=str(tmp_path / "frames"), steps=1, val_every=1)
     run = train_t2v(video, tmp_path / "video", cache_dir=cache, progress=False)
