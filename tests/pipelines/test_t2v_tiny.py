@@ -26,7 +26,6 @@ def tiny():
     return TextToVideoPipeline.from_pretrained("genav-t2v-tiny", device="cpu", dtype="float32")
 
 
-@NOT_YET
 @pytest.mark.parametrize("f", [4, 8, 11])
 def test_an_event_phrase_moves_its_own_frame(tiny, f):
     """Adding the phrase to slot f changes the velocity at frame f >= 20x more than 3+ frames away."""
