@@ -12,7 +12,7 @@ from genav.models.video_backbone import FrameContext, timed_slot_tokens
 from genav.registry import list_models
 
 # The committed genav-t2v-tiny shows the captioned object and colour but does not yet follow timed
-# captions (issue 10's other bars); its MODEL_CARD.md has the numbers. strict: once a retrained
+# captions (issue 10's timing bar); its MODEL_CARD.md has the numbers. strict: once a retrained
 # model passes, these markers must go.
 NOT_YET = pytest.mark.xfail(strict=True, reason="genav-t2v-tiny does not meet this yet (see its MODEL_CARD.md)")
 
