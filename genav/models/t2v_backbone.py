@@ -115,7 +115,8 @@ def dit_flow_loss(model: T2VDiT, data: Tensor, ctx: FrameContext, generator: tor
     """Training loss of ``model`` on ``data`` ``(B, 3, T, H, W)`` in [-1, 1] at times ``t`` drawn
     per the config (``t_sampling``, ``t_mean``, ``t_std``): for ``x`` prediction
     ``((x_hat - x) / max(c_out, sigma_data / 2))^2`` (EDM's weighting, capped), for ``v`` the MSE
-    between the predicted and the straight-path velocity (rectified flow)."""
+    between the predicted and the straight-path velocity (rectified flow); plus
+    ``frame_diff_weight`` times the mean square of that error's frame-to-frame difference."""
     c = model.config
     noise = torch.randn(data.shape, generator=generator, device=data.device, dtype=data.dtype)
     t = sample_flow_times(data.shape[0], c.t_sampling, generator=generator, device=data.device, mean=c.t_mean,
@@ -127,6 +128,10 @@ def dit_flow_loss(model: T2VDiT, data: Tensor, ctx: FrameContext, generator: tor
         # EDM's weight 1 / c_out^2, capped at 4 / sigma_data^2: near the data end the estimate
         # cannot reach the pixel detail a 96-wide model drops, and would otherwise dominate
         scale = c_out.clamp(min=c.sigma_data / 2)
-        return ((model.denoise(x_t, t, ctx).float() - data.float()) / scale).pow(2).mean()
-    pred = model(x_t, t, ctx)
-    return (pred.float() - flow_velocity_target(data, noise).float()).pow(2).mean()
+        err = (model.denoise(x_t, t, ctx).float() - data.float()) / scale
+    else:
+        err = model(x_t, t, ctx).float() - flow_velocity_target(data, noise).float()
+    loss = err.pow(2).mean()
+    if c.frame_diff_weight and err.shape[2] > 1:
+        loss = loss + c.frame_diff_weight * err.diff(dim=2).pow(2).mean()
+    return loss

@@ -51,6 +51,10 @@ class T2VDiTConfig(Config):
     The ``x`` loss is ``((x_hat - x) / max(c_out, sigma_data / 2))^2`` with EDM's ``c_out`` for
     data of scale ``sigma_data`` (:func:`edm_coefficients`): every noise level weighs alike except
     near the data end, where the dropped detail would dominate.
+    ``frame_diff_weight``: weight of a second term, the same error's difference between consecutive
+    frames (``mean((err[f+1] - err[f])^2)``, i.e. predicted minus true frame-to-frame change): the
+    per-frame loss barely notices a shimmer of a few pixel levels in a static scene, which a flow
+    detector counts as motion; this term charges it directly (0 = off).
     ``t_mean``/``t_std``: training times are ``sigmoid(N(t_mean, t_std))``. ``text_dim`` derives
     from ``text_encoder`` (a stored value must match; given only for an hf folder without ``dim``).
     """
@@ -77,6 +81,7 @@ class T2VDiTConfig(Config):
     t_eps: float = 0.05
     t_mean: float = 0.0
     t_std: float = 1.2
+    frame_diff_weight: float = 0.0
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
 
     @classmethod
@@ -96,8 +101,8 @@ class T2VDiTConfig(Config):
             raise ConfigError("T2VDiTConfig: drop probabilities must be in [0, 1]")
         if self.prediction not in ("x", "v") or not 0 < self.t_eps < 1 or self.t_std <= 0 or self.sigma_data <= 0:
             raise ConfigError("T2VDiTConfig: prediction must be x or v; t_eps in (0, 1); t_std, sigma_data > 0")
-        if self.pixel_head < 0:
-            raise ConfigError("T2VDiTConfig: pixel_head must be >= 0")
+        if self.pixel_head < 0 or self.frame_diff_weight < 0:
+            raise ConfigError("T2VDiTConfig: pixel_head and frame_diff_weight must be >= 0")
         if self.t_sampling not in T_SAMPLINGS:
             raise ConfigError(f"T2VDiTConfig: t_sampling must be one of {', '.join(T_SAMPLINGS)}")
 

@@ -178,6 +178,8 @@ class Recipe(Config):
         if isinstance(data.get("model"), dict):
             for key in ("generation_window", "text_guidance_scale"):  # how the model generates, not how it trains
                 data["model"].pop(key, None)
+            if not data["model"].get("frame_diff_weight"):
+                data["model"].pop("frame_diff_weight", None)  # runs from before the field existed
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -23,6 +23,8 @@ def model_card(recipe: Recipe, config: T2VDiTConfig, result: TrainResult, *, tra
         f"{config.fps:g} fps, windows of {config.max_frames} frames (longer clips: overlapping windows)",
         f"- text encoder: {config.text_encoder.kind} ({config.text_dim}-d token states, frozen)",
         "- context: global prompt tokens for every frame; optional per-frame slot tokens seen by their frame only",
+        *([f"- loss: + {config.frame_diff_weight:g} x the error of each frame-to-frame change (`frame_diff_weight`)"]
+          if config.frame_diff_weight else []),
         "",
     ]
     data = [

@@ -9,7 +9,7 @@ from genav.attention import attention
 from genav.attention.frame_context import frame_keys, pack_context
 from genav.encoders.text import TextEncoderConfig
 from genav.errors import InputError
-from genav.models.t2v_backbone import TinyT2VBackbone, frames_to_unit, unit_to_frames
+from genav.models.t2v_backbone import TinyT2VBackbone, dit_flow_loss, frames_to_unit, unit_to_frames
 from genav.models.t2v_blocks import FrameCrossAttention
 from genav.models.t2v_dit import T2VDiT, T2VDiTConfig
 from genav.models.video_backbone import (
@@ -107,6 +107,28 @@ def test_training_loss_is_differentiable_in_the_context(backbone):
     assert loss.ndim == 0 and slots.grad is not None and slots.grad.abs().sum() > 0
     again = backbone.training_loss(video, ctx, torch.Generator().manual_seed(0))
     assert torch.allclose(loss, again)
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_frame_difference_loss_charges_shimmer_not_a_steady_error(weight):
+    """A static clip predicted with a flicker (+-d on alternate frames) and with a steady offset d
+    has the same per-frame error; only the frame-difference term tells them apart."""
+    config = CONFIG.replace(frame_diff_weight=weight)
+    data = torch.zeros(2, 3, 4, 32, 32)
+    sign = torch.tensor([1.0, -1.0, 1.0, -1.0]).view(1, 1, 4, 1, 1)
+
+    class Fixed:  # a "model" whose clean-frame estimate is the data plus a chosen error
+        def __init__(self, error):
+            self.config, self.error = config, error
+
+        def denoise(self, x_t, t, ctx):
+            return data + self.error
+
+    ctx = TinyT2VBackbone(T2VDiT(config)).encode_prompt(["a", "b"])
+    steady, flicker = (float(dit_flow_loss(Fixed(e), data, ctx, torch.Generator().manual_seed(0)))
+                       for e in (0.1 * torch.ones_like(data), 0.1 * sign.expand_as(data)))
+    per_frame = steady  # a steady error has no frame-to-frame change
+    assert flicker == pytest.approx(per_frame * (1 + weight * 4), rel=1e-5)  # each change is 2d: 4x the error
 
 
 @pytest.mark.parametrize("frames", [1, 4])

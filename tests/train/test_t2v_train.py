@@ -101,7 +101,8 @@ def test_crop_seconds_sets_the_training_window(tmp_path):
 
 @pytest.mark.slow  # ~10 s: two short runs
 def test_image_pretraining_then_video_fine_tuning(tmp_path):
-    """Stage 1 trains on single frames; stage 2 starts from its weights (init_from) on whole windows."""
+    """Stage 1 trains on single frames; stage 2 starts from its weights (init_from) on whole windows;
+    stage 3 fine-tunes that with the frame-difference loss."""
     recipe = _recipe(tmp_path)
     cache = tmp_path / "cache"
     frames = train_t2v(recipe.replace(data=recipe.data.replace(crop_seconds=0.125, event_windows=0.5)),
@@ -116,3 +117,10 @@ def test_image_pretraining_then_video_fine_tuning(tmp_path):
     card = (tmp_path / "video" / "MODEL_CARD.md").read_text()
     assert "training windows of 4 frames" in card and f"started from the weights of {tmp_path / 'frames'}" in card
     assert any(not torch.equal(stage1[k], v) for k, v in load_safetensors(tmp_path / "video" / "model.safetensors").items())
+
+    steady = video.replace(model={**video.model, "frame_diff_weight": 1.0}, init_from=str(tmp_path / "video"))
+    assert steady.fingerprint() != video.fingerprint()  # a different loss: not resumable as the same run
+    train_t2v(steady, tmp_path / "steady", cache_dir=cache, progress=False)
+    card = (tmp_path / "steady" / "MODEL_CARD.md").read_text()
+    assert "loss: + 1 x the error of each frame-to-frame change (`frame_diff_weight`)" in card
+    assert load_t2v_folder(tmp_path / "steady").backbone.model.config.frame_diff_weight == 1.0
