@@ -127,8 +127,8 @@ def test_frame_difference_loss_charges_shimmer_not_a_steady_error(weight):
     ctx = TinyT2VBackbone(T2VDiT(config)).encode_prompt(["a", "b"])
     steady, flicker = (float(dit_flow_loss(Fixed(e), data, ctx, torch.Generator().manual_seed(0)))
                        for e in (0.1 * torch.ones_like(data), 0.1 * sign.expand_as(data)))
-    per_frame = steady  # a steady error has no frame-to-frame change
-    assert flicker == pytest.approx(per_frame * (1 + weight * 4), rel=1e-5)  # each change is 2d: 4x the error
+    # a steady error has no frame-to-frame change; each change of the flicker is 2d: 4x the error
+    assert flicker == pytest.approx(steady * (1 + weight * 4), rel=1e-5)
 
 
 @pytest.mark.parametrize("frames", [1, 4])
